@@ -1,0 +1,119 @@
+// Command flowbench trains, samples and evaluates normalizing flows built from stochastic
+// interpolants (Albergo & Vanden-Eijnden, ICLR 2023), and benchmarks the engine.
+//
+// Usage: flowbench <subcommand> [flags]; flowbench <subcommand> --help for each.
+// Conventions: --json prints one JSON object per line, the last one the summary; errors go
+// to stderr as one line naming the input at fault; exit 0 on success, 1 on failure, 2 on a
+// usage error, 130 after SIGINT and 143 after SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+
+	"github.com/interflow/flowbench/kernels"
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) { commands[c.name] = c }
+
+// usageError marks an error in the command line (exit 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// signalError reports that a signal ended the work (exit 128+signal).
+type signalError struct{ sig syscall.Signal }
+
+func (e *signalError) Error() string { return fmt.Sprintf("interrupted by %v", e.sig) }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func topUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: flowbench <subcommand> [flags]")
+	fmt.Fprintln(w, "subcommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "run 'flowbench <subcommand> --help' for its flags")
+}
+
+// run executes one command line and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		topUsage(stderr)
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		topUsage(stdout)
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "flowbench: unknown subcommand %q\n", args[0])
+		topUsage(stderr)
+		return 2
+	}
+	if err := kernels.EnvError(); err != nil {
+		fmt.Fprintf(stderr, "flowbench: %v\n", err)
+		return 2
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		for s := range sigs {
+			cancel(&signalError{s.(syscall.Signal)})
+		}
+	}()
+	err := c.run(ctx, args[1:], stdout, stderr)
+	return exitCode(ctx, err, stderr)
+}
+
+func exitCode(ctx context.Context, err error, stderr io.Writer) int {
+	if err == nil {
+		if se, ok := context.Cause(ctx).(*signalError); ok {
+			return 128 + int(se.sig)
+		}
+		return 0
+	}
+	if errors.Is(err, errHelp) {
+		return 0
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "flowbench: %v\n", err)
+		return 2
+	}
+	if se, ok := context.Cause(ctx).(*signalError); ok {
+		fmt.Fprintf(stderr, "flowbench: %v\n", err)
+		return 128 + int(se.sig)
+	}
+	fmt.Fprintf(stderr, "flowbench: %v\n", err)
+	return 1
+}

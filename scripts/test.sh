@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The project's test command (README): installs what the tests need, then runs every check.
+# Usage: bash scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v qemu-aarch64-static >/dev/null 2>&1 || need+=(qemu-user-static)
+/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need+=(python3-torch)
+/usr/bin/python3 -c 'import scipy' >/dev/null 2>&1 || need+=(python3-scipy)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "${need[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "${need[@]}" >/dev/null; }
+fi
+go mod download
+(cd kernels/asm && go mod download)
+
+echo "== go vet"
+go vet ./...
+echo "== go test ./..."
+go test -count=1 ./...
+echo "== go test -tags purego ./..."
+go test -count=1 -tags purego ./...
+echo "== go test -race"
+go test -count=1 -race -short ./kernels/... ./nn/... ./solver/... ./gen/...
+echo "== arm64 under qemu"
+GOARCH=arm64 go test -count=1 -short -exec qemu-aarch64-static ./kernels/...
+echo "== regenerate Avo output and check for a diff"
+(cd kernels/asm && go generate ./...)
+git diff --exit-code -- kernels || { echo "generated assembly differs from the committed files: rerun 'cd kernels/asm && go generate ./...'"; exit 1; }
+echo "== all checks passed"
