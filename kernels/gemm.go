@@ -40,6 +40,16 @@ type gemmImpl struct {
 // gemmImpls holds each tier's GEMM; a nil entry means the tier uses the pure-Go one.
 var gemmImpls [len(tierNames)]*gemmImpl
 
+// gemmVariant is a generated micro-kernel (installed or an alternative) and the tier whose
+// CPU features it needs; tests run every variant against the reference.
+type gemmVariant struct {
+	tier int
+	impl *gemmImpl
+}
+
+// gemmVariants lists the generated kernels (filled in by the generated selector).
+var gemmVariants []gemmVariant
+
 func currentGemmImpl() *gemmImpl {
 	if g := gemmImpls[tier]; g != nil {
 		return g
