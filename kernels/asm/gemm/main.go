@@ -42,8 +42,8 @@ var (
 type spec struct {
 	isa
 	mr, nv     int
-	unroll     int // k-loop unroll factor
-	kc, mc, nc int // blocking: k per packed B block, rows per task block, columns per B block
+	unroll     int  // k-loop unroll factor
+	kc, mc, nc int  // blocking: k per packed B block, rows per task block, columns per B block
 	variant    bool // an alternative: listed in gemmVariants for tests and tuning, not installed
 }
 
