@@ -289,6 +289,9 @@ func Train(ctx context.Context, cfg TrainConfig, data *TrainData, opt TrainOptio
 
 func newTrainer(cfg TrainConfig, data *TrainData, opt TrainOptions) (*trainer, error) {
 	tr := &trainer{cfg: cfg, data: data, opt: opt, d: cfg.Net.Dim, B: cfg.Batch}
+	if cfg.Base == "learned" && cfg.Batch < 2 {
+		return nil, errors.New("train: a learned base needs batches of at least 2 rows")
+	}
 	var err error
 	if tr.sched, err = cfg.schedule(); err != nil {
 		return nil, err
@@ -310,7 +313,7 @@ func newTrainer(cfg TrainConfig, data *TrainData, opt TrainOptions) (*trainer, e
 	tr.xt = make([]float32, B*d)
 	tr.dxt = make([]float32, B*d)
 	tr.grad = make([]float32, tr.net.NumParams())
-	if tr.model.Base != nil || tr.fourier() != nil {
+	if tr.model.Base != nil || (cfg.MaxMin > 0 && tr.fourier() != nil) {
 		tr.dx = make([]float32, B*d)
 	}
 	return tr, nil
@@ -404,6 +407,18 @@ func (tr *trainer) restore(m *Model) error {
 		tr.times.Fill(t)
 	}
 	tr.elapsed = m.State.Elapsed
+	if a := m.ascent; a != nil {
+		np := 0
+		if f := tr.fourier(); f != nil && tr.cfg.MaxMin > 0 {
+			np += 2 * len(f.Alpha)
+		}
+		if m.Base != nil {
+			np += len(m.Base.Mu) + len(m.Base.L)
+		}
+		if len(a.G) != np {
+			return fmt.Errorf("resume: max–min state has %d values, want %d", len(a.G), np)
+		}
+	}
 	return nil
 }
 
@@ -472,10 +487,16 @@ func (tr *trainer) run(ctx context.Context) (*Model, error) {
 	if cfg.ValEvery > 0 {
 		val = tr.newValSet()
 	}
-	maxmin := cfg.MaxMin > 0 && (tr.fourier() != nil || tr.model.Base != nil)
+	// The learned base and the Fourier coefficients move only by the max–min ascent; a
+	// learned base without --maxmin ascends every step.
 	var ascent *ascentState
-	if maxmin || tr.model.Base != nil {
-		ascent = newAscentState(tr)
+	k := max(cfg.MaxMin, 1)
+	if tr.model.Base != nil || (cfg.MaxMin > 0 && tr.fourier() != nil) {
+		if tr.model.ascent == nil {
+			tr.model.ascent = newAscentState(tr)
+		}
+		ascent = tr.model.ascent
+		ascent.views(tr)
 	}
 	d := tr.d
 	for st.Step < cfg.Steps && !st.Stopped {
@@ -504,14 +525,14 @@ func (tr *trainer) run(ctx context.Context) (*Model, error) {
 		}
 		if ascent != nil {
 			// The interpolant/base gradients use this step's v, before the network moves.
-			ascent.accumulate(tr, maxmin)
+			ascent.accumulate(tr)
 		}
 		tr.adam.Update(tr.net.Params(), tr.grad, lr)
 		if tr.ema != nil {
 			tr.ema.Update(tr.net)
 		}
-		if ascent != nil && (!maxmin || (step+1)%cfg.MaxMin == 0) {
-			ascent.apply(tr, maxmin)
+		if ascent != nil && (step+1)%k == 0 {
+			ascent.apply(tr)
 		}
 		st.Step++
 		tr.acc.Loss += ls.Loss
@@ -605,6 +626,9 @@ func (tr *trainer) finish() {
 	}
 	b, _ := tr.pcg.MarshalBinary()
 	m.State.RNG = b
+	if a := m.ascent; a != nil {
+		m.State.AscentT, m.State.AscentN = a.T, a.N
+	}
 }
 
 func (tr *trainer) save() error {
@@ -624,13 +648,11 @@ func (tr *trainer) save() error {
 // valSet is a fixed validation batch: points, base draws and times, so that validation
 // losses are comparable between steps.
 type valSet struct {
-	n                 int
-	t                 []float64
-	x0, x1, xt, dxt   []float32
-	net               *nn.MLP
-	grad              []float32
-	tb                []float64
-	x0b, x1b, xb, dxb []float32
+	n               int
+	t               []float64
+	x0, x1, xt, dxt []float32
+	xb, out         []float32 // base points (learned base) and network output
+	net             *nn.MLP   // a fork of the network validated
 }
 
 func (tr *trainer) newValSet() *valSet {
@@ -638,7 +660,7 @@ func (tr *trainer) newValSet() *valSet {
 	rng := rand.New(rand.NewPCG(tr.cfg.Seed, streamVal))
 	var x1 []float32
 	switch {
-	case tr.data.Val != nil:
+	case tr.data.Val != nil && tr.data.Val.N > 0:
 		n := min(tr.cfg.ValN, tr.data.Val.N)
 		x1 = slices.Clone(tr.data.Val.Data[:n*d])
 	case tr.data.Toy != nil:
@@ -657,10 +679,13 @@ func (tr *trainer) newValSet() *valSet {
 	}
 	v.xt = make([]float32, n*d)
 	v.dxt = make([]float32, n*d)
+	v.xb = make([]float32, n*d)
+	v.out = make([]float32, min(n, tr.B)*d)
 	return v
 }
 
-// validate computes the validation loss of the inference weights and keeps the best.
+// validate computes the validation loss of the inference weights (EMA when enabled) on
+// the fixed validation batch and keeps the best weights.
 func (tr *trainer) validate(v *valSet) {
 	if v == nil {
 		return
@@ -673,21 +698,22 @@ func (tr *trainer) validate(v *valSet) {
 	}
 	if v.net == nil {
 		v.net = net.Fork()
-		v.grad = make([]float32, net.NumParams())
 	}
 	x0 := v.x0
 	if tr.model.Base != nil {
-		x0 = make([]float32, len(v.x0))
-		tr.model.Base.Transform(v.x0, x0)
+		tr.model.Base.Transform(v.x0, v.xb)
+		x0 = v.xb
 	}
 	interp.Batch(tr.model.Interp, d, v.t, x0, v.x1, v.xt, v.dxt)
-	vn := net.Fork()
-	// Evaluate in chunks of the training batch to bound memory.
 	var sum float64
 	for s := 0; s < v.n; s += tr.B {
 		e := min(v.n, s+tr.B)
-		ls := vn.LossGrad(v.t[s:e], v.xt[s*d:e*d], v.dxt[s*d:e*d], v.grad, nil, nil)
-		sum += ls.Loss * float64(e-s)
+		out := v.out[:(e-s)*d]
+		v.net.Forward(v.t[s:e], v.xt[s*d:e*d], out)
+		for i, o := range out {
+			r := float64(o) - float64(v.dxt[s*d+i])
+			sum += r * r
+		}
 	}
 	loss := sum / float64(v.n)
 	st.LastVal, st.LastValStep = loss, st.Step

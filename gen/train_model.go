@@ -30,8 +30,9 @@ type Model struct {
 	// History is the training log, one entry per interval.
 	History []LogEntry
 
-	best  *nn.MLP   // best-validation weights
-	train *trainRun // optimizer state, for resuming
+	best   *nn.MLP      // best-validation weights
+	train  *trainRun    // optimizer state, for resuming
+	ascent *ascentState // max–min state, for resuming
 }
 
 // trainRun is the state a resumed run needs beyond the inference weights.
@@ -61,6 +62,8 @@ type TrainState struct {
 	LastVal     float64 `json:"last_val,omitempty"`
 	LastValStep int     `json:"last_val_step,omitempty"`
 	Stopped     bool    `json:"stopped_early,omitempty"` // early stopping ended the run
+	AscentT     int     `json:"ascent_steps,omitempty"`  // max–min ascent steps taken
+	AscentN     int     `json:"ascent_pending,omitempty"`
 	Elapsed     float64 `json:"elapsed_s"`               // training time in seconds
 }
 
@@ -116,6 +119,9 @@ const (
 	tensorBaseL    = "base.L"
 	tensorAlpha    = "interp.alpha"
 	tensorBeta     = "interp.beta"
+	tensorAscentG  = "maxmin.grad"
+	tensorAscentM  = "maxmin.adam_m"
+	tensorAscentV  = "maxmin.adam_v"
 )
 
 func jsonString(v any) (string, error) {
@@ -133,6 +139,12 @@ func (m *Model) Checkpoint() (*nn.Checkpoint, error) {
 	}
 	if r := m.train; r != nil {
 		ck.Net, ck.EMA, ck.Optim = r.net, r.ema, r.adam
+		if a := m.ascent; a != nil && len(a.G) > 0 {
+			n := []int{len(a.G)}
+			ck.Tensors[tensorAscentG] = nn.Tensor{Shape: n, F64: a.G}
+			ck.Tensors[tensorAscentM] = nn.Tensor{Shape: n, F64: a.M}
+			ck.Tensors[tensorAscentV] = nn.Tensor{Shape: n, F64: a.V}
+		}
 		if m.best != nil {
 			ck.Tensors[tensorBest] = nn.Tensor{Shape: []int{m.best.NumParams()}, F32: m.best.Params()}
 		}
@@ -313,6 +325,22 @@ func ModelFromCheckpoint(ck *nn.Checkpoint) (*Model, error) {
 	}
 	if ck.Optim != nil && len(m.State.RNG) > 0 {
 		m.train = &trainRun{net: ck.Net, adam: ck.Optim, ema: ck.EMA}
+		if t, ok := ck.Tensors[tensorAscentG]; ok {
+			n := len(t.F64)
+			g, err := tensorF64(ck, tensorAscentG, n)
+			if err != nil {
+				return nil, err
+			}
+			mm, err := tensorF64(ck, tensorAscentM, n)
+			if err != nil {
+				return nil, err
+			}
+			vv, err := tensorF64(ck, tensorAscentV, n)
+			if err != nil {
+				return nil, err
+			}
+			m.ascent = &ascentState{G: g, M: mm, V: vv, T: m.State.AscentT, N: m.State.AscentN}
+		}
 	}
 	switch {
 	case m.best != nil:
