@@ -139,7 +139,8 @@ func (c *TrainConfig) Validate() error {
 }
 
 func (c *TrainConfig) schedule() (nn.Schedule, error) {
-	s := nn.Schedule{Kind: c.Schedule, LR: c.LR, Warmup: c.Warmup}
+	// A warm-up longer than half the run is shortened to half of it.
+	s := nn.Schedule{Kind: c.Schedule, LR: c.LR, Warmup: min(c.Warmup, c.Steps/2)}
 	switch c.Schedule {
 	case "constant":
 	case "cosine":
@@ -529,6 +530,8 @@ func (tr *trainer) run(ctx context.Context) (*Model, error) {
 		}
 		tr.adam.Update(tr.net.Params(), tr.grad, lr)
 		if tr.ema != nil {
+			// EMA warm-up: the average forgets the initial weights early in the run.
+			tr.ema.Decay = min(cfg.EMA, float64(1+step)/float64(10+step))
 			tr.ema.Update(tr.net)
 		}
 		if ascent != nil && (step+1)%k == 0 {

@@ -64,7 +64,7 @@ type TrainState struct {
 	Stopped     bool    `json:"stopped_early,omitempty"` // early stopping ended the run
 	AscentT     int     `json:"ascent_steps,omitempty"`  // max–min ascent steps taken
 	AscentN     int     `json:"ascent_pending,omitempty"`
-	Elapsed     float64 `json:"elapsed_s"`               // training time in seconds
+	Elapsed     float64 `json:"elapsed_s"` // training time in seconds
 }
 
 type plainState TrainState
@@ -393,4 +393,3 @@ func (m *Model) Describe() string {
 	}
 	return b.String()
 }
-
