@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // maxLineBytes bounds one line of a text data file.
@@ -178,7 +179,9 @@ func (t *textReader) parse(f []byte, ln, j int, out *float32) error {
 	if len(f) == 0 {
 		return bad("empty field")
 	}
-	s := string(f)
+	// No copy: strconv.ParseFloat does not retain its argument (its errors hold a
+	// clone), and s is not used after f's buffer is reused (messages copy it).
+	s := unsafe.String(&f[0], len(f))
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return bad("non-numeric value %q", truncate(s, 40))

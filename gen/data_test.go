@@ -1,0 +1,227 @@
+package gen
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func TestStatsWelfordMatchesTwoPass(t *testing.T) {
+	// Values with a large offset stress the one-pass update.
+	n, d := 5000, 3
+	x := SampleN(Moons{}, n*3/2, 4)[:n*d]
+	for i := range x {
+		x[i] = x[i]*float32(i%3+1) + 1000
+	}
+	tb := &Table{Source: "mem", N: n, D: d, Data: x}
+	s, err := ComputeStats(tb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range d {
+		var m, v float64
+		for i := range n {
+			m += float64(x[i*d+j])
+		}
+		m /= float64(n)
+		for i := range n {
+			v += (float64(x[i*d+j]) - m) * (float64(x[i*d+j]) - m)
+		}
+		sd := math.Sqrt(v / float64(n))
+		if math.Abs(s.Mean[j]-m) > 1e-9*math.Abs(m) || math.Abs(s.Std[j]-sd) > 1e-9*sd {
+			t.Errorf("column %d: Welford %v ± %v, two-pass %v ± %v", j, s.Mean[j], s.Std[j], m, sd)
+		}
+	}
+	if s.N != int64(n) {
+		t.Errorf("N = %d", s.N)
+	}
+	// Standardize gives mean 0, std 1; Unstandardize restores the data.
+	y := append([]float32(nil), x...)
+	s.Standardize(y)
+	st, _ := ComputeStats(&Table{N: n, D: d, Data: y}, nil)
+	for j := range d {
+		if math.Abs(st.Mean[j]) > 1e-5 || math.Abs(st.Std[j]-1) > 1e-5 {
+			t.Errorf("standardized column %d: mean %v std %v", j, st.Mean[j], st.Std[j])
+		}
+	}
+	s.Unstandardize(y)
+	for i := range x {
+		if math.Abs(float64(y[i]-x[i])) > 1e-6*math.Abs(float64(x[i])) {
+			t.Fatalf("round trip [%d]: %v vs %v", i, y[i], x[i])
+		}
+	}
+	// LogScale is the log-determinant of the map to data units.
+	want := math.Log(s.Std[0]) + math.Log(s.Std[1]) + math.Log(s.Std[2])
+	if math.Abs(s.LogScale()-want) > 1e-12 {
+		t.Errorf("LogScale %v, want %v", s.LogScale(), want)
+	}
+}
+
+func TestScanStatsMatchesTable(t *testing.T) {
+	n := 3000
+	x := SampleN(Pinwheel{}, n, 2)
+	var buf bytes.Buffer
+	WriteCSV(&buf, x, n, 2, []string{"a", "b"})
+	p := writeTemp(t, "p.csv", buf.Bytes())
+	sp, _ := NewSplit(9, 0.8, 0.1, 0.1)
+	s1, sha, rows, err := ScanStats(p, sp.Keep(PartTrain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	if sha != hex.EncodeToString(sum[:]) || rows != int64(n) {
+		t.Errorf("sha %s rows %d", sha, rows)
+	}
+	tb, _ := ReadTable(p)
+	if tb.SHA256 != sha {
+		t.Errorf("ReadTable sha %s", tb.SHA256)
+	}
+	train, err := sp.Take(tb, PartTrain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := ComputeStats(train, nil)
+	if fmt.Sprint(s1) != fmt.Sprint(s2) {
+		t.Errorf("ScanStats %v\nComputeStats %v", s1, s2)
+	}
+}
+
+func TestSplit(t *testing.T) {
+	if _, err := NewSplit(1, 0.5, 0.5, 0.5); err == nil {
+		t.Error("fractions summing to 1.5 accepted")
+	}
+	if _, err := NewSplit(1, -0.1, 0.6, 0.5); err == nil {
+		t.Error("negative fraction accepted")
+	}
+	sp, _ := NewSplit(42, 0.8, 0.1, 0.1)
+	n := 100000
+	var count [4]int
+	for i := range int64(n) {
+		p := sp.Part(i)
+		count[p]++
+		if sp.Part(i) != p {
+			t.Fatal("Part is not deterministic")
+		}
+	}
+	for p, f := range map[SplitPart]float64{PartTrain: 0.8, PartVal: 0.1, PartTest: 0.1} {
+		sd := math.Sqrt(float64(n) * f * (1 - f))
+		if math.Abs(float64(count[p])-f*float64(n)) > 5*sd {
+			t.Errorf("%s: %d rows of %d, want about %v", p, count[p], n, f*float64(n))
+		}
+	}
+	// Another seed gives another assignment.
+	sp2, _ := NewSplit(43, 0.8, 0.1, 0.1)
+	same := 0
+	for i := range int64(1000) {
+		if sp.Part(i) == sp2.Part(i) {
+			same++
+		}
+	}
+	if same > 800 {
+		t.Errorf("seeds 42 and 43 agree on %d of 1000 rows", same)
+	}
+	// Take: the parts partition the table, in order.
+	tb := TableFromSampler(Rings{}, 1000, 1)
+	total := 0
+	for _, p := range []SplitPart{PartTrain, PartVal, PartTest} {
+		part, err := sp.Take(tb, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += part.N
+	}
+	all, _ := sp.Take(tb, PartAll)
+	if total != tb.N || all.N != tb.N {
+		t.Errorf("parts hold %d rows, all %d, table %d", total, all.N, tb.N)
+	}
+	one := &Table{Source: "one.csv", N: 1, D: 2, Data: []float32{1, 2}}
+	tr, _ := NewSplit(0, 1, 0, 0)
+	if _, err := tr.Take(one, PartTest); err == nil || !strings.Contains(err.Error(), "one.csv: the test split is empty") {
+		t.Errorf("empty split: %v", err)
+	}
+	for _, s := range []string{"all", "train", "val", "test"} {
+		p, err := ParseSplitPart(s)
+		if err != nil || p.String() != s {
+			t.Errorf("ParseSplitPart(%q) = %v, %v", s, p, err)
+		}
+	}
+	if _, err := ParseSplitPart("dev"); err == nil {
+		t.Error("ParseSplitPart(dev) accepted")
+	}
+}
+
+func TestDequantize(t *testing.T) {
+	x := make([]float32, 256*400)
+	for i := range x {
+		x[i] = float32(i % 256)
+	}
+	orig := append([]float32(nil), x...)
+	Dequantize(ToyRNG(1, 0), x)
+	var sum float64
+	for i, v := range x {
+		if !(v >= orig[i] && v < orig[i]+1) {
+			t.Fatalf("value %v from %v outside [x, x+1)", v, orig[i])
+		}
+		sum += float64(v - orig[i])
+	}
+	if m := sum / float64(len(x)); math.Abs(m-0.5) > 5*math.Sqrt(1.0/12/float64(len(x))) {
+		t.Errorf("mean noise %v, want 0.5", m)
+	}
+	if got := BitsPerDim(784*math.Ln2*3, 784); math.Abs(got-3) > 1e-12 {
+		t.Errorf("BitsPerDim = %v", got)
+	}
+}
+
+// TestReadTableMemory checks that reading a text file holds only the float32 values: the
+// bytes allocated stay far below the file's size (so a file larger than twice the memory
+// can be streamed through ScanStats and a file whose values fit can be read).
+func TestReadTableMemory(t *testing.T) {
+	n := 200000
+	if testing.Short() {
+		n = 50000
+	}
+	x := SampleN(SwissRoll{}, n, 1)
+	var buf bytes.Buffer
+	WriteCSV(&buf, x, n, 2, nil)
+	p := writeTemp(t, "big.csv", buf.Bytes())
+	st, _ := os.Stat(p)
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	tb, err := ReadTable(p)
+	runtime.ReadMemStats(&m1)
+	if err != nil || tb.N != n {
+		t.Fatal(err)
+	}
+	alloc := m1.TotalAlloc - m0.TotalAlloc
+	values := uint64(n * 2 * 4)
+	t.Logf("file %d bytes, values %d bytes, allocated %d bytes", st.Size(), values, alloc)
+	if alloc > values+values/4+1<<20 {
+		t.Errorf("ReadTable allocated %d bytes for %d bytes of values", alloc, values)
+	}
+	runtime.ReadMemStats(&m0)
+	if _, _, _, err := ScanStats(p, nil); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&m1)
+	if a := m1.TotalAlloc - m0.TotalAlloc; a > 1<<20 {
+		t.Errorf("ScanStats allocated %d bytes for a %d-byte file", a, st.Size())
+	}
+}
+
+func TestDataErrorFormat(t *testing.T) {
+	e := &DataError{File: "a.csv", Line: 3, Row: -1, Col: 2, Column: "y", Msg: "bad"}
+	if e.Error() != `a.csv:3: column 2 ("y"): bad` {
+		t.Error(e.Error())
+	}
+	e = &DataError{File: "a.npy", Row: 7, Col: 1, Msg: "NaN"}
+	if e.Error() != "a.npy: row 7: column 1: NaN" {
+		t.Error(e.Error())
+	}
+}
