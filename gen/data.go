@@ -141,9 +141,19 @@ func OpenRows(path string) (RowReader, error) {
 		f.Close()
 		return nil, fileErr(path, "is a directory, not a data file")
 	}
-	src, err := newSource(path, f, st.Size())
+	rr, err := openRowsFrom(path, f, f, st.Size())
 	if err != nil {
 		f.Close()
+		return nil, err
+	}
+	return rr, nil
+}
+
+// openRowsFrom opens a RowReader over r, whose content has size bytes (-1 if unknown) and
+// is named path in messages and for format detection; c (optional) is closed by Close.
+func openRowsFrom(path string, r io.Reader, c io.Closer, size int64) (RowReader, error) {
+	src, err := newSource(path, r, c, size)
+	if err != nil {
 		return nil, err
 	}
 	var rr RowReader
@@ -168,7 +178,9 @@ func OpenRows(path string) (RowReader, error) {
 		}
 	}
 	if err != nil {
-		src.Close()
+		if src.gz != nil {
+			src.gz.Close()
+		}
 		return nil, err
 	}
 	return rr, nil
@@ -196,21 +208,24 @@ func ReadTable(path string) (*Table, error) {
 		return nil, err
 	}
 	defer rr.Close()
-	d := rr.Dim()
 	n := rr.Rows()
 	if n < 0 {
 		// Text: bound the row count by the number of lines, so the values are stored
 		// in one allocation of the right size.
-		lines, err := countLines(path)
-		if err != nil {
+		if n, err = countLines(path); err != nil {
 			return nil, err
 		}
-		n = lines
 	}
-	if n*int64(d) > math.MaxInt32*16 {
-		return nil, fileErr(path, "%d rows × %d columns is too large to hold in memory", n, d)
+	return readTableFrom(rr, path, n)
+}
+
+// readTableFrom reads every row of rr into a Table, reserving room for rowsHint rows.
+func readTableFrom(rr RowReader, path string, rowsHint int64) (*Table, error) {
+	d := rr.Dim()
+	if rowsHint*int64(d) > math.MaxInt32*16 {
+		return nil, fileErr(path, "%d rows × %d columns is too large to hold in memory", rowsHint, d)
 	}
-	data := make([]float32, 0, int(n)*d)
+	data := make([]float32, 0, int(rowsHint)*d)
 	row := make([]float32, d)
 	for {
 		err := rr.Next(row)
