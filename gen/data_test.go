@@ -225,3 +225,80 @@ func TestDataErrorFormat(t *testing.T) {
 		t.Error(e.Error())
 	}
 }
+
+func TestLoadDataFile(t *testing.T) {
+	n := 2000
+	x := SampleN(Circles{}, n, 1)
+	var buf bytes.Buffer
+	WriteNPY(&buf, x, n, 2)
+	p := writeTemp(t, "c.npy", buf.Bytes())
+	sp, _ := NewSplit(3, 0.7, 0.1, 0.2)
+	f, err := LoadDataFile(p, sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	if f.Split.SHA256 != hex.EncodeToString(sum[:]) {
+		t.Errorf("split SHA %s", f.Split.SHA256)
+	}
+	st, err := f.TrainStats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train, _ := f.Part(PartTrain)
+	want, _ := ComputeStats(train, nil)
+	if fmt.Sprint(st) != fmt.Sprint(want) {
+		t.Errorf("TrainStats %v, want %v", st, want)
+	}
+	z := st.Standardized(train)
+	if z.Data[0] == train.Data[0] || len(z.Data) != len(train.Data) {
+		t.Error("Standardized did not copy and map")
+	}
+	if err := f.Split.CheckFile(f.All); err != nil {
+		t.Error(err)
+	}
+	other := &Table{Source: "other.npy", SHA256: "00"}
+	if err := f.Split.CheckFile(other); err == nil || !strings.Contains(err.Error(), "other.npy") {
+		t.Errorf("CheckFile(other) = %v", err)
+	}
+}
+
+func TestDequantizedStats(t *testing.T) {
+	// 8-bit data with a constant column: plain stats refuse it, dequantized stats match
+	// the empirical statistics of dequantized draws.
+	n := 200000
+	raw := make([]float32, 2*n)
+	rng := ToyRNG(1, 0)
+	for i := range n {
+		raw[2*i] = 0
+		raw[2*i+1] = float32(rng.IntN(256))
+	}
+	p := writeTemp(t, "b-idx3-ubyte", idxFile(0x08, []uint32{uint32(n), 2}, func() []byte {
+		b := make([]byte, len(raw))
+		for i, v := range raw {
+			b[i] = byte(v)
+		}
+		return b
+	}()))
+	sp, _ := NewSplit(1, 1, 0, 0)
+	f, err := LoadDataFile(p, sp)
+	if err != nil || !f.All.Bytes8 {
+		t.Fatalf("%v", err)
+	}
+	if _, err := ComputeStats(f.All, nil); err == nil {
+		t.Error("plain stats accepted a constant column")
+	}
+	st, err := f.TrainStats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dq := append([]float32(nil), raw...)
+	Dequantize(ToyRNG(2, 0), dq)
+	emp, _ := ComputeStats(&Table{N: n, D: 2, Data: dq}, nil)
+	for j := range 2 {
+		if math.Abs(st.Mean[j]-emp.Mean[j]) > 5*emp.Std[j]/math.Sqrt(float64(n)) ||
+			math.Abs(st.Std[j]/emp.Std[j]-1) > 0.01 {
+			t.Errorf("column %d: %v ± %v, empirical %v ± %v", j, st.Mean[j], st.Std[j], emp.Mean[j], emp.Std[j])
+		}
+	}
+}
