@@ -122,10 +122,10 @@ func MedianDistance(x, y []float32, d int) float64 {
 	if len(dist) == 0 {
 		return 0
 	}
-	slices.Sort(dist)
-	med := dist[len(dist)/2]
+	k := len(dist) / 2
+	med := selectKth(dist, k)
 	if len(dist)%2 == 0 {
-		med = (dist[len(dist)/2-1] + dist[len(dist)/2]) / 2
+		med = (slices.Max(dist[:k]) + med) / 2 // dist[:k] holds the k smallest
 	}
 	if med == 0 {
 		med = sum / float64(len(dist))
@@ -156,6 +156,50 @@ func appendSubsample(dst [][]float32, x []float32, d, k int) [][]float32 {
 		dst = append(dst, x[i*d:(i+1)*d])
 	}
 	return dst
+}
+
+// selectKth reorders a so that a[k] is the value a sorted copy would hold there, every
+// element before it is ≤ a[k] and every element after is ≥ a[k] (Hoare's quickselect with a
+// median-of-three pivot, deterministic), and returns a[k].
+func selectKth(a []float64, k int) float64 {
+	lo, hi := 0, len(a)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		// median of three to a[mid]
+		if a[mid] < a[lo] {
+			a[mid], a[lo] = a[lo], a[mid]
+		}
+		if a[hi] < a[lo] {
+			a[hi], a[lo] = a[lo], a[hi]
+		}
+		if a[hi] < a[mid] {
+			a[hi], a[mid] = a[mid], a[hi]
+		}
+		p := a[mid]
+		i, j := lo, hi
+		for i <= j {
+			for a[i] < p {
+				i++
+			}
+			for a[j] > p {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return a[k]
+		}
+	}
+	return a[k]
 }
 
 func mmdBandwidths(x, y []float32, d int) [4]float64 {
