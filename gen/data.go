@@ -22,6 +22,7 @@ type DataError struct {
 	Msg    string // what is wrong
 }
 
+// Error formats the error as "file[:line]: [row R: ][column C ("name"): ]message".
 func (e *DataError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)

@@ -302,3 +302,42 @@ func TestDequantizedStats(t *testing.T) {
 		}
 	}
 }
+
+// TestRowReadersDoNotAllocate: after warm-up, reading a row costs no allocation.
+func TestRowReadersDoNotAllocate(t *testing.T) {
+	n := 3000
+	x := SampleN(TwoSpirals{}, n, 1)
+	var csv, npy bytes.Buffer
+	WriteCSV(&csv, x, n, 2, []string{"a", "b"})
+	WriteNPY(&npy, x, n, 2)
+	idx := idxFile(0x08, []uint32{uint32(n), 2}, make([]byte, 2*n))
+	for _, c := range []struct {
+		name    string
+		content []byte
+	}{{"a.csv", csv.Bytes()}, {"a.npy", npy.Bytes()}, {"a-idx3-ubyte", idx}} {
+		rr, err := openRowsFrom(c.name, bytes.NewReader(c.content), nil, int64(len(c.content)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := make([]float32, 2)
+		rr.Next(row)
+		if a := testing.AllocsPerRun(1000, func() {
+			if err := rr.Next(row); err != nil {
+				t.Fatal(err)
+			}
+		}); a != 0 {
+			t.Errorf("%s: %v allocations per row", c.name, a)
+		}
+	}
+	rng := ToyRNG(1, 1)
+	buf := make([]float32, 512)
+	for _, name := range ToyNames() {
+		s, _ := NewToy(name)
+		if a := testing.AllocsPerRun(50, func() { s.Sample(rng, buf) }); a != 0 {
+			t.Errorf("%s.Sample: %v allocations", name, a)
+		}
+	}
+	if a := testing.AllocsPerRun(50, func() { Dequantize(rng, buf) }); a != 0 {
+		t.Errorf("Dequantize: %v allocations", a)
+	}
+}
