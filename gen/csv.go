@@ -15,8 +15,10 @@ import (
 const maxLineBytes = 64 << 20
 
 // textReader streams a CSV or TSV file: an optional UTF-8 byte-order mark, an optional
-// header row (detected: a first row with any non-numeric field), LF or CRLF line endings,
-// blank lines ignored, fields trimmed of spaces and of one pair of double quotes.
+// header row (detected: a first row with no numeric field), LF or CRLF line endings, blank
+// lines ignored, fields trimmed of spaces and of one pair of double quotes. Files of other
+// names are sniffed: tab-separated if the first line holds a tab, else comma-separated if
+// it holds a comma, else separated by runs of spaces.
 type textReader struct {
 	src     *source
 	sc      *bufio.Scanner
@@ -42,22 +44,29 @@ func newTextReader(src *source, delim byte) (*textReader, error) {
 		return nil, err
 	}
 	if t.delim == 0 {
-		t.delim = ','
-		if bytes.IndexByte(first, '\t') >= 0 {
+		switch {
+		case bytes.IndexByte(first, '\t') >= 0:
 			t.delim = '\t'
+		case bytes.IndexByte(first, ',') >= 0:
+			t.delim = ','
+		default:
+			t.delim = ' ' // runs of spaces
 		}
 	}
 	t.fields = splitFields(t.fields[:0], first, t.delim)
 	t.d = len(t.fields)
+	// The first row is a header when none of its fields is a number; a row mixing numbers
+	// and other text is data (and its bad field is reported), not a header.
 	header := false
 	for _, f := range t.fields {
 		if len(f) == 0 {
 			continue
 		}
-		if _, err := strconv.ParseFloat(string(f), 64); err != nil && !errors.Is(err, strconv.ErrRange) {
-			header = true
+		if _, err := strconv.ParseFloat(string(f), 64); err == nil || errors.Is(err, strconv.ErrRange) {
+			header = false
 			break
 		}
+		header = true
 	}
 	if header {
 		t.cols = make([]string, t.d)
@@ -106,7 +115,26 @@ func (t *textReader) nextLine() ([]byte, error) {
 }
 
 // splitFields splits line at delim, trimming spaces and one pair of surrounding quotes.
+// Delimiter ' ' splits at runs of spaces and tabs. Quoted fields cannot hold the delimiter.
 func splitFields(dst [][]byte, line []byte, delim byte) [][]byte {
+	if delim == ' ' {
+		for {
+			line = bytes.TrimLeft(line, " \t")
+			if len(line) == 0 {
+				return dst
+			}
+			i := bytes.IndexAny(line, " \t")
+			if i < 0 {
+				i = len(line)
+			}
+			f := line[:i]
+			if len(f) >= 2 && f[0] == '"' && f[len(f)-1] == '"' {
+				f = f[1 : len(f)-1]
+			}
+			dst = append(dst, f)
+			line = line[i:]
+		}
+	}
 	for {
 		i := bytes.IndexByte(line, delim)
 		f := line
