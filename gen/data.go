@@ -329,13 +329,19 @@ func (a *StatsAccumulator) Check(source string, columns []string) error {
 }
 
 // ComputeStats returns the statistics of the rows of t for which keep(i) is true (all rows
-// when keep is nil), or an error if a column cannot be standardized.
+// when keep is nil), or an error naming the file and column if a column cannot be
+// standardized. For 8-bit data (t.Bytes8), which is always dequantized before use, they
+// are the statistics of the dequantized values x + U[0, 1) (DequantizedStats), so a
+// constant pixel (MNIST's border) is no error.
 func ComputeStats(t *Table, keep func(i int) bool) (Stats, error) {
 	a := NewStatsAccumulator(t.D)
 	for i := range t.N {
 		if keep == nil || keep(i) {
 			a.Add(t.Row(i))
 		}
+	}
+	if t.Bytes8 && a.n > 0 {
+		return DequantizedStats(a.Stats()), nil
 	}
 	if err := a.Check(t.Source, t.Columns); err != nil {
 		return Stats{}, err
@@ -346,7 +352,8 @@ func ComputeStats(t *Table, keep func(i int) bool) (Stats, error) {
 // ScanStats computes the statistics of a data file in one streaming pass without holding it
 // in memory, so files larger than memory work. keep selects rows by their 0-based index
 // (nil keeps all; Split.Keep gives one). It also returns the file's SHA-256 and the number
-// of rows read.
+// of rows read. 8-bit data get the statistics of their dequantized values, as in
+// ComputeStats.
 func ScanStats(path string, keep func(row int64) bool) (s Stats, sha string, rows int64, err error) {
 	rr, err := OpenRows(path)
 	if err != nil {
@@ -369,6 +376,9 @@ func ScanStats(path string, keep func(row int64) bool) (s Stats, sha string, row
 	}
 	if rows == 0 {
 		return Stats{}, "", 0, fileErr(path, "no data rows")
+	}
+	if rr.Bytes8() && a.n > 0 {
+		return DequantizedStats(a.Stats()), rr.SHA256(), rows, nil
 	}
 	if err := a.Check(path, rr.Columns()); err != nil {
 		return Stats{}, "", rows, err

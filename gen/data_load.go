@@ -35,22 +35,7 @@ func (f *DataFile) Part(p SplitPart) (*Table, error) {
 // column that cannot be standardized is an error naming the file and column.
 func (f *DataFile) TrainStats() (Stats, error) {
 	keep := f.Split.Keep(PartTrain)
-	a := NewStatsAccumulator(f.All.D)
-	for i := range f.All.N {
-		if keep(int64(i)) {
-			a.Add(f.All.Row(i))
-		}
-	}
-	if a.n == 0 {
-		return Stats{}, fileErr(f.All.Source, "the train split is empty (%d rows)", f.All.N)
-	}
-	if f.All.Bytes8 {
-		return DequantizedStats(a.Stats()), nil
-	}
-	if err := a.Check(f.All.Source, f.All.Columns); err != nil {
-		return Stats{}, err
-	}
-	return a.Stats(), nil
+	return ComputeStats(f.All, func(i int) bool { return keep(int64(i)) })
 }
 
 // DequantizedStats returns the statistics of x + u, u ~ U[0, 1) independent of x, given

@@ -285,8 +285,13 @@ func TestDequantizedStats(t *testing.T) {
 	if err != nil || !f.All.Bytes8 {
 		t.Fatalf("%v", err)
 	}
-	if _, err := ComputeStats(f.All, nil); err == nil {
+	plain := *f.All
+	plain.Bytes8 = false
+	if _, err := ComputeStats(&plain, nil); err == nil {
 		t.Error("plain stats accepted a constant column")
+	}
+	if st, err := ComputeStats(f.All, nil); err != nil || st.Std[0] != math.Sqrt(1.0/12) {
+		t.Errorf("ComputeStats of 8-bit data: %v, %v", st, err)
 	}
 	st, err := f.TrainStats()
 	if err != nil {
