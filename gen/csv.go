@@ -8,14 +8,17 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // maxLineBytes bounds one line of a text data file.
 const maxLineBytes = 64 << 20
 
 // textReader streams a CSV or TSV file: an optional UTF-8 byte-order mark, an optional
-// header row (detected: a first row with any non-numeric field), LF or CRLF line endings,
-// blank lines ignored, fields trimmed of spaces and of one pair of double quotes.
+// header row (detected: a first row with no numeric field), LF or CRLF line endings, blank
+// lines ignored, fields trimmed of spaces and of one pair of double quotes. Files of other
+// names are sniffed: tab-separated if the first line holds a tab, else comma-separated if
+// it holds a comma, else separated by runs of spaces.
 type textReader struct {
 	src     *source
 	sc      *bufio.Scanner
@@ -41,22 +44,29 @@ func newTextReader(src *source, delim byte) (*textReader, error) {
 		return nil, err
 	}
 	if t.delim == 0 {
-		t.delim = ','
-		if bytes.IndexByte(first, '\t') >= 0 {
+		switch {
+		case bytes.IndexByte(first, '\t') >= 0:
 			t.delim = '\t'
+		case bytes.IndexByte(first, ',') >= 0:
+			t.delim = ','
+		default:
+			t.delim = ' ' // runs of spaces
 		}
 	}
 	t.fields = splitFields(t.fields[:0], first, t.delim)
 	t.d = len(t.fields)
+	// The first row is a header when none of its fields is a number; a row mixing numbers
+	// and other text is data (and its bad field is reported), not a header.
 	header := false
 	for _, f := range t.fields {
 		if len(f) == 0 {
 			continue
 		}
-		if _, err := strconv.ParseFloat(string(f), 64); err != nil && !errors.Is(err, strconv.ErrRange) {
-			header = true
+		if _, err := strconv.ParseFloat(string(f), 64); err == nil || errors.Is(err, strconv.ErrRange) {
+			header = false
 			break
 		}
+		header = true
 	}
 	if header {
 		t.cols = make([]string, t.d)
@@ -105,7 +115,26 @@ func (t *textReader) nextLine() ([]byte, error) {
 }
 
 // splitFields splits line at delim, trimming spaces and one pair of surrounding quotes.
+// Delimiter ' ' splits at runs of spaces and tabs. Quoted fields cannot hold the delimiter.
 func splitFields(dst [][]byte, line []byte, delim byte) [][]byte {
+	if delim == ' ' {
+		for {
+			line = bytes.TrimLeft(line, " \t")
+			if len(line) == 0 {
+				return dst
+			}
+			i := bytes.IndexAny(line, " \t")
+			if i < 0 {
+				i = len(line)
+			}
+			f := line[:i]
+			if len(f) >= 2 && f[0] == '"' && f[len(f)-1] == '"' {
+				f = f[1 : len(f)-1]
+			}
+			dst = append(dst, f)
+			line = line[i:]
+		}
+	}
 	for {
 		i := bytes.IndexByte(line, delim)
 		f := line
@@ -178,7 +207,9 @@ func (t *textReader) parse(f []byte, ln, j int, out *float32) error {
 	if len(f) == 0 {
 		return bad("empty field")
 	}
-	s := string(f)
+	// No copy: strconv.ParseFloat does not retain its argument (its errors hold a
+	// clone), and s is not used after f's buffer is reused (messages copy it).
+	s := unsafe.String(&f[0], len(f))
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return bad("non-numeric value %q", truncate(s, 40))

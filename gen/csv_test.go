@@ -40,7 +40,8 @@ func TestTextAccepted(t *testing.T) {
 		{"CSV sniffed", "a.dat", "1,2.5\n-3,4e-3\n5,6\n", nil},
 		{"spaces and blank lines", "a.csv", "\n x , y \n\n 1 , 2.5\n-3,4e-3\n\n5,6\n\n", []string{"x", "y"}},
 		{"CR-LF with BOM and TSV", "a.tsv", "\xef\xbb\xbf1\t2.5\r\n-3\t4e-3\r\n5\t6\r\n", nil},
-		{"large but square fits", "a.csv", "1,2.5\n-3,4e-3\n5,6\n", nil},
+		{"space-separated sniffed", "a.txt", "  1  2.5\n-3 4e-3 \n5\t 6\n", nil},
+		{"space-separated header", "a.dat", "x y\n1 2.5\n-3 4e-3\n5 6\n", []string{"x", "y"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -105,6 +106,7 @@ func TestTextRejected(t *testing.T) {
 		{"header only blank after", "x,y\n\n\n", []string{"header only"}},
 		{"non-numeric", "x,y\n1,2\n3,abc\n", []string{"bad.csv:3", `column 2 ("y")`, `non-numeric value "abc"`}},
 		{"non-numeric no header", "1,2\n3,4\n5,six\n", []string{"bad.csv:3", "column 2:", "non-numeric"}},
+		{"typo in the first row is no header", "1,tw0\n3,4\n", []string{"bad.csv:1", "column 2:", `non-numeric value "tw0"`}},
 		{"empty field", "1,2\n3,\n", []string{"bad.csv:2", "column 2", "empty field"}},
 		{"NaN", "x,y\n1,NaN\n", []string{"bad.csv:2", `column 2 ("y")`, "NaN"}},
 		{"nan lower", "1,2\nnan,3\n", []string{"bad.csv:2", "column 1", "NaN"}},

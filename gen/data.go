@@ -22,6 +22,7 @@ type DataError struct {
 	Msg    string // what is wrong
 }
 
+// Error formats the error as "file[:line]: [row R: ][column C ("name"): ]message".
 func (e *DataError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -141,9 +142,19 @@ func OpenRows(path string) (RowReader, error) {
 		f.Close()
 		return nil, fileErr(path, "is a directory, not a data file")
 	}
-	src, err := newSource(path, f, st.Size())
+	rr, err := openRowsFrom(path, f, f, st.Size())
 	if err != nil {
 		f.Close()
+		return nil, err
+	}
+	return rr, nil
+}
+
+// openRowsFrom opens a RowReader over r, whose content has size bytes (-1 if unknown) and
+// is named path in messages and for format detection; c (optional) is closed by Close.
+func openRowsFrom(path string, r io.Reader, c io.Closer, size int64) (RowReader, error) {
+	src, err := newSource(path, r, c, size)
+	if err != nil {
 		return nil, err
 	}
 	var rr RowReader
@@ -168,7 +179,9 @@ func OpenRows(path string) (RowReader, error) {
 		}
 	}
 	if err != nil {
-		src.Close()
+		if src.gz != nil {
+			src.gz.Close()
+		}
 		return nil, err
 	}
 	return rr, nil
@@ -196,21 +209,24 @@ func ReadTable(path string) (*Table, error) {
 		return nil, err
 	}
 	defer rr.Close()
-	d := rr.Dim()
 	n := rr.Rows()
 	if n < 0 {
 		// Text: bound the row count by the number of lines, so the values are stored
 		// in one allocation of the right size.
-		lines, err := countLines(path)
-		if err != nil {
+		if n, err = countLines(path); err != nil {
 			return nil, err
 		}
-		n = lines
 	}
-	if n*int64(d) > math.MaxInt32*16 {
-		return nil, fileErr(path, "%d rows × %d columns is too large to hold in memory", n, d)
+	return readTableFrom(rr, path, n)
+}
+
+// readTableFrom reads every row of rr into a Table, reserving room for rowsHint rows.
+func readTableFrom(rr RowReader, path string, rowsHint int64) (*Table, error) {
+	d := rr.Dim()
+	if rowsHint*int64(d) > math.MaxInt32*16 {
+		return nil, fileErr(path, "%d rows × %d columns is too large to hold in memory", rowsHint, d)
 	}
-	data := make([]float32, 0, int(n)*d)
+	data := make([]float32, 0, int(rowsHint)*d)
 	row := make([]float32, d)
 	for {
 		err := rr.Next(row)
@@ -313,13 +329,19 @@ func (a *StatsAccumulator) Check(source string, columns []string) error {
 }
 
 // ComputeStats returns the statistics of the rows of t for which keep(i) is true (all rows
-// when keep is nil), or an error if a column cannot be standardized.
+// when keep is nil), or an error naming the file and column if a column cannot be
+// standardized. For 8-bit data (t.Bytes8), which is always dequantized before use, they
+// are the statistics of the dequantized values x + U[0, 1) (DequantizedStats), so a
+// constant pixel (MNIST's border) is no error.
 func ComputeStats(t *Table, keep func(i int) bool) (Stats, error) {
 	a := NewStatsAccumulator(t.D)
 	for i := range t.N {
 		if keep == nil || keep(i) {
 			a.Add(t.Row(i))
 		}
+	}
+	if t.Bytes8 && a.n > 0 {
+		return DequantizedStats(a.Stats()), nil
 	}
 	if err := a.Check(t.Source, t.Columns); err != nil {
 		return Stats{}, err
@@ -330,7 +352,8 @@ func ComputeStats(t *Table, keep func(i int) bool) (Stats, error) {
 // ScanStats computes the statistics of a data file in one streaming pass without holding it
 // in memory, so files larger than memory work. keep selects rows by their 0-based index
 // (nil keeps all; Split.Keep gives one). It also returns the file's SHA-256 and the number
-// of rows read.
+// of rows read. 8-bit data get the statistics of their dequantized values, as in
+// ComputeStats.
 func ScanStats(path string, keep func(row int64) bool) (s Stats, sha string, rows int64, err error) {
 	rr, err := OpenRows(path)
 	if err != nil {
@@ -353,6 +376,9 @@ func ScanStats(path string, keep func(row int64) bool) (s Stats, sha string, row
 	}
 	if rows == 0 {
 		return Stats{}, "", 0, fileErr(path, "no data rows")
+	}
+	if rr.Bytes8() && a.n > 0 {
+		return DequantizedStats(a.Stats()), rr.SHA256(), rows, nil
 	}
 	if err := a.Check(path, rr.Columns()); err != nil {
 		return Stats{}, "", rows, err

@@ -15,16 +15,17 @@ import (
 // SHA-256 of the raw file bytes accumulated as they are read.
 type source struct {
 	path string
-	f    *os.File
-	size int64 // raw file size; -1 when the content is compressed
+	f    io.Reader // the raw file
+	c    io.Closer // closes the file, or nil
+	size int64     // raw file size; -1 when the content is compressed
 	h    hash.Hash
 	r    *bufio.Reader
 	gz   *gzip.Reader
 	off  int64 // bytes of content consumed (for messages)
 }
 
-func newSource(path string, f *os.File, size int64) (*source, error) {
-	s := &source{path: path, f: f, size: size, h: sha256.New()}
+func newSource(path string, f io.Reader, c io.Closer, size int64) (*source, error) {
+	s := &source{path: path, f: f, c: c, size: size, h: sha256.New()}
 	raw := bufio.NewReaderSize(io.TeeReader(f, s.h), 1<<16)
 	if head, _ := raw.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
 		gz, err := gzip.NewReader(raw)
@@ -72,7 +73,10 @@ func (s *source) Close() error {
 	if s.gz != nil {
 		s.gz.Close()
 	}
-	return s.f.Close()
+	if s.c == nil {
+		return nil
+	}
+	return s.c.Close()
 }
 
 // countLines returns the number of newline-terminated or final lines in a text file

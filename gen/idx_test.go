@@ -134,5 +134,16 @@ func TestFashionMNIST(t *testing.T) {
 		if lo != 0 || hi != 255 {
 			t.Errorf("%s pixel range [%v, %v]", c.prefix, lo, hi)
 		}
+		// 8-bit data are standardized with the statistics of the dequantized values
+		// (variance ≥ 1/12, so even a constant pixel would do).
+		st, err := ComputeStats(img, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, sd := range st.Std {
+			if sd < math.Sqrt(1.0/12) {
+				t.Fatalf("pixel %d: std %v below the dequantization noise's", j, sd)
+			}
+		}
 	}
 }

@@ -91,36 +91,25 @@ func checkSets(x, y []float32, d int) {
 }
 
 // MedianDistance returns the median of the pairwise distances |z_i − z_j|, i < j, of the
-// pooled points z = x ∪ y, computed on a deterministic subsample of at most 1000 points
-// when there are more. If that median is 0 (most points coincide) it returns the mean
-// pairwise distance instead, and 0 only if all points coincide.
+// pooled points z = x ∪ y. With more than 1000 points it uses a deterministic subsample of
+// 1000: half from each set (all of the smaller set if it has fewer), each set's points
+// chosen by a generator seeded with that set's size, so that swapping x and y gives the
+// same value. If the median is 0 (most points coincide) it returns the mean pairwise
+// distance instead, and 0 only if all points coincide.
 func MedianDistance(x, y []float32, d int) float64 {
 	nx, ny := len(x)/d, len(y)/d
-	idx := make([]int, nx+ny)
-	for i := range idx {
-		idx[i] = i
+	kx, ky := nx, ny
+	if nx+ny > medianSubsample {
+		kx = min(nx, max(medianSubsample/2, medianSubsample-ny))
+		ky = min(ny, medianSubsample-kx)
 	}
-	if len(idx) > medianSubsample {
-		rng := rand.New(rand.NewPCG(0x6d656469616e, uint64(len(idx))))
-		for i := range medianSubsample { // partial Fisher–Yates
-			j := i + rng.IntN(len(idx)-i)
-			idx[i], idx[j] = idx[j], idx[i]
-		}
-		idx = idx[:medianSubsample]
-	}
-	pt := func(k int) []float32 {
-		if k < nx {
-			return x[k*d : (k+1)*d]
-		}
-		k -= nx
-		return y[k*d : (k+1)*d]
-	}
-	dist := make([]float64, 0, len(idx)*(len(idx)-1)/2)
+	pts := make([][]float32, 0, kx+ky)
+	pts = appendSubsample(pts, x, d, kx)
+	pts = appendSubsample(pts, y, d, ky)
+	dist := make([]float64, 0, len(pts)*(len(pts)-1)/2)
 	var sum float64
-	for a := range idx {
-		p := pt(idx[a])
-		for b := a + 1; b < len(idx); b++ {
-			q := pt(idx[b])
+	for a, p := range pts {
+		for _, q := range pts[a+1:] {
 			var s float64
 			for j := range p {
 				t := float64(p[j]) - float64(q[j])
@@ -133,15 +122,84 @@ func MedianDistance(x, y []float32, d int) float64 {
 	if len(dist) == 0 {
 		return 0
 	}
-	slices.Sort(dist)
-	med := dist[len(dist)/2]
+	k := len(dist) / 2
+	med := selectKth(dist, k)
 	if len(dist)%2 == 0 {
-		med = (dist[len(dist)/2-1] + dist[len(dist)/2]) / 2
+		med = (slices.Max(dist[:k]) + med) / 2 // dist[:k] holds the k smallest
 	}
 	if med == 0 {
 		med = sum / float64(len(dist))
 	}
 	return med
+}
+
+// appendSubsample appends k rows of x (n×d) chosen by a partial Fisher–Yates shuffle
+// seeded with n (all rows, in order, when k = n).
+func appendSubsample(dst [][]float32, x []float32, d, k int) [][]float32 {
+	n := len(x) / d
+	if k >= n {
+		for i := range n {
+			dst = append(dst, x[i*d:(i+1)*d])
+		}
+		return dst
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	rng := rand.New(rand.NewPCG(0x6d656469616e, uint64(n)))
+	for i := range k {
+		j := i + rng.IntN(n-i)
+		idx[i], idx[j] = idx[j], idx[i]
+	}
+	for _, i := range idx[:k] {
+		dst = append(dst, x[i*d:(i+1)*d])
+	}
+	return dst
+}
+
+// selectKth reorders a so that a[k] is the value a sorted copy would hold there, every
+// element before it is ≤ a[k] and every element after is ≥ a[k] (Hoare's quickselect with a
+// median-of-three pivot, deterministic), and returns a[k].
+func selectKth(a []float64, k int) float64 {
+	lo, hi := 0, len(a)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		// median of three to a[mid]
+		if a[mid] < a[lo] {
+			a[mid], a[lo] = a[lo], a[mid]
+		}
+		if a[hi] < a[lo] {
+			a[hi], a[lo] = a[lo], a[hi]
+		}
+		if a[hi] < a[mid] {
+			a[hi], a[mid] = a[mid], a[hi]
+		}
+		p := a[mid]
+		i, j := lo, hi
+		for i <= j {
+			for a[i] < p {
+				i++
+			}
+			for a[j] > p {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return a[k]
+		}
+	}
+	return a[k]
 }
 
 func mmdBandwidths(x, y []float32, d int) [4]float64 {

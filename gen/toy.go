@@ -333,3 +333,65 @@ func SampleN(s Sampler, n int, seed uint64) []float32 {
 	s.Sample(ToyRNG(seed, 0), dst)
 	return dst
 }
+
+// The densities of Circles and Rings: a circle of radius R blurred by N(0, σ²·I) has the
+// density (1/(2πσ²))·exp(−(ρ² + R²)/(2σ²))·I₀(ρR/σ²) at distance ρ from the centre (I₀
+// the modified Bessel function of the first kind), from integrating the Gaussian over the
+// uniform angle. In logs: −log(2πσ²) − (ρ − R)²/(2σ²) + log(e^{−z}·I₀(z)), z = ρR/σ².
+
+// LogProb implements Density: an equal mixture of blurred circles of radii 3 and 1.5 with
+// σ = 0.24.
+func (Circles) LogProb(x []float32) float64 {
+	return ringsLogProb(x, []float64{3, 1.5}, 0.24)
+}
+
+// LogProb implements Density: an equal mixture of blurred circles of radii 3, 2.25, 1.5
+// and 0.75 with σ = 0.08.
+func (Rings) LogProb(x []float32) float64 {
+	return ringsLogProb(x, []float64{3, 2.25, 1.5, 0.75}, 0.08)
+}
+
+func ringsLogProb(x []float32, radii []float64, sigma float64) float64 {
+	rho := math.Hypot(float64(x[0]), float64(x[1]))
+	s2 := sigma * sigma
+	m := math.Inf(-1)
+	var e [4]float64
+	for k, r := range radii {
+		e[k] = -(rho-r)*(rho-r)/(2*s2) + math.Log(besselI0e(rho*r/s2))
+		m = max(m, e[k])
+	}
+	var sum float64
+	for _, v := range e[:len(radii)] {
+		sum += math.Exp(v - m)
+	}
+	return m + math.Log(sum/float64(len(radii))) - math.Log(2*math.Pi*s2)
+}
+
+// besselI0e returns e^{−z}·I₀(z) for z ≥ 0: by the power series Σ (z²/4)^k/(k!)² (all
+// terms positive) for z ≤ 25, and by the asymptotic series
+// (2πz)^{−½}·Σ_k ((2k−1)!!)²/(k!·(8z)^k), truncated at its smallest term (error below
+// e^{−2z}), above.
+func besselI0e(z float64) float64 {
+	if z <= 25 {
+		t := z * z / 4
+		sum, term := 1.0, 1.0
+		for k := 1; k < 200; k++ {
+			term *= t / float64(k*k)
+			sum += term
+			if term < 1e-17*sum {
+				break
+			}
+		}
+		return sum * math.Exp(-z)
+	}
+	sum, term := 1.0, 1.0
+	for k := 1; k < 200; k++ {
+		next := term * float64((2*k-1)*(2*k-1)) / (8 * z * float64(k))
+		if next >= term || next < 1e-17*sum {
+			break
+		}
+		term = next
+		sum += term
+	}
+	return sum / math.Sqrt(2*math.Pi*z)
+}

@@ -181,7 +181,12 @@ func TestLogProbIntegratesToOne(t *testing.T) {
 	}{
 		{EightGaussians{}, 6, 0.01, 1e-6},
 		{Checkerboard{}, 5, 0.01, 1e-9},
+		{Circles{}, 5, 0.01, 1e-6},
+		{Rings{}, 4, 0.01, 1e-6},
 	} {
+		if testing.Short() {
+			c.h *= 2
+		}
 		if got := gridIntegral(c.p, c.L, c.h); math.Abs(got-1) > c.tol {
 			t.Errorf("%s: ∫ρ = %.9f, want 1", c.p.Name(), got)
 		}
@@ -215,5 +220,59 @@ func TestLogProbValues(t *testing.T) {
 	h := math.Log(8) + math.Log(2*math.Pi*math.E*sigma*sigma)
 	if math.Abs(m-h) > 5*se+1e-3 {
 		t.Errorf("8gaussians mean NLL %.4f ± %.4f, want ≈ %.4f", m, se, h)
+	}
+}
+
+// TestBesselI0e compares with (1/π)∫₀^π e^{z(cos θ − 1)} dθ by the trapezoid rule, which
+// converges geometrically for this periodic integrand.
+func TestBesselI0e(t *testing.T) {
+	for _, z := range []float64{0, 1e-3, 0.5, 1, 5, 10, 24.9, 25, 25.1, 40, 100, 1000, 5000} {
+		n := 20000
+		var s float64
+		for i := 0; i <= n; i++ {
+			w := 1.0
+			if i == 0 || i == n {
+				w = 0.5
+			}
+			s += w * math.Exp(z*(math.Cos(math.Pi*float64(i)/float64(n))-1))
+		}
+		want := s / float64(n)
+		if got := besselI0e(z); math.Abs(got-want) > 1e-13*want {
+			t.Errorf("I0e(%v) = %.17g, want %.17g", z, got, want)
+		}
+	}
+}
+
+// TestLogProbMatchesSampler checks that each closed-form density is the sampler's: the mean
+// of log ρ over draws equals ∫ ρ log ρ over a grid (the negative entropy) only when the
+// draws come from ρ.
+func TestLogProbMatchesSampler(t *testing.T) {
+	for _, c := range []struct {
+		p    Density
+		L, h float64
+	}{{EightGaussians{}, 6, 0.01}, {Circles{}, 5, 0.01}, {Rings{}, 4, 0.01}, {Checkerboard{}, 5, 0.02}} {
+		if testing.Short() {
+			c.h *= 2
+		}
+		var negH float64
+		pt := make([]float32, 2)
+		for u := -c.L + c.h/2; u < c.L; u += c.h {
+			for v := -c.L + c.h/2; v < c.L; v += c.h {
+				pt[0], pt[1] = float32(u), float32(v)
+				if lp := c.p.LogProb(pt); !math.IsInf(lp, -1) {
+					negH += math.Exp(lp) * lp * c.h * c.h
+				}
+			}
+		}
+		n := 50000
+		x := SampleN(c.p, n, 9)
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = c.p.LogProb(x[2*i : 2*i+2])
+		}
+		m, se := MeanStderr(v)
+		if math.Abs(m-negH) > 5*se+1e-4 {
+			t.Errorf("%s: mean log ρ of draws %.4f ± %.4f, ∫ρ log ρ = %.4f", c.p.Name(), m, se, negH)
+		}
 	}
 }
