@@ -21,25 +21,25 @@ func LoadTrainData(nameOrPath string, split Split) (*TrainData, error) {
 	} else if _, serr := os.Stat(nameOrPath); serr != nil {
 		return nil, fmt.Errorf("data %q: not a generated data set (%s) nor a readable file: %v", nameOrPath, strings.Join(ToyNames(), ", "), serr)
 	}
-	tab, err := ReadTable(nameOrPath)
+	f, err := LoadDataFile(nameOrPath, split)
 	if err != nil {
 		return nil, err
 	}
-	split.SHA256 = tab.SHA256
-	train, err := split.Take(tab, PartTrain)
+	tab := f.All
+	split = f.Split
+	st, err := f.TrainStats()
 	if err != nil {
-		// Too few rows for the fractions: train on everything.
-		train = tab
+		return nil, err
+	}
+	train, err := f.Part(PartTrain)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", nameOrPath, err)
 	}
 	var val *Table
 	if split.Val > 0 {
-		if v, err := split.Take(tab, PartVal); err == nil {
+		if v, err := f.Part(PartVal); err == nil {
 			val = v
 		}
-	}
-	st, err := ComputeStats(train, nil)
-	if err != nil {
-		return nil, err
 	}
 	st.Standardize(train.Data)
 	if val != nil {
