@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"math/rand/v2"
-	"syscall"
-	"time"
 
 	"github.com/interflow/flowbench/gen"
 	"github.com/interflow/flowbench/interp"
@@ -44,29 +42,6 @@ func forEachSetting(o *benchOpts, fn func(impl string, threads int) error) error
 		}
 	}
 	return nil
-}
-
-// measureCPU is measure plus the process CPU time (user + system) per run in ms, a figure
-// that other processes' load on a shared machine disturbs less than wall time.
-func measureCPU(ctx context.Context, fn func()) (ms, cpuMS float64) {
-	runs := 0
-	var c0 syscall.Rusage
-	ms = measure(ctx, func() {
-		if runs == 1 { // after the warm-up run
-			syscall.Getrusage(syscall.RUSAGE_SELF, &c0)
-		}
-		runs++
-		fn()
-	})
-	var c1 syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &c1)
-	cpu := func(r *syscall.Rusage) time.Duration {
-		return time.Duration(r.Utime.Nano() + r.Stime.Nano())
-	}
-	if runs > 1 {
-		cpuMS = float64(cpu(&c1)-cpu(&c0)) / 1e6 / float64(runs-1)
-	}
-	return ms, cpuMS
 }
 
 // emitRun prints one benchmark line with the common fields; timeKey is "ms" or
@@ -131,10 +106,10 @@ func benchTrain(ctx context.Context, o *benchOpts) error {
 			}
 			m := benchNet(w.d, w.width)
 			s := newTrainStep(m, w.data, w.bs)
-			ms, cpu := measureCPU(ctx, s.step)
+			ms := measure(ctx, s.step)
 			gflop := 3 * float64(w.bs) * m.Config().FLOPsPerRow() / 1e9 // 6·B·Σ fan_in·fan_out
 			n++
-			if err := emitRun(o, w.name, impl, th, "ms_per_step", ms, gflop, "dim", w.d, "width", w.width, "batch", w.bs, "act", "silu", "cpu_ms", cpu); err != nil {
+			if err := emitRun(o, w.name, impl, th, "ms_per_step", ms, gflop, "dim", w.d, "width", w.width, "batch", w.bs, "act", "silu"); err != nil {
 				return err
 			}
 		}
@@ -159,9 +134,9 @@ func benchForward(ctx context.Context, o *benchOpts) error {
 		for i := range x {
 			x[i] = float32(rng.NormFloat64())
 		}
-		ms, cpu := measureCPU(ctx, func() { m.Velocity(0.5, x, out) })
+		ms := measure(ctx, func() { m.Velocity(0.5, x, out) })
 		lines++
-		return emitRun(o, name, impl, th, "ms", ms, n*m.Config().FLOPsPerRow()/1e9, "n", n, "dim", 2, "width", 256, "cpu_ms", cpu)
+		return emitRun(o, name, impl, th, "ms", ms, n*m.Config().FLOPsPerRow()/1e9, "n", n, "dim", 2, "width", 256)
 	})
 	if err != nil {
 		return err
@@ -199,9 +174,9 @@ func benchDivergence(ctx context.Context, o *benchOpts) error {
 			for i := range x {
 				x[i] = float32(rng.NormFloat64())
 			}
-			ms, cpu := measureCPU(ctx, func() { m.VelocityDiv(0.5, x, out, div) })
+			ms := measure(ctx, func() { m.VelocityDiv(0.5, x, out, div) })
 			lines++
-			if err := emitRun(o, name, impl, th, "ms", ms, divFLOPs(m, w.n)/1e9, "n", w.n, "dim", w.d, "width", w.width, "divergence", "exact-forward-mode", "cpu_ms", cpu); err != nil {
+			if err := emitRun(o, name, impl, th, "ms", ms, divFLOPs(m, w.n)/1e9, "n", w.n, "dim", w.d, "width", w.width, "divergence", "exact-forward-mode"); err != nil {
 				return err
 			}
 		}
