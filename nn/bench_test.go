@@ -71,3 +71,29 @@ func BenchmarkVelocityDiv(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkChunk compares chunk sizes of the scalar-t passes (for tuning).
+func BenchmarkChunk(b *testing.B) {
+	m := benchMLP(b, 2, 256)
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 20000
+	x, out := randVec(rng, 2*n, 1), make([]float32, 2*n)
+	div := make([]float64, n)
+	defer func(a, c int) { inferRows, divTangents = a, c }(inferRows, divTangents)
+	for _, rows := range []int{128, 256, 512, 1024, 4096} {
+		b.Run("velocity/rows="+itoa(rows), func(b *testing.B) {
+			inferRows = rows
+			for b.Loop() {
+				m.Velocity(0.5, x, out)
+			}
+		})
+	}
+	for _, rows := range []int{256, 512, 1024, 2048, 8192} {
+		b.Run("div/tangents="+itoa(rows), func(b *testing.B) {
+			divTangents = rows
+			for b.Loop() {
+				m.VelocityDiv(0.5, x[:2*5000], out, div)
+			}
+		})
+	}
+}
