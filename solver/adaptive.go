@@ -193,7 +193,7 @@ func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0
 			h32 := float32(hs)
 			for s := 1; s < S-1; s++ {
 				kernels.RKCombine(w.ytmp, y, h32, tab.a32[s], w.k[:s])
-				w.eval(t+tab.c[s]*hs, w.ytmp, s)
+				w.eval(stageTime(t, tab.c[s], hs, tn, false, tn), w.ytmp, s)
 			}
 			// FSAL: the last stage is evaluated at the new solution.
 			kernels.RKCombine(yn, y, h32, tab.b32[:S-1], w.k[:S-1])

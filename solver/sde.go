@@ -33,8 +33,13 @@ func (c LinearEps) Eps(t float64) float64 { return float64(c) * (1 - t) }
 // CosEps is ε(t) = c·cos(πt/2), which vanishes at t = 1 so that ε·tan(πt/2) stays bounded.
 type CosEps float64
 
-// Eps implements Schedule.
-func (c CosEps) Eps(t float64) float64 { return float64(c) * math.Cos(math.Pi/2*t) }
+// Eps implements Schedule; it is exactly 0 at t = 1.
+func (c CosEps) Eps(t float64) float64 {
+	if t == 1 {
+		return 0
+	}
+	return float64(c) * math.Cos(math.Pi/2*t)
+}
 
 // EpsFunc adapts a function to Schedule.
 type EpsFunc func(t float64) float64
@@ -120,6 +125,10 @@ func (o *SDEOptions) Validate() error {
 	}
 	return nil
 }
+
+// MinEps is the smallest ε(t) the SDE sampler acts on: below it the step is the ODE step
+// (no score, no noise), so a schedule that vanishes at t = 1 up to rounding works.
+const MinEps = 1e-12
 
 // ErrSchedule is wrapped by SDE errors when ε(t) is negative or not finite.
 var ErrSchedule = errors.New("bad diffusion schedule")
@@ -229,7 +238,7 @@ func (w *Workspace) drift(ip interp.Interpolant, opt *SDEOptions, dir, t float64
 	if !(eps >= 0) || math.IsInf(eps, 0) {
 		return 0, fmt.Errorf("%w: ε(%g) = %g", ErrSchedule, t, eps)
 	}
-	if eps == 0 {
+	if eps <= MinEps {
 		return 0, nil
 	}
 	cv, cx, err := interp.ScoreCoeffs(ip, t)
