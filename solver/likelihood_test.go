@@ -26,7 +26,10 @@ func gaussField(t *testing.T, ip interp.Interpolant) *interp.GaussianField {
 // TestGaussianSampling: N(0, I) pushed through the exact field lands on N(m, diag σ²):
 // every sample matches the closed-form flow map, and the sample moments match.
 func TestGaussianSampling(t *testing.T) {
-	const n = 10000
+	n := 10000
+	if testing.Short() {
+		n = 2000
+	}
 	for _, ip := range gaussInterps(t) {
 		g := gaussField(t, ip)
 		x0 := normals(7, 3*n)
@@ -44,7 +47,7 @@ func TestGaussianSampling(t *testing.T) {
 			for j := 0; j < 3; j++ {
 				m, v := moments(x, 3, j)
 				sd := g.Std[j]
-				if math.Abs(m-g.Mean[j]) > 4*sd/math.Sqrt(n) || math.Abs(v-sd*sd) > 4*sd*sd*math.Sqrt(2.0/n) {
+				if math.Abs(m-g.Mean[j]) > 4*sd/math.Sqrt(float64(n)) || math.Abs(v-sd*sd) > 4*sd*sd*math.Sqrt(2/float64(n)) {
 					t.Errorf("%s %v dim %d: mean %.4f var %.4f, want %.4f %.4f", ip.Name(), o.Method, j, m, v, g.Mean[j], sd*sd)
 				}
 			}
@@ -71,7 +74,10 @@ func moments(x []float32, d, j int) (mean, variance float64) {
 // marginal at t = 1 and at an intermediate t, and sampling with log-densities agrees, to
 // within 1e-4 nats.
 func TestGaussianLogDensity(t *testing.T) {
-	const n = 2000
+	n := 2000
+	if testing.Short() {
+		n = 300
+	}
 	ctx := context.Background()
 	var w Workspace
 	for _, ip := range gaussInterps(t) {
