@@ -144,6 +144,10 @@ var ErrSchedule = errors.New("bad diffusion schedule")
 // wrapping ErrScore. Euler–Maruyama evaluates the drift at the start of each step only, so
 // forward sampling to t = 1 works with any schedule; the stochastic Heun method also
 // evaluates at t1 and needs ε(1) = 0 there (LinearEps, CosEps) or an early stop t1 < 1.
+// In reverse, both methods evaluate at t0: starting from t0 = 1 needs ε(1) = 0 or
+// t0 < 1. ε(t) ≤ MinEps counts as 0. The Brownian increments are drawn one step at a time
+// from Seed, row by row, so a solve is reproducible bit for bit (given a deterministic
+// field) whatever the thread count.
 func (w *Workspace) SolveSDE(ctx context.Context, f Field, x []float32, t0, t1 float64, opt *SDEOptions) (Stats, error) {
 	if opt == nil {
 		return Stats{}, fmt.Errorf("solver: nil SDEOptions")
@@ -181,8 +185,9 @@ func (w *Workspace) SolveSDE(ctx context.Context, f Field, x []float32, t0, t1 f
 	for n := 0; n < opt.Steps; n++ {
 		t := t0 + float64(n)*h
 		hn := h
+		tn := t + hn
 		if n == opt.Steps-1 {
-			hn = t1 - t
+			hn, tn = t1-t, t1
 		}
 		if err := ctx.Err(); err != nil {
 			return w.stats, w.sdeFail(opt, err, t, hn, -1, context.Cause(ctx))
@@ -207,9 +212,9 @@ func (w *Workspace) SolveSDE(ctx context.Context, f Field, x []float32, t0, t1 f
 			if sig0 != 0 {
 				kernels.Axpy(float32(sig0*sq), w.noise, w.ytmp)
 			}
-			sig1, err := w.drift(ip, opt, dir, t+hn, w.ytmp, w.k[1])
+			sig1, err := w.drift(ip, opt, dir, tn, w.ytmp, w.k[1])
 			if err != nil {
-				return w.stats, w.sdeFail(opt, err, t+hn, hn, -1, nil)
+				return w.stats, w.sdeFail(opt, err, tn, hn, -1, nil)
 			}
 			kernels.RKCombine(x, x, float32(hn), half2, w.k[:2])
 			if s := 0.5 * (sig0 + sig1); s != 0 {
@@ -219,7 +224,7 @@ func (w *Workspace) SolveSDE(ctx context.Context, f Field, x []float32, t0, t1 f
 		w.stats.Accepted++
 		w.stats.LastStep = hn
 		if r := firstNonFinite(x, nil, w.rows); r >= 0 {
-			return w.stats, w.sdeFail(opt, ErrNonFinite, t+hn, hn, r, nil)
+			return w.stats, w.sdeFail(opt, ErrNonFinite, tn, hn, r, nil)
 		}
 	}
 	return w.stats, nil
