@@ -172,7 +172,7 @@ func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0
 				err = w.fail(e, t, dir*h, -1, context.Cause(ctx))
 				break
 			}
-			if h < minStep {
+			if h < minStep && h < math.Abs(t1-t) {
 				kind := ErrStepUnderflow
 				if lastBad {
 					kind = ErrNonFinite

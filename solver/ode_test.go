@@ -460,3 +460,14 @@ func TestAllocs(t *testing.T) {
 		t.Errorf("SDE: %v allocations per solve", a)
 	}
 }
+
+// TestTinySpan: a span shorter than the minimum step is one step, not an underflow.
+func TestTinySpan(t *testing.T) {
+	for _, m := range []Method{Dopri5, Bosh3} {
+		x := []float32{1}
+		st, err := Solve(context.Background(), expSin(), x, 0.5, 0.5+1e-15, &Options{Method: m})
+		if err != nil || st.Accepted != 1 || x[0] != 1 {
+			t.Errorf("%v: %+v, %v, x = %v", m, st, err, x)
+		}
+	}
+}
