@@ -25,20 +25,24 @@ type timedField struct {
 	in time.Duration
 }
 
+// Dim implements solver.Field.
 func (w *timedField) Dim() int { return w.f.Dim() }
 
+// Velocity implements solver.Field, timing the wrapped call.
 func (w *timedField) Velocity(t float64, x, out []float32) {
 	t0 := time.Now()
 	w.f.Velocity(t, x, out)
 	w.in += time.Since(t0)
 }
 
+// VelocityDiv implements solver.DivField, timing the wrapped call.
 func (w *timedField) VelocityDiv(t float64, x, out []float32, div []float64) {
 	t0 := time.Now()
 	w.f.VelocityDiv(t, x, out, div)
 	w.in += time.Since(t0)
 }
 
+// VelocityDivHutchinson implements solver.DivField, timing the wrapped call.
 func (w *timedField) VelocityDivHutchinson(t float64, x, out []float32, div []float64, probe []float32) {
 	t0 := time.Now()
 	w.f.VelocityDivHutchinson(t, x, out, div, probe)
