@@ -71,8 +71,9 @@ func ParseSchedule(spec string) (Schedule, error) {
 // SDEMethod is an SDE integration scheme.
 type SDEMethod uint8
 
-// The SDE methods. The noise is additive (it depends on t only), so Euler–Maruyama has
-// strong order 1 and the stochastic Heun method weak order 2.
+// The SDE methods. The noise is additive (it depends on t only), so both have strong order
+// 1; the stochastic Heun method integrates the drift to second order (with ε = 0 it is
+// Heun's ODE method), which keeps the marginals closer at a given step count.
 const (
 	EulerMaruyama  SDEMethod = iota // 1 evaluation per step
 	StochasticHeun                  // predictor–corrector, 2 evaluations per step
