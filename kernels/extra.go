@@ -12,8 +12,16 @@ func Mul(x, y, out []float32) {
 		panic(fmt.Sprintf("kernels: Mul: len(x) = %d, len(y) = %d, len(out) = %d", len(x), len(y), len(out)))
 	}
 	y, out = y[:len(x)], out[:len(x)]
-	for i, v := range x {
-		out[i] = v * y[i]
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		xs, ys, os := x[i:i+4:i+4], y[i:i+4:i+4], out[i:i+4:i+4]
+		os[0] = xs[0] * ys[0]
+		os[1] = xs[1] * ys[1]
+		os[2] = xs[2] * ys[2]
+		os[3] = xs[3] * ys[3]
+	}
+	for ; i < len(x); i++ {
+		out[i] = x[i] * y[i]
 	}
 }
 
@@ -31,5 +39,35 @@ func ColSums(m, n int, a []float32, lda int, dst []float32) {
 		for j, v := range row {
 			dst[j] += v
 		}
+	}
+}
+
+// ScaleCols multiplies every row of the m×n matrix A (leading dimension lda) by the vector
+// v elementwise: A[i,j] = A[i,j]·v[j]. It applies a per-column scale, such as act'(z) of one
+// point, to a block of tangents.
+func ScaleCols(m, n int, a []float32, lda int, v []float32) {
+	checkMat("A", a, m, n, lda)
+	if len(v) < n {
+		panic(fmt.Sprintf("kernels: ScaleCols: v has %d elements, want %d", len(v), n))
+	}
+	v = v[:n]
+	for i := 0; i < m; i++ {
+		mulInto(a[i*lda:i*lda+n], v)
+	}
+}
+
+// mulInto sets x[i] *= y[i] (len(y) ≥ len(x)), unrolled by 4.
+func mulInto(x, y []float32) {
+	y = y[:len(x)]
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		xs, ys := x[i:i+4:i+4], y[i:i+4:i+4]
+		xs[0] *= ys[0]
+		xs[1] *= ys[1]
+		xs[2] *= ys[2]
+		xs[3] *= ys[3]
+	}
+	for ; i < len(x); i++ {
+		x[i] *= y[i]
 	}
 }

@@ -40,6 +40,16 @@ type gemmImpl struct {
 // gemmImpls holds each tier's GEMM; a nil entry means the tier uses the pure-Go one.
 var gemmImpls [len(tierNames)]*gemmImpl
 
+// gemmVariant is a generated micro-kernel (installed or an alternative) and the tier whose
+// CPU features it needs; tests run every variant against the reference.
+type gemmVariant struct {
+	tier int
+	impl *gemmImpl
+}
+
+// gemmVariants lists the generated kernels (filled in by the generated selector).
+var gemmVariants []gemmVariant
+
 func currentGemmImpl() *gemmImpl {
 	if g := gemmImpls[tier]; g != nil {
 		return g
@@ -128,29 +138,6 @@ type gemmJob struct {
 	pptPack       int
 	// dot path: rows per task
 	dotRows int
-}
-
-// gemm is the internal entry point of Gemm after shape checks (m, n >= 1).
-func gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	st, threads := acquireState()
-	j := &st.job
-	*j = gemmJob{st: st, impl: currentGemmImpl(), transA: transA, transB: transB, m: m, n: n, k: k,
-		alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
-	j.run(threads)
-	releaseState(st)
-}
-
-// gemmBiasAct is the internal entry point of GemmBiasAct after shape checks (m, n >= 1).
-func gemmBiasAct(m, n, k int, a []float32, lda int, b []float32, ldb int, bias []float32, act Act, z []float32, ldz int, y []float32, ldy int) {
-	st, threads := acquireState()
-	j := &st.job
-	*j = gemmJob{st: st, impl: currentGemmImpl(), m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
-		c: y, ldc: ldy, bias: bias, fused: true, act: act, y: y, ldy: ldy}
-	if z != nil {
-		j.c, j.ldc = z, ldz
-	}
-	j.run(threads)
-	releaseState(st)
 }
 
 func (j *gemmJob) run(threads int) {
@@ -262,18 +249,31 @@ func (j *gemmJob) compute(w *gemmWorker, ib, jb int) {
 	panels := ceilDiv(j.nc, nr)
 	q0 := jb * j.ppt
 	q1 := min(q0+j.ppt, panels)
-	// Rows [i0, iFull) are read in place; the partial tile of rows [iFull, i1) is packed.
+	// NN/NT: rows [i0, iFull) are read in place and only the partial tile of rows
+	// [iFull, i1) is packed. TN: the whole row block is packed (reading op(A) in place
+	// would touch a new line and page of A per k step).
 	iFull := i0 + (i1-i0)/mr*mr
+	if j.transA {
+		iFull = i0
+	}
 	if iFull < i1 {
-		w.apack = grow(w.apack, mr*kc)
-		rows := i1 - iFull
-		for p := 0; p < kc; p++ {
-			d := w.apack[p*mr : p*mr+mr]
-			for r := range d {
-				if r < rows {
-					d[r] = j.opA(iFull+r, j.pc+p)
-				} else {
-					d[r] = 0
+		npan := ceilDiv(i1-iFull, mr)
+		w.apack = grow(w.apack, npan*mr*kc)
+		if j.transA {
+			packBlockT(w.apack, j.a[j.pc*j.lda+iFull:], j.lda, kc, mr, i1-iFull)
+		}
+		for q := 0; q < npan && !j.transA; q++ {
+			r0 := iFull + q*mr
+			rows := min(mr, i1-r0)
+			pan := w.apack[q*mr*kc : (q+1)*mr*kc]
+			for p := 0; p < kc; p++ {
+				d := pan[p*mr : p*mr+mr]
+				for r := range d {
+					if r < rows {
+						d[r] = j.opA(r0+r, j.pc+p)
+					} else {
+						d[r] = 0
+					}
 				}
 			}
 		}
@@ -301,9 +301,7 @@ func (j *gemmJob) compute(w *gemmWorker, ib, jb int) {
 			rsa, csa := 1, mr
 			switch {
 			case i >= iFull:
-				ap = &w.apack[0]
-			case j.transA:
-				ap, csa = &a[j.pc*lda+i], lda
+				ap = &w.apack[(i-iFull)*kc]
 			default:
 				ap, rsa, csa = &a[i*lda+j.pc], lda, 1
 			}
@@ -480,5 +478,37 @@ func gemmDotGo(k int, a *float32, lda int, b *float32, ldb int, out *float32) {
 			s1 = float32(v*b1[p]) + s1
 		}
 		o[2*r], o[2*r+1] = s0, s1
+	}
+}
+
+// packBlockT packs a TN row block of rows (= columns of the stored A) into panels of mr:
+// dst[q·mr·kc + p·mr + r] = src[p·ld + q·mr + r], zero past rows. It walks A row by row
+// (p outer), so each stored row, often on its own page, is visited once.
+func packBlockT(dst, src []float32, ld, kc, mr, rows int) {
+	full := rows / mr
+	ps := mr * kc
+	for p := 0; p < kc; p++ {
+		s := src[p*ld : p*ld+rows]
+		switch mr {
+		case 8:
+			for q := 0; q < full; q++ {
+				d, v := dst[q*ps+p*8:q*ps+p*8+8:q*ps+p*8+8], s[q*8:q*8+8:q*8+8]
+				d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
+			}
+		case 6:
+			for q := 0; q < full; q++ {
+				d, v := dst[q*ps+p*6:q*ps+p*6+6:q*ps+p*6+6], s[q*6:q*6+6:q*6+6]
+				d[0], d[1], d[2], d[3], d[4], d[5] = v[0], v[1], v[2], v[3], v[4], v[5]
+			}
+		default:
+			for q := 0; q < full; q++ {
+				copy(dst[q*ps+p*mr:q*ps+p*mr+mr], s[q*mr:])
+			}
+		}
+		if rem := rows - full*mr; rem > 0 {
+			d := dst[full*ps+p*mr : full*ps+p*mr+mr]
+			copy(d, s[full*mr:])
+			clear(d[rem:])
+		}
 	}
 }

@@ -16,6 +16,18 @@ func gemmKernAVX2_6x16(k int, a *float32, rsa int, csa int, b *float32, c *float
 //go:noescape
 func gemmKernAVX512_8x32(k int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, beta float32, bias *float32)
 
+// gemmKernAVX512_12x32 computes the 12×32 tile c = alpha·A·B (+ bias) + beta·c over k steps:
+// A(r,p) = a[r·rsa+p·csa], B(p,j) = b[p·32+j]; c is not read when beta == 0.
+//
+//go:noescape
+func gemmKernAVX512_12x32(k int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, beta float32, bias *float32)
+
+// gemmKernAVX512_6x64 computes the 6×64 tile c = alpha·A·B (+ bias) + beta·c over k steps:
+// A(r,p) = a[r·rsa+p·csa], B(p,j) = b[p·64+j]; c is not read when beta == 0.
+//
+//go:noescape
+func gemmKernAVX512_6x64(k int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, beta float32, bias *float32)
+
 // gemmDotAVX2_4x2 sets out[2r+j] = Σ_{p<k} a[r·lda+p]·b[j·ldb+p] for r < 4, j < 2; k must be a multiple of 8.
 //
 //go:noescape

@@ -161,7 +161,7 @@ func (g *gemmCase) check(t *testing.T, got, want []float32, a0, b0 []float32, ex
 	}
 }
 
-var gemmSizes = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49, 63, 64, 65}
+var gemmSizes = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49, 63, 64, 65, 127, 129}
 
 type transPair struct{ a, b bool }
 
@@ -169,36 +169,53 @@ var gemmTrans = []transPair{{false, false}, {false, true}, {true, false}}
 
 var alphaBetas = [][2]float32{{1, 0}, {1, 1}, {-2, 0.5}, {0, -1.5}, {0.5, 0}, {1, -1}}
 
-// TestGemmTails sweeps m, n over every tail of every tier's tile (mr ∈ {4,6,8}, nr ∈
-// {4,16,32}) with small integer entries, so results must be exact; k, offsets, padding
+// TestGemmTails sweeps m, n over every tail of every tier's tile (mr ∈ {4,6,8,12}, nr ∈
+// {4,16,32,64}) with small integer entries, so results must be exact; k, offsets, padding
 // and alpha/beta rotate through their sets.
 func TestGemmTails(t *testing.T) {
-	forEachTier(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(1, 2))
-		ks := []int{0, 1, 2, 3, 7, 8, 9, 17, 33}
-		idx := 0
-		for _, tr := range gemmTrans {
-			for _, m := range gemmSizes {
-				for _, n := range gemmSizes {
-					idx++
-					k := ks[idx%len(ks)]
-					ab := alphaBetas[idx%len(alphaBetas)]
-					g := newGemmCase(rng, tr.a, tr.b, m, n, k, ab[0], ab[1], idx%3, idx%4, true)
-					a0, b0 := append([]float32(nil), g.a...), append([]float32(nil), g.b...)
-					got, want := g.run()
-					g.check(t, got, want, a0, b0, true)
-				}
+	forEachTier(t, gemmTails)
+}
+
+// TestGemmVariants runs the tail sweep on every generated micro-kernel, installed or not.
+func TestGemmVariants(t *testing.T) {
+	for _, v := range gemmVariants {
+		t.Run(v.impl.name, func(t *testing.T) {
+			if !hasTier[v.tier] {
+				t.Skipf("CPU lacks tier %s", tierNames[v.tier])
+			}
+			prevTier, prevImpl := tier, gemmImpls[v.tier]
+			defer func() { tier, gemmImpls[v.tier] = prevTier, prevImpl }()
+			tier, gemmImpls[v.tier] = v.tier, v.impl
+			gemmTails(t)
+		})
+	}
+}
+
+func gemmTails(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ks := []int{0, 1, 2, 3, 7, 8, 9, 17, 33}
+	idx := 0
+	for _, tr := range gemmTrans {
+		for _, m := range gemmSizes {
+			for _, n := range gemmSizes {
+				idx++
+				k := ks[idx%len(ks)]
+				ab := alphaBetas[idx%len(alphaBetas)]
+				g := newGemmCase(rng, tr.a, tr.b, m, n, k, ab[0], ab[1], idx%3, idx%4, true)
+				a0, b0 := append([]float32(nil), g.a...), append([]float32(nil), g.b...)
+				got, want := g.run()
+				g.check(t, got, want, a0, b0, true)
 			}
 		}
-	})
+	}
 }
 
 // TestGemmBlocks crosses the k, row and column blocking (kc = 256, mc, nc = 1024) and the
 // small-n path, with float entries and the error bound.
 func TestGemmBlocks(t *testing.T) {
-	shapes := [][3]int{{97, 67, 300}, {37, 33, 513}, {5, 2, 100}, {131, 3, 77}, {130, 4, 9}, {66, 1, 1000}, {9, 1, 8}, {300, 40, 65}}
+	shapes := [][3]int{{37, 33, 513}, {5, 2, 100}, {131, 3, 77}, {130, 4, 9}, {66, 1, 1000}, {9, 1, 8}, {30, 40, 65}, {100, 40, 30}, {20, 1030, 5}}
 	if !testing.Short() {
-		shapes = append(shapes, [3]int{50, 1100, 30}, [3]int{1030, 70, 260}, [3]int{200, 2, 2049})
+		shapes = append(shapes, [3]int{97, 67, 300}, [3]int{300, 40, 65}, [3]int{50, 1100, 30}, [3]int{1030, 70, 260}, [3]int{200, 2, 2049})
 	}
 	forEachTier(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 4))
@@ -249,7 +266,9 @@ func TestGemmThreadsBitIdentical(t *testing.T) {
 				var first []float32
 				for _, th := range []int{1, 2, 3, 7} {
 					SetThreads(th)
-					got, _ := g.run()
+					a, b, _ := g.operands()
+					got := append([]float32(nil), g.c...)
+					Gemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, a, g.lda, b, g.ldb, g.beta, got[g.offC:], g.ldc)
 					if first == nil {
 						first = got
 						continue
@@ -399,4 +418,37 @@ func FuzzGemm(f *testing.F) {
 			g.check(t, got, want, a0, b0, false)
 		}
 	})
+}
+
+// TestGemmConcurrentCallers runs GEMMs from several goroutines at once (the pool serves one,
+// the others run on private states) and checks each against a sequential result.
+func TestGemmConcurrentCallers(t *testing.T) {
+	defer SetThreads(Threads())
+	SetThreads(2)
+	rng := rand.New(rand.NewPCG(13, 14))
+	m, n, k := 67, 45, 70
+	a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+	want := make([]float32, m*n)
+	Gemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			c := make([]float32, m*n)
+			for it := 0; it < 20; it++ {
+				Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+				for e := range c {
+					if math.Float32bits(c[e]) != math.Float32bits(want[e]) {
+						errs <- fmt.Errorf("goroutine %d iteration %d: element %d = %v, want %v", g, it, e, c[e], want[e])
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
 }

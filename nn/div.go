@@ -68,11 +68,9 @@ func (m *MLP) divChunk(n int, x, out []float32, div []float64) {
 	kernels.ActDeriv(act, z, z)
 	tan := ws.tan[0][:n*d*w]
 	for b := 0; b < n; b++ {
-		db := z[b*w : (b+1)*w]
-		for j := 0; j < d; j++ {
-			o := (b*d + j) * w
-			kernels.Mul(db, l0.W[j*w:(j+1)*w], tan[o:o+w])
-		}
+		blk := tan[b*d*w : (b+1)*d*w]
+		copy(blk, l0.W[:d*w])
+		kernels.ScaleCols(d, w, blk, w, z[b*w:(b+1)*w])
 	}
 	cur := 0
 	for i := 1; i < L-1; i++ {
@@ -86,11 +84,7 @@ func (m *MLP) divChunk(n int, x, out []float32, div []float64) {
 		kernels.Gemm(false, false, n*d, w, l.In, 1, tan, l.In, l.W, w, 0, nt, w)
 		kernels.ActDeriv(act, z, z)
 		for b := 0; b < n; b++ {
-			db := z[b*w : (b+1)*w]
-			for j := 0; j < d; j++ {
-				o := (b*d + j) * w
-				kernels.Mul(nt[o:o+w], db, nt[o:o+w])
-			}
+			kernels.ScaleCols(d, w, nt[b*d*w:(b+1)*d*w], w, z[b*w:(b+1)*w])
 		}
 		tan, cur = nt, 1-cur
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 // Row-chunk sizes of the passes at a scalar t: activations of one chunk stay in cache.
-const (
+var (
 	inferRows   = 1024 // rows per chunk of Velocity and JVP
 	divTangents = 2048 // rows × tangents per chunk of VelocityDiv
 )

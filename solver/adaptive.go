@@ -172,7 +172,7 @@ func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0
 				err = w.fail(e, t, dir*h, -1, context.Cause(ctx))
 				break
 			}
-			if h < minStep {
+			if h < minStep && h < math.Abs(t1-t) {
 				kind := ErrStepUnderflow
 				if lastBad {
 					kind = ErrNonFinite
@@ -193,7 +193,7 @@ func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0
 			h32 := float32(hs)
 			for s := 1; s < S-1; s++ {
 				kernels.RKCombine(w.ytmp, y, h32, tab.a32[s], w.k[:s])
-				w.eval(t+tab.c[s]*hs, w.ytmp, s)
+				w.eval(stageTime(t, tab.c[s], hs, tn, false, tn), w.ytmp, s)
 			}
 			// FSAL: the last stage is evaluated at the new solution.
 			kernels.RKCombine(yn, y, h32, tab.b32[:S-1], w.k[:S-1])
@@ -253,18 +253,30 @@ func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0
 }
 
 // errL computes the new ℓ into ln (float64) and returns its error estimate (in w.errl).
+// Stage-outer loops: ln and errl first accumulate Σ_s b_s·kl_s and Σ_s e_s·kl_s in stage
+// order, then ln = l + h·Σ and errl = h·Σ.
 func (w *Workspace) errL(tab *tableau, l, ln []float64, hs float64) []float64 {
-	S := tab.stages
 	w.errl = growF64(w.errl, len(l))
-	for i := range l {
-		acc, e := 0.0, 0.0
-		for s := 0; s < S; s++ {
-			v := w.kl[s][i]
-			acc += tab.b[s] * v
-			e += tab.e[s] * v
+	el := w.errl[:len(l)]
+	ln = ln[:len(l)]
+	for s := 0; s < tab.stages; s++ {
+		k := w.kl[s][:len(l)]
+		b, e := tab.b[s], tab.e[s]
+		if s == 0 {
+			for i, v := range k {
+				ln[i] = b * v
+				el[i] = e * v
+			}
+			continue
 		}
-		ln[i] = l[i] + hs*acc
-		w.errl[i] = hs * e
+		for i, v := range k {
+			ln[i] += b * v
+			el[i] += e * v
+		}
 	}
-	return w.errl
+	for i := range ln {
+		ln[i] = l[i] + hs*ln[i]
+		el[i] *= hs
+	}
+	return el
 }

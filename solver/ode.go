@@ -227,7 +227,7 @@ func (w *Workspace) fixed(ctx context.Context, x []float32, ell []float64, t0, t
 		w.eval(t, x, 0)
 		for s := 1; s < S; s++ {
 			kernels.RKCombine(w.ytmp, x, float32(hn), tab.a32[s], w.k[:s])
-			w.eval(t+tab.c[s]*hn, w.ytmp, s)
+			w.eval(stageTime(t, tab.c[s], hn, t+hn, n == opt.Steps-1, t1), w.ytmp, s)
 		}
 		kernels.RKCombine(x, x, float32(hn), tab.b32, w.k[:S])
 		if ell != nil {
@@ -246,4 +246,15 @@ func (w *Workspace) fixed(ctx context.Context, x []float32, ell []float64, t0, t
 		}
 	}
 	return nil
+}
+
+// stageTime returns t + c·h, or exactly the step's end (t1 on the last step) when c = 1.
+func stageTime(t, c, h, end float64, last bool, t1 float64) float64 {
+	if c == 1 {
+		if last {
+			return t1
+		}
+		return end
+	}
+	return t + c*h
 }

@@ -33,8 +33,13 @@ func (c LinearEps) Eps(t float64) float64 { return float64(c) * (1 - t) }
 // CosEps is ε(t) = c·cos(πt/2), which vanishes at t = 1 so that ε·tan(πt/2) stays bounded.
 type CosEps float64
 
-// Eps implements Schedule.
-func (c CosEps) Eps(t float64) float64 { return float64(c) * math.Cos(math.Pi/2*t) }
+// Eps implements Schedule; it is exactly 0 at t = 1.
+func (c CosEps) Eps(t float64) float64 {
+	if t == 1 {
+		return 0
+	}
+	return float64(c) * math.Cos(math.Pi/2*t)
+}
 
 // EpsFunc adapts a function to Schedule.
 type EpsFunc func(t float64) float64
@@ -66,8 +71,9 @@ func ParseSchedule(spec string) (Schedule, error) {
 // SDEMethod is an SDE integration scheme.
 type SDEMethod uint8
 
-// The SDE methods. The noise is additive (it depends on t only), so Euler–Maruyama has
-// strong order 1 and the stochastic Heun method weak order 2.
+// The SDE methods. The noise is additive (it depends on t only), so both have strong order
+// 1; the stochastic Heun method integrates the drift to second order (with ε = 0 it is
+// Heun's ODE method), which keeps the marginals closer at a given step count.
 const (
 	EulerMaruyama  SDEMethod = iota // 1 evaluation per step
 	StochasticHeun                  // predictor–corrector, 2 evaluations per step
@@ -121,6 +127,10 @@ func (o *SDEOptions) Validate() error {
 	return nil
 }
 
+// MinEps is the smallest ε(t) the SDE sampler acts on: below it the step is the ODE step
+// (no score, no noise), so a schedule that vanishes at t = 1 up to rounding works.
+const MinEps = 1e-12
+
 // ErrSchedule is wrapped by SDE errors when ε(t) is negative or not finite.
 var ErrSchedule = errors.New("bad diffusion schedule")
 
@@ -135,6 +145,10 @@ var ErrSchedule = errors.New("bad diffusion schedule")
 // wrapping ErrScore. Euler–Maruyama evaluates the drift at the start of each step only, so
 // forward sampling to t = 1 works with any schedule; the stochastic Heun method also
 // evaluates at t1 and needs ε(1) = 0 there (LinearEps, CosEps) or an early stop t1 < 1.
+// In reverse, both methods evaluate at t0: starting from t0 = 1 needs ε(1) = 0 or
+// t0 < 1. ε(t) ≤ MinEps counts as 0. The Brownian increments are drawn one step at a time
+// from Seed, row by row, so a solve is reproducible bit for bit (given a deterministic
+// field) whatever the thread count.
 func (w *Workspace) SolveSDE(ctx context.Context, f Field, x []float32, t0, t1 float64, opt *SDEOptions) (Stats, error) {
 	if opt == nil {
 		return Stats{}, fmt.Errorf("solver: nil SDEOptions")
@@ -172,8 +186,9 @@ func (w *Workspace) SolveSDE(ctx context.Context, f Field, x []float32, t0, t1 f
 	for n := 0; n < opt.Steps; n++ {
 		t := t0 + float64(n)*h
 		hn := h
+		tn := t + hn
 		if n == opt.Steps-1 {
-			hn = t1 - t
+			hn, tn = t1-t, t1
 		}
 		if err := ctx.Err(); err != nil {
 			return w.stats, w.sdeFail(opt, err, t, hn, -1, context.Cause(ctx))
@@ -198,9 +213,9 @@ func (w *Workspace) SolveSDE(ctx context.Context, f Field, x []float32, t0, t1 f
 			if sig0 != 0 {
 				kernels.Axpy(float32(sig0*sq), w.noise, w.ytmp)
 			}
-			sig1, err := w.drift(ip, opt, dir, t+hn, w.ytmp, w.k[1])
+			sig1, err := w.drift(ip, opt, dir, tn, w.ytmp, w.k[1])
 			if err != nil {
-				return w.stats, w.sdeFail(opt, err, t+hn, hn, -1, nil)
+				return w.stats, w.sdeFail(opt, err, tn, hn, -1, nil)
 			}
 			kernels.RKCombine(x, x, float32(hn), half2, w.k[:2])
 			if s := 0.5 * (sig0 + sig1); s != 0 {
@@ -210,7 +225,7 @@ func (w *Workspace) SolveSDE(ctx context.Context, f Field, x []float32, t0, t1 f
 		w.stats.Accepted++
 		w.stats.LastStep = hn
 		if r := firstNonFinite(x, nil, w.rows); r >= 0 {
-			return w.stats, w.sdeFail(opt, ErrNonFinite, t+hn, hn, r, nil)
+			return w.stats, w.sdeFail(opt, ErrNonFinite, tn, hn, r, nil)
 		}
 	}
 	return w.stats, nil
@@ -229,7 +244,7 @@ func (w *Workspace) drift(ip interp.Interpolant, opt *SDEOptions, dir, t float64
 	if !(eps >= 0) || math.IsInf(eps, 0) {
 		return 0, fmt.Errorf("%w: ε(%g) = %g", ErrSchedule, t, eps)
 	}
-	if eps == 0 {
+	if eps <= MinEps {
 		return 0, nil
 	}
 	cv, cx, err := interp.ScoreCoeffs(ip, t)
