@@ -35,10 +35,26 @@ type gemmImpl struct {
 	nc     int // largest column block of packed B (multiple of nr)
 	kern   gemmKernel
 	dot    gemmDotKernel
+	packT  gemmPackTKernel // optional: TN packer for full panels of height mr
 }
+
+// gemmPackTKernel packs npan full TN panels of height mr (mr from its gemmImpl):
+//
+//	dst[q·mr·kc + p·mr + r] = src[p·ld + q·mr + r]   for p < kc, q < npan, r < mr
+type gemmPackTKernel func(kc int, src *float32, ld int, dst *float32, npan int)
 
 // gemmImpls holds each tier's GEMM; a nil entry means the tier uses the pure-Go one.
 var gemmImpls [len(tierNames)]*gemmImpl
+
+// gemmVariant is a generated micro-kernel (installed or an alternative) and the tier whose
+// CPU features it needs; tests run every variant against the reference.
+type gemmVariant struct {
+	tier int
+	impl *gemmImpl
+}
+
+// gemmVariants lists the generated kernels (filled in by the generated selector).
+var gemmVariants []gemmVariant
 
 func currentGemmImpl() *gemmImpl {
 	if g := gemmImpls[tier]; g != nil {
@@ -128,49 +144,6 @@ type gemmJob struct {
 	pptPack       int
 	// dot path: rows per task
 	dotRows int
-}
-
-// gemm is the internal entry point of Gemm after shape checks (m, n >= 1).
-func gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if transA {
-		raceRead(a, k, m, lda)
-	} else {
-		raceRead(a, m, k, lda)
-	}
-	if transB {
-		raceRead(b, n, k, ldb)
-	} else {
-		raceRead(b, k, n, ldb)
-	}
-	raceWrite(c, m, n, ldc)
-	st, threads := acquireState()
-	j := &st.job
-	*j = gemmJob{st: st, impl: currentGemmImpl(), transA: transA, transB: transB, m: m, n: n, k: k,
-		alpha: alpha, beta: beta, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc}
-	j.run(threads)
-	releaseState(st)
-}
-
-// gemmBiasAct is the internal entry point of GemmBiasAct after shape checks (m, n >= 1).
-func gemmBiasAct(m, n, k int, a []float32, lda int, b []float32, ldb int, bias []float32, act Act, z []float32, ldz int, y []float32, ldy int) {
-	raceRead(a, m, k, lda)
-	raceRead(b, k, n, ldb)
-	if bias != nil {
-		raceRead(bias, 1, n, n)
-	}
-	if z != nil {
-		raceWrite(z, m, n, ldz)
-	}
-	raceWrite(y, m, n, ldy)
-	st, threads := acquireState()
-	j := &st.job
-	*j = gemmJob{st: st, impl: currentGemmImpl(), m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
-		c: y, ldc: ldy, bias: bias, fused: true, act: act, y: y, ldy: ldy}
-	if z != nil {
-		j.c, j.ldc = z, ldz
-	}
-	j.run(threads)
-	releaseState(st)
 }
 
 func (j *gemmJob) run(threads int) {
@@ -293,7 +266,17 @@ func (j *gemmJob) compute(w *gemmWorker, ib, jb int) {
 		npan := ceilDiv(i1-iFull, mr)
 		w.apack = grow(w.apack, npan*mr*kc)
 		if j.transA {
-			packBlockT(w.apack, j.a[j.pc*j.lda+iFull:], j.lda, kc, mr, i1-iFull)
+			src, rows := j.a[j.pc*j.lda+iFull:], i1-iFull
+			if im.packT != nil && rows >= mr {
+				// The packer reads src[(kc-1)·lda + full·mr - 1] at most: in bounds.
+				full := rows / mr
+				im.packT(kc, &src[0], j.lda, &w.apack[0], full)
+				if rows > full*mr {
+					packBlockT(w.apack[full*mr*kc:], src[full*mr:], j.lda, kc, mr, rows-full*mr)
+				}
+			} else {
+				packBlockT(w.apack, src, j.lda, kc, mr, rows)
+			}
 		}
 		for q := 0; q < npan && !j.transA; q++ {
 			r0 := iFull + q*mr

@@ -16,7 +16,29 @@ func gemmKernAVX2_6x16(k int, a *float32, rsa int, csa int, b *float32, c *float
 //go:noescape
 func gemmKernAVX512_8x32(k int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, beta float32, bias *float32)
 
+// gemmKernAVX512_12x32 computes the 12×32 tile c = alpha·A·B (+ bias) + beta·c over k steps:
+// A(r,p) = a[r·rsa+p·csa], B(p,j) = b[p·32+j]; c is not read when beta == 0.
+//
+//go:noescape
+func gemmKernAVX512_12x32(k int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, beta float32, bias *float32)
+
+// gemmKernAVX512_6x64 computes the 6×64 tile c = alpha·A·B (+ bias) + beta·c over k steps:
+// A(r,p) = a[r·rsa+p·csa], B(p,j) = b[p·64+j]; c is not read when beta == 0.
+//
+//go:noescape
+func gemmKernAVX512_6x64(k int, a *float32, rsa int, csa int, b *float32, c *float32, ldc int, alpha float32, beta float32, bias *float32)
+
 // gemmDotAVX2_4x2 sets out[2r+j] = Σ_{p<k} a[r·lda+p]·b[j·ldb+p] for r < 4, j < 2; k must be a multiple of 8.
 //
 //go:noescape
 func gemmDotAVX2_4x2(k int, a *float32, lda int, b *float32, ldb int, out *float32)
+
+// gemmPackTAVX_6 sets dst[q·6·kc + p·6 + r] = src[p·ld + q·6 + r] for p < kc, q < npan, r < 6.
+//
+//go:noescape
+func gemmPackTAVX_6(kc int, src *float32, ld int, dst *float32, npan int)
+
+// gemmPackTAVX_8 sets dst[q·8·kc + p·8 + r] = src[p·ld + q·8 + r] for p < kc, q < npan, r < 8.
+//
+//go:noescape
+func gemmPackTAVX_8(kc int, src *float32, ld int, dst *float32, npan int)

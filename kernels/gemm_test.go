@@ -161,7 +161,7 @@ func (g *gemmCase) check(t *testing.T, got, want []float32, a0, b0 []float32, ex
 	}
 }
 
-var gemmSizes = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49, 63, 64, 65}
+var gemmSizes = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49, 63, 64, 65, 127, 129}
 
 type transPair struct{ a, b bool }
 
@@ -169,28 +169,45 @@ var gemmTrans = []transPair{{false, false}, {false, true}, {true, false}}
 
 var alphaBetas = [][2]float32{{1, 0}, {1, 1}, {-2, 0.5}, {0, -1.5}, {0.5, 0}, {1, -1}}
 
-// TestGemmTails sweeps m, n over every tail of every tier's tile (mr ∈ {4,6,8}, nr ∈
-// {4,16,32}) with small integer entries, so results must be exact; k, offsets, padding
+// TestGemmTails sweeps m, n over every tail of every tier's tile (mr ∈ {4,6,8,12}, nr ∈
+// {4,16,32,64}) with small integer entries, so results must be exact; k, offsets, padding
 // and alpha/beta rotate through their sets.
 func TestGemmTails(t *testing.T) {
-	forEachTier(t, func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(1, 2))
-		ks := []int{0, 1, 2, 3, 7, 8, 9, 17, 33}
-		idx := 0
-		for _, tr := range gemmTrans {
-			for _, m := range gemmSizes {
-				for _, n := range gemmSizes {
-					idx++
-					k := ks[idx%len(ks)]
-					ab := alphaBetas[idx%len(alphaBetas)]
-					g := newGemmCase(rng, tr.a, tr.b, m, n, k, ab[0], ab[1], idx%3, idx%4, true)
-					a0, b0 := append([]float32(nil), g.a...), append([]float32(nil), g.b...)
-					got, want := g.run()
-					g.check(t, got, want, a0, b0, true)
-				}
+	forEachTier(t, gemmTails)
+}
+
+// TestGemmVariants runs the tail sweep on every generated micro-kernel, installed or not.
+func TestGemmVariants(t *testing.T) {
+	for _, v := range gemmVariants {
+		t.Run(v.impl.name, func(t *testing.T) {
+			if !hasTier[v.tier] {
+				t.Skipf("CPU lacks tier %s", tierNames[v.tier])
+			}
+			prevTier, prevImpl := tier, gemmImpls[v.tier]
+			defer func() { tier, gemmImpls[v.tier] = prevTier, prevImpl }()
+			tier, gemmImpls[v.tier] = v.tier, v.impl
+			gemmTails(t)
+		})
+	}
+}
+
+func gemmTails(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	ks := []int{0, 1, 2, 3, 7, 8, 9, 17, 33}
+	idx := 0
+	for _, tr := range gemmTrans {
+		for _, m := range gemmSizes {
+			for _, n := range gemmSizes {
+				idx++
+				k := ks[idx%len(ks)]
+				ab := alphaBetas[idx%len(alphaBetas)]
+				g := newGemmCase(rng, tr.a, tr.b, m, n, k, ab[0], ab[1], idx%3, idx%4, true)
+				a0, b0 := append([]float32(nil), g.a...), append([]float32(nil), g.b...)
+				got, want := g.run()
+				g.check(t, got, want, a0, b0, true)
 			}
 		}
-	})
+	}
 }
 
 // TestGemmBlocks crosses the k, row and column blocking (kc = 256, mc, nc = 1024) and the
