@@ -378,3 +378,27 @@ func TestRowReadersDoNotAllocate(t *testing.T) {
 		t.Errorf("Dequantize: %v allocations", a)
 	}
 }
+
+// BenchmarkReadTable measures parsing throughput (bytes of file per second).
+func BenchmarkReadTable(b *testing.B) {
+	n := 100000
+	x := SampleN(SwissRoll{}, n, 1)
+	var csv, npy bytes.Buffer
+	WriteCSV(&csv, x, n, 2, nil)
+	WriteNPY(&npy, x, n, 2)
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{{"format=csv", csv.Bytes()}, {"format=npy", npy.Bytes()}} {
+		p := writeTemp(b, "bench."+strings.TrimPrefix(c.name, "format="), c.data)
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ReadTable(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
