@@ -90,7 +90,7 @@ func RefAct(act Act, x float32) float32 {
 		return 0
 	case SiLU:
 		if v < -745 {
-			return float32(-0.0 * v) // underflows to -0 (x·σ(x) → −0 for x → −∞)
+			return float32(math.Copysign(0, -1)) // x·σ(x) → −0 for x → −∞ (also for −Inf)
 		}
 		return float32(v / (1 + math.Exp(-v)))
 	case Tanh:
@@ -101,7 +101,12 @@ func RefAct(act Act, x float32) float32 {
 		}
 		return float32(math.Log1p(math.Exp(v)))
 	case GELU:
-		return float32(0.5 * v * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(v+0.044715*v*v*v))))
+		// x/2·(1 + tanh(u)) = x·σ(2u): the same function without the cancellation of
+		// 1 + tanh(u) for x < 0 (which loses everything below x ≈ −7.5 in float64).
+		if math.IsInf(v, -1) {
+			return float32(math.Copysign(0, -1))
+		}
+		return float32(v / (1 + math.Exp(-geluArg(v))))
 	case ELU:
 		if v > 0 {
 			return x
@@ -126,19 +131,27 @@ func RefActDeriv(act Act, x float32) float32 {
 		}
 		return 0
 	case SiLU:
-		s := 1 / (1 + math.Exp(-v))
-		return float32(s * (1 + v*(1-s)))
+		// σ(x) + x·σ(x)·σ(−x), with σ(−x) computed directly instead of as 1 − σ(x).
+		if math.IsInf(v, 0) {
+			return float32(max(math.Copysign(1, v), 0)) // 1 at +Inf, 0 at −Inf
+		}
+		s, c := 1/(1+math.Exp(-v)), 1/(1+math.Exp(v))
+		return float32(s + v*s*c)
 	case Tanh:
-		t := math.Tanh(v)
-		return float32(1 - t*t)
+		// 1 − tanh² = 4E/(1+E)², E = e^(−2|x|): no cancellation for large |x|.
+		e := math.Exp(-2 * math.Abs(v))
+		return float32(4 * e / ((1 + e) * (1 + e)))
 	case Softplus:
 		return float32(1 / (1 + math.Exp(-v)))
 	case GELU:
-		const c = 0.7978845608028654 // sqrt(2/π)
-		u := c * (v + 0.044715*v*v*v)
-		t := math.Tanh(u)
-		du := c * (1 + 3*0.044715*v*v)
-		return float32(0.5*(1+t) + 0.5*v*(1-t*t)*du)
+		// GELU = x·σ(a), a = 2u: GELU' = σ(a) + x·a'·σ(a)·σ(−a), both σ computed directly.
+		if math.Abs(v) > 20 {
+			return float32(max(math.Copysign(1, v), 0)) // 1 or 0 to float32 precision (also ±Inf)
+		}
+		a := geluArg(v)
+		s, c := 1/(1+math.Exp(-a)), 1/(1+math.Exp(a))
+		da := 2 * 0.7978845608028654 * (1 + 3*0.044715*v*v)
+		return float32(s + v*da*s*c)
 	case ELU:
 		if v > 0 {
 			return 1
@@ -147,6 +160,9 @@ func RefActDeriv(act Act, x float32) float32 {
 	}
 	panic("kernels: unknown activation")
 }
+
+// geluArg returns a = 2·√(2/π)·(x + 0.044715x³), so that GELU(x) = x·σ(a).
+func geluArg(v float64) float64 { return 2 * 0.7978845608028654 * (v + 0.044715*v*v*v) }
 
 // RefActForward is the reference for ActForward: y[i] = RefAct(act, x[i]).
 func RefActForward(act Act, x, y []float32) {

@@ -1,25 +1,156 @@
 package kernels
 
-import "time"
+import "runtime"
 
-func actBackward(act Act, m, n int, dy []float32, lddy int, z []float32, ldz int, dz []float32, lddz int, dbias []float32) {
-	RefActBackward(act, m, n, dy, lddy, z, ldz, dz, lddz, dbias)
+// This file holds the internal entry points of the elementwise and vector kernels. Each
+// asks the architecture's hook (vec_amd64.go, or vec_other.go where there is no SIMD code)
+// to run the selected tier; a hook returns false when the tier has no SIMD kernel for the
+// call, and the pure-Go reference runs instead. The hooks are plain functions that switch
+// on the package variable tier, per call, so the asm stubs keep their //go:noescape
+// guarantees (a call through a func value would make every argument escape).
+//
+// Hook set an architecture provides (all take already-checked, equal-length operands):
+//
+//	actSIMD(act, x, y) bool         y = act(x)            (act ≠ Identity)
+//	actDerivSIMD(act, x, d) bool    d = act'(x)           (act ≠ Identity)
+//	actBackSIMD(act, z, dy, dz) bool dz = dy·act'(z)      (act ≠ Identity)
+//	expSIMD(x, y) bool              y = e^x
+//	addSIMD(x, y) bool              y += x
+//	axpySIMD(alpha, x, y) bool      y = float32(alpha·x) + y
+//	scaleSIMD(alpha, x) bool        x *= alpha
+//	dotSIMD(x, y) (float32, bool)   Σ x·y (fixed lane order)
+//	sumSqSIMD(x) (float32, bool)    Σ x²
+//	adamSIMD(p, g, m, v, c) bool    c = the 7 AdamParams fields in order
+//	rkSIMD(out, y, h, ns, b, k) bool the RK combination of ns ≤ 7 nonzero stages
+
+// actForward sets y = act(x), len(y) == len(x); y may be x. The GEMM epilogue calls it on
+// row segments, so it does no checks and no allocation.
+func actForward(act Act, x, y []float32) {
+	if len(x) == 0 {
+		return
+	}
+	if act == Identity {
+		copy(y, x)
+		return
+	}
+	if !actSIMD(act, x, y) {
+		RefActForward(act, x, y)
+	}
 }
-func actForward(act Act, x, y []float32)                                 { RefActForward(act, x, y) }
-func actDeriv(act Act, x, d []float32)                                   { RefActDerivVec(act, x, d) }
-func expVec(x, y []float32)                                              { RefExp(x, y) }
-func axpy(alpha float32, x, y []float32)                                 { RefAxpy(alpha, x, y) }
-func scale(alpha float32, x []float32)                                   { RefScale(alpha, x) }
-func dot(x, y []float32) float32                                         { return RefDot(x, y) }
-func sumSq(x []float32) float32                                          { return RefSumSq(x) }
-func adam(p, g, m, v []float32, c *AdamParams)                           { RefAdam(p, g, m, v, c) }
-func rkCombine(out, y []float32, h float32, b []float32, ks [][]float32) { RefRKCombine(out, y, h, b, ks) }
 
-// FMAPeak measures this machine's peak float32 FMA throughput in GFLOP/s (2 FLOPs per lane
-// per FMA) with the given number of threads running register-only FMA loops for about d.
-// SCAFFOLD: replaced by the Avo-generated probe.
-func FMAPeak(threads int, d time.Duration) float64 {
-	_ = threads
-	_ = d
-	return 0
+// actDeriv sets d = act'(x), len(d) == len(x); d may be x.
+func actDeriv(act Act, x, d []float32) {
+	if len(x) == 0 {
+		return
+	}
+	if act == Identity {
+		for i := range d {
+			d[i] = 1
+		}
+		return
+	}
+	if !actDerivSIMD(act, x, d) {
+		RefActDerivVec(act, x, d)
+	}
+}
+
+// actBackward computes dZ = dY ⊙ act'(Z) row by row and, when dbias is non-nil, adds each
+// row of dZ into dbias in row order (the same order as RefActBackward, so the sums are
+// deterministic and independent of the tier apart from act' itself).
+func actBackward(act Act, m, n int, dy []float32, lddy int, z []float32, ldz int, dz []float32, lddz int, dbias []float32) {
+	for i := 0; i < m; i++ {
+		zr := z[i*ldz : i*ldz+n]
+		dyr := dy[i*lddy : i*lddy+n]
+		dzr := dz[i*lddz : i*lddz+n]
+		switch {
+		case act == Identity:
+			copy(dzr, dyr)
+		case actBackSIMD(act, zr, dyr, dzr):
+		default:
+			for j, v := range zr {
+				dzr[j] = dyr[j] * RefActDeriv(act, v)
+			}
+		}
+		if dbias != nil && !addSIMD(dzr, dbias[:n]) {
+			for j, g := range dzr {
+				dbias[j] += g
+			}
+		}
+	}
+}
+
+func expVec(x, y []float32) {
+	if len(x) > 0 && !expSIMD(x, y) {
+		RefExp(x, y)
+	}
+}
+
+func axpy(alpha float32, x, y []float32) {
+	if len(x) > 0 && !axpySIMD(alpha, x, y) {
+		RefAxpy(alpha, x, y)
+	}
+}
+
+func scale(alpha float32, x []float32) {
+	if len(x) > 0 && !scaleSIMD(alpha, x) {
+		RefScale(alpha, x)
+	}
+}
+
+func dot(x, y []float32) float32 {
+	if len(x) == 0 {
+		return 0
+	}
+	if s, ok := dotSIMD(x, y); ok {
+		return s
+	}
+	return RefDot(x, y)
+}
+
+func sumSq(x []float32) float32 {
+	if len(x) == 0 {
+		return 0
+	}
+	if s, ok := sumSqSIMD(x); ok {
+		return s
+	}
+	return RefSumSq(x)
+}
+
+func adam(p, g, m, v []float32, c *AdamParams) {
+	if len(p) == 0 {
+		return
+	}
+	k := [7]float32{c.LR, c.Beta1, c.Beta2, c.Eps, c.WD, c.BC1, c.BC2}
+	if !adamSIMD(p, g, m, v, &k) {
+		RefAdam(p, g, m, v, c)
+	}
+}
+
+// maxRKStages is the most nonzero stages the SIMD RK combination takes in one pass (Dopri5
+// has 7); more fall back to the reference.
+const maxRKStages = 7
+
+func rkCombine(out, y []float32, h float32, b []float32, ks [][]float32) {
+	if len(y) == 0 {
+		return
+	}
+	var bb [maxRKStages]float32
+	var kp [maxRKStages]*float32
+	ns := 0
+	for s := range ks {
+		if b[s] == 0 {
+			continue
+		}
+		if ns == maxRKStages {
+			RefRKCombine(out, y, h, b, ks)
+			return
+		}
+		bb[ns], kp[ns] = b[s], &ks[s][0]
+		ns++
+	}
+	if !rkSIMD(out, y, h, ns, &bb, &kp) {
+		RefRKCombine(out, y, h, b, ks)
+	}
+	runtime.KeepAlive(ks)
 }

@@ -1,0 +1,6 @@
+//go:build purego || !amd64
+
+package kernels
+
+// peakKernel returns the scalar Go probe: this build has no SIMD FMA probe.
+func peakKernel() (run func(n int), flopsPerIter float64) { return fmaPeakGo, 8 * 2 }
