@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -92,7 +93,11 @@ func BenchmarkAct(b *testing.B) {
 					}
 					b.Run(fmt.Sprintf("%s%s/n=%d", name, sfx, n), func(b *testing.B) {
 						b.ReportAllocs()
+						runtime.LockOSThread()
+						defer runtime.UnlockOSThread()
+						c0, iters := threadCPUSeconds(), 0
 						for b.Loop() {
+							iters++
 							switch {
 							case act == numActs:
 								Exp(x, y)
@@ -103,6 +108,9 @@ func BenchmarkAct(b *testing.B) {
 							}
 						}
 						b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "elem/s")
+						if c := threadCPUSeconds() - c0; c > 0 {
+							b.ReportMetric(float64(n)*float64(iters)/c, "elem/cpu-s")
+						}
 					})
 				}
 			}
