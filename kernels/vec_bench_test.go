@@ -21,7 +21,7 @@ func forEachTierB(b *testing.B, f func(b *testing.B)) {
 	}
 }
 
-func randSlice(n int, seed uint64) []float32 {
+func randVecSlice(n int, seed uint64) []float32 {
 	r := rand.New(rand.NewPCG(seed, 1))
 	s := make([]float32, n)
 	for i := range s {
@@ -35,7 +35,7 @@ func randSlice(n int, seed uint64) []float32 {
 // of one operand into another: 2 × 64 MiB per op).
 func BenchmarkVecMem(b *testing.B) {
 	const n = 16 << 20 // 64 MiB of float32
-	x, y, g, m, v := randSlice(n, 1), randSlice(n, 2), randSlice(n, 3), randSlice(n, 4), randSlice(n, 5)
+	x, y, g, m, v := randVecSlice(n, 1), randVecSlice(n, 2), randVecSlice(n, 3), randVecSlice(n, 4), randVecSlice(n, 5)
 	for i := range v {
 		v[i] *= v[i]
 	}
@@ -72,7 +72,7 @@ func BenchmarkVecMem(b *testing.B) {
 // size and at a short GEMM-epilogue segment, reporting elements per second.
 func BenchmarkAct(b *testing.B) {
 	for _, n := range []int{64, 8192} {
-		x := randSlice(n, 7)
+		x := randVecSlice(n, 7)
 		for i := range x {
 			x[i] *= 4
 		}

@@ -1,0 +1,514 @@
+package kernels
+
+import "unsafe"
+
+// The SGEMM driver (BLIS-style). See the package documentation ("GEMM") for the design.
+//
+// A tier plugs in through a gemmImpl: a register-blocked micro-kernel over a packed B
+// micro-panel plus its blocking parameters, and optionally a small-n dot kernel. The
+// driver does everything else (blocking, packing, edge tiles, threading, epilogues), so a
+// new tier (e.g. NEON) only provides the two kernels and a table entry.
+
+// gemmKernel is a micro-kernel. It computes the mr×nr tile (mr, nr from its gemmImpl)
+//
+//	acc[r][j] = Σ_{p<k} A(r,p)·b[p·nr + j]   with A(r,p) = a[r·rsa + p·csa]
+//	t = alpha·acc[r][j] + bias[j]            (no bias term when bias == nil)
+//	c[r·ldc + j] = t + beta·c[r·ldc + j]     (c is not read when beta == 0)
+//
+// for r < mr, j < nr. b points to a packed, zero-padded micro-panel of k rows of nr floats;
+// A is addressed through element strides, so one kernel reads a packed edge panel (rsa = 1,
+// csa = mr), a row-major block in place (rsa = lda, csa = 1: NN, NT) or a transposed one
+// (rsa = 1, csa = lda: TN). k >= 1; every addressed element is valid memory. The driver
+// calls it only for full tiles of C and for its own mr×nr tile buffer (ldc = nr).
+type gemmKernel func(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32, bias *float32)
+
+// gemmDotKernel is the small-n kernel: out[2r+j] = Σ_{p<k} a[r·lda+p]·b[j·ldb+p] for r < 4,
+// j < 2, where k is a multiple of 8 (the driver adds the remaining products).
+type gemmDotKernel func(k int, a *float32, lda int, b *float32, ldb int, out *float32)
+
+// gemmImpl is one tier's GEMM: its micro-kernel, tile shape and cache blocking.
+type gemmImpl struct {
+	name   string
+	mr, nr int // micro-tile of C
+	kc     int // largest k block (packed B micro-panel kc×nr should sit in L1)
+	mc     int // rows per task block (multiple of mr; the A rows it reads sit in L2)
+	nc     int // largest column block of packed B (multiple of nr)
+	kern   gemmKernel
+	dot    gemmDotKernel
+}
+
+// gemmImpls holds each tier's GEMM; a nil entry means the tier uses the pure-Go one.
+var gemmImpls [len(tierNames)]*gemmImpl
+
+// gemmVariant is a generated micro-kernel (installed or an alternative) and the tier whose
+// CPU features it needs; tests run every variant against the reference.
+type gemmVariant struct {
+	tier int
+	impl *gemmImpl
+}
+
+// gemmVariants lists the generated kernels (filled in by the generated selector).
+var gemmVariants []gemmVariant
+
+func currentGemmImpl() *gemmImpl {
+	if g := gemmImpls[tier]; g != nil {
+		return g
+	}
+	return gemmImpls[tierGo]
+}
+
+// gemmWorker holds one worker's private buffers, grown on first use and kept.
+type gemmWorker struct {
+	apack []float32 // edge panel of A: mr×kc, packed p-major
+	tile  []float32 // edge tile of C: mr×nr
+	arows []float32 // dot path: up to 4 tail rows of A, zero-padded
+	out   [8]float32
+}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// gemmState is what one GEMM call needs besides the workers: the job and worker 0.
+type gemmState struct {
+	job gemmJob
+	bp  []float32 // shared packed B block (or Bᵀ on the dot path), grown once
+	w0  *gemmWorker
+}
+
+func init() { pool.state.w0 = pool.workers[0] }
+
+// acquireState returns the state to run a GEMM on and the number of threads to use. If the
+// pool is busy it returns a private single-threaded state.
+func acquireState() (*gemmState, int) {
+	if pool.mu.TryLock() {
+		return &pool.state, Threads()
+	}
+	return privateStates.Get().(*gemmState), 1
+}
+
+func releaseState(st *gemmState) {
+	st.job = gemmJob{}
+	if st == &pool.state {
+		pool.mu.Unlock()
+		return
+	}
+	privateStates.Put(st)
+}
+
+const (
+	phasePackB = iota
+	phaseCompute
+	phaseDot
+)
+
+// gemmJob is one GEMM call: operands, the current block, and the task grid.
+type gemmJob struct {
+	st             *gemmState
+	impl           *gemmImpl
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	c              []float32 // output of the product (Z, or Y when no Z is kept)
+	ldc            int
+
+	// fused epilogue (GemmBiasAct)
+	bias  []float32
+	fused bool
+	act   Act
+	y     []float32
+	ldy   int
+
+	phase  int
+	jc, nc int // current column block
+	pc, kc int // current k block
+	last   bool
+
+	// task grid of the compute phase: mTasks row blocks of mcEff rows × nTasks column
+	// chunks of ppt panels; of the pack phase: packTasks chunks of ppt panels.
+	mcEff, mTasks int
+	ppt, nTasks   int
+	pptPack       int
+	// dot path: rows per task
+	dotRows int
+}
+
+func (j *gemmJob) run(threads int) {
+	if j.k == 0 || j.alpha == 0 {
+		j.scaleOnly()
+		return
+	}
+	if j.n <= 4 && !j.transA && j.k >= 8 {
+		j.runDot(threads)
+		return
+	}
+	im := j.impl
+	mr, nr := im.mr, im.nr
+	// k blocks of nearly equal size, at most im.kc.
+	nkb := (j.k + im.kc - 1) / im.kc
+	kcMax := (j.k + nkb - 1) / nkb
+	ncMax := im.nc
+	// Row blocks: im.mc, smaller when that leaves threads idle.
+	mc := im.mc
+	if threads > 1 {
+		if want := ceilDiv(j.m, 2*threads); want < mc {
+			mc = max(ceilDiv(want, mr)*mr, mr)
+		}
+	}
+	j.mcEff = mc
+	j.mTasks = ceilDiv(j.m, mc)
+	for jc := 0; jc < j.n; jc += ncMax {
+		j.jc, j.nc = jc, min(ncMax, j.n-jc)
+		panels := ceilDiv(j.nc, nr)
+		// Column chunks only when row blocks alone cannot feed the threads.
+		j.nTasks = 1
+		if threads > 1 && j.mTasks < 2*threads {
+			j.nTasks = min(panels, ceilDiv(2*threads, j.mTasks))
+		}
+		j.ppt = ceilDiv(panels, j.nTasks)
+		j.nTasks = ceilDiv(panels, j.ppt)
+		j.pptPack = max(1, ceilDiv(panels, 4*threads))
+		for pc := 0; pc < j.k; pc += kcMax {
+			j.pc, j.kc = pc, min(kcMax, j.k-pc)
+			j.last = pc+j.kc >= j.k
+			j.st.bp = grow(j.st.bp, panels*nr*j.kc)
+			j.phase = phasePackB
+			pool.parallel(threads, ceilDiv(panels, j.pptPack), j, j.st.w0)
+			j.phase = phaseCompute
+			pool.parallel(threads, j.mTasks*j.nTasks, j, j.st.w0)
+		}
+	}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func (j *gemmJob) runTask(w *gemmWorker, t int) {
+	switch j.phase {
+	case phasePackB:
+		panels := ceilDiv(j.nc, j.impl.nr)
+		j.packB(t*j.pptPack, min((t+1)*j.pptPack, panels))
+	case phaseCompute:
+		j.compute(w, t/j.nTasks, t%j.nTasks)
+	case phaseDot:
+		j.dotTask(w, t)
+	}
+}
+
+// packB packs micro-panels q0..q1-1 of op(B)[pc:pc+kc, jc:jc+nc] into bp: panel q holds kc
+// rows of nr floats, columns past n zero.
+func (j *gemmJob) packB(q0, q1 int) {
+	nr, kc := j.impl.nr, j.kc
+	b, ldb := j.b, j.ldb
+	for q := q0; q < q1; q++ {
+		dst := j.st.bp[q*kc*nr : (q+1)*kc*nr]
+		col := j.jc + q*nr
+		w := min(nr, j.n-col)
+		if !j.transB {
+			for p := 0; p < kc; p++ {
+				d := dst[p*nr : p*nr+nr]
+				copy(d, b[(j.pc+p)*ldb+col:][:w])
+				clear(d[w:])
+			}
+			continue
+		}
+		for jj := 0; jj < w; jj++ {
+			src := b[(col+jj)*ldb+j.pc:][:kc]
+			for p, v := range src {
+				dst[p*nr+jj] = v
+			}
+		}
+		if w < nr {
+			for p := 0; p < kc; p++ {
+				clear(dst[p*nr+w : p*nr+nr])
+			}
+		}
+	}
+}
+
+// opA returns op(A)[i, p].
+func (j *gemmJob) opA(i, p int) float32 {
+	if j.transA {
+		return j.a[p*j.lda+i]
+	}
+	return j.a[i*j.lda+p]
+}
+
+// compute runs row block ib × column chunk jb of the current (jc, pc) block.
+func (j *gemmJob) compute(w *gemmWorker, ib, jb int) {
+	im := j.impl
+	mr, nr, kc := im.mr, im.nr, j.kc
+	i0 := ib * j.mcEff
+	i1 := min(i0+j.mcEff, j.m)
+	panels := ceilDiv(j.nc, nr)
+	q0 := jb * j.ppt
+	q1 := min(q0+j.ppt, panels)
+	// NN/NT: rows [i0, iFull) are read in place and only the partial tile of rows
+	// [iFull, i1) is packed. TN: the whole row block is packed (reading op(A) in place
+	// would touch a new line and page of A per k step).
+	iFull := i0 + (i1-i0)/mr*mr
+	if j.transA {
+		iFull = i0
+	}
+	if iFull < i1 {
+		npan := ceilDiv(i1-iFull, mr)
+		w.apack = grow(w.apack, npan*mr*kc)
+		if j.transA {
+			packBlockT(w.apack, j.a[j.pc*j.lda+iFull:], j.lda, kc, mr, i1-iFull)
+		}
+		for q := 0; q < npan && !j.transA; q++ {
+			r0 := iFull + q*mr
+			rows := min(mr, i1-r0)
+			pan := w.apack[q*mr*kc : (q+1)*mr*kc]
+			for p := 0; p < kc; p++ {
+				d := pan[p*mr : p*mr+mr]
+				for r := range d {
+					if r < rows {
+						d[r] = j.opA(r0+r, j.pc+p)
+					} else {
+						d[r] = 0
+					}
+				}
+			}
+		}
+	}
+	w.tile = grow(w.tile, mr*nr)
+	beta := j.beta
+	var bias []float32
+	if j.pc > 0 {
+		beta = 1
+	} else {
+		bias = j.bias
+	}
+	a, lda, c, ldc := j.a, j.lda, j.c, j.ldc
+	kern := im.kern
+	for q := q0; q < q1; q++ {
+		bpan := &j.st.bp[q*kc*nr]
+		col := j.jc + q*nr
+		cols := min(nr, j.n-col)
+		var bp *float32
+		if bias != nil && cols == nr {
+			bp = &bias[col]
+		}
+		for i := i0; i < i1; i += mr {
+			var ap *float32
+			rsa, csa := 1, mr
+			switch {
+			case i >= iFull:
+				ap = &w.apack[(i-iFull)*kc]
+			default:
+				ap, rsa, csa = &a[i*lda+j.pc], lda, 1
+			}
+			if i+mr <= j.m && cols == nr {
+				kern(kc, ap, rsa, csa, bpan, &c[i*ldc+col], ldc, j.alpha, beta, bp)
+				continue
+			}
+			kern(kc, ap, rsa, csa, bpan, &w.tile[0], nr, j.alpha, 0, nil)
+			rows := min(mr, j.m-i)
+			for r := 0; r < rows; r++ {
+				t := w.tile[r*nr : r*nr+cols]
+				cr := c[(i+r)*ldc+col:][:cols]
+				for jj, v := range t {
+					if bias != nil {
+						v += bias[col+jj]
+					}
+					if beta != 0 {
+						v += float32(beta * cr[jj])
+					}
+					cr[jj] = v
+				}
+			}
+		}
+	}
+	if j.fused && j.last {
+		c0 := j.jc + q0*nr
+		c1 := min(j.jc+q1*nr, j.n)
+		j.activate(i0, i1, c0, c1)
+	}
+}
+
+// activate sets Y = act(C) on rows [i0, i1), columns [c0, c1) (in place when C is Y).
+func (j *gemmJob) activate(i0, i1, c0, c1 int) {
+	inPlace := &j.c[0] == &j.y[0] && j.ldc == j.ldy
+	if inPlace && j.act == Identity {
+		return
+	}
+	for i := i0; i < i1; i++ {
+		actForward(j.act, j.c[i*j.ldc+c0:i*j.ldc+c1], j.y[i*j.ldy+c0:i*j.ldy+c1])
+	}
+}
+
+// scaleOnly handles k == 0 or alpha == 0: C = beta·C (C = 0 when beta == 0); for the fused
+// form Z = bias, Y = act(Z).
+func (j *gemmJob) scaleOnly() {
+	for i := 0; i < j.m; i++ {
+		cr := j.c[i*j.ldc:][:j.n]
+		switch {
+		case j.fused && j.bias != nil:
+			copy(cr, j.bias[:j.n])
+		case j.beta == 0 || j.fused:
+			clear(cr)
+		case j.beta != 1:
+			for jj := range cr {
+				cr[jj] *= j.beta
+			}
+		}
+	}
+	if j.fused {
+		j.activate(0, j.m, 0, j.n)
+	}
+}
+
+// runDot is the small-n path (n <= 4, A rows contiguous): Bᵀ is packed once (n rounded up
+// to even, zero rows), then row blocks of A are dotted against it, four rows at a time.
+func (j *gemmJob) runDot(threads int) {
+	k := j.k
+	npad := (j.n + 1) &^ 1
+	bt := grow(j.st.bp, npad*k)
+	j.st.bp = bt
+	for jj := 0; jj < npad; jj++ {
+		d := bt[jj*k : (jj+1)*k]
+		switch {
+		case jj >= j.n:
+			clear(d)
+		case j.transB:
+			copy(d, j.b[jj*j.ldb:][:k])
+		default:
+			for p := range d {
+				d[p] = j.b[p*j.ldb+jj]
+			}
+		}
+	}
+	j.phase = phaseDot
+	j.dotRows = 64
+	if threads > 1 {
+		j.dotRows = max(4, min(64, ceilDiv(ceilDiv(j.m, 4*threads), 4)*4))
+	}
+	pool.parallel(threads, ceilDiv(j.m, j.dotRows), j, j.st.w0)
+}
+
+func (j *gemmJob) dotTask(w *gemmWorker, t int) {
+	k := j.k
+	k8 := k &^ 7
+	i0 := t * j.dotRows
+	i1 := min(i0+j.dotRows, j.m)
+	dot := j.impl.dot
+	if dot == nil {
+		dot = gemmDotGo
+	}
+	bt := j.st.bp
+	for r0 := i0; r0 < i1; r0 += 4 {
+		rows := min(4, j.m-r0)
+		arow, lda := j.a[r0*j.lda:], j.lda
+		if rows < 4 {
+			w.arows = grow(w.arows, 4*k)
+			for r := 0; r < 4; r++ {
+				d := w.arows[r*k : (r+1)*k]
+				if r < rows {
+					copy(d, j.a[(r0+r)*j.lda:][:k])
+				} else {
+					clear(d)
+				}
+			}
+			arow, lda = w.arows, k
+		}
+		for jp := 0; jp < j.n; jp += 2 {
+			dot(k8, &arow[0], lda, &bt[jp*k], k, &w.out[0])
+			for r := 0; r < rows; r++ {
+				ar := arow[r*lda:][:k]
+				for jj := jp; jj < min(jp+2, j.n); jj++ {
+					s := w.out[2*r+jj-jp]
+					br := bt[jj*k : (jj+1)*k]
+					for p := k8; p < k; p++ {
+						s = float32(ar[p]*br[p]) + s
+					}
+					v := j.alpha * s
+					if j.bias != nil {
+						v += j.bias[jj]
+					}
+					ci := (r0+r)*j.ldc + jj
+					if j.beta != 0 {
+						v += float32(j.beta * j.c[ci])
+					}
+					j.c[ci] = v
+				}
+			}
+		}
+	}
+	if j.fused {
+		if j.ldc == j.n && j.ldy == j.n {
+			j.activate1(i0*j.n, i1*j.n)
+		} else {
+			j.activate(i0, i1, 0, j.n)
+		}
+	}
+}
+
+// activate1 applies the activation to the contiguous element range [e0, e1) of C into Y
+// (both with leading dimension n).
+func (j *gemmJob) activate1(e0, e1 int) {
+	if &j.c[0] == &j.y[0] && j.act == Identity {
+		return
+	}
+	actForward(j.act, j.c[e0:e1], j.y[e0:e1])
+}
+
+// gemmDotGo is the pure-Go gemmDotKernel.
+func gemmDotGo(k int, a *float32, lda int, b *float32, ldb int, out *float32) {
+	o := (*[8]float32)(unsafe.Pointer(out))
+	if k == 0 {
+		*o = [8]float32{}
+		return
+	}
+	as := unsafe.Slice(a, 3*lda+k)
+	bs := unsafe.Slice(b, ldb+k)
+	for r := 0; r < 4; r++ {
+		ar := as[r*lda : r*lda+k]
+		b0 := bs[:k]
+		b1 := bs[ldb : ldb+k]
+		var s0, s1 float32
+		for p, v := range ar {
+			s0 = float32(v*b0[p]) + s0
+			s1 = float32(v*b1[p]) + s1
+		}
+		o[2*r], o[2*r+1] = s0, s1
+	}
+}
+
+// packBlockT packs a TN row block of rows (= columns of the stored A) into panels of mr:
+// dst[q·mr·kc + p·mr + r] = src[p·ld + q·mr + r], zero past rows. It walks A row by row
+// (p outer), so each stored row, often on its own page, is visited once.
+func packBlockT(dst, src []float32, ld, kc, mr, rows int) {
+	full := rows / mr
+	ps := mr * kc
+	for p := 0; p < kc; p++ {
+		s := src[p*ld : p*ld+rows]
+		switch mr {
+		case 8:
+			for q := 0; q < full; q++ {
+				d, v := dst[q*ps+p*8:q*ps+p*8+8:q*ps+p*8+8], s[q*8:q*8+8:q*8+8]
+				d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
+			}
+		case 6:
+			for q := 0; q < full; q++ {
+				d, v := dst[q*ps+p*6:q*ps+p*6+6:q*ps+p*6+6], s[q*6:q*6+6:q*6+6]
+				d[0], d[1], d[2], d[3], d[4], d[5] = v[0], v[1], v[2], v[3], v[4], v[5]
+			}
+		default:
+			for q := 0; q < full; q++ {
+				copy(dst[q*ps+p*mr:q*ps+p*mr+mr], s[q*mr:])
+			}
+		}
+		if rem := rows - full*mr; rem > 0 {
+			d := dst[full*ps+p*mr : full*ps+p*mr+mr]
+			copy(d, s[full*mr:])
+			clear(d[rem:])
+		}
+	}
+}
