@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/interp"
+	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/nn"
+)
+
+// The nn benchmark groups (issue 3): train (W-train-2d, W-train-64d), forward (W-forward)
+// and divergence (W-div), the workloads of ../shared/anchors/torch/bench.py.
+func init() {
+	benchGroups["train"] = &benchGroup{summary: "one training step: W-train-2d, W-train-64d", run: benchTrain}
+	benchGroups["forward"] = &benchGroup{summary: "inference of 100 000 points: W-forward", run: benchForward}
+	benchGroups["divergence"] = &benchGroup{summary: "velocity + exact divergence: W-div", run: benchDivergence}
+}
+
+// benchNet returns the benchmark network d+1 → width×3 → d with SiLU, seed 0.
+func benchNet(d, width int) *nn.MLP {
+	m, err := nn.New(nn.Config{Dim: d, Hidden: []int{width, width, width}, Act: kernels.SiLU}, 0)
+	if err != nil {
+		panic(err) // a fixed, valid configuration
+	}
+	return m
+}
+
+// forEachSetting runs fn at every selected tier and thread count.
+func forEachSetting(o *benchOpts, fn func(impl string, threads int) error) error {
+	defer kernels.SetThreads(kernels.Threads())
+	for _, impl := range o.impls {
+		if err := kernels.SetImpl(impl); err != nil {
+			return err
+		}
+		for _, th := range o.threads {
+			kernels.SetThreads(th)
+			if err := fn(impl, th); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// measureMin is measure that also returns the fastest run: on a shared machine the
+// minimum is the figure least disturbed by other processes.
+func measureMin(ctx context.Context, fn func()) (median, best float64) {
+	best = -1
+	median = measure(ctx, func() {
+		t0 := time.Now()
+		fn()
+		if ms := float64(time.Since(t0).Nanoseconds()) / 1e6; best < 0 || ms < best {
+			best = ms
+		}
+	})
+	return median, best
+}
+
+// emitRun prints one benchmark line with the common fields; timeKey is "ms" or
+// "ms_per_step". limit_ms is the FLOP limit gflop ÷ peak and x_limit the ratio to it.
+func emitRun(o *benchOpts, workload, impl string, threads int, timeKey string, ms, gflop float64, extra ...any) error {
+	kv := []any{"workload", workload, "threads", threads, "impl", impl, timeKey, ms, "gflop", gflop, "gflops", gflop / ms * 1e3}
+	if peak := peakGFLOPS(threads); peak > 0 {
+		limit := gflop / peak * 1e3
+		kv = append(kv, "peak_gflops", peak, "limit_ms", limit, "x_limit", ms/limit)
+	} else {
+		kv = append(kv, "peak_gflops", 0.0)
+	}
+	return o.out.emit(append(kv, extra...)...)
+}
+
+// trainStep is one full step of the method on a fresh batch: data x1, x0 ~ N(0, I),
+// t ~ U[0, 1], the trigonometric interpolant, forward, loss, backward and Adam.
+type trainStep struct {
+	m                  *nn.MLP
+	opt                *nn.Adam
+	data               gen.Sampler
+	rng                *rand.Rand
+	d                  int
+	t                  []float64
+	x0, x1, xt, dxt, g []float32
+}
+
+func newTrainStep(m *nn.MLP, data gen.Sampler, batch int) *trainStep {
+	d := m.Dim()
+	return &trainStep{
+		m: m, opt: nn.NewAdam(m.NumParams()), data: data, rng: rand.New(rand.NewPCG(1, 2)), d: d,
+		t: make([]float64, batch), x0: make([]float32, batch*d), x1: make([]float32, batch*d),
+		xt: make([]float32, batch*d), dxt: make([]float32, batch*d), g: make([]float32, m.NumParams()),
+	}
+}
+
+func (s *trainStep) step() {
+	s.data.Sample(s.rng, s.x1)
+	for i := range s.x0 {
+		s.x0[i] = float32(s.rng.NormFloat64())
+	}
+	for i := range s.t {
+		s.t[i] = s.rng.Float64()
+	}
+	interp.Batch(interp.Trig{}, s.d, s.t, s.x0, s.x1, s.xt, s.dxt)
+	s.m.LossGrad(s.t, s.xt, s.dxt, s.g, nil, nil)
+	s.opt.Update(s.m.Params(), s.g, 1e-3)
+}
+
+func benchTrain(ctx context.Context, o *benchOpts) error {
+	type wl struct {
+		name         string
+		d, width, bs int
+		data         gen.Sampler
+	}
+	wls := []wl{{"W-train-2d", 2, 256, 4096, gen.Checkerboard{}}, {"W-train-64d", 64, 512, 1024, gen.GMM64()}}
+	n := 0
+	err := forEachSetting(o, func(impl string, th int) error {
+		for _, w := range wls {
+			if !o.want(w.name) || ctx.Err() != nil {
+				continue
+			}
+			m := benchNet(w.d, w.width)
+			s := newTrainStep(m, w.data, w.bs)
+			ms, best := measureMin(ctx, s.step)
+			gflop := 3 * float64(w.bs) * m.Config().FLOPsPerRow() / 1e9 // 6·B·Σ fan_in·fan_out
+			n++
+			if err := emitRun(o, w.name, impl, th, "ms_per_step", ms, gflop, "dim", w.d, "width", w.width, "batch", w.bs, "act", "silu", "min_ms", best); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return o.out.emit("group", "train", "summary", true, "lines", n)
+}
+
+func benchForward(ctx context.Context, o *benchOpts) error {
+	const name, n = "W-forward", 100_000
+	lines := 0
+	err := forEachSetting(o, func(impl string, th int) error {
+		if !o.want(name) || ctx.Err() != nil {
+			return nil
+		}
+		m := benchNet(2, 256)
+		rng := rand.New(rand.NewPCG(1, 2))
+		x, out := make([]float32, 2*n), make([]float32, 2*n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		ms, best := measureMin(ctx, func() { m.Velocity(0.5, x, out) })
+		lines++
+		return emitRun(o, name, impl, th, "ms", ms, n*m.Config().FLOPsPerRow()/1e9, "n", n, "dim", 2, "width", 256, "min_ms", best)
+	})
+	if err != nil {
+		return err
+	}
+	return o.out.emit("group", "forward", "summary", true, "lines", lines)
+}
+
+// divFLOPs counts the FLOPs of VelocityDiv for n rows: the forward pass plus the d tangents
+// through every hidden-to-hidden layer (2·n·d·fan_in·fan_out each); the first layer's
+// tangents and the last layer's diagonal are O(n·d·width) and left out.
+func divFLOPs(m *nn.MLP, n int) float64 {
+	c := m.Config()
+	f := float64(n) * c.FLOPsPerRow()
+	for i := 1; i < len(c.Hidden); i++ {
+		f += 2 * float64(n) * float64(c.Dim) * float64(c.Hidden[i-1]) * float64(c.Hidden[i])
+	}
+	return f
+}
+
+func benchDivergence(ctx context.Context, o *benchOpts) error {
+	const name = "W-div"
+	lines := 0
+	err := forEachSetting(o, func(impl string, th int) error {
+		if !o.want(name) {
+			return nil
+		}
+		for _, w := range []struct{ d, width, n int }{{2, 256, 10_000}, {64, 512, 1_000}} {
+			if ctx.Err() != nil {
+				return nil
+			}
+			m := benchNet(w.d, w.width)
+			rng := rand.New(rand.NewPCG(1, 2))
+			x, out := make([]float32, w.d*w.n), make([]float32, w.d*w.n)
+			div := make([]float64, w.n)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			ms, best := measureMin(ctx, func() { m.VelocityDiv(0.5, x, out, div) })
+			lines++
+			if err := emitRun(o, name, impl, th, "ms", ms, divFLOPs(m, w.n)/1e9, "n", w.n, "dim", w.d, "width", w.width, "divergence", "exact-forward-mode", "min_ms", best); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return o.out.emit("group", "divergence", "summary", true, "lines", lines)
+}

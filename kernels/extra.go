@@ -1,0 +1,73 @@
+package kernels
+
+import "fmt"
+
+// This file holds small kernels that the nn package needs beyond the core API. They are
+// pure Go for now (each doc comment states the loop); a SIMD tier may replace the body
+// later without changing the results' contract.
+
+// Mul sets out[i] = x[i]·y[i] for i < len(x). out may alias x or y exactly.
+func Mul(x, y, out []float32) {
+	if len(y) < len(x) || len(out) < len(x) {
+		panic(fmt.Sprintf("kernels: Mul: len(x) = %d, len(y) = %d, len(out) = %d", len(x), len(y), len(out)))
+	}
+	y, out = y[:len(x)], out[:len(x)]
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		xs, ys, os := x[i:i+4:i+4], y[i:i+4:i+4], out[i:i+4:i+4]
+		os[0] = xs[0] * ys[0]
+		os[1] = xs[1] * ys[1]
+		os[2] = xs[2] * ys[2]
+		os[3] = xs[3] * ys[3]
+	}
+	for ; i < len(x); i++ {
+		out[i] = x[i] * y[i]
+	}
+}
+
+// ColSums sets dst[j] = Σ_i A[i,j] for the m×n matrix A (leading dimension lda), summed in
+// float32 in row order (i ascending), so the result does not depend on the thread count.
+func ColSums(m, n int, a []float32, lda int, dst []float32) {
+	checkMat("A", a, m, n, lda)
+	if len(dst) < n {
+		panic(fmt.Sprintf("kernels: ColSums: dst has %d elements, want %d", len(dst), n))
+	}
+	dst = dst[:n]
+	clear(dst)
+	for i := 0; i < m; i++ {
+		row := a[i*lda : i*lda+n]
+		for j, v := range row {
+			dst[j] += v
+		}
+	}
+}
+
+// ScaleCols multiplies every row of the m×n matrix A (leading dimension lda) by the vector
+// v elementwise: A[i,j] = A[i,j]·v[j]. It applies a per-column scale, such as act'(z) of one
+// point, to a block of tangents.
+func ScaleCols(m, n int, a []float32, lda int, v []float32) {
+	checkMat("A", a, m, n, lda)
+	if len(v) < n {
+		panic(fmt.Sprintf("kernels: ScaleCols: v has %d elements, want %d", len(v), n))
+	}
+	v = v[:n]
+	for i := 0; i < m; i++ {
+		mulInto(a[i*lda:i*lda+n], v)
+	}
+}
+
+// mulInto sets x[i] *= y[i] (len(y) ≥ len(x)), unrolled by 4.
+func mulInto(x, y []float32) {
+	y = y[:len(x)]
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		xs, ys := x[i:i+4:i+4], y[i:i+4:i+4]
+		xs[0] *= ys[0]
+		xs[1] *= ys[1]
+		xs[2] *= ys[2]
+		xs[3] *= ys[3]
+	}
+	for ; i < len(x); i++ {
+		x[i] *= y[i]
+	}
+}

@@ -1,0 +1,176 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/interflow/flowbench/kernels"
+)
+
+// VelocityDiv writes v(t, x) into out and the exact divergence tr(∂v/∂x) of each row into
+// div (len(div) ≥ B). It implements the solver's DivField interface:
+//
+//	VelocityDiv(t float64, x, out []float32, div []float64)
+//
+// The divergence is computed in forward mode: the d input tangents e_j of every row are
+// pushed through the layers together as one batched GEMM per hidden layer. The first
+// layer's tangents are rows of W0 scaled by act' (no GEMM) and the last layer needs only
+// the diagonal ∂v_j/∂x_j (a dot product per tangent, no GEMM).
+func (m *MLP) VelocityDiv(t float64, x, out []float32, div []float64) {
+	B := m.batchRows("VelocityDiv", x, out)
+	if len(div) < B {
+		panic(fmt.Sprintf("nn: VelocityDiv: len(div) = %d < %d rows", len(div), B))
+	}
+	if B == 0 {
+		return
+	}
+	d, L := m.cfg.Dim, len(m.layers)
+	m.foldBias(t)
+	if L == 1 { // a linear map: constant divergence Σ_j W0[j, j]
+		m.ensureChunk(min(inferRows, B), 0)
+		for r := 0; r < B; r += inferRows {
+			n := min(inferRows, B-r)
+			m.inferChunk(n, x[r*d:(r+n)*d], out[r*d:(r+n)*d])
+		}
+		l0 := m.layers[0]
+		var s float64
+		for j := 0; j < d; j++ {
+			s += float64(l0.W[j*l0.Out+j])
+		}
+		for i := range B {
+			div[i] = s
+		}
+		return
+	}
+	rows := max(1, divTangents/d)
+	m.ensureChunk(min(rows, B), min(rows, B)*d)
+	// The last layer's W transposed, so that column j is contiguous.
+	ws, last := m.ws, m.layers[L-1]
+	ws.wlt = grow32(ws.wlt, d*last.In)
+	for k := 0; k < last.In; k++ {
+		for j := 0; j < d; j++ {
+			ws.wlt[j*last.In+k] = last.W[k*d+j]
+		}
+	}
+	for r := 0; r < B; r += rows {
+		n := min(rows, B-r)
+		m.divChunk(n, x[r*d:(r+n)*d], out[r*d:(r+n)*d], div[r:r+n])
+	}
+}
+
+// divChunk is VelocityDiv for n rows.
+func (m *MLP) divChunk(n int, x, out []float32, div []float64) {
+	ws, d, L, act := m.ws, m.cfg.Dim, len(m.layers), m.cfg.Act
+	l0 := m.layers[0]
+	w := l0.Out
+	// Layer 0: Z = x·W0[:d] + bias0; tangent j of row b is act'(Z_b) ⊙ W0[j, :].
+	z, a := ws.zc[:n*w], ws.h[0][:n*w]
+	kernels.GemmBiasAct(n, w, d, x, d, l0.W, w, ws.bias0, act, z, w, a, w)
+	kernels.ActDeriv(act, z, z)
+	tan := ws.tan[0][:n*d*w]
+	for b := 0; b < n; b++ {
+		blk := tan[b*d*w : (b+1)*d*w]
+		copy(blk, l0.W[:d*w])
+		kernels.ScaleCols(d, w, blk, w, z[b*w:(b+1)*w])
+	}
+	cur := 0
+	for i := 1; i < L-1; i++ {
+		l := m.layers[i]
+		w = l.Out
+		z = ws.zc[:n*w]
+		an := ws.h[i%2][:n*w]
+		kernels.GemmBiasAct(n, w, l.In, a, l.In, l.W, w, l.B, act, z, w, an, w)
+		a = an
+		nt := ws.tan[1-cur][:n*d*w]
+		kernels.Gemm(false, false, n*d, w, l.In, 1, tan, l.In, l.W, w, 0, nt, w)
+		kernels.ActDeriv(act, z, z)
+		for b := 0; b < n; b++ {
+			kernels.ScaleCols(d, w, nt[b*d*w:(b+1)*d*w], w, z[b*w:(b+1)*w])
+		}
+		tan, cur = nt, 1-cur
+	}
+	last := m.layers[L-1]
+	kernels.GemmBiasAct(n, d, last.In, a, last.In, last.W, d, last.B, kernels.Identity, nil, 0, out, d)
+	k := last.In
+	for b := 0; b < n; b++ {
+		var s float64
+		for j := 0; j < d; j++ {
+			o := (b*d + j) * k
+			s += float64(kernels.Dot(tan[o:o+k], ws.wlt[j*k:(j+1)*k]))
+		}
+		div[b] = s
+	}
+}
+
+// JVP writes v(t, x) into out and the Jacobian-vector product (∂v/∂x)·u of each row into
+// jv (u, out and jv have the layout of x), in one forward-mode pass.
+func (m *MLP) JVP(t float64, x, u, out, jv []float32) {
+	B := m.batchRows("JVP", x, out)
+	if len(u) < len(x) || len(jv) < len(x) {
+		panic(fmt.Sprintf("nn: JVP: len(u) = %d, len(jv) = %d, want ≥ %d", len(u), len(jv), len(x)))
+	}
+	if B == 0 {
+		return
+	}
+	d := m.cfg.Dim
+	m.foldBias(t)
+	rows := min(inferRows, B)
+	m.ensureChunk(rows, rows)
+	for r := 0; r < B; r += inferRows {
+		n := min(inferRows, B-r)
+		m.jvpChunk(n, x[r*d:(r+n)*d], u[r*d:(r+n)*d], out[r*d:(r+n)*d], jv[r*d:(r+n)*d])
+	}
+}
+
+// jvpChunk is JVP for n rows.
+func (m *MLP) jvpChunk(n int, x, u, out, jv []float32) {
+	ws, d, L, act := m.ws, m.cfg.Dim, len(m.layers), m.cfg.Act
+	in, tin, ld := x, u, d
+	cur := 0
+	for i, l := range m.layers {
+		k, bias := l.In, l.B
+		if i == 0 {
+			k, bias = d, ws.bias0
+		}
+		if i == L-1 {
+			kernels.GemmBiasAct(n, d, k, in, ld, l.W, d, bias, kernels.Identity, nil, 0, out, d)
+			kernels.Gemm(false, false, n, d, k, 1, tin, ld, l.W, d, 0, jv, d)
+			return
+		}
+		w := l.Out
+		z, a := ws.zc[:n*w], ws.h[i%2][:n*w]
+		kernels.GemmBiasAct(n, w, k, in, ld, l.W, w, bias, act, z, w, a, w)
+		nt := ws.tan[cur][:n*w]
+		kernels.Gemm(false, false, n, w, k, 1, tin, ld, l.W, w, 0, nt, w)
+		kernels.ActDeriv(act, z, z)
+		kernels.Mul(nt, z, nt)
+		in, tin, ld, cur = a, nt, w, 1-cur
+	}
+}
+
+// VelocityDivHutchinson writes v(t, x) into out and, into div, the Hutchinson estimate
+// εᵀ(∂v/∂x)ε of each row's divergence with the given probe ε (one d-vector per row, same
+// layout as x). It implements the solver's DivField interface:
+//
+//	VelocityDivHutchinson(t float64, x, out []float32, div []float64, probe []float32)
+//
+// It costs one forward-mode JVP pass.
+func (m *MLP) VelocityDivHutchinson(t float64, x, out []float32, div []float64, probe []float32) {
+	B := m.batchRows("VelocityDivHutchinson", x, out)
+	if len(div) < B || len(probe) < len(x) {
+		panic(fmt.Sprintf("nn: VelocityDivHutchinson: len(div) = %d, len(probe) = %d for %d rows", len(div), len(probe), B))
+	}
+	if B == 0 {
+		return
+	}
+	d := m.cfg.Dim
+	m.ws.jv = grow32(m.ws.jv, len(x))
+	jv := m.ws.jv
+	m.JVP(t, x, probe, out, jv)
+	for b := 0; b < B; b++ {
+		var s float64
+		for j := b * d; j < (b+1)*d; j++ {
+			s += float64(probe[j]) * float64(jv[j])
+		}
+		div[b] = s
+	}
+}

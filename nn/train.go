@@ -1,0 +1,211 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/interflow/flowbench/kernels"
+)
+
+// Forward computes out = v(t_b, x_b) for every row b with its own time t[b] (B = len(t)
+// rows; x and out are B×d), keeping in the workspace what Backward needs. The input is the
+// concatenation [x, features(t)].
+func (m *MLP) Forward(t []float64, x, out []float32) {
+	B, d := len(t), m.cfg.Dim
+	if len(x) != B*d || len(out) < B*d {
+		panic(fmt.Sprintf("nn: Forward: %d times, len(x) = %d, len(out) = %d, want x = %d", B, len(x), len(out), B*d))
+	}
+	ws, id, L := m.ws, m.cfg.InputDim(), len(m.layers)
+	ws.rows, ws.haveFwd = 0, true
+	if B == 0 {
+		return
+	}
+	ws.in = grow32(ws.in, B*id)
+	ws.ts = grow64(ws.ts, B)
+	copy(ws.ts, t)
+	if len(ws.z) != L-1 {
+		ws.z, ws.a = make([][]float32, L-1), make([][]float32, L-1)
+	}
+	for i := 0; i < L-1; i++ {
+		ws.z[i] = grow32(ws.z[i], B*m.layers[i].Out)
+		ws.a[i] = grow32(ws.a[i], B*m.layers[i].Out)
+	}
+	for b := 0; b < B; b++ {
+		row := ws.in[b*id : (b+1)*id]
+		copy(row, x[b*d:(b+1)*d])
+		m.cfg.timeFeatures(t[b], row[d:], nil)
+	}
+	in, ld := ws.in, id
+	for i, l := range m.layers {
+		if i == L-1 {
+			kernels.GemmBiasAct(B, d, l.In, in, ld, l.W, d, l.B, kernels.Identity, nil, 0, out, d)
+			break
+		}
+		kernels.GemmBiasAct(B, l.Out, l.In, in, ld, l.W, l.Out, l.B, m.cfg.Act, ws.z[i], l.Out, ws.a[i], l.Out)
+		in, ld = ws.a[i], l.Out
+	}
+	ws.rows = B
+}
+
+// Backward back-propagates dOut = dL/dv (B×d, the rows of the last Forward) through the
+// network. When grad is non-nil (len NumParams, laid out like Params) it is overwritten
+// with dL/dθ. When dx (B×d) or dt (B) is non-nil it receives dL/dx or dL/dt of each row.
+// Backward consumes the state of the last Forward (it reuses its buffers), so each
+// Backward needs a fresh Forward; dOut is not modified.
+func (m *MLP) Backward(dOut, grad, dx []float32, dt []float64) {
+	ws, d := m.ws, m.cfg.Dim
+	B := ws.rows
+	if !ws.haveFwd {
+		panic("nn: Backward without a preceding Forward")
+	}
+	if len(dOut) != B*d {
+		panic(fmt.Sprintf("nn: Backward: len(dOut) = %d, Forward had %d rows of %d", len(dOut), B, d))
+	}
+	if grad != nil && len(grad) != len(m.params) {
+		panic(fmt.Sprintf("nn: Backward: len(grad) = %d, want %d", len(grad), len(m.params)))
+	}
+	if dx != nil && len(dx) < B*d {
+		panic(fmt.Sprintf("nn: Backward: len(dx) = %d < %d", len(dx), B*d))
+	}
+	if dt != nil && len(dt) < B {
+		panic(fmt.Sprintf("nn: Backward: len(dt) = %d < %d", len(dt), B))
+	}
+	m.backward(dOut, grad, dx, dt)
+}
+
+func (m *MLP) backward(dOut, grad, dx []float32, dt []float64) {
+	ws, d, id, L := m.ws, m.cfg.Dim, m.cfg.InputDim(), len(m.layers)
+	B := ws.rows
+	ws.rows, ws.haveFwd = 0, false
+	if B == 0 {
+		if grad != nil {
+			clear(grad)
+		}
+		return
+	}
+	// Parameter offsets follow the slab layout: W then bias, layer by layer.
+	off := len(m.params)
+	dz, ldz := dOut, d
+	for i := L - 1; i >= 0; i-- {
+		l := m.layers[i]
+		off -= (l.In + 1) * l.Out
+		ain, ldin := ws.in, id
+		if i > 0 {
+			ain, ldin = ws.a[i-1], l.In
+		}
+		if grad != nil {
+			gw := grad[off : off+l.In*l.Out]
+			kernels.Gemm(true, false, l.In, l.Out, B, 1, ain, ldin, dz, ldz, 0, gw, l.Out)
+			if i == L-1 {
+				kernels.ColSums(B, d, dz, ldz, grad[off+l.In*l.Out:off+(l.In+1)*l.Out])
+			}
+		}
+		if i == 0 {
+			break
+		}
+		// dA_{i-1} = dZ_i · W_iᵀ, written over A_{i-1} (no longer needed), then
+		// dZ_{i-1} = dA_{i-1} ⊙ act'(Z_{i-1}) in place, with the bias gradient.
+		prev := ws.a[i-1]
+		kernels.Gemm(false, true, B, l.In, l.Out, 1, dz, ldz, l.W, l.Out, 0, prev, l.In)
+		var db []float32
+		if grad != nil {
+			pl := m.layers[i-1]
+			bo := off - pl.Out
+			db = grad[bo : bo+pl.Out]
+			clear(db)
+		}
+		kernels.ActBackward(m.cfg.Act, B, l.In, prev, l.In, ws.z[i-1], l.In, prev, l.In, db)
+		dz, ldz = prev, l.In
+	}
+	if dx == nil && dt == nil {
+		return
+	}
+	// dL/d[x, features] = dZ_0 · W0ᵀ, written over the input buffer.
+	l0 := m.layers[0]
+	kernels.Gemm(false, true, B, id, l0.Out, 1, dz, ldz, l0.W, l0.Out, 0, ws.in, id)
+	tw := id - d
+	ws.tdf = grow64(ws.tdf, tw)
+	ws.feat = grow32(ws.feat, tw)
+	for b := 0; b < B; b++ {
+		row := ws.in[b*id : (b+1)*id]
+		if dx != nil {
+			copy(dx[b*d:(b+1)*d], row[:d])
+		}
+		if dt != nil {
+			m.cfg.timeFeatures(ws.ts[b], ws.feat, ws.tdf)
+			var s float64
+			for f, g := range row[d:] {
+				s += float64(g) * ws.tdf[f]
+			}
+			dt[b] = s
+		}
+	}
+}
+
+// LossStats are the batch statistics of the method's loss, reduced in float64.
+type LossStats struct {
+	// Loss is L = (1/B) Σ_rows |v − dI/dt|² (sum over dimensions, mean over the batch).
+	Loss float64
+	// G is the paper's objective (1/B) Σ_rows (|v|² − 2 dI/dt·v) = Loss − (1/B) Σ |dI/dt|².
+	G float64
+	// GTilde is the diagnostic G + Kinetic, which tends to 0 as v approaches the true field.
+	GTilde float64
+	// Kinetic is (1/B) Σ_rows |v|², the kinetic term.
+	Kinetic float64
+}
+
+// LossGrad is the fused training pass: for a batch of B = len(t) rows with times t, points
+// xt = x_t and targets dxt = dI/dt (B×d each), it computes v = v(t, x_t), the loss
+// statistics, and overwrites grad (len NumParams) with dL/dθ. When dx or dt are non-nil
+// they receive dL/dx_t (B×d) and dL/dt (B) of each row, for training the interpolant;
+// dL/d(dI/dt) is the negation of LossGradOutput(). It allocates nothing once the workspace
+// has grown to B rows.
+func (m *MLP) LossGrad(t []float64, xt, dxt, grad, dx []float32, dt []float64) LossStats {
+	B, d := len(t), m.cfg.Dim
+	if len(xt) != B*d || len(dxt) != B*d {
+		panic(fmt.Sprintf("nn: LossGrad: %d times, len(xt) = %d, len(dxt) = %d, want %d", B, len(xt), len(dxt), B*d))
+	}
+	if len(grad) != len(m.params) {
+		panic(fmt.Sprintf("nn: LossGrad: len(grad) = %d, want %d", len(grad), len(m.params)))
+	}
+	ws := m.ws
+	ws.out = grow32(ws.out, B*d)
+	m.Forward(t, xt, ws.out)
+	if B == 0 {
+		clear(grad)
+		return LossStats{}
+	}
+	var loss, g, kin float64
+	scale := float32(2 / float64(B))
+	v := ws.out
+	for i, u32 := range dxt[:B*d] {
+		vv, u := float64(v[i]), float64(u32)
+		r := vv - u
+		loss += r * r
+		g += vv*vv - 2*u*vv
+		kin += vv * vv
+		v[i] = scale * (v[i] - u32)
+	}
+	m.backward(v, grad, dx, dt)
+	fb := float64(B)
+	return LossStats{Loss: loss / fb, G: g / fb, GTilde: (g + kin) / fb, Kinetic: kin / fb}
+}
+
+// LossGradOutput returns dL/dv of the last LossGrad call (B×d, valid until the next pass on
+// this MLP); dL/d(dI/dt) is its negation.
+func (m *MLP) LossGradOutput() []float32 { return m.ws.out }
+
+// VJP writes v(t, x) into out and the vector-Jacobian product uᵀ(∂v/∂x) of each row into
+// vj (u, out and vj have the layout of x), by one forward and one backward pass.
+func (m *MLP) VJP(t float64, x, u, out, vj []float32) {
+	B := m.batchRows("VJP", x, out)
+	if len(u) < len(x) || len(vj) < len(x) {
+		panic(fmt.Sprintf("nn: VJP: len(u) = %d, len(vj) = %d, want ≥ %d", len(u), len(vj), len(x)))
+	}
+	ws := m.ws
+	ws.trow = grow64(ws.trow, B)
+	for i := range ws.trow {
+		ws.trow[i] = t
+	}
+	m.Forward(ws.trow, x, out[:len(x)])
+	m.backward(u[:len(x)], nil, vj, nil)
+}
