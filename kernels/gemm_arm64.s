@@ -61,11 +61,12 @@ TEXT ·gemmKernNEON_8x12(SB), NOSPLIT, $0-72
 	CMP  $4, R5
 	BNE  inplace
 
-	// Packed A: 4 steps per iteration, then one per iteration.
-packed4:
-	CMP  $4, R0
-	BLT  packed1
+	// Packed A: 4 steps per iteration (R0 counts down by 4 from k−4), then one per iteration.
+	SUBS $4, R0
+	BLT  packed4End
 	PCALIGN $16
+
+packed4:
 	VLD1.P (R1)(R7), [V0.S4, V1.S4]
 	VLD1.P 48(R2), [V2.S4, V3.S4, V4.S4]
 	FMLAE4(8, 2, 0, 0)  // fmla v8.4s, v2.4s, v0.s[0]
@@ -170,8 +171,11 @@ packed4:
 	FMLAE4(29, 2, 1, 3) // fmla v29.4s, v2.4s, v1.s[3]
 	FMLAE4(30, 3, 1, 3) // fmla v30.4s, v3.4s, v1.s[3]
 	FMLAE4(31, 4, 1, 3) // fmla v31.4s, v4.4s, v1.s[3]
-	SUB  $4, R0
-	B    packed4
+	SUBS $4, R0
+	BGE  packed4
+
+packed4End:
+	ADD  $4, R0
 
 packed1:
 	CBZ  R0, epilogue
