@@ -18,11 +18,14 @@
 // step p are contiguous, one LD1 loads them into V0–V1 and 24 FMLA-by-element multiply
 // them into the three B vectors (unrolled 4 steps deep). Otherwise (A read in place, NN or
 // NT, csa == 1): each row has its own pointer, LD1R broadcasts A(r,p) and 3 vector FMLA use
-// it.
+// it, except that when csa == 1 four steps are done at a time, with each row's next four
+// values of A loaded as one vector and used through FMLA by element.
 //
 // Register map: R0 k, R1 a (packed loop), R2 b, R3 c row, R4 ldc in bytes, R5 rsa in bytes,
-// R7 csa in bytes, R6 scratch, R10–R15 R19 R20 row pointers of A (in-place loop);
-// V0–V1 A(0..7,p) (packed) or the broadcast A(r,p) (in place), V2–V4 B(p,0..11),
+// R7 csa in bytes, R6 scratch, R10–R15 R19 R20 row pointers of A (in-place loops), R21 B
+// (4-step in-place loop);
+// V0–V1 A(0..7,p) (packed) or the broadcast A(r,p) (in place, one step), V2–V4 B(p,0..11);
+// 4-step in-place loop: V0–V3 A(r..r+3, p..p+3), V4–V6 B(p+q,0..11);
 // V8+3r..V10+3r row r of the tile (24 accumulators); epilogue: V0 alpha, V1 beta,
 // V2–V4 bias, V5–V7 C.
 TEXT ·gemmKernNEON_8x12(SB), NOSPLIT, $0-72
@@ -218,6 +221,140 @@ inplace:
 	ADD  R5, R14, R15
 	ADD  R5, R15, R19
 	ADD  R5, R19, R20
+	CMP  $4, R7
+	BNE  inplace1
+
+	// csa == 1 (NN, NT): 4 steps per iteration. Each row's next 4 values of A are one
+	// vector; FMLA by element picks step q from it. Rows 0–3 then rows 4–7, each half
+	// with its own pass over the 4 B rows (24 + 4 + 3 = 31 registers).
+	SUBS $4, R0
+	BLT  rows4End
+	PCALIGN $16
+
+rows4:
+	VLD1.P 16(R10), [V0.S4]
+	VLD1.P 16(R11), [V1.S4]
+	VLD1.P 16(R12), [V2.S4]
+	VLD1.P 16(R13), [V3.S4]
+	MOVD R2, R21
+	VLD1.P 48(R21), [V4.S4, V5.S4, V6.S4]
+	FMLAE4(8, 4, 0, 0)  // fmla v8.4s, v4.4s, v0.s[0]
+	FMLAE4(9, 5, 0, 0)  // fmla v9.4s, v5.4s, v0.s[0]
+	FMLAE4(10, 6, 0, 0) // fmla v10.4s, v6.4s, v0.s[0]
+	FMLAE4(11, 4, 1, 0) // fmla v11.4s, v4.4s, v1.s[0]
+	FMLAE4(12, 5, 1, 0) // fmla v12.4s, v5.4s, v1.s[0]
+	FMLAE4(13, 6, 1, 0) // fmla v13.4s, v6.4s, v1.s[0]
+	FMLAE4(14, 4, 2, 0) // fmla v14.4s, v4.4s, v2.s[0]
+	FMLAE4(15, 5, 2, 0) // fmla v15.4s, v5.4s, v2.s[0]
+	FMLAE4(16, 6, 2, 0) // fmla v16.4s, v6.4s, v2.s[0]
+	FMLAE4(17, 4, 3, 0) // fmla v17.4s, v4.4s, v3.s[0]
+	FMLAE4(18, 5, 3, 0) // fmla v18.4s, v5.4s, v3.s[0]
+	FMLAE4(19, 6, 3, 0) // fmla v19.4s, v6.4s, v3.s[0]
+	VLD1.P 48(R21), [V4.S4, V5.S4, V6.S4]
+	FMLAE4(8, 4, 0, 1)  // fmla v8.4s, v4.4s, v0.s[1]
+	FMLAE4(9, 5, 0, 1)  // fmla v9.4s, v5.4s, v0.s[1]
+	FMLAE4(10, 6, 0, 1) // fmla v10.4s, v6.4s, v0.s[1]
+	FMLAE4(11, 4, 1, 1) // fmla v11.4s, v4.4s, v1.s[1]
+	FMLAE4(12, 5, 1, 1) // fmla v12.4s, v5.4s, v1.s[1]
+	FMLAE4(13, 6, 1, 1) // fmla v13.4s, v6.4s, v1.s[1]
+	FMLAE4(14, 4, 2, 1) // fmla v14.4s, v4.4s, v2.s[1]
+	FMLAE4(15, 5, 2, 1) // fmla v15.4s, v5.4s, v2.s[1]
+	FMLAE4(16, 6, 2, 1) // fmla v16.4s, v6.4s, v2.s[1]
+	FMLAE4(17, 4, 3, 1) // fmla v17.4s, v4.4s, v3.s[1]
+	FMLAE4(18, 5, 3, 1) // fmla v18.4s, v5.4s, v3.s[1]
+	FMLAE4(19, 6, 3, 1) // fmla v19.4s, v6.4s, v3.s[1]
+	VLD1.P 48(R21), [V4.S4, V5.S4, V6.S4]
+	FMLAE4(8, 4, 0, 2)  // fmla v8.4s, v4.4s, v0.s[2]
+	FMLAE4(9, 5, 0, 2)  // fmla v9.4s, v5.4s, v0.s[2]
+	FMLAE4(10, 6, 0, 2) // fmla v10.4s, v6.4s, v0.s[2]
+	FMLAE4(11, 4, 1, 2) // fmla v11.4s, v4.4s, v1.s[2]
+	FMLAE4(12, 5, 1, 2) // fmla v12.4s, v5.4s, v1.s[2]
+	FMLAE4(13, 6, 1, 2) // fmla v13.4s, v6.4s, v1.s[2]
+	FMLAE4(14, 4, 2, 2) // fmla v14.4s, v4.4s, v2.s[2]
+	FMLAE4(15, 5, 2, 2) // fmla v15.4s, v5.4s, v2.s[2]
+	FMLAE4(16, 6, 2, 2) // fmla v16.4s, v6.4s, v2.s[2]
+	FMLAE4(17, 4, 3, 2) // fmla v17.4s, v4.4s, v3.s[2]
+	FMLAE4(18, 5, 3, 2) // fmla v18.4s, v5.4s, v3.s[2]
+	FMLAE4(19, 6, 3, 2) // fmla v19.4s, v6.4s, v3.s[2]
+	VLD1.P 48(R21), [V4.S4, V5.S4, V6.S4]
+	FMLAE4(8, 4, 0, 3)  // fmla v8.4s, v4.4s, v0.s[3]
+	FMLAE4(9, 5, 0, 3)  // fmla v9.4s, v5.4s, v0.s[3]
+	FMLAE4(10, 6, 0, 3) // fmla v10.4s, v6.4s, v0.s[3]
+	FMLAE4(11, 4, 1, 3) // fmla v11.4s, v4.4s, v1.s[3]
+	FMLAE4(12, 5, 1, 3) // fmla v12.4s, v5.4s, v1.s[3]
+	FMLAE4(13, 6, 1, 3) // fmla v13.4s, v6.4s, v1.s[3]
+	FMLAE4(14, 4, 2, 3) // fmla v14.4s, v4.4s, v2.s[3]
+	FMLAE4(15, 5, 2, 3) // fmla v15.4s, v5.4s, v2.s[3]
+	FMLAE4(16, 6, 2, 3) // fmla v16.4s, v6.4s, v2.s[3]
+	FMLAE4(17, 4, 3, 3) // fmla v17.4s, v4.4s, v3.s[3]
+	FMLAE4(18, 5, 3, 3) // fmla v18.4s, v5.4s, v3.s[3]
+	FMLAE4(19, 6, 3, 3) // fmla v19.4s, v6.4s, v3.s[3]
+	VLD1.P 16(R14), [V0.S4]
+	VLD1.P 16(R15), [V1.S4]
+	VLD1.P 16(R19), [V2.S4]
+	VLD1.P 16(R20), [V3.S4]
+	MOVD R2, R21
+	VLD1.P 48(R21), [V4.S4, V5.S4, V6.S4]
+	FMLAE4(20, 4, 0, 0) // fmla v20.4s, v4.4s, v0.s[0]
+	FMLAE4(21, 5, 0, 0) // fmla v21.4s, v5.4s, v0.s[0]
+	FMLAE4(22, 6, 0, 0) // fmla v22.4s, v6.4s, v0.s[0]
+	FMLAE4(23, 4, 1, 0) // fmla v23.4s, v4.4s, v1.s[0]
+	FMLAE4(24, 5, 1, 0) // fmla v24.4s, v5.4s, v1.s[0]
+	FMLAE4(25, 6, 1, 0) // fmla v25.4s, v6.4s, v1.s[0]
+	FMLAE4(26, 4, 2, 0) // fmla v26.4s, v4.4s, v2.s[0]
+	FMLAE4(27, 5, 2, 0) // fmla v27.4s, v5.4s, v2.s[0]
+	FMLAE4(28, 6, 2, 0) // fmla v28.4s, v6.4s, v2.s[0]
+	FMLAE4(29, 4, 3, 0) // fmla v29.4s, v4.4s, v3.s[0]
+	FMLAE4(30, 5, 3, 0) // fmla v30.4s, v5.4s, v3.s[0]
+	FMLAE4(31, 6, 3, 0) // fmla v31.4s, v6.4s, v3.s[0]
+	VLD1.P 48(R21), [V4.S4, V5.S4, V6.S4]
+	FMLAE4(20, 4, 0, 1) // fmla v20.4s, v4.4s, v0.s[1]
+	FMLAE4(21, 5, 0, 1) // fmla v21.4s, v5.4s, v0.s[1]
+	FMLAE4(22, 6, 0, 1) // fmla v22.4s, v6.4s, v0.s[1]
+	FMLAE4(23, 4, 1, 1) // fmla v23.4s, v4.4s, v1.s[1]
+	FMLAE4(24, 5, 1, 1) // fmla v24.4s, v5.4s, v1.s[1]
+	FMLAE4(25, 6, 1, 1) // fmla v25.4s, v6.4s, v1.s[1]
+	FMLAE4(26, 4, 2, 1) // fmla v26.4s, v4.4s, v2.s[1]
+	FMLAE4(27, 5, 2, 1) // fmla v27.4s, v5.4s, v2.s[1]
+	FMLAE4(28, 6, 2, 1) // fmla v28.4s, v6.4s, v2.s[1]
+	FMLAE4(29, 4, 3, 1) // fmla v29.4s, v4.4s, v3.s[1]
+	FMLAE4(30, 5, 3, 1) // fmla v30.4s, v5.4s, v3.s[1]
+	FMLAE4(31, 6, 3, 1) // fmla v31.4s, v6.4s, v3.s[1]
+	VLD1.P 48(R21), [V4.S4, V5.S4, V6.S4]
+	FMLAE4(20, 4, 0, 2) // fmla v20.4s, v4.4s, v0.s[2]
+	FMLAE4(21, 5, 0, 2) // fmla v21.4s, v5.4s, v0.s[2]
+	FMLAE4(22, 6, 0, 2) // fmla v22.4s, v6.4s, v0.s[2]
+	FMLAE4(23, 4, 1, 2) // fmla v23.4s, v4.4s, v1.s[2]
+	FMLAE4(24, 5, 1, 2) // fmla v24.4s, v5.4s, v1.s[2]
+	FMLAE4(25, 6, 1, 2) // fmla v25.4s, v6.4s, v1.s[2]
+	FMLAE4(26, 4, 2, 2) // fmla v26.4s, v4.4s, v2.s[2]
+	FMLAE4(27, 5, 2, 2) // fmla v27.4s, v5.4s, v2.s[2]
+	FMLAE4(28, 6, 2, 2) // fmla v28.4s, v6.4s, v2.s[2]
+	FMLAE4(29, 4, 3, 2) // fmla v29.4s, v4.4s, v3.s[2]
+	FMLAE4(30, 5, 3, 2) // fmla v30.4s, v5.4s, v3.s[2]
+	FMLAE4(31, 6, 3, 2) // fmla v31.4s, v6.4s, v3.s[2]
+	VLD1.P 48(R21), [V4.S4, V5.S4, V6.S4]
+	FMLAE4(20, 4, 0, 3) // fmla v20.4s, v4.4s, v0.s[3]
+	FMLAE4(21, 5, 0, 3) // fmla v21.4s, v5.4s, v0.s[3]
+	FMLAE4(22, 6, 0, 3) // fmla v22.4s, v6.4s, v0.s[3]
+	FMLAE4(23, 4, 1, 3) // fmla v23.4s, v4.4s, v1.s[3]
+	FMLAE4(24, 5, 1, 3) // fmla v24.4s, v5.4s, v1.s[3]
+	FMLAE4(25, 6, 1, 3) // fmla v25.4s, v6.4s, v1.s[3]
+	FMLAE4(26, 4, 2, 3) // fmla v26.4s, v4.4s, v2.s[3]
+	FMLAE4(27, 5, 2, 3) // fmla v27.4s, v5.4s, v2.s[3]
+	FMLAE4(28, 6, 2, 3) // fmla v28.4s, v6.4s, v2.s[3]
+	FMLAE4(29, 4, 3, 3) // fmla v29.4s, v4.4s, v3.s[3]
+	FMLAE4(30, 5, 3, 3) // fmla v30.4s, v5.4s, v3.s[3]
+	FMLAE4(31, 6, 3, 3) // fmla v31.4s, v6.4s, v3.s[3]
+	ADD  $192, R2
+	SUBS $4, R0
+	BGE  rows4
+
+rows4End:
+	ADDS $4, R0
+	BEQ  epilogue
+
+	// One step per iteration (any csa, and the last k mod 4 steps of csa == 1).
 	PCALIGN $16
 inplace1:
 	VLD1.P 48(R2), [V2.S4, V3.S4, V4.S4]
