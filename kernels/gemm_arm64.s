@@ -545,3 +545,105 @@ betaC:
 	FADD4(30, 30, 6)  // fadd v30.4s, v30.4s, v6.4s
 	FADD4(31, 31, 7)  // fadd v31.4s, v31.4s, v7.4s
 	B    store
+
+// func gemmDotNEON_4x2(k int, a *float32, lda int, b *float32, ldb int, out *float32)
+//
+//	for r < 4, j < 2: out[2r+j] = Σ_{p<k} a[r·lda+p]·b[j·ldb+p]   (k a multiple of 8)
+//
+// The small-n path of the driver (n ≤ 4): each output accumulates in two 4-lane vectors
+// (p mod 8 < 4 and ≥ 4), fused, reduced at the end as ((v0+v1) lanes 0+1) + (lanes 2+3).
+// Register map: R0 k, R1–R4 rows of A, R5–R6 rows of B, R7 out, R8 lda/ldb in bytes;
+// V0–V7 A (row r in V2r, V2r+1), V8–V11 B (column j in V8+2j, V9+2j),
+// V16+4r+2j+h accumulators.
+TEXT ·gemmDotNEON_4x2(SB), NOSPLIT, $0-48
+	MOVD k+0(FP), R0
+	MOVD a+8(FP), R1
+	MOVD lda+16(FP), R8
+	LSL  $2, R8
+	ADD  R8, R1, R2
+	ADD  R8, R2, R3
+	ADD  R8, R3, R4
+	MOVD b+24(FP), R5
+	MOVD ldb+32(FP), R8
+	LSL  $2, R8
+	ADD  R8, R5, R6
+	MOVD out+40(FP), R7
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+	VEOR V24.B16, V24.B16, V24.B16
+	VEOR V25.B16, V25.B16, V25.B16
+	VEOR V26.B16, V26.B16, V26.B16
+	VEOR V27.B16, V27.B16, V27.B16
+	VEOR V28.B16, V28.B16, V28.B16
+	VEOR V29.B16, V29.B16, V29.B16
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+	CBZ  R0, dotReduce
+	PCALIGN $16
+
+dot8:
+	VLD1.P 32(R1), [V0.S4, V1.S4]
+	VLD1.P 32(R2), [V2.S4, V3.S4]
+	VLD1.P 32(R3), [V4.S4, V5.S4]
+	VLD1.P 32(R4), [V6.S4, V7.S4]
+	VLD1.P 32(R5), [V8.S4, V9.S4]
+	VLD1.P 32(R6), [V10.S4, V11.S4]
+	VFMLA V0.S4, V8.S4, V16.S4
+	VFMLA V1.S4, V9.S4, V17.S4
+	VFMLA V0.S4, V10.S4, V18.S4
+	VFMLA V1.S4, V11.S4, V19.S4
+	VFMLA V2.S4, V8.S4, V20.S4
+	VFMLA V3.S4, V9.S4, V21.S4
+	VFMLA V2.S4, V10.S4, V22.S4
+	VFMLA V3.S4, V11.S4, V23.S4
+	VFMLA V4.S4, V8.S4, V24.S4
+	VFMLA V5.S4, V9.S4, V25.S4
+	VFMLA V4.S4, V10.S4, V26.S4
+	VFMLA V5.S4, V11.S4, V27.S4
+	VFMLA V6.S4, V8.S4, V28.S4
+	VFMLA V7.S4, V9.S4, V29.S4
+	VFMLA V6.S4, V10.S4, V30.S4
+	VFMLA V7.S4, V11.S4, V31.S4
+	SUBS $8, R0
+	BNE  dot8
+
+dotReduce:
+	FADD4(16, 16, 17)  // fadd v16.4s, v16.4s, v17.4s
+	FADDP4(16, 16, 16) // faddp v16.4s, v16.4s, v16.4s
+	FADDP2S(16, 16)    // faddp s16, v16.2s
+	FMOVS F16, 0(R7)
+	FADD4(18, 18, 19)  // fadd v18.4s, v18.4s, v19.4s
+	FADDP4(18, 18, 18) // faddp v18.4s, v18.4s, v18.4s
+	FADDP2S(18, 18)    // faddp s18, v18.2s
+	FMOVS F18, 4(R7)
+	FADD4(20, 20, 21)  // fadd v20.4s, v20.4s, v21.4s
+	FADDP4(20, 20, 20) // faddp v20.4s, v20.4s, v20.4s
+	FADDP2S(20, 20)    // faddp s20, v20.2s
+	FMOVS F20, 8(R7)
+	FADD4(22, 22, 23)  // fadd v22.4s, v22.4s, v23.4s
+	FADDP4(22, 22, 22) // faddp v22.4s, v22.4s, v22.4s
+	FADDP2S(22, 22)    // faddp s22, v22.2s
+	FMOVS F22, 12(R7)
+	FADD4(24, 24, 25)  // fadd v24.4s, v24.4s, v25.4s
+	FADDP4(24, 24, 24) // faddp v24.4s, v24.4s, v24.4s
+	FADDP2S(24, 24)    // faddp s24, v24.2s
+	FMOVS F24, 16(R7)
+	FADD4(26, 26, 27)  // fadd v26.4s, v26.4s, v27.4s
+	FADDP4(26, 26, 26) // faddp v26.4s, v26.4s, v26.4s
+	FADDP2S(26, 26)    // faddp s26, v26.2s
+	FMOVS F26, 20(R7)
+	FADD4(28, 28, 29)  // fadd v28.4s, v28.4s, v29.4s
+	FADDP4(28, 28, 28) // faddp v28.4s, v28.4s, v28.4s
+	FADDP2S(28, 28)    // faddp s28, v28.2s
+	FMOVS F28, 24(R7)
+	FADD4(30, 30, 31)  // fadd v30.4s, v30.4s, v31.4s
+	FADDP4(30, 30, 30) // faddp v30.4s, v30.4s, v30.4s
+	FADDP2S(30, 30)    // faddp s30, v30.2s
+	FMOVS F30, 28(R7)
+	RET

@@ -154,3 +154,40 @@ func TestNEONTailsAndAliasing(t *testing.T) {
 		}
 	}
 }
+
+// TestNEONGemmDot drives the small-n dot kernel directly: exact on small integers, with
+// padded leading dimensions and a guard after the 8 outputs.
+func TestNEONGemmDot(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 17))
+	for _, k := range []int{0, 8, 16, 24, 64} {
+		lda, ldb := k+5, k+3
+		a := make([]float32, 3*lda+k+1)
+		b := make([]float32, ldb+k+1)
+		for i := range a {
+			a[i] = float32(r.IntN(9) - 4)
+		}
+		for i := range b {
+			b[i] = float32(r.IntN(9) - 4)
+		}
+		out := make([]float32, 9)
+		for i := range out {
+			out[i] = float32(math.NaN())
+		}
+		out[8] = 1234.5
+		gemmDotNEON_4x2(k, &a[0], lda, &b[0], ldb, &out[0])
+		for rr := 0; rr < 4; rr++ {
+			for j := 0; j < 2; j++ {
+				var s float32
+				for p := 0; p < k; p++ {
+					s += a[rr*lda+p] * b[j*ldb+p]
+				}
+				if out[2*rr+j] != s {
+					t.Fatalf("k=%d: out[%d] = %g, want %g", k, 2*rr+j, out[2*rr+j], s)
+				}
+			}
+		}
+		if out[8] != 1234.5 {
+			t.Fatalf("k=%d: guard overwritten", k)
+		}
+	}
+}
