@@ -4,7 +4,7 @@
 // exactly what the Avo-generated amd64 kernels compute (kernels/asm/vec: the same
 // reductions, polynomials, constants and operation order), so they have the same
 // documented error bounds (act_test.go). Every routine processes n elements, n a multiple
-// of 4; vec_arm64.go runs the last 1..3 through a padded buffer.
+// of 4; act_arm64.go runs the last 1..3 through a padded buffer.
 //
 // Shared register conventions: the subroutines expConsts<>, expParts<> and sigPair<> are
 // called with BL; V16–V30 hold the constants loaded by expConsts<> for the whole call;
