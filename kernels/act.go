@@ -28,7 +28,7 @@ package kernels
 var actErrBounds = [numActs][2]float64{
 	Identity: {0, 0},
 	ReLU:     {0, 0},
-	SiLU:     {2.6e-7, 3e-7},
+	SiLU:     {1.3e-7, 3e-7},
 	Tanh:     {1.3e-7, 3.7e-7},
 	Softplus: {2.2e-7, 2.6e-7},
 	GELU:     {2.5e-7, 3e-7},
