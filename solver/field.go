@@ -1,6 +1,3 @@
-// Package solver integrates velocity fields over batches of points: fixed-step and adaptive
-// Runge–Kutta ODE solvers forward and backward in time, the augmented likelihood system,
-// and SDE samplers.
 package solver
 
 // Field is a time-dependent velocity field evaluated on a batch. x holds B rows of d

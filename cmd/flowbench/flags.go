@@ -11,11 +11,15 @@ import (
 // errHelp is returned after --help printed the usage (exit 0).
 var errHelp = errors.New("help requested")
 
+// helpers prints each flag set's --help text.
+var helpers = map[*flag.FlagSet]func(){}
+
 // newFlags returns a flag set for a subcommand whose errors become usage errors.
 func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
+	fs.Usage = func() {} // printed by parseFlags for --help only
+	helpers[fs] = func() {
 		fmt.Fprintf(stdout, "usage: flowbench %s %s\n", name, synopsis)
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
@@ -29,7 +33,9 @@ func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			if h := helpers[fs]; h != nil {
+				h()
+			}
 			return nil, errHelp
 		}
 		return nil, usagef("%s: %v", fs.Name(), err)

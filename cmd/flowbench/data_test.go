@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/interflow/flowbench/gen"
+)
+
+// TestDataCLI runs `flowbench data` from the real binary over the accepted and rejected
+// command lines.
+func TestDataCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "flowbench")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	regular := filepath.Join(dir, "regular")
+	os.WriteFile(regular, []byte("x"), 0o644)
+	os.Mkdir(filepath.Join(dir, "d.csv"), 0o755)
+	cases := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string // fragment expected on stderr
+	}{
+		{"csv", []string{"--name", "8gaussians", "--n", "1000", "--out", filepath.Join(dir, "g.csv"), "--seed", "3"}, 0, ""},
+		{"npy json", []string{"--name", "checkerboard", "--n", "500", "--out", filepath.Join(dir, "c.npy"), "--json"}, 0, ""},
+		{"tsv", []string{"--name", "moons", "--n", "10", "--out", filepath.Join(dir, "m.tsv")}, 0, ""},
+		{"help", []string{"--help"}, 0, ""},
+		{"unknown name", []string{"--name", "ninegaussians", "--n", "10", "--out", filepath.Join(dir, "x.csv")}, 2, `unknown data set "ninegaussians"`},
+		{"no name", []string{"--n", "10", "--out", filepath.Join(dir, "x.csv")}, 2, "--name is required"},
+		{"zero n", []string{"--name", "moons", "--n", "0", "--out", filepath.Join(dir, "x.csv")}, 2, "--n must be a positive"},
+		{"negative n", []string{"--name", "moons", "--n", "-4", "--out", filepath.Join(dir, "x.csv")}, 2, "--n must be a positive"},
+		{"n not a number", []string{"--name", "moons", "--n", "ten", "--out", filepath.Join(dir, "x.csv")}, 2, "invalid value \"ten\""},
+		{"no out", []string{"--name", "moons", "--n", "4"}, 2, "--out is required"},
+		{"parent missing", []string{"--name", "moons", "--n", "4", "--out", filepath.Join(dir, "nope", "x.csv")}, 2, "does not exist"},
+		{"parent is a file", []string{"--name", "moons", "--n", "4", "--out", filepath.Join(regular, "x.csv")}, 2, "is not a directory"},
+		{"out is an existing directory", []string{"--name", "moons", "--n", "4", "--out", filepath.Join(dir, "d.csv")}, 2, "is a directory"},
+		{"bad extension", []string{"--name", "moons", "--n", "4", "--out", filepath.Join(dir, "x.json")}, 2, "unknown output format"},
+		{"positional", []string{"--name", "moons", "--n", "4", "--out", filepath.Join(dir, "y.csv"), "extra"}, 2, `unexpected argument "extra"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(bin, append([]string{"data"}, c.args...)...)
+			var so, se bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &so, &se
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != c.code {
+				t.Fatalf("exit %d, want %d; stderr %q", code, c.code, se.String())
+			}
+			if !strings.Contains(se.String(), c.stderr) {
+				t.Errorf("stderr %q lacks %q", se.String(), c.stderr)
+			}
+			if c.code != 0 && (strings.Contains(se.String(), "goroutine") || strings.Count(se.String(), "\n") > 1) {
+				t.Errorf("stderr is not one line: %q", se.String())
+			}
+		})
+	}
+	// The files hold exactly the seeded draws.
+	g, err := gen.ReadTable(filepath.Join(dir, "g.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := gen.SampleN(gen.EightGaussians{}, 1000, 3); !slices.Equal(g.Data, want) {
+		t.Error("g.csv differs from SampleN(8gaussians, 1000, 3)")
+	}
+	c, err := gen.ReadTable(filepath.Join(dir, "c.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := gen.SampleN(gen.Checkerboard{}, 500, 0); !slices.Equal(c.Data, want) {
+		t.Error("c.npy differs from SampleN(checkerboard, 500, 0)")
+	}
+	m, err := gen.ReadTable(filepath.Join(dir, "m.tsv"))
+	if err != nil || m.N != 10 {
+		t.Fatalf("m.tsv: %v", err)
+	}
+	// No temporary files are left behind.
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Errorf("temporary file %s left", e.Name())
+		}
+	}
+}
+
+// TestDataInProcess checks the in-process entry point: same seed, same bytes.
+func TestDataInProcess(t *testing.T) {
+	dir := t.TempDir()
+	var files [3][]byte
+	for i, seed := range []string{"5", "5", "6"} {
+		p := filepath.Join(dir, "x.npy")
+		var so, se bytes.Buffer
+		if code := run([]string{"data", "--name", "swissroll", "--n", "300", "--out", p, "--seed", seed}, &so, &se); code != 0 {
+			t.Fatalf("exit %d: %s", code, se.String())
+		}
+		files[i], _ = os.ReadFile(p)
+	}
+	if !bytes.Equal(files[0], files[1]) || bytes.Equal(files[0], files[2]) {
+		t.Error("same seed must give the same file, another seed another")
+	}
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/solver"
+)
+
+func init() {
+	register(&command{name: "eval", summary: "NLL and sample distances (energy, MMD, SW2) of a model, with the data floor", run: runEval})
+}
+
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const cmd = "eval"
+	fs := newFlags(cmd, "--model MODEL [--data NAME|PATH] [flags]", stdout)
+	f := addScoreFlags(fs)
+	sampleSteps := fs.Int("sample-steps", 0, "fixed steps of the sampling solver (0: the likelihood's solver)")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs(cmd, rest); err != nil {
+		return err
+	}
+	if *sampleSteps < 0 {
+		return usagef("%s: --sample-steps must be ≥ 0, got %d", cmd, *sampleSteps)
+	}
+	m, ed, lo, err := f.setup(cmd, setFlags(fs))
+	if err != nil {
+		return err
+	}
+	kv, err := scoreNLL(ctx, cmd, m, ed, lo, *f.common.quiet, stderr)
+	if err != nil {
+		return err
+	}
+	// Samples against held-out data; the floor is the same distance between two
+	// independent data draws of the same size.
+	ref, floorRef := ed.X, []float32(nil)
+	n := ed.N
+	if ed.Toy != nil {
+		floorRef = gen.SampleN(ed.Toy, n, *f.common.seed^0x666c6f6f72)
+	} else {
+		n = ed.N / 2
+		if n < 2 {
+			kv = append(kv, "note", "too few rows for sample distances")
+			e := &emitter{w: stdout, json: *f.common.json}
+			return e.emit(append([]any{"summary", cmd}, kv...)...)
+		}
+		ref, floorRef = ed.X[:n*ed.D], ed.X[n*ed.D:2*n*ed.D]
+	}
+	so := gen.SampleOptions{ODE: lo.ODE, Batch: *f.batch, Seed: *f.common.seed}
+	if *sampleSteps > 0 {
+		so.ODE = solver.Options{Method: solver.RK4, Steps: *sampleSteps}
+	}
+	pb := newBar(stderr, *f.common.quiet, n, "sample")
+	so.Progress = func(done, _ int) { pb.set(done) }
+	res, err := m.Sample(ctx, n, so)
+	pb.done()
+	if err != nil {
+		return err
+	}
+	thr := kernels.Threads()
+	dm := gen.Compare(res.X, ref, ed.D, *f.common.seed, thr)
+	fl := gen.Compare(floorRef, ref, ed.D, *f.common.seed, thr)
+	kv = append(kv, "energy", dm.Energy, "mmd", dm.MMD, "sw2", dm.SW2,
+		"floor_energy", fl.Energy, "floor_mmd", fl.MMD, "floor_sw2", fl.SW2, "sample_n", n, "sample_nfe", res.NFE)
+	e := &emitter{w: stdout, json: *f.common.json}
+	return e.emit(append([]any{"summary", cmd}, kv...)...)
+}

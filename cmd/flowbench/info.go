@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/nn"
+)
+
+func init() {
+	register(&command{name: "info", summary: "configuration, training state and tensors of a model checkpoint", run: runInfo})
+}
+
+func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const cmd = "info"
+	fs := newFlags(cmd, "MODEL [--json]", stdout)
+	js := fs.Bool("json", false, "print JSON")
+	// Accept the model before or after the flags.
+	var path string
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		path, args = args[0], args[1:]
+	}
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if path == "" && len(rest) > 0 {
+		path, rest = rest[0], rest[1:]
+	}
+	if path == "" {
+		return usagef("%s: a model checkpoint is required", cmd)
+	}
+	if err := noArgs(cmd, rest); err != nil {
+		return err
+	}
+	ck, err := nn.LoadCheckpoint(path)
+	if err != nil {
+		return err
+	}
+	m, err := gen.ModelFromCheckpoint(ck)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	cfg := ck.Net.Config()
+	var tensors []string
+	for i := range cfg.NumLayers() {
+		in, out := cfg.LayerShape(i)
+		tensors = append(tensors, fmt.Sprintf("net.%d.weight [%d %d]", 2*i, out, in), fmt.Sprintf("net.%d.bias [%d]", 2*i, out))
+	}
+	if ck.EMA != nil {
+		tensors = append(tensors, "ema.net.* (EMA weights)")
+	}
+	if ck.Optim != nil {
+		tensors = append(tensors, "optim.m.net.*, optim.v.net.* (Adam moments)")
+	}
+	var extra []string
+	for name, t := range ck.Tensors {
+		extra = append(extra, fmt.Sprintf("%s %v", name, t.Shape))
+	}
+	sort.Strings(extra)
+	tensors = append(tensors, extra...)
+	e := &emitter{w: stdout, json: *js}
+	kv := []any{"model", path, "net", cfg, "params", cfg.NumParams(), "interp", m.Interp.Name()}
+	if m.Base != nil {
+		kv = append(kv, "base", "learned")
+	} else {
+		kv = append(kv, "base", "normal")
+	}
+	if m.Config.Steps > 0 {
+		kv = append(kv, "train", m.Config)
+	}
+	kv = append(kv, "data", m.Data, "state", m.State, "resumable", m.Resumable(), "history_len", len(m.History))
+	if n := len(m.History); n > 0 {
+		kv = append(kv, "last_log", m.History[n-1])
+	}
+	kv = append(kv, "tensors", tensors)
+	if *js {
+		return e.emit(kv...)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v := kv[i+1]
+		switch v.(type) {
+		case string, int, bool:
+		default:
+			if b, err := jsonMarshal(v); err == nil {
+				v = string(b)
+			}
+		}
+		if _, err := fmt.Fprintf(stdout, "%-12s %v\n", kv[i], v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -1,0 +1,402 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/interp"
+	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/nn"
+)
+
+// genCommon are the flags every model subcommand takes.
+type genCommon struct {
+	threads *int
+	seed    *uint64
+	json    *bool
+	quiet   *bool
+}
+
+func addCommon(fs *flag.FlagSet) *genCommon {
+	return &genCommon{
+		threads: fs.Int("threads", 0, "worker threads (0 = all cores); results do not depend on it"),
+		seed:    fs.Uint64("seed", 1, "random seed"),
+		json:    fs.Bool("json", false, "print JSON lines"),
+		quiet:   fs.Bool("quiet", false, "no progress bar"),
+	}
+}
+
+// apply checks the common flags and sets the thread count.
+func (c *genCommon) apply(cmd string) error {
+	if *c.threads < 0 {
+		return usagef("%s: --threads must be ≥ 0, got %d", cmd, *c.threads)
+	}
+	kernels.SetThreads(*c.threads)
+	return nil
+}
+
+// mustPositive reports a usage error unless every named integer flag is ≥ 1.
+func mustPositive(cmd string, kv ...any) error {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if v := kv[i+1].(int); v < 1 {
+			return usagef("%s: --%s must be a positive integer, got %d", cmd, kv[i], v)
+		}
+	}
+	return nil
+}
+
+// mustPositiveFloat reports a usage error unless every named float flag is finite and > 0.
+func mustPositiveFloat(cmd string, kv ...any) error {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if v := kv[i+1].(float64); !(v > 0) || math.IsInf(v, 0) {
+			return usagef("%s: --%s must be a positive number, got %v", cmd, kv[i], v)
+		}
+	}
+	return nil
+}
+
+// checkOut validates an --out path before any work is done.
+func checkOut(cmd, flagName, path string) error {
+	if path == "" {
+		return usagef("%s: --%s is required", cmd, flagName)
+	}
+	if err := gen.CheckOutputPath(path); err != nil {
+		return usagef("%s: --%s: %v", cmd, flagName, err)
+	}
+	return nil
+}
+
+// noArgs rejects positional arguments.
+func noArgs(cmd string, rest []string) error {
+	if len(rest) > 0 {
+		return usagef("%s: unexpected argument %q", cmd, rest[0])
+	}
+	return nil
+}
+
+// bar is a progress bar drawn only when stderr is a terminal; a nil *bar is valid and does
+// nothing.
+type bar struct{ pb *progressbar.ProgressBar }
+
+// newBar returns a progress bar of max units on stderr when stderr is a terminal and quiet
+// is false; otherwise nil.
+func newBar(stderr io.Writer, quiet bool, max int, desc string) *bar {
+	f, ok := stderr.(*os.File)
+	if quiet || !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return &bar{progressbar.NewOptions(max,
+		progressbar.OptionSetWriter(stderr),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetWidth(30),
+	)}
+}
+
+func (b *bar) set(n int) {
+	if b != nil {
+		b.pb.Set(n)
+	}
+}
+
+func (b *bar) describe(s string) {
+	if b != nil {
+		b.pb.Describe(s)
+	}
+}
+
+func (b *bar) done() {
+	if b != nil {
+		b.pb.Finish()
+		b.pb.Clear()
+	}
+}
+
+// joinNames lists names for an error message.
+func joinNames(names []string) string { return strings.Join(names, ", ") }
+
+// parseChoice checks that v is one of the allowed names.
+func parseChoice(cmd, flagName, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return usagef("%s: --%s: unknown value %q (want one of %s)", cmd, flagName, v, joinNames(allowed))
+}
+
+func init() {
+	register(&command{name: "train", summary: "train a flow on a generated data set or a data file", run: runTrain})
+}
+
+// trainFlags are the flags of `flowbench train` (also used by demo).
+type trainFlags struct {
+	data, out                      *string
+	steps, batch, width, depth     *int
+	act, timeF, interpS, timeDist  *string
+	base, schedule                 *string
+	maxmin, warmup, fourier        *int
+	lr, clip, wd, ema, minLR, mmLR *float64
+	valEvery, ckptEvery, logEvery  *int
+	patience, valN                 *int
+	resume                         *bool
+	splitSeed                      *uint64
+	common                         *genCommon
+}
+
+func addTrainFlags(fs *flag.FlagSet) *trainFlags {
+	def := gen.DefaultTrainConfig(2)
+	return &trainFlags{
+		data:      fs.String("data", "", "generated data set ("+joinNames(gen.ToyNames())+") or data file (.csv, .tsv, .npy, IDX)"),
+		out:       fs.String("out", "", "model checkpoint to write (safetensors)"),
+		steps:     fs.Int("steps", def.Steps, "optimizer steps"),
+		batch:     fs.Int("batch", def.Batch, "rows per step"),
+		width:     fs.Int("width", def.Net.Hidden[0], "hidden units per layer"),
+		depth:     fs.Int("depth", len(def.Net.Hidden), "hidden layers"),
+		act:       fs.String("act", def.Net.Act.String(), "activation: relu, silu, tanh, softplus, gelu, elu"),
+		timeF:     fs.String("time", "concat", "time input: concat or fourier"),
+		fourier:   fs.Int("time-freqs", 8, "Fourier frequencies of t for --time fourier"),
+		interpS:   fs.String("interp", def.Interp, "interpolant: trig, linear, fourier or fourier:M (learnable, M coefficients)"),
+		timeDist:  fs.String("time-dist", def.TimeDist, "training times: uniform, beta:A,B, stratified, antithetic"),
+		base:      fs.String("base", def.Base, "base density: normal or learned"),
+		maxmin:    fs.Int("maxmin", def.MaxMin, "path-length max–min: K network steps per ascent step (0: off)"),
+		mmLR:      fs.Float64("maxmin-lr", def.MaxMinLR, "learning rate of the max–min ascent"),
+		lr:        fs.Float64("lr", def.LR, "peak learning rate"),
+		minLR:     fs.Float64("min-lr", def.MinLR, "final learning rate of the cosine schedule"),
+		schedule:  fs.String("schedule", def.Schedule, "learning-rate schedule: constant, step or cosine"),
+		warmup:    fs.Int("warmup", def.Warmup, "steps of linear learning-rate warm-up"),
+		clip:      fs.Float64("clip", def.Clip, "gradient-norm clip (0: none)"),
+		wd:        fs.Float64("wd", def.WD, "decoupled weight decay"),
+		ema:       fs.Float64("ema", def.EMA, "EMA decay of the sampling weights (0: none)"),
+		valEvery:  fs.Int("val-every", def.ValEvery, "validate every N steps, keeping the best weights (0: off)"),
+		valN:      fs.Int("val-n", def.ValN, "validation rows"),
+		patience:  fs.Int("patience", 0, "stop after N validations without improvement (0: never)"),
+		ckptEvery: fs.Int("ckpt-every", def.CkptEvery, "checkpoint every N steps (the first is written after about a second)"),
+		logEvery:  fs.Int("log-every", def.LogEvery, "log interval in steps"),
+		resume:    fs.Bool("resume", false, "continue the run saved in --out"),
+		splitSeed: fs.Uint64("split-seed", 0, "seed of the train/validation/test split of a data file"),
+		common:    addCommon(fs),
+	}
+}
+
+// config validates the flags and returns the training configuration (Net.Dim unset).
+func (f *trainFlags) config(cmd string) (gen.TrainConfig, error) {
+	cfg := gen.DefaultTrainConfig(0)
+	if err := mustPositive(cmd, "steps", *f.steps, "batch", *f.batch, "width", *f.width, "depth", *f.depth); err != nil {
+		return cfg, err
+	}
+	for _, c := range []struct {
+		name string
+		v    int
+	}{{"maxmin", *f.maxmin}, {"warmup", *f.warmup}, {"val-every", *f.valEvery}, {"ckpt-every", *f.ckptEvery}, {"log-every", *f.logEvery}, {"patience", *f.patience}} {
+		if c.v < 0 {
+			return cfg, usagef("%s: --%s must be ≥ 0, got %d", cmd, c.name, c.v)
+		}
+	}
+	if err := mustPositiveFloat(cmd, "lr", *f.lr); err != nil {
+		return cfg, err
+	}
+	act, err := kernels.ParseAct(*f.act)
+	if err != nil || act == kernels.Identity {
+		return cfg, usagef("%s: --act: unknown activation %q (want relu, silu, tanh, softplus, gelu or elu)", cmd, *f.act)
+	}
+	tf, err := nn.ParseTimeFeatures(*f.timeF)
+	if err != nil {
+		return cfg, usagef("%s: --time: %v", cmd, err)
+	}
+	ip := *f.interpS
+	if ip == "fourier" {
+		ip = "fourier:4"
+	}
+	if _, err := interp.Parse(ip); err != nil {
+		return cfg, usagef("%s: --interp: %v", cmd, err)
+	}
+	if _, err := interp.ParseTimeSampler(*f.timeDist, 0); err != nil {
+		return cfg, usagef("%s: --time-dist: %v", cmd, err)
+	}
+	if err := parseChoice(cmd, "base", *f.base, "normal", "learned"); err != nil {
+		return cfg, err
+	}
+	if err := parseChoice(cmd, "schedule", *f.schedule, "constant", "step", "cosine"); err != nil {
+		return cfg, err
+	}
+	hidden := make([]int, *f.depth)
+	for i := range hidden {
+		hidden[i] = *f.width
+	}
+	cfg.Net = nn.Config{Hidden: hidden, Act: act, Time: tf}
+	if tf == nn.TimeFourier {
+		if *f.fourier < 1 {
+			return cfg, usagef("%s: --time-freqs must be ≥ 1 with --time fourier, got %d", cmd, *f.fourier)
+		}
+		cfg.Net.Fourier = *f.fourier
+	}
+	cfg.Interp, cfg.TimeDist, cfg.Base = ip, *f.timeDist, *f.base
+	cfg.Steps, cfg.Batch, cfg.LR, cfg.MinLR = *f.steps, *f.batch, *f.lr, *f.minLR
+	cfg.Schedule, cfg.Warmup, cfg.Clip, cfg.WD, cfg.EMA = *f.schedule, *f.warmup, *f.clip, *f.wd, *f.ema
+	cfg.MaxMin, cfg.MaxMinLR = *f.maxmin, *f.mmLR
+	cfg.ValEvery, cfg.ValN, cfg.Patience = *f.valEvery, *f.valN, *f.patience
+	cfg.CkptEvery, cfg.LogEvery = *f.ckptEvery, *f.logEvery
+	cfg.Seed = *f.common.seed
+	probe := cfg
+	probe.Net.Dim = 1
+	if err := probe.Validate(); err != nil {
+		return cfg, usagef("%s: %v", cmd, err)
+	}
+	return cfg, nil
+}
+
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("train", "--data NAME|PATH --out MODEL [flags]", stdout)
+	f := addTrainFlags(fs)
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := noArgs("train", rest); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	_, err = trainMain(ctx, "train", f, set, stdout, stderr)
+	return err
+}
+
+// trainMain runs a training from parsed flags and returns the model.
+func trainMain(ctx context.Context, cmd string, f *trainFlags, set map[string]bool, stdout, stderr io.Writer) (*gen.Model, error) {
+	if *f.data == "" {
+		return nil, usagef("%s: --data is required (a generated data set: %s; or a data file)", cmd, joinNames(gen.ToyNames()))
+	}
+	if err := checkOut(cmd, "out", *f.out); err != nil {
+		return nil, err
+	}
+	if err := f.common.apply(cmd); err != nil {
+		return nil, err
+	}
+	cfg, err := f.config(cmd)
+	if err != nil {
+		return nil, err
+	}
+	var resume *gen.Model
+	if *f.resume {
+		resume, err = gen.LoadModel(*f.out)
+		if err != nil {
+			return nil, fmt.Errorf("--resume: %w", err)
+		}
+		if !resume.Resumable() {
+			return nil, fmt.Errorf("--resume: %s holds no training state", *f.out)
+		}
+		// The run's configuration comes from the checkpoint; only these may change.
+		may := map[string]bool{"steps": true, "out": true, "data": true, "threads": true, "json": true, "quiet": true, "ckpt-every": true, "log-every": true, "resume": true}
+		for name := range set {
+			if !may[name] {
+				return nil, usagef("%s: --%s cannot be changed when resuming (the checkpoint's configuration is used)", cmd, name)
+			}
+		}
+		old := resume.Config
+		old.Steps = cfg.Steps
+		if !set["steps"] {
+			old.Steps = resume.Config.Steps
+		}
+		if set["ckpt-every"] {
+			old.CkptEvery = cfg.CkptEvery
+		}
+		if set["log-every"] {
+			old.LogEvery = cfg.LogEvery
+		}
+		cfg = old
+		if resume.State.Step >= cfg.Steps || resume.State.Stopped {
+			return nil, fmt.Errorf("--resume: %s is already at step %d of %d (pass a larger --steps to continue)", *f.out, resume.State.Step, cfg.Steps)
+		}
+	}
+	if err := checkDataArg(cmd, *f.data); err != nil {
+		return nil, err
+	}
+	split := gen.DefaultSplit
+	split.Seed = *f.splitSeed
+	if resume != nil && resume.Data.Split != nil {
+		split = *resume.Data.Split
+	}
+	data, err := gen.LoadTrainData(*f.data, split)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ValEvery > 0 && data.Toy == nil && data.Val == nil {
+		return nil, fmt.Errorf("%s: --val-every: %s has no validation rows", cmd, *f.data)
+	}
+	em := &emitter{w: stdout, json: *f.common.json}
+	pb := newBar(stderr, *f.common.quiet, cfg.Steps, "train")
+	var logErr error
+	opt := gen.TrainOptions{
+		CkptPath: *f.out,
+		Resume:   resume,
+		Progress: func(p gen.Progress) {
+			pb.set(p.Step)
+		},
+		Log: func(e gen.LogEntry) {
+			kv := []any{"step", e.Step, "loss", e.Loss, "g_tilde", e.GTilde, "kinetic", e.Kinetic, "lr", e.LR, "elapsed_s", e.Elapsed}
+			if e.ValLoss != 0 {
+				kv = append(kv, "val_loss", e.ValLoss)
+			}
+			if e.PathKE != 0 {
+				kv = append(kv, "path_kinetic", e.PathKE)
+			}
+			if pb != nil {
+				pb.pb.Clear()
+			}
+			if err := em.emit(kv...); err != nil && logErr == nil {
+				logErr = err
+			}
+		},
+	}
+	m, err := gen.Train(ctx, cfg, data, opt)
+	pb.done()
+	if err != nil {
+		if errors.Is(err, gen.ErrNonFiniteLoss) {
+			return nil, fmt.Errorf("%w (try a lower --lr or --clip)", err)
+		}
+		return m, err
+	}
+	if logErr != nil {
+		return m, logErr
+	}
+	kv := []any{"summary", "train", "out", *f.out, "steps", m.State.Step, "elapsed_s", m.State.Elapsed}
+	if n := len(m.History); n > 0 {
+		kv = append(kv, "loss", m.History[n-1].Loss)
+	}
+	if m.State.BestStep > 0 {
+		kv = append(kv, "best_val_loss", m.State.BestVal, "best_step", m.State.BestStep)
+	}
+	if m.State.Stopped {
+		kv = append(kv, "stopped_early", true)
+	}
+	return m, em.emit(kv...)
+}
+
+// checkDataArg reports a --data that is neither a generated data set nor an existing file
+// as a usage error.
+func checkDataArg(cmd, data string) error {
+	if _, err := gen.NewToy(data); err == nil {
+		return nil
+	}
+	if _, err := os.Stat(data); err != nil {
+		return usagef("%s: --data %q: not a generated data set (%s) nor an existing file", cmd, data, joinNames(gen.ToyNames()))
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+package gen
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestWriteFileAtomic(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "out.csv")
+	if err := WriteFileAtomic(p, func(w io.Writer) error {
+		_, err := io.WriteString(w, "first\n")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A failing writer leaves the previous content and no temporary file.
+	boom := errors.New("boom")
+	err := WriteFileAtomic(p, func(w io.Writer) error {
+		io.WriteString(w, strings.Repeat("partial", 1<<15))
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("got %v, want boom", err)
+	}
+	got, _ := os.ReadFile(p)
+	if string(got) != "first\n" {
+		t.Fatalf("content after failed write = %q", got)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		t.Fatalf("directory holds %d entries after failed write, want 1", len(ents))
+	}
+	if err := WriteFileAtomic(p, func(w io.Writer) error {
+		_, err := io.WriteString(w, "second\n")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = os.ReadFile(p)
+	if string(got) != "second\n" {
+		t.Fatalf("content = %q", got)
+	}
+	st, _ := os.Stat(p)
+	if st.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, want 0644", st.Mode().Perm())
+	}
+}
+
+func TestCheckOutputPath(t *testing.T) {
+	dir := t.TempDir()
+	reg := filepath.Join(dir, "file")
+	os.WriteFile(reg, []byte("x"), 0o644)
+	cases := []struct {
+		path, want string
+	}{
+		{filepath.Join(dir, "ok.npy"), ""},
+		{filepath.Join(dir, "missing", "x.csv"), "does not exist"},
+		{filepath.Join(reg, "x.csv"), "not a directory"},
+		{dir, "is a directory"},
+		{"", "empty"},
+	}
+	for _, c := range cases {
+		err := CheckOutputPath(c.path)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", c.path, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want error containing %q", c.path, err, c.want)
+		}
+		if err := WriteFileAtomic(c.path, func(io.Writer) error { return nil }); err == nil {
+			t.Errorf("WriteFileAtomic(%q) succeeded", c.path)
+		}
+	}
+}

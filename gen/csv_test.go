@@ -1,0 +1,164 @@
+package gen
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// writeTemp writes content to a file of that name in a new temporary directory.
+func writeTemp(t testing.TB, name string, content []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestTextAccepted(t *testing.T) {
+	want := []float32{1, 2.5, -3, 4e-3, 5, 6}
+	cases := []struct {
+		name, file, content string
+		cols                []string
+	}{
+		{"plain", "a.csv", "1,2.5\n-3,4e-3\n5,6\n", nil},
+		{"no final newline", "a.csv", "1,2.5\n-3,4e-3\n5,6", nil},
+		{"header", "a.csv", "x,y\n1,2.5\n-3,4e-3\n5,6\n", []string{"x", "y"}},
+		{"quoted header", "a.csv", "\"x\", \"y\"\n1,2.5\n-3,4e-3\n5,6\n", []string{"x", "y"}},
+		{"CRLF", "a.csv", "x,y\r\n1,2.5\r\n-3,4e-3\r\n5,6\r\n", []string{"x", "y"}},
+		{"BOM", "a.csv", "\xef\xbb\xbfx,y\n1,2.5\n-3,4e-3\n5,6\n", []string{"x", "y"}},
+		{"BOM no header", "a.csv", "\xef\xbb\xbf1,2.5\n-3,4e-3\n5,6\n", nil},
+		{"TSV", "a.tsv", "x\ty\n1\t2.5\n-3\t4e-3\n5\t6\n", []string{"x", "y"}},
+		{"TSV sniffed", "a.txt", "1\t2.5\n-3\t4e-3\n5\t6\n", nil},
+		{"CSV sniffed", "a.dat", "1,2.5\n-3,4e-3\n5,6\n", nil},
+		{"spaces and blank lines", "a.csv", "\n x , y \n\n 1 , 2.5\n-3,4e-3\n\n5,6\n\n", []string{"x", "y"}},
+		{"CR-LF with BOM and TSV", "a.tsv", "\xef\xbb\xbf1\t2.5\r\n-3\t4e-3\r\n5\t6\r\n", nil},
+		{"space-separated sniffed", "a.txt", "  1  2.5\n-3 4e-3 \n5\t 6\n", nil},
+		{"space-separated header", "a.dat", "x y\n1 2.5\n-3 4e-3\n5 6\n", []string{"x", "y"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := writeTemp(t, c.file, []byte(c.content))
+			tb, err := ReadTable(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tb.N != 3 || tb.D != 2 || !slices.Equal(tb.Data, want) {
+				t.Fatalf("got %d×%d %v", tb.N, tb.D, tb.Data)
+			}
+			if !slices.Equal(tb.Columns, c.cols) {
+				t.Errorf("columns %q, want %q", tb.Columns, c.cols)
+			}
+			if len(tb.SHA256) != 64 {
+				t.Errorf("SHA256 %q", tb.SHA256)
+			}
+		})
+	}
+}
+
+func TestTextSingleRowAndGzip(t *testing.T) {
+	p := writeTemp(t, "one.csv", []byte("0.5,1e19,-1e-30\n"))
+	tb, err := ReadTable(p)
+	if err != nil || tb.N != 1 || tb.D != 3 {
+		t.Fatalf("%v %+v", err, tb)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte("a,b\n1,2\n3,4\n"))
+	zw.Close()
+	p = writeTemp(t, "z.csv.gz", buf.Bytes())
+	tb, err = ReadTable(p)
+	if err != nil || !slices.Equal(tb.Data, []float32{1, 2, 3, 4}) {
+		t.Fatalf("%v %+v", err, tb)
+	}
+}
+
+// wantDataError checks that err is a *DataError whose message holds every fragment.
+func wantDataError(t *testing.T, err error, frags ...string) {
+	t.Helper()
+	var de *DataError
+	if !errors.As(err, &de) {
+		t.Fatalf("got %T %v, want *DataError", err, err)
+	}
+	for _, f := range frags {
+		if !strings.Contains(err.Error(), f) {
+			t.Errorf("error %q lacks %q", err, f)
+		}
+	}
+}
+
+func TestTextRejected(t *testing.T) {
+	cases := []struct {
+		name, content string
+		frags         []string
+	}{
+		{"empty", "", []string{"bad.csv", "empty file"}},
+		{"blank lines only", "\n\r\n  \n", []string{"empty file"}},
+		{"BOM only", "\xef\xbb\xbf", []string{"empty file"}},
+		{"header only", "x,y\n", []string{"bad.csv:1", "header only"}},
+		{"header only blank after", "x,y\n\n\n", []string{"header only"}},
+		{"non-numeric", "x,y\n1,2\n3,abc\n", []string{"bad.csv:3", `column 2 ("y")`, `non-numeric value "abc"`}},
+		{"non-numeric no header", "1,2\n3,4\n5,six\n", []string{"bad.csv:3", "column 2:", "non-numeric"}},
+		{"typo in the first row is no header", "1,tw0\n3,4\n", []string{"bad.csv:1", "column 2:", `non-numeric value "tw0"`}},
+		{"empty field", "1,2\n3,\n", []string{"bad.csv:2", "column 2", "empty field"}},
+		{"NaN", "x,y\n1,NaN\n", []string{"bad.csv:2", `column 2 ("y")`, "NaN"}},
+		{"nan lower", "1,2\nnan,3\n", []string{"bad.csv:2", "column 1", "NaN"}},
+		{"Inf", "1,2\n3,-Inf\n", []string{"bad.csv:2", "column 2", "-Inf is not allowed"}},
+		{"infinity", "1,2\ninfinity,1\n", []string{"bad.csv:2", "column 1", "+Inf is not allowed"}},
+		{"ragged short", "x,y,z\n1,2,3\n4,5\n", []string{"bad.csv:3", "ragged row: 2 fields, want 3 as in the header"}},
+		{"ragged long", "1,2\n3,4,5\n", []string{"bad.csv:2", "ragged row: 3 fields, want 2 as in the first row"}},
+		{"square overflows", "1,2\n3,2e19\n", []string{"bad.csv:2", "column 2", "square overflows float32"}},
+		{"beyond float64", "1,2\n1e400,2\n", []string{"bad.csv:2", "column 1", "too large"}},
+		{"negative square overflows", "1,2\n3,-1.9e19\n", []string{"column 2", "square overflows"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := writeTemp(t, "bad.csv", []byte(c.content))
+			_, err := ReadTable(p)
+			wantDataError(t, err, c.frags...)
+			_, _, _, err2 := ScanStats(p, nil, PartAll)
+			if err2 == nil || err2.Error() != err.Error() {
+				t.Errorf("ScanStats: %v, ReadTable: %v", err2, err)
+			}
+		})
+	}
+}
+
+func TestZeroVarianceColumn(t *testing.T) {
+	p := writeTemp(t, "z.csv", []byte("a,b,c\n1,5,3\n2,5,4\n3,5,5\n"))
+	_, _, _, err := ScanStats(p, nil, PartAll)
+	wantDataError(t, err, "z.csv", `column 2 ("b")`, "zero variance")
+	tb, err := ReadTable(p) // reading is fine; standardizing is not
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ComputeStats(tb, nil)
+	wantDataError(t, err, "z.csv", `column 2 ("b")`, "zero variance")
+	// A spread below float32 resolution around a large mean cannot be standardized either.
+	p = writeTemp(t, "z2.csv", []byte("1e6,1\n1000000.0625,2\n"))
+	_, _, _, err = ScanStats(p, nil, PartAll)
+	wantDataError(t, err, "column 1", "variance too small")
+}
+
+func TestWriteCSVRoundTrip(t *testing.T) {
+	data := []float32{1, -2.5, float32(math.Pi), 1e-30, 3.4e18, float32(math.SmallestNonzeroFloat32)}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, data, 3, 2, []string{"u", "v"}); err != nil {
+		t.Fatal(err)
+	}
+	p := writeTemp(t, "rt.csv", buf.Bytes())
+	tb, err := ReadTable(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tb.Data, data) || !slices.Equal(tb.Columns, []string{"u", "v"}) {
+		t.Fatalf("round trip: %v %v", tb.Data, tb.Columns)
+	}
+}

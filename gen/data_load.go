@@ -1,0 +1,72 @@
+package gen
+
+import (
+	"fmt"
+	"math"
+)
+
+// DataFile is a data file loaded for training or evaluation: its rows in data units and the
+// seeded split that assigns them to train, validation and test.
+type DataFile struct {
+	All   *Table // every row, in data units
+	Split Split  // the split, with SHA256 set to the file's hash
+}
+
+// LoadDataFile reads a data file (CSV/TSV, .npy, IDX; see OpenRows) and attaches split,
+// recording the file's SHA-256 in it. Every value is validated as it is read.
+func LoadDataFile(path string, split Split) (*DataFile, error) {
+	t, err := ReadTable(path)
+	if err != nil {
+		return nil, err
+	}
+	split.SHA256 = t.SHA256
+	return &DataFile{All: t, Split: split}, nil
+}
+
+// Part returns a copy of the rows in part p (PartAll: every row), in data units, or an
+// error naming the file if that part is empty.
+func (f *DataFile) Part(p SplitPart) (*Table, error) {
+	return f.Split.Take(f.All, p)
+}
+
+// TrainStats returns the standardization statistics of the training part. For 8-bit data
+// (Table.Bytes8) they are the statistics of the dequantized values x + U[0, 1) — mean + ½,
+// variance + 1/12 — so a constant pixel (the border of MNIST) is no error; otherwise a
+// column that cannot be standardized is an error naming the file and column.
+func (f *DataFile) TrainStats() (Stats, error) {
+	keep := f.Split.Keep(PartTrain, int64(f.All.N))
+	return ComputeStats(f.All, func(i int) bool { return keep.Keep(int64(i)) })
+}
+
+// DequantizedStats returns the statistics of x + u, u ~ U[0, 1) independent of x, given
+// those of x: the mean grows by ½ and the variance by 1/12.
+func DequantizedStats(s Stats) Stats {
+	out := Stats{N: s.N, Mean: make([]float64, len(s.Mean)), Std: make([]float64, len(s.Std))}
+	for j := range s.Mean {
+		out.Mean[j] = s.Mean[j] + 0.5
+		out.Std[j] = math.Sqrt(s.Std[j]*s.Std[j] + 1.0/12)
+	}
+	return out
+}
+
+// CheckFile reports whether t is the file this split was made on (same SHA-256). Scoring
+// the test part of another file would not score held-out rows, so nll and eval should
+// refuse it (or use PartAll).
+func (s Split) CheckFile(t *Table) error {
+	if s.SHA256 == "" || t.SHA256 == s.SHA256 {
+		return nil
+	}
+	return fileErr(t.Source, "SHA-256 %.12s… differs from the file the model was trained on (%.12s…): its train/val/test split does not apply; score all rows instead", t.SHA256, s.SHA256)
+}
+
+// Standardized returns a copy of t mapped to standardized units by s. It panics if the
+// column counts differ.
+func (s *Stats) Standardized(t *Table) *Table {
+	if len(s.Mean) != t.D {
+		panic(fmt.Sprintf("gen: statistics for %d columns applied to %d", len(s.Mean), t.D))
+	}
+	out := *t
+	out.Data = append([]float32(nil), t.Data...)
+	s.Standardize(out.Data)
+	return &out
+}

@@ -1,0 +1,121 @@
+package gen
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"io"
+	"os"
+)
+
+// source is an open data file: a buffered reader over its (decompressed) content, with the
+// SHA-256 of the raw file bytes accumulated as they are read.
+type source struct {
+	path string
+	f    io.Reader // the raw file
+	c    io.Closer // closes the file, or nil
+	size int64     // raw file size; -1 when the content is compressed
+	h    hash.Hash
+	r    *bufio.Reader
+	gz   *gzip.Reader
+	off  int64 // bytes of content consumed (for messages)
+}
+
+func newSource(path string, f io.Reader, c io.Closer, size int64) (*source, error) {
+	s := &source{path: path, f: f, c: c, size: size, h: sha256.New()}
+	raw := bufio.NewReaderSize(io.TeeReader(f, s.h), 1<<16)
+	if head, _ := raw.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		gz, err := gzip.NewReader(raw)
+		if err != nil {
+			return nil, fileErr(path, "bad gzip header: %v", err)
+		}
+		s.gz, s.size = gz, -1
+		s.r = bufio.NewReaderSize(gz, 1<<16)
+	} else {
+		s.r = raw
+	}
+	return s, nil
+}
+
+// read fills p completely or returns an error (io.ErrUnexpectedEOF for a short read, io.EOF
+// when nothing was left).
+func (s *source) read(p []byte) error {
+	n, err := io.ReadFull(s.r, p)
+	s.off += int64(n)
+	if err != nil && s.gz != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return fileErr(s.path, "corrupt gzip data: %v", err)
+	}
+	return err
+}
+
+// atEOF reports whether the content is exhausted, returning any read error other than EOF.
+func (s *source) atEOF() (bool, error) {
+	_, err := s.r.Peek(1)
+	if err == io.EOF {
+		return true, nil
+	}
+	if err != nil && s.gz != nil {
+		return false, fileErr(s.path, "corrupt gzip data: %v", err)
+	}
+	return false, err
+}
+
+// sha256 returns the hex SHA-256 of the whole raw file, reading what was not yet read.
+func (s *source) sha256() string {
+	io.Copy(s.h, s.f)
+	return hex.EncodeToString(s.h.Sum(nil))
+}
+
+func (s *source) Close() error {
+	if s.gz != nil {
+		s.gz.Close()
+	}
+	if s.c == nil {
+		return nil
+	}
+	return s.c.Close()
+}
+
+// countLines returns the number of newline-terminated or final lines in a text file
+// (decompressing gzip), an upper bound on its data rows.
+func countLines(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	br := bufio.NewReaderSize(f, 1<<16)
+	r = br
+	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return 0, fileErr(path, "bad gzip header: %v", err)
+		}
+		defer gz.Close()
+		r = gz
+	}
+	buf := make([]byte, 1<<16)
+	var n int64
+	last := byte('\n')
+	for {
+		k, err := r.Read(buf)
+		if k > 0 {
+			n += int64(bytes.Count(buf[:k], []byte{'\n'}))
+			last = buf[k-1]
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, fileErr(path, "%v", err)
+		}
+	}
+	if last != '\n' {
+		n++
+	}
+	return n, nil
+}

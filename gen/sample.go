@@ -1,0 +1,143 @@
+package gen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/interflow/flowbench/solver"
+)
+
+// SampleOptions configure Model.Sample.
+type SampleOptions struct {
+	// ODE is the solver of the probability-flow ODE (also of the log-density when WithLogP;
+	// its Div selects exact or Hutchinson divergence).
+	ODE solver.Options
+	// SDE, when non-nil, samples with the score-based SDE instead (N(0, I) base only); its
+	// Interp is set from the model and its Seed is derived from Seed per chunk.
+	SDE *solver.SDEOptions
+	// TEnd is the time integrated to (0 means 1).
+	TEnd float64
+	// Batch is the number of rows solved together (0: all); memory is bounded by it.
+	Batch int
+	// WithLogP also returns each sample's log-density (ODE only).
+	WithLogP bool
+	// Seed seeds the base draws (and SDE noise): the same seed gives the same samples.
+	Seed uint64
+	// Progress, when set, is called after each chunk with the rows done.
+	Progress func(done, total int)
+}
+
+// SampleResult holds samples in data units, optionally their log-densities (nats, data
+// units), and the solver work.
+type SampleResult struct {
+	X    []float32 // n×d, row-major
+	LogP []float64 // n values when WithLogP, else nil
+	NFE  int       // field evaluations summed over chunks
+}
+
+// streamSample is the PCG stream of the base draws of sampling.
+const streamSample = 0x73616d706c65
+
+// Sample draws n points from the model: x0 from the base, pushed through the flow from
+// t = 0 to TEnd, mapped back to data units.
+func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleResult, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("sample: n = %d: want ≥ 1", n)
+	}
+	if opt.SDE != nil && m.Base != nil {
+		return nil, errors.New("sample: the SDE sampler is defined for the N(0, I) base only; this model has a learned base (use the ODE)")
+	}
+	if opt.SDE != nil && opt.WithLogP {
+		return nil, errors.New("sample: log-densities need the ODE sampler (not --sde)")
+	}
+	tEnd := opt.TEnd
+	if tEnd == 0 {
+		tEnd = 1
+	}
+	if !(tEnd > 0 && tEnd <= 1) {
+		return nil, fmt.Errorf("sample: end time %g: want a value in (0, 1]", tEnd)
+	}
+	if opt.WithLogP && tEnd != 1 {
+		return nil, errors.New("sample: log-densities are of the model at t = 1 (drop the end time)")
+	}
+	if opt.SDE == nil {
+		if err := opt.ODE.Validate(); err != nil {
+			return nil, fmt.Errorf("sample: %w", err)
+		}
+	} else if err := opt.SDE.Validate(); err != nil {
+		return nil, fmt.Errorf("sample: %w", err)
+	}
+	d := m.Dim()
+	batch := opt.Batch
+	if batch <= 0 || batch > n {
+		batch = n
+	}
+	res := &SampleResult{X: make([]float32, n*d)}
+	if opt.WithLogP {
+		res.LogP = make([]float64, n)
+	}
+	rng := rand.New(rand.NewPCG(opt.Seed, streamSample))
+	ws := solver.NewWorkspace()
+	z := make([]float32, batch*d)
+	var baseLog solver.LogDensityFunc
+	if m.Base != nil {
+		baseLog = m.Base.logDensityFunc()
+	}
+	for s, chunk := 0, 0; s < n; s, chunk = s+batch, chunk+1 {
+		e := min(n, s+batch)
+		x := res.X[s*d : e*d]
+		zc := z[:len(x)]
+		for i := range zc {
+			zc[i] = float32(rng.NormFloat64())
+		}
+		if m.Base != nil {
+			m.Base.Transform(zc, x)
+		} else {
+			copy(x, zc)
+		}
+		var st solver.Stats
+		var err error
+		switch {
+		case opt.SDE != nil:
+			so := *opt.SDE
+			so.Interp = m.Interp
+			so.Seed = opt.Seed ^ (uint64(chunk)+1)*0x9e3779b97f4a7c15
+			st, err = ws.SolveSDE(ctx, m.Net, x, 0, tEnd, &so)
+		case opt.WithLogP:
+			st, err = ws.SampleLogDensity(ctx, m.Net, x, res.LogP[s:e], baseLog, &opt.ODE)
+		default:
+			st, err = ws.Solve(ctx, m.Net, x, 0, tEnd, &opt.ODE)
+		}
+		res.NFE += st.NFE
+		if err != nil {
+			return nil, fmt.Errorf("sample: rows %d–%d: %w", s, e-1, err)
+		}
+		if opt.Progress != nil {
+			opt.Progress(e, n)
+		}
+	}
+	if st := m.Data.Stats; st != nil {
+		st.Unstandardize(res.X)
+		ls := st.LogScale()
+		for i := range res.LogP {
+			res.LogP[i] -= ls
+		}
+	}
+	return res, nil
+}
+
+// logDensityFunc returns log ρ0 as a solver.LogDensityFunc with its own buffer (not safe
+// for concurrent use).
+func (g *GaussianBase) logDensityFunc() solver.LogDensityFunc {
+	z := make([]float64, g.Dim())
+	return func(x []float32) float64 {
+		g.inverseRow(x, z)
+		s := 0.0
+		for _, v := range z {
+			s += v * v
+		}
+		return -0.5*s - 0.5*float64(len(z))*log2Pi - g.LogDet()
+	}
+}

@@ -1,0 +1,746 @@
+package gen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/interflow/flowbench/interp"
+	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/nn"
+)
+
+// TrainConfig is the configuration of a training run. DefaultTrainConfig gives the
+// quality configuration; the zero value is not valid.
+type TrainConfig struct {
+	Net      nn.Config `json:"net"`       // velocity network (Dim is set from the data)
+	Interp   string    `json:"interp"`    // interpolant: trig, linear or fourier:M (interp.Parse)
+	TimeDist string    `json:"time_dist"` // training times: uniform, beta:A,B, stratified, antithetic
+	Base     string    `json:"base"`      // normal (N(0, I)) or learned (μ + L·z)
+
+	Steps int     `json:"steps"` // optimizer steps
+	Batch int     `json:"batch"` // rows per step
+	LR    float64 `json:"lr"`    // peak learning rate
+	// Schedule is constant, step or cosine (decaying to MinLR over Steps); Warmup steps of
+	// linear warm-up come first.
+	Schedule string  `json:"schedule"`
+	Warmup   int     `json:"warmup"`
+	MinLR    float64 `json:"min_lr"`
+	Clip     float64 `json:"clip"` // gradient-norm clip (0: none)
+	WD       float64 `json:"wd"`   // decoupled weight decay
+	EMA      float64 `json:"ema"`  // EMA decay of the weights used for sampling (0: none)
+	Seed     uint64  `json:"seed"`
+
+	// MaxMin K > 0 turns on the path-length max–min: every K network steps, one ascent step
+	// (learning rate MaxMinLR) on the Fourier interpolant's coefficients and/or the learned
+	// base's parameters.
+	MaxMin   int     `json:"maxmin"`
+	MaxMinLR float64 `json:"maxmin_lr"`
+	// BaseLR is the learning rate of the learned base's parameters (descent on the loss)
+	// when MaxMin is 0.
+	BaseLR float64 `json:"base_lr"`
+
+	ValEvery int `json:"val_every"` // validation every N steps (0: none)
+	ValN     int `json:"val_n"`     // validation rows (at most the validation set)
+	Patience int `json:"patience"`  // stop after this many validations without improvement (0: never)
+	LogEvery int `json:"log_every"` // history/log interval in steps
+	// CkptEvery saves a checkpoint every N steps (0: only the first, time-triggered one,
+	// and the final one); FirstCkpt is the training time after which the first checkpoint is
+	// written (default 1 s).
+	CkptEvery int           `json:"ckpt_every"`
+	FirstCkpt time.Duration `json:"-"`
+}
+
+// DefaultTrainConfig returns the quality configuration for data of dimension dim: an MLP of 3
+// hidden layers of 256 SiLU units with t concatenated, the trigonometric interpolant, Adam
+// at 2e-3 with a cosine decay, EMA 0.999 and batches of 4096.
+func DefaultTrainConfig(dim int) TrainConfig {
+	return TrainConfig{
+		Net:       nn.Config{Dim: dim, Hidden: []int{256, 256, 256}, Act: kernels.SiLU, Time: nn.TimeConcat},
+		Interp:    "trig",
+		TimeDist:  "uniform",
+		Base:      "normal",
+		Steps:     3000,
+		Batch:     4096,
+		LR:        2e-3,
+		Schedule:  "cosine",
+		Warmup:    100,
+		MinLR:     1e-5,
+		Clip:      0,
+		EMA:       0.999,
+		Seed:      1,
+		MaxMinLR:  1e-2,
+		BaseLR:    1e-3,
+		ValEvery:  0,
+		ValN:      4096,
+		LogEvery:  100,
+		CkptEvery: 500,
+	}
+}
+
+// Validate reports whether the configuration is usable, naming the bad field.
+func (c *TrainConfig) Validate() error {
+	bad := func(field string, v any, want string) error {
+		return fmt.Errorf("train config: %s = %v: %s", field, v, want)
+	}
+	switch {
+	case c.Steps < 1:
+		return bad("steps", c.Steps, "want ≥ 1")
+	case c.Batch < 1:
+		return bad("batch", c.Batch, "want ≥ 1")
+	case !(c.LR > 0) || math.IsInf(c.LR, 0):
+		return bad("lr", c.LR, "want a finite value > 0")
+	case c.Warmup < 0:
+		return bad("warmup", c.Warmup, "want ≥ 0")
+	case !(c.MinLR >= 0) || c.MinLR > c.LR:
+		return bad("min_lr", c.MinLR, "want a value in [0, lr]")
+	case !(c.Clip >= 0) || math.IsInf(c.Clip, 0):
+		return bad("clip", c.Clip, "want a finite value ≥ 0")
+	case !(c.WD >= 0) || math.IsInf(c.WD, 0):
+		return bad("wd", c.WD, "want a finite value ≥ 0")
+	case !(c.EMA >= 0 && c.EMA < 1):
+		return bad("ema", c.EMA, "want a value in [0, 1)")
+	case c.MaxMin < 0:
+		return bad("maxmin", c.MaxMin, "want ≥ 0")
+	case !(c.MaxMinLR >= 0) || math.IsInf(c.MaxMinLR, 0):
+		return bad("maxmin_lr", c.MaxMinLR, "want a finite value ≥ 0")
+	case !(c.BaseLR >= 0) || math.IsInf(c.BaseLR, 0):
+		return bad("base_lr", c.BaseLR, "want a finite value ≥ 0")
+	case c.ValEvery < 0:
+		return bad("val_every", c.ValEvery, "want ≥ 0")
+	case c.ValEvery > 0 && c.ValN < 1:
+		return bad("val_n", c.ValN, "want ≥ 1")
+	case c.Patience < 0:
+		return bad("patience", c.Patience, "want ≥ 0")
+	case c.LogEvery < 0:
+		return bad("log_every", c.LogEvery, "want ≥ 0")
+	case c.CkptEvery < 0:
+		return bad("ckpt_every", c.CkptEvery, "want ≥ 0")
+	case c.Base != "normal" && c.Base != "learned":
+		return bad("base", c.Base, "want normal or learned")
+	}
+	if _, err := c.schedule(); err != nil {
+		return err
+	}
+	if _, err := interp.Parse(c.Interp); err != nil {
+		return fmt.Errorf("train config: interp: %w", err)
+	}
+	if _, err := interp.ParseTimeSampler(c.TimeDist, 0); err != nil {
+		return fmt.Errorf("train config: time_dist: %w", err)
+	}
+	if err := c.Net.Validate(); err != nil {
+		return fmt.Errorf("train config: net: %w", err)
+	}
+	return nil
+}
+
+func (c *TrainConfig) schedule() (nn.Schedule, error) {
+	// A warm-up longer than half the run is shortened to half of it.
+	s := nn.Schedule{Kind: c.Schedule, LR: c.LR, Warmup: min(c.Warmup, c.Steps/2)}
+	switch c.Schedule {
+	case "constant":
+	case "cosine":
+		s.Total, s.MinLR = c.Steps, c.MinLR
+	case "step":
+		// Divide by 10 at 50% and 75% of the run... approximated by a factor every quarter.
+		s.Every, s.Gamma = max(1, c.Steps/4), 0.5
+	default:
+		return s, fmt.Errorf("train config: schedule = %q: want constant, step or cosine", c.Schedule)
+	}
+	if err := s.Validate(); err != nil {
+		return s, fmt.Errorf("train config: schedule: %w", err)
+	}
+	return s, nil
+}
+
+// TrainData is what a run trains on. Exactly one of Toy and Train is set.
+type TrainData struct {
+	// Name is the data set's name or file path, recorded in the checkpoint.
+	Name string
+	// Toy draws fresh training points every step (generated data sets).
+	Toy Sampler
+	// Train holds the training rows, already standardized when Stats is set; batches are
+	// drawn uniformly with replacement.
+	Train *Table
+	// Val holds validation rows in the model's units (optional; for a Toy, ValN fresh
+	// points are drawn from a separate stream when Val is nil).
+	Val *Table
+	// Stats, when set, are the standardization statistics: the model works in standardized
+	// units and the likelihood is reported in data units.
+	Stats *Stats
+	// Split is the train/validation/test split of a file, recorded in the checkpoint.
+	Split *Split
+	// Dequantize adds U[0, 1) noise (in data units) to every drawn row of 8-bit data.
+	Dequantize bool
+}
+
+func (d *TrainData) dim() int {
+	if d.Toy != nil {
+		return d.Toy.Dim()
+	}
+	if d.Train != nil {
+		return d.Train.D
+	}
+	return 0
+}
+
+func (d *TrainData) validate() error {
+	switch {
+	case (d.Toy == nil) == (d.Train == nil):
+		return errors.New("train data: set exactly one of Toy and Train")
+	case d.Train != nil && d.Train.N < 1:
+		return fmt.Errorf("train data %s: no training rows", d.Name)
+	case d.Val != nil && d.Val.D != d.dim():
+		return fmt.Errorf("train data %s: validation rows have %d columns, training %d", d.Name, d.Val.D, d.dim())
+	case d.Stats != nil && len(d.Stats.Mean) != d.dim():
+		return fmt.Errorf("train data %s: statistics for %d columns, data has %d", d.Name, len(d.Stats.Mean), d.dim())
+	}
+	return nil
+}
+
+// LogEntry is one line of the training history: averages over the interval ending at
+// Step.
+type LogEntry struct {
+	Step     int     `json:"step"`
+	Loss     float64 `json:"loss"`
+	GTilde   float64 `json:"g_tilde"`
+	Kinetic  float64 `json:"kinetic"`
+	LR       float64 `json:"lr"`
+	Elapsed  float64 `json:"elapsed_s"`
+	ValLoss  float64 `json:"val_loss,omitempty"`
+	PathKE   float64 `json:"path_kinetic,omitempty"` // E|dI/dt|² of the interpolant (max–min)
+	BestStep int     `json:"best_step,omitempty"`
+}
+
+// Progress is reported to TrainOptions.Progress after every step.
+type Progress struct {
+	Step, Steps int
+	Loss        float64 // this step's loss
+}
+
+// TrainOptions are the run-time settings of Train that are not part of the model's
+// configuration.
+type TrainOptions struct {
+	// CkptPath is the checkpoint written during training (each write replaces the file
+	// atomically); "" writes none.
+	CkptPath string
+	// Resume continues the run stored in this checkpoint (nil: start afresh).
+	Resume *Model
+	// Progress is called after every step (may be nil).
+	Progress func(Progress)
+	// Log is called with every history entry as it is made (may be nil).
+	Log func(LogEntry)
+}
+
+// ErrNonFiniteLoss is wrapped by Train's error when the loss becomes NaN or infinite.
+var ErrNonFiniteLoss = errors.New("non-finite loss")
+
+// trainer holds the state of a run.
+type trainer struct {
+	cfg   TrainConfig
+	data  *TrainData
+	opt   TrainOptions
+	d, B  int
+	model *Model
+	sched nn.Schedule
+
+	net   *nn.MLP
+	adam  *nn.Adam
+	ema   *nn.EMA
+	pcg   *rand.PCG
+	rng   *rand.Rand
+	times interp.TimeSampler
+
+	t             []float64
+	x0, x1, z     []float32
+	xt, dxt, grad []float32
+	dx            []float32
+
+	// interval accumulators
+	acc     LogEntry
+	accN    int
+	start   time.Time
+	elapsed float64 // seconds of training before this process (resume)
+	saved   bool
+}
+
+// Train runs (or, with opt.Resume, continues) a training run and returns the model.
+// Cancelling ctx stops the run after the current step: the checkpoint is written with the
+// state reached and the returned error wraps the context's cause; the returned model is
+// usable. A non-finite loss stops the run without saving the failed state: the error
+// (wrapping ErrNonFiniteLoss) names the step and the last checkpoint on disk is kept.
+func Train(ctx context.Context, cfg TrainConfig, data *TrainData, opt TrainOptions) (*Model, error) {
+	if err := data.validate(); err != nil {
+		return nil, err
+	}
+	cfg.Net.Dim = data.dim()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	tr, err := newTrainer(cfg, data, opt)
+	if err != nil {
+		return nil, err
+	}
+	return tr.run(ctx)
+}
+
+func newTrainer(cfg TrainConfig, data *TrainData, opt TrainOptions) (*trainer, error) {
+	tr := &trainer{cfg: cfg, data: data, opt: opt, d: cfg.Net.Dim, B: cfg.Batch}
+	if cfg.Base == "learned" && cfg.Batch < 2 {
+		return nil, errors.New("train: a learned base needs batches of at least 2 rows")
+	}
+	var err error
+	if tr.sched, err = cfg.schedule(); err != nil {
+		return nil, err
+	}
+	if opt.Resume != nil {
+		if err := tr.restore(opt.Resume); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := tr.fresh(); err != nil {
+			return nil, err
+		}
+	}
+	d, B := tr.d, tr.B
+	tr.t = make([]float64, B)
+	tr.x0 = make([]float32, B*d)
+	tr.x1 = make([]float32, B*d)
+	tr.z = make([]float32, B*d)
+	tr.xt = make([]float32, B*d)
+	tr.dxt = make([]float32, B*d)
+	tr.grad = make([]float32, tr.net.NumParams())
+	if tr.model.Base != nil || (cfg.MaxMin > 0 && tr.fourier() != nil) {
+		tr.dx = make([]float32, B*d)
+	}
+	return tr, nil
+}
+
+// Seed streams of a run (PCG's second word), fixed so a run is reproducible.
+const (
+	streamTrain = 0x747261696e // data, base and time draws of training
+	streamVal   = 0x76616c     // validation set and its fixed (t, x0)
+)
+
+func (tr *trainer) fresh() error {
+	cfg := &tr.cfg
+	net, err := nn.New(cfg.Net, cfg.Seed)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	ip, _ := interp.Parse(cfg.Interp)
+	m := &Model{
+		Net:    net,
+		Interp: ip,
+		Config: *cfg,
+		Data:   tr.dataInfo(),
+	}
+	if cfg.Base == "learned" {
+		m.Base = NewGaussianBase(tr.d)
+	}
+	tr.model = m
+	tr.net = net
+	tr.adam = nn.NewAdam(net.NumParams())
+	tr.adam.WeightDecay = cfg.WD
+	if cfg.EMA > 0 {
+		tr.ema = nn.NewEMA(net, cfg.EMA)
+	}
+	tr.pcg = rand.NewPCG(cfg.Seed, streamTrain)
+	tr.rng = rand.New(tr.pcg)
+	tr.times, err = interp.ParseTimeSampler(cfg.TimeDist, cfg.Seed)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	m.State = TrainState{BestVal: math.Inf(1)}
+	return nil
+}
+
+func (tr *trainer) dataInfo() DataInfo {
+	di := DataInfo{Name: tr.data.Name, Split: tr.data.Split, Dequantize: tr.data.Dequantize}
+	if tr.data.Train != nil {
+		di.SHA256 = tr.data.Train.SHA256
+		di.Columns = tr.data.Train.Columns
+	}
+	if tr.data.Stats != nil {
+		s := *tr.data.Stats
+		di.Stats = &s
+	}
+	return di
+}
+
+// restore continues from a checkpointed run: the configuration must match.
+func (tr *trainer) restore(m *Model) error {
+	if m.train == nil {
+		return errors.New("resume: the checkpoint holds no optimizer state (not written by a training run)")
+	}
+	old := m.Config
+	cur := tr.cfg
+	if err := sameRun(&old, &cur); err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if m.State.Step > cur.Steps {
+		return fmt.Errorf("resume: the checkpoint is at step %d, beyond --steps %d", m.State.Step, cur.Steps)
+	}
+	if m.Data.Name != tr.data.Name || (m.Data.SHA256 != "" && tr.data.Train != nil && m.Data.SHA256 != tr.data.Train.SHA256) {
+		return fmt.Errorf("resume: the checkpoint was trained on %q (sha256 %s), not on this data", m.Data.Name, m.Data.SHA256)
+	}
+	tr.model = m
+	tr.net = m.train.net
+	tr.adam = m.train.adam
+	tr.ema = m.train.ema
+	tr.pcg = rand.NewPCG(0, 0)
+	if err := tr.pcg.UnmarshalBinary(m.State.RNG); err != nil {
+		return fmt.Errorf("resume: random state: %w", err)
+	}
+	tr.rng = rand.New(tr.pcg)
+	var err error
+	tr.times, err = interp.ParseTimeSampler(tr.cfg.TimeDist, tr.cfg.Seed)
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	// The time sampler owns its stream: replay it to the step reached.
+	t := make([]float64, tr.B)
+	for range m.State.Step {
+		tr.times.Fill(t)
+	}
+	tr.elapsed = m.State.Elapsed
+	tr.acc, tr.accN = m.State.Pending, m.State.PendingN
+	if a := m.ascent; a != nil {
+		np := 0
+		if f := tr.fourier(); f != nil && tr.cfg.MaxMin > 0 {
+			np += 2 * len(f.Alpha)
+		}
+		if m.Base != nil {
+			np += len(m.Base.Mu) + len(m.Base.L)
+		}
+		if len(a.G) != np {
+			return fmt.Errorf("resume: max–min state has %d values, want %d", len(a.G), np)
+		}
+	}
+	return nil
+}
+
+// sameRun reports a difference between two configurations that a resumed run cannot
+// accept (everything but Steps and the checkpoint/log cadence).
+func sameRun(a, b *TrainConfig) error {
+	x, y := *a, *b
+	x.Steps, y.Steps = 0, 0
+	x.CkptEvery, y.CkptEvery = 0, 0
+	x.LogEvery, y.LogEvery = 0, 0
+	x.FirstCkpt, y.FirstCkpt = 0, 0
+	if a.Schedule == "cosine" || a.Schedule == "step" {
+		if a.Steps != b.Steps {
+			return fmt.Errorf("the %s schedule depends on the number of steps: the checkpoint's run has %d, not %d", a.Schedule, a.Steps, b.Steps)
+		}
+	}
+	ja, _ := jsonString(x)
+	jb, _ := jsonString(y)
+	if ja != jb {
+		return fmt.Errorf("the configuration differs from the checkpoint's:\n  checkpoint %s\n  now        %s", ja, jb)
+	}
+	return nil
+}
+
+func (tr *trainer) fourier() *interp.Fourier {
+	f, _ := tr.model.Interp.(*interp.Fourier)
+	if f != nil && len(f.Alpha) == 0 {
+		return nil
+	}
+	return f
+}
+
+// drawX1 fills tr.x1 with a batch of training points in the model's units.
+func (tr *trainer) drawX1() {
+	d := tr.d
+	if tr.data.Toy != nil {
+		tr.data.Toy.Sample(tr.rng, tr.x1)
+		return
+	}
+	tab := tr.data.Train
+	for i := range tr.B {
+		r := tr.rng.IntN(tab.N)
+		copy(tr.x1[i*d:i*d+d], tab.Data[r*d:r*d+d])
+	}
+	if tr.data.Dequantize {
+		st := tr.data.Stats
+		for i := range tr.x1 {
+			u := tr.rng.Float64()
+			if st != nil {
+				u /= st.Std[i%d]
+			}
+			tr.x1[i] += float32(u)
+		}
+	}
+}
+
+func (tr *trainer) run(ctx context.Context) (*Model, error) {
+	cfg := &tr.cfg
+	st := &tr.model.State
+	tr.start = time.Now()
+	firstCkpt := cfg.FirstCkpt
+	if firstCkpt <= 0 {
+		firstCkpt = time.Second
+	}
+	var val *valSet
+	if cfg.ValEvery > 0 {
+		val = tr.newValSet()
+	}
+	// The learned base and the Fourier coefficients move only by the max–min ascent; a
+	// learned base without --maxmin ascends every step.
+	var ascent *ascentState
+	k := max(cfg.MaxMin, 1)
+	if tr.model.Base != nil || (cfg.MaxMin > 0 && tr.fourier() != nil) {
+		if tr.model.ascent == nil {
+			tr.model.ascent = newAscentState(tr)
+		}
+		ascent = tr.model.ascent
+		ascent.views(tr)
+	}
+	for st.Step < cfg.Steps && !st.Stopped {
+		if err := ctx.Err(); err != nil {
+			return tr.model, tr.interrupted(ctx)
+		}
+		step := st.Step
+		lr := tr.sched.At(step)
+		ls, err := tr.step(lr, ascent, k)
+		if err != nil {
+			return tr.model, err
+		}
+		st.Step++
+		tr.acc.Loss += ls.Loss
+		tr.acc.GTilde += ls.GTilde
+		tr.acc.Kinetic += ls.Kinetic
+		if ascent != nil {
+			tr.acc.PathKE += ascent.lastPathKE
+		}
+		tr.accN++
+		if tr.opt.Progress != nil {
+			tr.opt.Progress(Progress{Step: st.Step, Steps: cfg.Steps, Loss: ls.Loss})
+		}
+		if val != nil && st.Step%cfg.ValEvery == 0 {
+			tr.validate(val)
+		}
+		if cfg.LogEvery > 0 && st.Step%cfg.LogEvery == 0 || st.Step == cfg.Steps || st.Stopped {
+			tr.flushLog(lr)
+		}
+		due := cfg.CkptEvery > 0 && st.Step%cfg.CkptEvery == 0
+		if !tr.saved && time.Since(tr.start) >= firstCkpt {
+			due = true
+		}
+		if due && st.Step < cfg.Steps && !st.Stopped {
+			if err := tr.save(); err != nil {
+				return tr.model, err
+			}
+		}
+	}
+	tr.finish()
+	if err := tr.save(); err != nil {
+		return tr.model, err
+	}
+	return tr.model, nil
+}
+
+// step takes one optimizer step (step number tr.model.State.Step, learning rate lr); it
+// allocates nothing.
+func (tr *trainer) step(lr float64, ascent *ascentState, k int) (nn.LossStats, error) {
+	cfg := &tr.cfg
+	step := tr.model.State.Step
+	tr.drawX1()
+	for i := range tr.z {
+		tr.z[i] = float32(tr.rng.NormFloat64())
+	}
+	if tr.model.Base != nil {
+		tr.model.Base.Transform(tr.z, tr.x0)
+	} else {
+		copy(tr.x0, tr.z)
+	}
+	tr.times.Fill(tr.t)
+	interp.Batch(tr.model.Interp, tr.d, tr.t, tr.x0, tr.x1, tr.xt, tr.dxt)
+	ls := tr.net.LossGrad(tr.t, tr.xt, tr.dxt, tr.grad, tr.dx, nil)
+	if math.IsNaN(ls.Loss) || math.IsInf(ls.Loss, 0) {
+		return ls, fmt.Errorf("train: step %d: %w (%g); the last checkpoint was kept", step+1, ErrNonFiniteLoss, ls.Loss)
+	}
+	if cfg.Clip > 0 {
+		nn.ClipGradNorm(tr.grad, cfg.Clip)
+	}
+	if ascent != nil {
+		// The interpolant/base gradients use this step's v, before the network moves.
+		ascent.accumulate(tr)
+	}
+	tr.adam.Update(tr.net.Params(), tr.grad, lr)
+	if tr.ema != nil {
+		// EMA warm-up: the average forgets the initial weights early in the run.
+		tr.ema.Decay = min(cfg.EMA, float64(1+step)/float64(10+step))
+		tr.ema.Update(tr.net)
+	}
+	if ascent != nil && (step+1)%k == 0 {
+		ascent.apply(tr)
+	}
+	return ls, nil
+}
+
+func (tr *trainer) interrupted(ctx context.Context) error {
+	tr.finish()
+	cause := context.Cause(ctx)
+	if err := tr.save(); err != nil {
+		return errors.Join(fmt.Errorf("train: stopped at step %d: %w", tr.model.State.Step, cause), err)
+	}
+	if tr.opt.CkptPath != "" {
+		return fmt.Errorf("train: stopped at step %d (checkpoint %s saved): %w", tr.model.State.Step, tr.opt.CkptPath, cause)
+	}
+	return fmt.Errorf("train: stopped at step %d: %w", tr.model.State.Step, cause)
+}
+
+func (tr *trainer) elapsedNow() float64 { return tr.elapsed + time.Since(tr.start).Seconds() }
+
+func (tr *trainer) flushLog(lr float64) {
+	if tr.accN == 0 {
+		return
+	}
+	n := float64(tr.accN)
+	e := LogEntry{
+		Step:    tr.model.State.Step,
+		Loss:    tr.acc.Loss / n,
+		GTilde:  tr.acc.GTilde / n,
+		Kinetic: tr.acc.Kinetic / n,
+		LR:      lr,
+		Elapsed: math.Round(tr.elapsedNow()*1000) / 1000,
+		PathKE:  tr.acc.PathKE / n,
+	}
+	if st := &tr.model.State; st.LastVal != 0 && st.LastValStep == st.Step {
+		e.ValLoss = st.LastVal
+		e.BestStep = st.BestStep
+	}
+	tr.model.History = append(tr.model.History, e)
+	tr.acc, tr.accN = LogEntry{}, 0
+	if tr.opt.Log != nil {
+		tr.opt.Log(e)
+	}
+}
+
+// finish sets the inference network: the best-validation weights when validation ran,
+// else the EMA (or the raw weights without EMA).
+func (tr *trainer) finish() {
+	m := tr.model
+	m.State.Elapsed = tr.elapsedNow()
+	m.train = &trainRun{net: tr.net, adam: tr.adam, ema: tr.ema}
+	switch {
+	case m.best != nil:
+		m.Net = m.best
+	case tr.ema != nil:
+		m.Net = tr.ema.Net
+	default:
+		m.Net = tr.net
+	}
+	b, _ := tr.pcg.MarshalBinary()
+	m.State.RNG = b
+	m.State.Pending, m.State.PendingN = tr.acc, tr.accN
+	if a := m.ascent; a != nil {
+		m.State.AscentT, m.State.AscentN = a.T, a.N
+	}
+}
+
+func (tr *trainer) save() error {
+	tr.saved = true
+	if tr.opt.CkptPath == "" {
+		return nil
+	}
+	if tr.model.State.Step < tr.cfg.Steps && !tr.model.State.Stopped {
+		tr.finish()
+	}
+	if err := tr.model.Save(tr.opt.CkptPath); err != nil {
+		return fmt.Errorf("train: saving checkpoint: %w", err)
+	}
+	return nil
+}
+
+// valSet is a fixed validation batch: points, base draws and times, so that validation
+// losses are comparable between steps.
+type valSet struct {
+	n               int
+	t               []float64
+	x0, x1, xt, dxt []float32
+	xb, out         []float32 // base points (learned base) and network output
+	net             *nn.MLP   // a fork of the network validated
+}
+
+func (tr *trainer) newValSet() *valSet {
+	d := tr.d
+	rng := rand.New(rand.NewPCG(tr.cfg.Seed, streamVal))
+	var x1 []float32
+	switch {
+	case tr.data.Val != nil && tr.data.Val.N > 0:
+		n := min(tr.cfg.ValN, tr.data.Val.N)
+		x1 = slices.Clone(tr.data.Val.Data[:n*d])
+	case tr.data.Toy != nil:
+		x1 = make([]float32, tr.cfg.ValN*d)
+		tr.data.Toy.Sample(rng, x1)
+	default:
+		return nil
+	}
+	n := len(x1) / d
+	v := &valSet{n: n, x1: x1, t: make([]float64, n), x0: make([]float32, n*d)}
+	for i := range v.t {
+		v.t[i] = rng.Float64()
+	}
+	for i := range v.x0 {
+		v.x0[i] = float32(rng.NormFloat64())
+	}
+	v.xt = make([]float32, n*d)
+	v.dxt = make([]float32, n*d)
+	v.xb = make([]float32, n*d)
+	v.out = make([]float32, min(n, tr.B)*d)
+	return v
+}
+
+// validate computes the validation loss of the inference weights (EMA when enabled) on
+// the fixed validation batch and keeps the best weights.
+func (tr *trainer) validate(v *valSet) {
+	if v == nil {
+		return
+	}
+	d := tr.d
+	st := &tr.model.State
+	net := tr.net
+	if tr.ema != nil {
+		net = tr.ema.Net
+	}
+	if v.net == nil {
+		v.net = net.Fork()
+	}
+	x0 := v.x0
+	if tr.model.Base != nil {
+		tr.model.Base.Transform(v.x0, v.xb)
+		x0 = v.xb
+	}
+	interp.Batch(tr.model.Interp, d, v.t, x0, v.x1, v.xt, v.dxt)
+	var sum float64
+	for s := 0; s < v.n; s += tr.B {
+		e := min(v.n, s+tr.B)
+		out := v.out[:(e-s)*d]
+		v.net.Forward(v.t[s:e], v.xt[s*d:e*d], out)
+		for i, o := range out {
+			r := float64(o) - float64(v.dxt[s*d+i])
+			sum += r * r
+		}
+	}
+	loss := sum / float64(v.n)
+	st.LastVal, st.LastValStep = loss, st.Step
+	if loss < st.BestVal {
+		st.BestVal, st.BestStep, st.SinceBest = loss, st.Step, 0
+		if tr.model.best == nil {
+			tr.model.best = net.Clone()
+		} else {
+			tr.model.best.CopyFrom(net)
+		}
+	} else {
+		st.SinceBest++
+		if tr.cfg.Patience > 0 && st.SinceBest >= tr.cfg.Patience {
+			st.Stopped = true
+		}
+	}
+}

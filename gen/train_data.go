@@ -1,0 +1,114 @@
+package gen
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// DefaultSplit is the train/validation/test split of data files used when none is given:
+// 80/10/10 from seed 0.
+var DefaultSplit = Split{Seed: 0, Train: 0.8, Val: 0.1, Test: 0.1}
+
+// LoadTrainData prepares the training data named by nameOrPath: a generated data set
+// (NewToy) or a data file (CSV/TSV, .npy, IDX). A file is split by split (its SHA-256 is
+// recorded), standardized with statistics of its training rows, and dequantized per draw
+// when it holds 8-bit values.
+func LoadTrainData(nameOrPath string, split Split) (*TrainData, error) {
+	if toy, err := NewToy(nameOrPath); err == nil {
+		return &TrainData{Name: toy.Name(), Toy: toy}, nil
+	} else if _, serr := os.Stat(nameOrPath); serr != nil {
+		return nil, fmt.Errorf("data %q: not a generated data set (%s) nor a readable file: %v", nameOrPath, strings.Join(ToyNames(), ", "), serr)
+	}
+	f, err := LoadDataFile(nameOrPath, split)
+	if err != nil {
+		return nil, err
+	}
+	tab := f.All
+	split = f.Split
+	st, err := f.TrainStats()
+	if err != nil {
+		return nil, err
+	}
+	train, err := f.Part(PartTrain)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", nameOrPath, err)
+	}
+	var val *Table
+	if split.Val > 0 {
+		if v, err := f.Part(PartVal); err == nil {
+			val = v
+		}
+	}
+	st.Standardize(train.Data)
+	if val != nil {
+		st.Standardize(val.Data)
+	}
+	train.SHA256, train.Columns = tab.SHA256, tab.Columns
+	return &TrainData{Name: nameOrPath, Train: train, Val: val, Stats: &st, Split: &split, Dequantize: tab.Bytes8}, nil
+}
+
+// ErrNoSplit is wrapped by LoadEvalData when a part of a split is asked of a file the
+// model was not trained on.
+var ErrNoSplit = errors.New("no train/validation/test split is recorded for this file")
+
+// EvalData are the points a model is scored on.
+type EvalData struct {
+	X    []float32 // n×d rows in data units
+	N, D int
+	// Density is the closed-form density of a generated data set, or nil.
+	Density Density
+	// Toy is the generated data set, or nil for a file.
+	Toy Sampler
+	// Source names the data and part scored ("8gaussians (fresh draws)", "x.csv test split").
+	Source string
+}
+
+// LoadEvalData returns the points to score a model on: n fresh draws (seeded, independent
+// of training) of a generated data set, or the rows of a file in part p of the model's
+// split (when the file is the one the model was trained on, by SHA-256; otherwise p must
+// be PartAll). n > 0 keeps at most the first n rows of a file. The data's dimension must
+// match the model's.
+func LoadEvalData(m *Model, nameOrPath string, p SplitPart, n int, seed uint64) (*EvalData, error) {
+	d := m.Dim()
+	if toy, err := NewToy(nameOrPath); err == nil {
+		if toy.Dim() != d {
+			return nil, fmt.Errorf("data %s has dimension %d, the model %d", toy.Name(), toy.Dim(), d)
+		}
+		if n <= 0 {
+			return nil, errors.New("generated data: the number of points must be ≥ 1")
+		}
+		ed := &EvalData{X: SampleN(toy, n, seed^0x6576616c), N: n, D: d, Toy: toy, Source: toy.Name() + " (fresh draws)"}
+		ed.Density, _ = toy.(Density)
+		return ed, nil
+	} else if _, serr := os.Stat(nameOrPath); serr != nil {
+		return nil, fmt.Errorf("data %q: not a generated data set (%s) nor a readable file: %v", nameOrPath, strings.Join(ToyNames(), ", "), serr)
+	}
+	tab, err := ReadTable(nameOrPath)
+	if err != nil {
+		return nil, err
+	}
+	if tab.D != d {
+		return nil, fmt.Errorf("%s: %d columns, but the model has dimension %d", nameOrPath, tab.D, d)
+	}
+	src := nameOrPath
+	if p != PartAll {
+		sp := m.Data.Split
+		if sp == nil || sp.SHA256 != tab.SHA256 {
+			return nil, fmt.Errorf("%s: %w (it is not the file the model was trained on), so it has no %s part; use --split all", nameOrPath, ErrNoSplit, p)
+		}
+		if tab, err = sp.Take(tab, p); err != nil {
+			return nil, fmt.Errorf("%s: %w", nameOrPath, err)
+		}
+		src += " " + p.String() + " split"
+	}
+	if n > 0 && n < tab.N {
+		tab.N = n
+		tab.Data = tab.Data[:n*d]
+	}
+	if tab.Bytes8 {
+		Dequantize(ToyRNG(seed, 0x6465717561), tab.Data)
+	}
+	return &EvalData{X: tab.Data, N: tab.N, D: d, Source: src}, nil
+}

@@ -1,0 +1,399 @@
+package gen
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/interflow/flowbench/interp"
+	"github.com/interflow/flowbench/nn"
+)
+
+// Model is a trained flow: the velocity network used for sampling and likelihood, the
+// interpolant it was trained with, the base distribution, the data's standardization and
+// the record of its training. Models are written and read as nn checkpoints (safetensors).
+type Model struct {
+	// Net is the velocity field used for inference: the best-validation weights when
+	// validation ran, else the EMA weights, else the trained weights.
+	Net *nn.MLP
+	// Interp is the interpolant of training (the score of the SDE sampler needs it).
+	Interp interp.Interpolant
+	// Base is the learned Gaussian base, or nil for N(0, I).
+	Base *GaussianBase
+	// Config is the training configuration (zero for a network saved without one).
+	Config TrainConfig
+	// Data describes the training data: name, file hash, split and standardization.
+	Data DataInfo
+	// State is where training stands.
+	State TrainState
+	// History is the training log, one entry per interval.
+	History []LogEntry
+
+	best   *nn.MLP      // best-validation weights
+	train  *trainRun    // optimizer state, for resuming
+	ascent *ascentState // max–min state, for resuming
+}
+
+// trainRun is the state a resumed run needs beyond the inference weights.
+type trainRun struct {
+	net  *nn.MLP
+	adam *nn.Adam
+	ema  *nn.EMA
+}
+
+// DataInfo describes a model's training data.
+type DataInfo struct {
+	Name       string   `json:"name"`
+	SHA256     string   `json:"sha256,omitempty"`
+	Columns    []string `json:"columns,omitempty"`
+	Split      *Split   `json:"split,omitempty"`
+	Stats      *Stats   `json:"stats,omitempty"`
+	Dequantize bool     `json:"dequantize,omitempty"`
+}
+
+// TrainState is the progress of a training run, saved in its checkpoints.
+type TrainState struct {
+	Step        int     `json:"step"`                // optimizer steps done
+	RNG         []byte  `json:"rng,omitempty"`       // the training stream's PCG state
+	BestVal     float64 `json:"-"`                   // best validation loss (+Inf: none yet)
+	BestStep    int     `json:"best_step,omitempty"` // step of the best validation loss
+	SinceBest   int     `json:"since_best,omitempty"`
+	LastVal     float64 `json:"last_val,omitempty"`
+	LastValStep int     `json:"last_val_step,omitempty"`
+	Stopped     bool    `json:"stopped_early,omitempty"` // early stopping ended the run
+	AscentT     int     `json:"ascent_steps,omitempty"`  // max–min ascent steps taken
+	AscentN     int     `json:"ascent_pending,omitempty"`
+	// Pending is the part of the current log interval already done (sums over its steps),
+	// so that a resumed run logs the same history.
+	Pending  LogEntry `json:"pending"`
+	PendingN int      `json:"pending_n,omitempty"`
+	Elapsed  float64  `json:"elapsed_s"` // training time in seconds
+}
+
+type plainState TrainState
+
+// MarshalJSON encodes the state (BestVal only when finite).
+func (s TrainState) MarshalJSON() ([]byte, error) {
+	j := struct {
+		plainState
+		BestVal *float64 `json:"best_val,omitempty"`
+	}{plainState: plainState(s)}
+	if !math.IsInf(s.BestVal, 0) && !math.IsNaN(s.BestVal) {
+		v := s.BestVal
+		j.BestVal = &v
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON decodes the state written by MarshalJSON.
+func (s *TrainState) UnmarshalJSON(b []byte) error {
+	var j struct {
+		plainState
+		BestVal *float64 `json:"best_val"`
+	}
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = TrainState(j.plainState)
+	s.BestVal = math.Inf(1)
+	if j.BestVal != nil {
+		s.BestVal = *j.BestVal
+	}
+	return nil
+}
+
+// Dim returns the dimension of a data point.
+func (m *Model) Dim() int { return m.Net.Dim() }
+
+// Resumable reports whether the model carries the optimizer state needed to continue
+// training.
+func (m *Model) Resumable() bool { return m.train != nil }
+
+// Checkpoint keys of a model beyond the network's own.
+const (
+	metaTrainState = "train_state"
+	metaHistory    = "history"
+	metaData       = "data"
+	cfgTrain       = "train"
+	cfgInterp      = "interp"
+	cfgBase        = "base"
+	tensorBest     = "best.params"
+	tensorBaseMu   = "base.mu"
+	tensorBaseL    = "base.L"
+	tensorAlpha    = "interp.alpha"
+	tensorBeta     = "interp.beta"
+	tensorAscentG  = "maxmin.grad"
+	tensorAscentM  = "maxmin.adam_m"
+	tensorAscentV  = "maxmin.adam_v"
+)
+
+func jsonString(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+// Checkpoint returns the model as an nn checkpoint.
+func (m *Model) Checkpoint() (*nn.Checkpoint, error) {
+	ck := &nn.Checkpoint{
+		Net:         m.Net,
+		ConfigExtra: map[string]json.RawMessage{},
+		Tensors:     map[string]nn.Tensor{},
+		Meta:        map[string]string{},
+	}
+	if r := m.train; r != nil {
+		ck.Net, ck.EMA, ck.Optim = r.net, r.ema, r.adam
+		if a := m.ascent; a != nil && len(a.G) > 0 {
+			n := []int{len(a.G)}
+			ck.Tensors[tensorAscentG] = nn.Tensor{Shape: n, F64: a.G}
+			ck.Tensors[tensorAscentM] = nn.Tensor{Shape: n, F64: a.M}
+			ck.Tensors[tensorAscentV] = nn.Tensor{Shape: n, F64: a.V}
+		}
+		if m.best != nil {
+			ck.Tensors[tensorBest] = nn.Tensor{Shape: []int{m.best.NumParams()}, F32: m.best.Params()}
+		}
+	}
+	ipSpec := "trig"
+	if m.Interp != nil {
+		ipSpec = m.Interp.Name()
+	}
+	if f, ok := m.Interp.(*interp.Fourier); ok {
+		ipSpec = fmt.Sprintf("fourier:%d", len(f.Alpha))
+		if len(f.Alpha) > 0 {
+			ck.Tensors[tensorAlpha] = nn.Tensor{Shape: []int{len(f.Alpha)}, F64: f.Alpha}
+			ck.Tensors[tensorBeta] = nn.Tensor{Shape: []int{len(f.Beta)}, F64: f.Beta}
+		}
+	}
+	put := func(key string, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encoding %s: %w", key, err)
+		}
+		ck.ConfigExtra[key] = b
+		return nil
+	}
+	if err := put(cfgInterp, ipSpec); err != nil {
+		return nil, err
+	}
+	base := "normal"
+	if m.Base != nil {
+		base = "learned"
+		d := m.Base.Dim()
+		ck.Tensors[tensorBaseMu] = nn.Tensor{Shape: []int{d}, F64: m.Base.Mu}
+		ck.Tensors[tensorBaseL] = nn.Tensor{Shape: []int{d, d}, F64: m.Base.L}
+	}
+	if err := put(cfgBase, base); err != nil {
+		return nil, err
+	}
+	if m.Config.Steps > 0 {
+		if err := put(cfgTrain, m.Config); err != nil {
+			return nil, err
+		}
+	}
+	for k, v := range map[string]any{metaTrainState: m.State, metaHistory: m.History, metaData: m.Data} {
+		s, err := jsonString(v)
+		if err != nil {
+			return nil, fmt.Errorf("encoding %s: %w", k, err)
+		}
+		ck.Meta[k] = s
+	}
+	return ck, nil
+}
+
+// Save writes the model atomically to path (a safetensors checkpoint).
+func (m *Model) Save(path string) error {
+	ck, err := m.Checkpoint()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return ck.Save(path)
+}
+
+// LoadModel reads a model checkpoint. Errors name the file and what is wrong.
+func LoadModel(path string) (*Model, error) {
+	ck, err := nn.LoadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ModelFromCheckpoint(ck)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// ModelFromCheckpoint builds a model from a decoded checkpoint, validating the parts the
+// nn package does not know.
+func ModelFromCheckpoint(ck *nn.Checkpoint) (*Model, error) {
+	m := &Model{Net: ck.Net, Interp: interp.Trig{}, State: TrainState{BestVal: math.Inf(1)}}
+	d := ck.Net.Dim()
+	getStr := func(key string) (string, error) {
+		raw, ok := ck.ConfigExtra[key]
+		if !ok {
+			return "", nil
+		}
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", fmt.Errorf("config.%s: %w", key, err)
+		}
+		return s, nil
+	}
+	ipSpec, err := getStr(cfgInterp)
+	if err != nil {
+		return nil, err
+	}
+	if ipSpec != "" {
+		ip, err := interp.Parse(ipSpec)
+		if err != nil {
+			return nil, fmt.Errorf("config.interp: %w", err)
+		}
+		if f, ok := ip.(*interp.Fourier); ok && len(f.Alpha) > 0 {
+			a, err := tensorF64(ck, tensorAlpha, len(f.Alpha))
+			if err != nil {
+				return nil, err
+			}
+			b, err := tensorF64(ck, tensorBeta, len(f.Beta))
+			if err != nil {
+				return nil, err
+			}
+			f.Alpha, f.Beta = a, b
+		}
+		if err := interp.Check(ip); err != nil {
+			return nil, fmt.Errorf("config.interp: %w", err)
+		}
+		m.Interp = ip
+	}
+	base, err := getStr(cfgBase)
+	if err != nil {
+		return nil, err
+	}
+	switch base {
+	case "", "normal":
+	case "learned":
+		mu, err := tensorF64(ck, tensorBaseMu, d)
+		if err != nil {
+			return nil, err
+		}
+		l, err := tensorF64(ck, tensorBaseL, d*d)
+		if err != nil {
+			return nil, err
+		}
+		m.Base = &GaussianBase{Mu: mu, L: l}
+		if err := m.Base.Validate(); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("config.base = %q: want normal or learned", base)
+	}
+	if raw, ok := ck.ConfigExtra[cfgTrain]; ok {
+		if err := json.Unmarshal(raw, &m.Config); err != nil {
+			return nil, fmt.Errorf("config.train: %w", err)
+		}
+		m.Config.Net = ck.Net.Config()
+	}
+	if s, ok := ck.Meta[metaTrainState]; ok {
+		if err := json.Unmarshal([]byte(s), &m.State); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", metaTrainState, err)
+		}
+		if m.State.Step < 0 {
+			return nil, fmt.Errorf("metadata %s: step %d is negative", metaTrainState, m.State.Step)
+		}
+	}
+	if s, ok := ck.Meta[metaHistory]; ok {
+		if err := json.Unmarshal([]byte(s), &m.History); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", metaHistory, err)
+		}
+	}
+	if s, ok := ck.Meta[metaData]; ok {
+		if err := json.Unmarshal([]byte(s), &m.Data); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", metaData, err)
+		}
+		if st := m.Data.Stats; st != nil {
+			if len(st.Mean) != d || len(st.Std) != d {
+				return nil, fmt.Errorf("metadata %s: statistics for %d/%d columns, the model has dimension %d", metaData, len(st.Mean), len(st.Std), d)
+			}
+			for j, s := range st.Std {
+				if !(s > 0) || math.IsInf(s, 0) || math.IsNaN(st.Mean[j]) || math.IsInf(st.Mean[j], 0) {
+					return nil, fmt.Errorf("metadata %s: column %d has mean %g and std %g (want finite, std > 0)", metaData, j+1, st.Mean[j], s)
+				}
+			}
+		}
+	}
+	best := ck.Tensors[tensorBest]
+	if best.F32 != nil {
+		if len(best.F32) != ck.Net.NumParams() {
+			return nil, fmt.Errorf("tensor %s has %d values, the network has %d parameters", tensorBest, len(best.F32), ck.Net.NumParams())
+		}
+		m.best = ck.Net.Clone()
+		copy(m.best.Params(), best.F32)
+	}
+	if ck.Optim != nil && len(m.State.RNG) > 0 {
+		m.train = &trainRun{net: ck.Net, adam: ck.Optim, ema: ck.EMA}
+		if t, ok := ck.Tensors[tensorAscentG]; ok {
+			n := len(t.F64)
+			g, err := tensorF64(ck, tensorAscentG, n)
+			if err != nil {
+				return nil, err
+			}
+			mm, err := tensorF64(ck, tensorAscentM, n)
+			if err != nil {
+				return nil, err
+			}
+			vv, err := tensorF64(ck, tensorAscentV, n)
+			if err != nil {
+				return nil, err
+			}
+			m.ascent = &ascentState{G: g, M: mm, V: vv, T: m.State.AscentT, N: m.State.AscentN}
+		}
+	}
+	switch {
+	case m.best != nil:
+		m.Net = m.best
+	case ck.EMA != nil:
+		m.Net = ck.EMA.Net
+	}
+	return m, nil
+}
+
+func tensorF64(ck *nn.Checkpoint, name string, n int) ([]float64, error) {
+	t, ok := ck.Tensors[name]
+	if !ok {
+		return nil, fmt.Errorf("tensor %s is missing", name)
+	}
+	var v []float64
+	switch {
+	case t.F64 != nil:
+		v = t.F64
+	case t.F32 != nil:
+		v = make([]float64, len(t.F32))
+		for i, x := range t.F32 {
+			v[i] = float64(x)
+		}
+	default:
+		return nil, fmt.Errorf("tensor %s: want float64 or float32 values", name)
+	}
+	if len(v) != n {
+		return nil, fmt.Errorf("tensor %s has %d values, want %d", name, len(v), n)
+	}
+	for i, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("tensor %s: value %d is %g", name, i, x)
+		}
+	}
+	return v, nil
+}
+
+// Describe returns a human-readable summary of the model: configuration, training state
+// and tensors.
+func (m *Model) Describe() string {
+	var b strings.Builder
+	cfg := m.Net.Config()
+	fmt.Fprintf(&b, "network: dim %d, hidden %v, act %v, time %v, %d parameters\n", cfg.Dim, cfg.Hidden, cfg.Act, cfg.Time, cfg.NumParams())
+	fmt.Fprintf(&b, "interpolant: %s\n", m.Interp.Name())
+	if m.Base != nil {
+		fmt.Fprintf(&b, "base: learned Gaussian μ + L·z\n")
+	} else {
+		fmt.Fprintf(&b, "base: N(0, I)\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,162 @@
+package interp
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+)
+
+// TimeSampler draws the training times t ∈ [0, 1] of a batch. Every sampler owns its
+// random stream, seeded explicitly, so the same seed gives the same times.
+type TimeSampler interface {
+	// Fill writes len(t) times into t.
+	Fill(t []float64)
+	// Name returns the sampler's configuration string ("uniform", "beta:1,0.7", ...).
+	Name() string
+}
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x7469_6d65)) }
+
+// Uniform draws independent t ~ U[0, 1).
+type Uniform struct{ rng *rand.Rand }
+
+// NewUniform returns a uniform sampler seeded with seed.
+func NewUniform(seed uint64) *Uniform { return &Uniform{newRand(seed)} }
+
+// Fill implements TimeSampler.
+func (s *Uniform) Fill(t []float64) {
+	for i := range t {
+		t[i] = s.rng.Float64()
+	}
+}
+
+// Name implements TimeSampler.
+func (*Uniform) Name() string { return "uniform" }
+
+// Beta draws independent t ~ Beta(A, B) (the paper's code uses Beta(1, 0.7), which puts more
+// times near t = 1).
+type Beta struct {
+	A, B float64
+	rng  *rand.Rand
+}
+
+// NewBeta returns a Beta(a, b) sampler seeded with seed; a and b must be finite and > 0.
+func NewBeta(a, b float64, seed uint64) (*Beta, error) {
+	if !(a > 0) || !(b > 0) || math.IsInf(a, 0) || math.IsInf(b, 0) {
+		return nil, fmt.Errorf("interp: Beta(%g, %g): both parameters must be finite and > 0", a, b)
+	}
+	return &Beta{A: a, B: b, rng: newRand(seed)}, nil
+}
+
+// Fill implements TimeSampler: t = X/(X+Y) with X ~ Gamma(A), Y ~ Gamma(B).
+func (s *Beta) Fill(t []float64) {
+	for i := range t {
+		for {
+			x := gammaVariate(s.rng, s.A)
+			y := gammaVariate(s.rng, s.B)
+			if x+y > 0 {
+				t[i] = x / (x + y)
+				break
+			}
+		}
+	}
+}
+
+// Name implements TimeSampler.
+func (s *Beta) Name() string { return fmt.Sprintf("beta:%g,%g", s.A, s.B) }
+
+// gammaVariate draws Gamma(k, 1) by Marsaglia and Tsang's method; for k < 1 it draws
+// Gamma(k+1)·U^(1/k).
+func gammaVariate(rng *rand.Rand, k float64) float64 {
+	if k < 1 {
+		u := rng.Float64()
+		for u == 0 {
+			u = rng.Float64()
+		}
+		return gammaVariate(rng, k+1) * math.Pow(u, 1/k)
+	}
+	d := k - 1.0/3
+	c := 1 / math.Sqrt(9*d)
+	for {
+		x := rng.NormFloat64()
+		v := 1 + c*x
+		if v <= 0 {
+			continue
+		}
+		v = v * v * v
+		u := rng.Float64()
+		if u < 1-0.0331*x*x*x*x || math.Log(u) < 0.5*x*x+d*(1-v+math.Log(v)) {
+			return d * v
+		}
+	}
+}
+
+// Stratified splits [0, 1) into len(t) equal strata and draws one uniform time in each:
+// t[i] = (i + u_i)/n. The batch covers [0, 1) evenly, which lowers the variance of the loss.
+type Stratified struct{ rng *rand.Rand }
+
+// NewStratified returns a stratified sampler seeded with seed.
+func NewStratified(seed uint64) *Stratified { return &Stratified{newRand(seed)} }
+
+// Fill implements TimeSampler.
+func (s *Stratified) Fill(t []float64) {
+	n := float64(len(t))
+	for i := range t {
+		t[i] = (float64(i) + s.rng.Float64()) / n
+	}
+}
+
+// Name implements TimeSampler.
+func (*Stratified) Name() string { return "stratified" }
+
+// Antithetic draws uniform times in pairs (u, 1−u): t[2i] = u_i, t[2i+1] = 1 − u_i (an odd
+// last element gets a fresh uniform).
+type Antithetic struct{ rng *rand.Rand }
+
+// NewAntithetic returns an antithetic sampler seeded with seed.
+func NewAntithetic(seed uint64) *Antithetic { return &Antithetic{newRand(seed)} }
+
+// Fill implements TimeSampler.
+func (s *Antithetic) Fill(t []float64) {
+	for i := 0; i < len(t); i += 2 {
+		u := s.rng.Float64()
+		t[i] = u
+		if i+1 < len(t) {
+			t[i+1] = 1 - u
+		}
+	}
+}
+
+// Name implements TimeSampler.
+func (*Antithetic) Name() string { return "antithetic" }
+
+// ParseTimeSampler returns the sampler named in a configuration, seeded with seed:
+// "uniform", "beta:A,B" (e.g. "beta:1,0.7"), "stratified" or "antithetic".
+func ParseTimeSampler(spec string, seed uint64) (TimeSampler, error) {
+	name, arg, hasArg := cut(spec, ':')
+	switch name {
+	case "uniform", "stratified", "antithetic":
+		if hasArg {
+			return nil, fmt.Errorf("interp: time sampler %q: %s takes no argument", spec, name)
+		}
+		switch name {
+		case "uniform":
+			return NewUniform(seed), nil
+		case "stratified":
+			return NewStratified(seed), nil
+		}
+		return NewAntithetic(seed), nil
+	case "beta":
+		var a, b float64
+		parts := strings.Split(arg, ",")
+		if !hasArg || len(parts) != 2 {
+			return nil, fmt.Errorf("interp: time sampler %q: want beta:A,B", spec)
+		}
+		if _, err := fmt.Sscanf(parts[0]+" "+parts[1], "%g %g", &a, &b); err != nil {
+			return nil, fmt.Errorf("interp: time sampler %q: parameters are not numbers: %v", spec, err)
+		}
+		return NewBeta(a, b, seed)
+	}
+	return nil, fmt.Errorf("interp: unknown time sampler %q (want uniform, beta:A,B, stratified or antithetic)", spec)
+}
