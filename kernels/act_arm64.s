@@ -15,8 +15,9 @@
 #include "neon_arm64.h"
 
 // expConsts<> loads the constants of e^x: V16 log2e, V17 1.5·2^23 (rounding magic),
-// V18 C1 = 0.693359375, V19 C2 = −2.12194440e-4 (ln2 = C1 + C2), V20–V26 1/7!, 1/6!, ...,
-// 1/2!, 1, V27 int32 127, V28 sign bit 0x80000000, V29 −104, V30 89.
+// V18 C1 = 0.693359375, V19 C2 = −2.12194440e-4 (ln2 = C1 + C2), V20–V24 c6..c2 of the
+// degree-6 polynomial for e^r (kernels/asm/vec expPoly), V26 1 (= c1 = c0), V27 int32 127,
+// V28 sign bit 0x80000000, V29 −104, V30 89; V25 is 0.
 TEXT expConsts<>(SB), NOSPLIT|NOFRAME, $0-0
 	MOVW $0x3fb8aa3b, R6
 	VDUP R6, V16.S4 // log2e
@@ -26,20 +27,20 @@ TEXT expConsts<>(SB), NOSPLIT|NOFRAME, $0-0
 	VDUP R6, V18.S4 // C1
 	MOVW $0xb95e8083, R6
 	VDUP R6, V19.S4 // C2
-	MOVW $0x39500d01, R6
-	VDUP R6, V20.S4 // 1/7!
-	MOVW $0x3ab60b61, R6
-	VDUP R6, V21.S4 // 1/6!
-	MOVW $0x3c088889, R6
-	VDUP R6, V22.S4 // 1/5!
-	MOVW $0x3d2aaaab, R6
-	VDUP R6, V23.S4 // 1/4!
-	MOVW $0x3e2aaaab, R6
-	VDUP R6, V24.S4 // 1/3!
-	MOVW $0x3f000000, R6
-	VDUP R6, V25.S4 // 1/2!
+	MOVW $0x3ab51221, R6
+	VDUP R6, V20.S4 // c6
+	MOVW $0x3c091cf1, R6
+	VDUP R6, V21.S4 // c5
+	MOVW $0x3d2aac79, R6
+	VDUP R6, V22.S4 // c4
+	MOVW $0x3e2aaa49, R6
+	VDUP R6, V23.S4 // c3
+	MOVW $0x3efffffe, R6
+	VDUP R6, V24.S4 // c2
+	MOVW $0x00000000, R6
+	VDUP R6, V25.S4 // unused
 	MOVW $0x3f800000, R6
-	VDUP R6, V26.S4 // 1
+	VDUP R6, V26.S4 // c1 = c0 = 1
 	MOVW $0x0000007f, R6
 	VDUP R6, V27.S4 // int32 127
 	MOVW $0x80000000, R6
@@ -53,11 +54,11 @@ TEXT expConsts<>(SB), NOSPLIT|NOFRAME, $0-0
 // expParts<> splits e^a for a in V0 (a in [−110, 89], NaN kept) as in kernels/asm/vec:
 //
 //	t  = a·log2e + 1.5·2^23 (fused);  nf = t − 1.5·2^23;  n = bits(t) − bits(1.5·2^23)
-//	r  = (a − nf·C1) − nf·C2 (fused);  p = Σ_{i≤7} r^i/i! (Horner, fused)
+//	r  = (a − nf·C1) − nf·C2 (fused);  p = Σ_{i≤6} c_i·r^i (Horner, fused; expPoly)
 //	s1 = 2^(n>>1);  s2 = 2^(n − n>>1);  e^a = p·s1·s2
 //
-// Out: V0 p, V1 s1, V2 s2, V3 n (int32), V4 nf, V5 r, V7 Σ_{2≤i≤7} r^(i−2)/i! (for expm1).
-// Register map: V6 t and Horner temporaries.
+// Out: V0 p, V1 s1, V2 s2, V3 n (int32), V4 nf, V5 r. Register map: V6, V7 t and Horner
+// temporaries.
 TEXT expParts<>(SB), NOSPLIT|NOFRAME, $0-0
 	VMOV V17.B16, V6.B16
 	VFMLA V16.S4, V0.S4, V6.S4
@@ -74,12 +75,10 @@ TEXT expParts<>(SB), NOSPLIT|NOFRAME, $0-0
 	VFMLA V5.S4, V6.S4, V7.S4
 	VMOV V24.B16, V6.B16
 	VFMLA V5.S4, V7.S4, V6.S4
-	VMOV V25.B16, V7.B16
+	VMOV V26.B16, V7.B16
 	VFMLA V5.S4, V6.S4, V7.S4
-	VMOV V26.B16, V6.B16
-	VFMLA V5.S4, V7.S4, V6.S4
 	VMOV V26.B16, V0.B16
-	VFMLA V5.S4, V6.S4, V0.S4
+	VFMLA V5.S4, V7.S4, V0.S4
 	SSHR4(1, 3, 1)        // sshr v1.4s, v3.4s, #1
 	VSUB V1.S4, V3.S4, V2.S4
 	VADD V27.S4, V1.S4, V1.S4
@@ -196,7 +195,7 @@ reluDDone:
 //
 //	y[i] = x[i]·σ(x[i])   (x/(1+E) for x ≥ 0, x·E/(1+E) for x < 0, E = e^−|x|)
 //
-// Register map: R0 x, R1 y, R2 n; V8 x; V0–V7, V11–V13 xsig; V10 y.
+// Register map: R0 x, R1 y, R2 n; V8 x; V0–V7, V11–V13 xsig (with the divFix correction); V10 y.
 TEXT ·siluNEON(SB), NOSPLIT, $16-24
 	MOVD x+0(FP), R0
 	MOVD y+8(FP), R1
@@ -214,19 +213,35 @@ siluLoop:
 	VMOV V2.B16, V12.B16
 	FMUL4(1, 0, 11)       // fmul v1.4s, v0.4s, v11.4s
 	FMUL4(1, 1, 12)       // fmul v1.4s, v1.4s, v12.4s
-	FADD4(1, 1, 26)       // fadd v1.4s, v1.4s, v26.4s
-	MOVW $0xc2dc0000, R6
-	VDUP R6, V2.S4 // -110.0
-	FMAX4(2, 8, 2)        // fmax v2.4s, v8.4s, v2.4s
-	FMUL4(2, 2, 0)        // fmul v2.4s, v2.4s, v0.4s
+	FADD4(2, 1, 26)       // fadd v2.4s, v1.4s, v26.4s
+	FSUB4(3, 2, 26)       // fsub v3.4s, v2.4s, v26.4s
+	FSUB4(3, 1, 3)        // fsub v3.4s, v1.4s, v3.4s
 	SSHR4(13, 8, 31)      // sshr v13.4s, v8.4s, #31
-	VMOV V13.B16, V3.B16
-	VBSL V8.B16, V2.B16, V3.B16
-	FDIV4(3, 3, 1)        // fdiv v3.4s, v3.4s, v1.4s
-	FMUL4(4, 3, 11)       // fmul v4.4s, v3.4s, v11.4s
+	MOVW $0xc2dc0000, R6
+	VDUP R6, V5.S4 // -110.0
+	FMAX4(4, 8, 5)        // fmax v4.4s, v8.4s, v5.4s
+	FMUL4(5, 4, 0)        // fmul v5.4s, v4.4s, v0.4s
+	FNEG4(6, 5)           // fneg v6.4s, v5.4s
+	VFMLA V0.S4, V4.S4, V6.S4
+	VMOV V13.B16, V4.B16
+	VBSL V8.B16, V5.B16, V4.B16
+	VAND V13.B16, V6.B16, V6.B16
+	FDIV4(5, 4, 2)        // fdiv v5.4s, v4.4s, v2.4s
+	VMOV V4.B16, V7.B16
+	VFMLS V5.S4, V2.S4, V7.S4
+	FADD4(7, 7, 6)        // fadd v7.4s, v7.4s, v6.4s
+	VFMLS V3.S4, V5.S4, V7.S4
+	FRECPE4(0, 2)         // frecpe v0.4s, v2.4s
+	VMOV V5.B16, V1.B16
+	VFMLA V0.S4, V7.S4, V1.S4
+	VAND V28.B16, V5.B16, V3.B16
+	VORR V3.B16, V1.B16, V1.B16
+	FCMEQ4(3, 1, 1)       // fcmeq v3.4s, v1.4s, v1.4s
+	VBIF V3.B16, V5.B16, V1.B16
+	FMUL4(4, 1, 11)       // fmul v4.4s, v1.4s, v11.4s
 	FMUL4(4, 4, 12)       // fmul v4.4s, v4.4s, v12.4s
 	VMOV V13.B16, V10.B16
-	VBSL V3.B16, V4.B16, V10.B16
+	VBSL V1.B16, V4.B16, V10.B16
 	VST1.P [V10.S4], 16(R1)
 	SUB  $4, R2
 	B    siluLoop
@@ -364,8 +379,6 @@ tanhDLoop:
 	MOVW $0xc2dc0000, R6
 	VDUP R6, V1.S4 // -110.0
 	FMAX4(0, 0, 1)        // fmax v0.4s, v0.4s, v1.4s
-	FMAX4(0, 0, 29)       // fmax v0.4s, v0.4s, v29.4s
-	FMIN4(0, 0, 30)       // fmin v0.4s, v0.4s, v30.4s
 	BL   expParts<>(SB)
 	FMUL4(0, 0, 1)        // fmul v0.4s, v0.4s, v1.4s
 	FMUL4(0, 0, 2)        // fmul v0.4s, v0.4s, v2.4s
@@ -500,7 +513,7 @@ softplusDDone:
 //
 //	y[i] = x·σ(a), a = x·(K0 + K1·x²), K0 = 2√(2/π), K1 = 0.044715·K0
 //
-// Register map: R0 x, R1 y, R2 n; V8 x; V9 a, V0–V7, V11–V13 xsig; V10 y.
+// Register map: R0 x, R1 y, R2 n; V8 x; V9 a, V0–V7, V11–V13 xsig (with the divFix correction); V10 y.
 TEXT ·geluNEON(SB), NOSPLIT, $16-24
 	MOVD x+0(FP), R0
 	MOVD y+8(FP), R1
@@ -525,19 +538,35 @@ geluLoop:
 	VMOV V2.B16, V12.B16
 	FMUL4(1, 0, 11)       // fmul v1.4s, v0.4s, v11.4s
 	FMUL4(1, 1, 12)       // fmul v1.4s, v1.4s, v12.4s
-	FADD4(1, 1, 26)       // fadd v1.4s, v1.4s, v26.4s
-	MOVW $0xc2dc0000, R6
-	VDUP R6, V2.S4 // -110.0
-	FMAX4(2, 8, 2)        // fmax v2.4s, v8.4s, v2.4s
-	FMUL4(2, 2, 0)        // fmul v2.4s, v2.4s, v0.4s
+	FADD4(2, 1, 26)       // fadd v2.4s, v1.4s, v26.4s
+	FSUB4(3, 2, 26)       // fsub v3.4s, v2.4s, v26.4s
+	FSUB4(3, 1, 3)        // fsub v3.4s, v1.4s, v3.4s
 	SSHR4(13, 9, 31)      // sshr v13.4s, v9.4s, #31
-	VMOV V13.B16, V3.B16
-	VBSL V8.B16, V2.B16, V3.B16
-	FDIV4(3, 3, 1)        // fdiv v3.4s, v3.4s, v1.4s
-	FMUL4(4, 3, 11)       // fmul v4.4s, v3.4s, v11.4s
+	MOVW $0xc2dc0000, R6
+	VDUP R6, V5.S4 // -110.0
+	FMAX4(4, 8, 5)        // fmax v4.4s, v8.4s, v5.4s
+	FMUL4(5, 4, 0)        // fmul v5.4s, v4.4s, v0.4s
+	FNEG4(6, 5)           // fneg v6.4s, v5.4s
+	VFMLA V0.S4, V4.S4, V6.S4
+	VMOV V13.B16, V4.B16
+	VBSL V8.B16, V5.B16, V4.B16
+	VAND V13.B16, V6.B16, V6.B16
+	FDIV4(5, 4, 2)        // fdiv v5.4s, v4.4s, v2.4s
+	VMOV V4.B16, V7.B16
+	VFMLS V5.S4, V2.S4, V7.S4
+	FADD4(7, 7, 6)        // fadd v7.4s, v7.4s, v6.4s
+	VFMLS V3.S4, V5.S4, V7.S4
+	FRECPE4(0, 2)         // frecpe v0.4s, v2.4s
+	VMOV V5.B16, V1.B16
+	VFMLA V0.S4, V7.S4, V1.S4
+	VAND V28.B16, V5.B16, V3.B16
+	VORR V3.B16, V1.B16, V1.B16
+	FCMEQ4(3, 1, 1)       // fcmeq v3.4s, v1.4s, v1.4s
+	VBIF V3.B16, V5.B16, V1.B16
+	FMUL4(4, 1, 11)       // fmul v4.4s, v1.4s, v11.4s
 	FMUL4(4, 4, 12)       // fmul v4.4s, v4.4s, v12.4s
 	VMOV V13.B16, V10.B16
-	VBSL V3.B16, V4.B16, V10.B16
+	VBSL V1.B16, V4.B16, V10.B16
 	VST1.P [V10.S4], 16(R1)
 	SUB  $4, R2
 	B    geluLoop
@@ -600,7 +629,7 @@ geluDDone:
 //
 //	y[i] = x for x ≥ 0 (−0 kept), else 2^n·(r + r²·Q(r)) + (2^n − 1) with x = n·ln2 + r
 //
-// Register map: R0 x, R1 y, R2 n; V8 x; V9 m1, V11 x ≥ 0; V10 y.
+// Register map: R0 x, R1 y, R2 n; V8 x; V9 Q, V13 m1, V11 x ≥ 0; V10 y.
 TEXT ·eluNEON(SB), NOSPLIT, $16-24
 	MOVD x+0(FP), R0
 	MOVD y+8(FP), R1
@@ -613,13 +642,35 @@ eluLoop:
 	VDUP R6, V0.S4 // -30.0
 	FMAX4(0, 8, 0)        // fmax v0.4s, v8.4s, v0.4s
 	BL   expParts<>(SB)
+	MOVW $0x39500d01, R6
+	VDUP R6, V9.S4 // 0.0001984126984126984
+	MOVW $0x3ab60b61, R6
+	VDUP R6, V10.S4 // 0.001388888888888889
+	VFMLA V5.S4, V9.S4, V10.S4
+	VMOV V10.B16, V9.B16
+	MOVW $0x3c088889, R6
+	VDUP R6, V10.S4 // 0.008333333333333333
+	VFMLA V5.S4, V9.S4, V10.S4
+	VMOV V10.B16, V9.B16
+	MOVW $0x3d2aaaab, R6
+	VDUP R6, V10.S4 // 0.041666666666666664
+	VFMLA V5.S4, V9.S4, V10.S4
+	VMOV V10.B16, V9.B16
+	MOVW $0x3e2aaaab, R6
+	VDUP R6, V10.S4 // 0.16666666666666666
+	VFMLA V5.S4, V9.S4, V10.S4
+	VMOV V10.B16, V9.B16
+	MOVW $0x3f000000, R6
+	VDUP R6, V10.S4 // 0.5
+	VFMLA V5.S4, V9.S4, V10.S4
+	VMOV V10.B16, V9.B16
 	FMUL4(1, 5, 5)        // fmul v1.4s, v5.4s, v5.4s
-	VMOV V5.B16, V9.B16
-	VFMLA V7.S4, V1.S4, V9.S4
+	VMOV V5.B16, V13.B16
+	VFMLA V9.S4, V1.S4, V13.S4
 	VADD V27.S4, V3.S4, V2.S4
 	VSHL $23, V2.S4, V2.S4
 	FSUB4(10, 2, 26)      // fsub v10.4s, v2.4s, v26.4s
-	VFMLA V9.S4, V2.S4, V10.S4
+	VFMLA V13.S4, V2.S4, V10.S4
 	FCMGE04(11, 8)        // fcmge v11.4s, v8.4s, #0.0
 	VBSL V10.B16, V8.B16, V11.B16
 	VMOV V11.B16, V10.B16

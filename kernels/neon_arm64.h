@@ -26,6 +26,7 @@
 #define FABS4(d, n)    WORD $(0x4EA0F800 | ((n)<<5) | (d))
 #define FNEG4(d, n)    WORD $(0x6EA0F800 | ((n)<<5) | (d))
 #define FSQRT4(d, n)   WORD $(0x6EA1F800 | ((n)<<5) | (d))
+#define FRECPE4(d, n)  WORD $(0x4EA1D800 | ((n)<<5) | (d))
 #define FCVTNS4(d, n)  WORD $(0x4E21A800 | ((n)<<5) | (d))
 #define SCVTF4(d, n)   WORD $(0x4E21D800 | ((n)<<5) | (d))
 #define FCMLT04(d, n)  WORD $(0x4EA0E800 | ((n)<<5) | (d))
