@@ -4,7 +4,7 @@
 # arm64 binary under qemu-aarch64-static (tier "neon"), must give the same test NLL within
 # TOL (default 1e-5 nats, absolute) and samples within STOL (default 1e-4, max abs).
 # The tiers round differently (FMA contraction, lane order of reductions), so the runs are
-# not bit-identical; observed: NLL differences of 2e-8 here (1.4e-7 after 150 steps),
+# not bit-identical; observed: NLL differences of about 1e-8 here (1.4e-7 after 150 steps),
 # sample differences below 1e-6.
 #
 # Usage: bash scripts/check_neon_nll.sh   (needs qemu-user-static; about 2–3 minutes)
