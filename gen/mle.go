@@ -63,9 +63,13 @@ type MLEConfig struct {
 	Jacobian float64 `json:"jacobian"`
 }
 
-// DefaultMLEConfig returns the discrete (RK4, 10 steps) gradient with the automatic
+// DefaultMLEConfig returns the FFJORD-style configuration: adjoint gradient, adaptive
+// Dopri5 forward solve at rtol = atol = 1e-5, 16 RK4 steps for the adjoint, the automatic
 // divergence and no regularizers.
-func DefaultMLEConfig() MLEConfig { return MLEConfig{Gradient: GradDiscrete, Steps: 10} }
+func DefaultMLEConfig() MLEConfig {
+	return MLEConfig{Gradient: GradAdjoint, Steps: 16,
+		Forward: solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}}
+}
 
 // Validate reports whether the configuration is usable, naming the bad field.
 func (c *MLEConfig) Validate() error {
