@@ -27,16 +27,26 @@ func TestActDeriv2(t *testing.T) {
 					t.Errorf("%v''(%g) = %g, finite difference %g", a, x, got, fd)
 				}
 			}
-			xs := []float32{-2, -0.5, 0, 0.5, 2, float32(math.NaN())}
-			d := make([]float32, len(xs))
-			ActDeriv2(a, xs, d)
-			for i, x := range xs[:5] {
-				if d[i] != RefActDeriv2(a, x) {
-					t.Errorf("ActDeriv2(%g) = %g, want %g", x, d[i], RefActDeriv2(a, x))
-				}
+			// The vectorized kernel against the reference over a range crossing every
+			// branch, in chunks longer than its internal one, aliased in place.
+			var xs []float32
+			for v := -30.0; v <= 30; v += 0.0371 {
+				xs = append(xs, float32(v))
 			}
-			if !math.IsNaN(float64(d[5])) && a != Identity && a != ReLU {
-				t.Errorf("ActDeriv2(NaN) = %g, want NaN", d[5])
+			xs = append(xs, 0, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)))
+			d := append([]float32(nil), xs...)
+			ActDeriv2(a, d, d)
+			for i, x := range xs {
+				want := RefActDeriv2(a, x)
+				if x != x {
+					if d[i] == d[i] {
+						t.Errorf("ActDeriv2(NaN) = %g, want NaN", d[i])
+					}
+					continue
+				}
+				if !(math.Abs(float64(d[i]-want)) <= 2e-6*(1+math.Abs(float64(want)))) {
+					t.Errorf("ActDeriv2(%g) = %g, reference %g", x, d[i], want)
+				}
 			}
 		})
 	}
