@@ -77,8 +77,9 @@ func TestMaxMinGradient(t *testing.T) {
 }
 
 // TestMaxMinShortensPath trains the same small network on the checkerboard with the
-// trigonometric interpolant and with the max–min over a Fourier interpolant: the max–min
-// path's kinetic energy E|İ|² must end lower, and the learned field's E|v|² no higher.
+// trigonometric interpolant and with the max–min over a Fourier interpolant. The ascent
+// maximizes G = −E|v*|², so the learned field's kinetic energy E|v|² must end lower
+// (the interpolant's own E|İ|² may grow: only its conditional mean matters).
 func TestMaxMinShortensPath(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains two models")
@@ -100,11 +101,7 @@ func TestMaxMinShortensPath(t *testing.T) {
 	last := func(m *Model) LogEntry { return m.History[len(m.History)-1] }
 	p, o := last(plain), last(opt)
 	t.Logf("trig: E|v|² %.4f; max–min: E|v|² %.4f, path E|İ|² %.4f", p.Kinetic, o.Kinetic, o.PathKE)
-	first := opt.History[0].PathKE
-	if !(o.PathKE < first) {
-		t.Errorf("max–min path kinetic energy did not go down: %.4f → %.4f", first, o.PathKE)
-	}
-	if o.Kinetic > p.Kinetic*1.02 {
-		t.Errorf("max–min field kinetic energy %.4f above the trig run's %.4f", o.Kinetic, p.Kinetic)
+	if !(o.Kinetic < p.Kinetic) {
+		t.Errorf("max–min field kinetic energy %.4f not below the trig run's %.4f", o.Kinetic, p.Kinetic)
 	}
 }
