@@ -123,7 +123,7 @@ func TestTextRejected(t *testing.T) {
 			p := writeTemp(t, "bad.csv", []byte(c.content))
 			_, err := ReadTable(p)
 			wantDataError(t, err, c.frags...)
-			_, _, _, err2 := ScanStats(p, nil)
+			_, _, _, err2 := ScanStats(p, nil, PartAll)
 			if err2 == nil || err2.Error() != err.Error() {
 				t.Errorf("ScanStats: %v, ReadTable: %v", err2, err)
 			}
@@ -133,7 +133,7 @@ func TestTextRejected(t *testing.T) {
 
 func TestZeroVarianceColumn(t *testing.T) {
 	p := writeTemp(t, "z.csv", []byte("a,b,c\n1,5,3\n2,5,4\n3,5,5\n"))
-	_, _, _, err := ScanStats(p, nil)
+	_, _, _, err := ScanStats(p, nil, PartAll)
 	wantDataError(t, err, "z.csv", `column 2 ("b")`, "zero variance")
 	tb, err := ReadTable(p) // reading is fine; standardizing is not
 	if err != nil {
@@ -143,7 +143,7 @@ func TestZeroVarianceColumn(t *testing.T) {
 	wantDataError(t, err, "z.csv", `column 2 ("b")`, "zero variance")
 	// A spread below float32 resolution around a large mean cannot be standardized either.
 	p = writeTemp(t, "z2.csv", []byte("1e6,1\n1000000.0625,2\n"))
-	_, _, _, err = ScanStats(p, nil)
+	_, _, _, err = ScanStats(p, nil, PartAll)
 	wantDataError(t, err, "column 1", "variance too small")
 }
 

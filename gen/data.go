@@ -350,16 +350,26 @@ func ComputeStats(t *Table, keep func(i int) bool) (Stats, error) {
 }
 
 // ScanStats computes the statistics of a data file in one streaming pass without holding it
-// in memory, so files larger than memory work. keep selects rows by their 0-based index
-// (nil keeps all; Split.Keep gives one). It also returns the file's SHA-256 and the number
-// of rows read. 8-bit data get the statistics of their dequantized values, as in
-// ComputeStats.
-func ScanStats(path string, keep func(row int64) bool) (s Stats, sha string, rows int64, err error) {
+// in memory, so files larger than memory work. With a split, only the rows of part p count
+// (the split needs the number of rows: .npy and IDX headers give it; a text file's lines
+// are counted first, without parsing). It also returns the file's SHA-256 and its number
+// of rows. 8-bit data get the statistics of their dequantized values, as in ComputeStats.
+func ScanStats(path string, split *Split, p SplitPart) (s Stats, sha string, rows int64, err error) {
 	rr, err := OpenRows(path)
 	if err != nil {
 		return Stats{}, "", 0, err
 	}
 	defer rr.Close()
+	var keep *RowFilter
+	if split != nil && p != PartAll {
+		n := rr.Rows()
+		if n < 0 {
+			if n, err = countRows(path); err != nil {
+				return Stats{}, "", 0, err
+			}
+		}
+		keep = split.Keep(p, n)
+	}
 	a := NewStatsAccumulator(rr.Dim())
 	row := make([]float32, rr.Dim())
 	for ; ; rows++ {
@@ -370,7 +380,7 @@ func ScanStats(path string, keep func(row int64) bool) (s Stats, sha string, row
 		if err != nil {
 			return Stats{}, "", rows, err
 		}
-		if keep == nil || keep(rows) {
+		if keep == nil || keep.Keep(rows) {
 			a.Add(row)
 		}
 	}
@@ -384,6 +394,31 @@ func ScanStats(path string, keep func(row int64) bool) (s Stats, sha string, row
 		return Stats{}, "", rows, err
 	}
 	return a.Stats(), rr.SHA256(), rows, nil
+}
+
+// countRows returns the number of data rows of a file, from its header (.npy, IDX) or by
+// reading a text file's lines without parsing their values.
+func countRows(path string) (int64, error) {
+	rr, err := OpenRows(path)
+	if err != nil {
+		return 0, err
+	}
+	defer rr.Close()
+	if n := rr.Rows(); n >= 0 {
+		return n, nil
+	}
+	t := rr.(*textReader)
+	n := int64(1) // the first data row, already read
+	for {
+		_, err := t.nextLine()
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		n++
+	}
 }
 
 // Standardize maps rows (len a multiple of len(s.Mean)) in place to (x − mean)/std.
@@ -414,120 +449,6 @@ func (s *Stats) LogScale() float64 {
 		l += math.Log(sd)
 	}
 	return l
-}
-
-// SplitPart names one part of a train/validation/test split.
-type SplitPart uint8
-
-// The parts of a split; PartAll means every row.
-const (
-	PartAll SplitPart = iota
-	PartTrain
-	PartVal
-	PartTest
-)
-
-// String returns "all", "train", "val" or "test".
-func (p SplitPart) String() string {
-	switch p {
-	case PartAll:
-		return "all"
-	case PartTrain:
-		return "train"
-	case PartVal:
-		return "val"
-	case PartTest:
-		return "test"
-	}
-	return fmt.Sprintf("SplitPart(%d)", uint8(p))
-}
-
-// ParseSplitPart parses "all", "train", "val" (or "validation") or "test".
-func ParseSplitPart(s string) (SplitPart, error) {
-	switch s {
-	case "all":
-		return PartAll, nil
-	case "train":
-		return PartTrain, nil
-	case "val", "validation":
-		return PartVal, nil
-	case "test":
-		return PartTest, nil
-	}
-	return 0, fmt.Errorf("unknown split %q (want all, train, val or test)", s)
-}
-
-// Split assigns each row of a data file to train, validation or test from a seed. Row i
-// goes to a part by a hash of (Seed, i) alone, so the assignment needs no pass over the
-// data, streams, and is the same for every reader of the same file; part sizes are
-// binomial around the fractions. It is stored in checkpoints (with the file's SHA-256) so
-// that nll and eval score the same test rows.
-type Split struct {
-	Seed   uint64  `json:"seed"`
-	Train  float64 `json:"train"`
-	Val    float64 `json:"val"`
-	Test   float64 `json:"test"`
-	SHA256 string  `json:"sha256,omitempty"` // hex SHA-256 of the file split
-}
-
-// NewSplit returns a split with those fractions, which must be in [0, 1] and sum to 1.
-func NewSplit(seed uint64, train, val, test float64) (Split, error) {
-	for _, f := range []float64{train, val, test} {
-		if !(f >= 0 && f <= 1) {
-			return Split{}, fmt.Errorf("split fractions %g/%g/%g: each must be in [0, 1]", train, val, test)
-		}
-	}
-	if math.Abs(train+val+test-1) > 1e-9 {
-		return Split{}, fmt.Errorf("split fractions %g/%g/%g sum to %g, want 1", train, val, test, train+val+test)
-	}
-	return Split{Seed: seed, Train: train, Val: val, Test: test}, nil
-}
-
-// splitmix64 is a bijective 64-bit mixer (Steele, Lea and Flood 2014).
-func splitmix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
-// Part returns the part of row i (0-based).
-func (s Split) Part(i int64) SplitPart {
-	u := float64(splitmix64(splitmix64(s.Seed)^uint64(i))>>11) * 0x1p-53
-	switch {
-	case u < s.Train:
-		return PartTrain
-	case u < s.Train+s.Val:
-		return PartVal
-	}
-	return PartTest
-}
-
-// Keep returns a row filter for part p (PartAll keeps every row).
-func (s Split) Keep(p SplitPart) func(i int64) bool {
-	return func(i int64) bool { return p == PartAll || s.Part(i) == p }
-}
-
-// Take returns a new table with the rows of t in part p, in their order, or an error if
-// that part is empty.
-func (s Split) Take(t *Table, p SplitPart) (*Table, error) {
-	keep := s.Keep(p)
-	n := 0
-	for i := range t.N {
-		if keep(int64(i)) {
-			n++
-		}
-	}
-	if n == 0 {
-		return nil, fileErr(t.Source, "the %s split is empty (%d rows, fractions train %g, val %g, test %g)", p, t.N, s.Train, s.Val, s.Test)
-	}
-	out := &Table{Source: t.Source, SHA256: t.SHA256, N: n, D: t.D, Columns: t.Columns, Bytes8: t.Bytes8, Data: make([]float32, 0, n*t.D)}
-	for i := range t.N {
-		if keep(int64(i)) {
-			out.Data = append(out.Data, t.Row(i)...)
-		}
-	}
-	return out, nil
 }
 
 // Dequantize adds independent U[0, 1) noise to every value, turning 8-bit integer data

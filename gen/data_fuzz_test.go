@@ -8,6 +8,12 @@ import (
 	"testing"
 )
 
+// The seed corpora in testdata/fuzz/Fuzz{CSV,NPY,IDX} hold every NumPy-written fixture of
+// testdata/npy, the CSV/TSV cases of the table tests (BOM, CRLF, quotes, NaN, ragged, header
+// only) and IDX files of every element type, truncated and with bad magic; the f.Add seeds
+// below add a few more. Run one target at a time, e.g.
+// go test -run '^$' -fuzz '^FuzzNPY$' -fuzztime 30s ./gen
+
 // fuzzRead parses content as a file of that name, in memory, and checks the result: an
 // error is a *DataError (or a gzip error wrapped in one); a table is non-empty, its values
 // finite with squares that fit float32, and a second streaming pass agrees.

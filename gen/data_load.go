@@ -34,8 +34,8 @@ func (f *DataFile) Part(p SplitPart) (*Table, error) {
 // variance + 1/12 — so a constant pixel (the border of MNIST) is no error; otherwise a
 // column that cannot be standardized is an error naming the file and column.
 func (f *DataFile) TrainStats() (Stats, error) {
-	keep := f.Split.Keep(PartTrain)
-	return ComputeStats(f.All, func(i int) bool { return keep(int64(i)) })
+	keep := f.Split.Keep(PartTrain, int64(f.All.N))
+	return ComputeStats(f.All, func(i int) bool { return keep.Keep(int64(i)) })
 }
 
 // DequantizedStats returns the statistics of x + u, u ~ U[0, 1) independent of x, given

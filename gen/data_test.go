@@ -68,9 +68,13 @@ func TestScanStatsMatchesTable(t *testing.T) {
 	x := SampleN(Pinwheel{}, n, 2)
 	var buf bytes.Buffer
 	WriteCSV(&buf, x, n, 2, []string{"a", "b"})
+	// Blank lines must not shift the row numbering of the streaming split.
+	content := bytes.Replace(buf.Bytes(), []byte("\n"), []byte("\n\r\n"), 40)
+	buf.Reset()
+	buf.Write(content)
 	p := writeTemp(t, "p.csv", buf.Bytes())
 	sp, _ := NewSplit(9, 0.8, 0.1, 0.1)
-	s1, sha, rows, err := ScanStats(p, sp.Keep(PartTrain))
+	s1, sha, rows, err := ScanStats(p, &sp, PartTrain)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,31 +104,56 @@ func TestSplit(t *testing.T) {
 		t.Error("negative fraction accepted")
 	}
 	sp, _ := NewSplit(42, 0.8, 0.1, 0.1)
-	n := 100000
-	var count [4]int
-	for i := range int64(n) {
-		p := sp.Part(i)
-		count[p]++
-		if sp.Part(i) != p {
-			t.Fatal("Part is not deterministic")
+	// The permutation is a bijection of [0, n) and the part sizes are exact.
+	for _, n := range []int64{1, 2, 3, 7, 10, 64, 65, 1000, 4097} {
+		seen := make([]bool, n)
+		perm := newPermutation(sp.Seed, n)
+		for i := range n {
+			x := perm.at(i)
+			if x >= uint64(n) || seen[x] {
+				t.Fatalf("n=%d: π(%d) = %d repeated or out of range", n, i, x)
+			}
+			seen[x] = true
 		}
-	}
-	for p, f := range map[SplitPart]float64{PartTrain: 0.8, PartVal: 0.1, PartTest: 0.1} {
-		sd := math.Sqrt(float64(n) * f * (1 - f))
-		if math.Abs(float64(count[p])-f*float64(n)) > 5*sd {
-			t.Errorf("%s: %d rows of %d, want about %v", p, count[p], n, f*float64(n))
+		var count [4]int64
+		keep := sp.Keep(PartAll, n)
+		for i := range n {
+			count[sp.Part(i, n)]++
+			if !keep.Keep(i) {
+				t.Fatal("PartAll filter dropped a row")
+			}
+		}
+		tr, va, te := sp.Sizes(n)
+		if count[PartTrain] != tr || count[PartVal] != va || count[PartTest] != te || tr+va+te != n {
+			t.Errorf("n=%d: parts %v, sizes %d/%d/%d", n, count[1:], tr, va, te)
+		}
+		if want := int64(math.Floor(0.8*float64(n) + 0.5)); tr != want {
+			t.Errorf("n=%d: %d training rows, want %d", n, tr, want)
 		}
 	}
 	// Another seed gives another assignment.
 	sp2, _ := NewSplit(43, 0.8, 0.1, 0.1)
 	same := 0
 	for i := range int64(1000) {
-		if sp.Part(i) == sp2.Part(i) {
+		if sp.Part(i, 1000) == sp2.Part(i, 1000) {
 			same++
 		}
 	}
 	if same > 800 {
 		t.Errorf("seeds 42 and 43 agree on %d of 1000 rows", same)
+	}
+	// The test rows are spread over the file, not a block.
+	var first, last int64 = -1, -1
+	for i := range int64(1000) {
+		if sp.Part(i, 1000) == PartTest {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if first > 100 || last < 900 {
+		t.Errorf("test rows span only %d..%d of 1000", first, last)
 	}
 	// Take: the parts partition the table, in order.
 	tb := TableFromSampler(Rings{}, 1000, 1)
@@ -133,6 +162,9 @@ func TestSplit(t *testing.T) {
 		part, err := sp.Take(tb, p)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(part.Data) != part.N*part.D {
+			t.Fatalf("%s: %d values for %d rows", p, len(part.Data), part.N)
 		}
 		total += part.N
 	}
@@ -206,7 +238,7 @@ func TestReadTableMemory(t *testing.T) {
 		t.Errorf("ReadTable allocated %d bytes for %d bytes of values", alloc, values)
 	}
 	runtime.ReadMemStats(&m0)
-	if _, _, _, err := ScanStats(p, nil); err != nil {
+	if _, _, _, err := ScanStats(p, nil, PartAll); err != nil {
 		t.Fatal(err)
 	}
 	runtime.ReadMemStats(&m1)
@@ -344,5 +376,29 @@ func TestRowReadersDoNotAllocate(t *testing.T) {
 	}
 	if a := testing.AllocsPerRun(50, func() { Dequantize(rng, buf) }); a != 0 {
 		t.Errorf("Dequantize: %v allocations", a)
+	}
+}
+
+// BenchmarkReadTable measures parsing throughput (bytes of file per second).
+func BenchmarkReadTable(b *testing.B) {
+	n := 100000
+	x := SampleN(SwissRoll{}, n, 1)
+	var csv, npy bytes.Buffer
+	WriteCSV(&csv, x, n, 2, nil)
+	WriteNPY(&npy, x, n, 2)
+	for _, c := range []struct {
+		name string
+		data []byte
+	}{{"format=csv", csv.Bytes()}, {"format=npy", npy.Bytes()}} {
+		p := writeTemp(b, "bench."+strings.TrimPrefix(c.name, "format="), c.data)
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ReadTable(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -26,6 +26,7 @@ type ascentState struct {
 
 	gAlpha, gBeta, gMu, gL []float64 // views of G
 	gx0                    []float64
+	params, grads          [][]float64 // the parameter vectors and their gradients, in order
 	lastPathKE             float64
 }
 
@@ -51,8 +52,15 @@ func (a *ascentState) views(tr *trainer) {
 	if f := tr.fourier(); f != nil {
 		a.gAlpha, a.gBeta = take(len(f.Alpha)), take(len(f.Beta))
 	}
+	a.params, a.grads = a.params[:0], a.grads[:0]
+	if f := tr.fourier(); f != nil {
+		a.params = append(a.params, f.Alpha, f.Beta)
+		a.grads = append(a.grads, a.gAlpha, a.gBeta)
+	}
 	if b := tr.model.Base; b != nil {
 		a.gMu, a.gL = take(len(b.Mu)), take(len(b.L))
+		a.params = append(a.params, b.Mu, b.L)
+		a.grads = append(a.grads, a.gMu, a.gL)
 	}
 	a.gx0 = make([]float64, tr.d)
 }
@@ -104,16 +112,8 @@ func (a *ascentState) apply(tr *trainer) {
 		return
 	}
 	lr := tr.cfg.MaxMinLR
-	var params, grads [][]float64
-	if f := tr.fourier(); f != nil {
-		params = append(params, f.Alpha, f.Beta)
-		grads = append(grads, a.gAlpha, a.gBeta)
-	}
+	params, grads := a.params, a.grads
 	base := tr.model.Base
-	if base != nil {
-		params = append(params, base.Mu, base.L)
-		grads = append(grads, a.gMu, a.gL)
-	}
 	inv := 1 / float64(a.N)
 	for _, g := range grads {
 		for i := range g {

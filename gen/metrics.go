@@ -39,6 +39,7 @@ type Distances struct {
 // Compare returns the energy distance, MMD² and sliced W2 between x (n×d) and y (m×d),
 // computing the pairwise terms in one blocked, parallel pass. threads ≤ 0 means
 // GOMAXPROCS. The result depends only on the inputs (and seed for SW2), never on threads.
+// Inputs must be finite (see CheckSamples).
 func Compare(x, y []float32, d int, seed uint64, threads int) Distances {
 	checkSets(x, y, d)
 	bw := mmdBandwidths(x, y, d)
@@ -453,4 +454,17 @@ func MeanStderr(v []float64) (mean, stderr float64) {
 		ss += (x - mean) * (x - mean)
 	}
 	return mean, math.Sqrt(ss/float64(len(v)-1)) / math.Sqrt(float64(len(v)))
+}
+
+// CheckSamples returns an error naming what (e.g. "model samples") and the first row of x
+// (n×d) holding a NaN or infinite value, or nil. The metrics assume finite inputs: call it
+// on samples from a model before Compare, so that a diverged model is reported instead of
+// yielding NaN distances.
+func CheckSamples(x []float32, d int, what string) error {
+	for i, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("%s: row %d, column %d is %v", what, i/d, i%d+1, v)
+		}
+	}
+	return nil
 }

@@ -253,6 +253,21 @@ func TestSelectKth(t *testing.T) {
 	}
 }
 
+func TestCheckSamples(t *testing.T) {
+	x := []float32{1, 2, 3, float32(math.Inf(1)), 5, 6}
+	err := CheckSamples(x, 2, "model samples")
+	if err == nil || err.Error() != "model samples: row 1, column 2 is +Inf" {
+		t.Errorf("got %v", err)
+	}
+	x[3] = float32(math.NaN())
+	if err := CheckSamples(x, 3, "s"); err == nil || err.Error() != "s: row 1, column 1 is NaN" {
+		t.Errorf("got %v", err)
+	}
+	if err := CheckSamples(x[:3], 3, "s"); err != nil {
+		t.Error(err)
+	}
+}
+
 func TestMeanStderr(t *testing.T) {
 	m, se := MeanStderr([]float64{1, 2, 3, 4})
 	if m != 2.5 || math.Abs(se-math.Sqrt(5.0/3)/2) > 1e-15 {

@@ -408,6 +408,7 @@ func (tr *trainer) restore(m *Model) error {
 		tr.times.Fill(t)
 	}
 	tr.elapsed = m.State.Elapsed
+	tr.acc, tr.accN = m.State.Pending, m.State.PendingN
 	if a := m.ascent; a != nil {
 		np := 0
 		if f := tr.fourier(); f != nil && tr.cfg.MaxMin > 0 {
@@ -499,43 +500,15 @@ func (tr *trainer) run(ctx context.Context) (*Model, error) {
 		ascent = tr.model.ascent
 		ascent.views(tr)
 	}
-	d := tr.d
 	for st.Step < cfg.Steps && !st.Stopped {
 		if err := ctx.Err(); err != nil {
 			return tr.model, tr.interrupted(ctx)
 		}
 		step := st.Step
 		lr := tr.sched.At(step)
-		tr.drawX1()
-		for i := range tr.z {
-			tr.z[i] = float32(tr.rng.NormFloat64())
-		}
-		if tr.model.Base != nil {
-			tr.model.Base.Transform(tr.z, tr.x0)
-		} else {
-			copy(tr.x0, tr.z)
-		}
-		tr.times.Fill(tr.t)
-		interp.Batch(tr.model.Interp, d, tr.t, tr.x0, tr.x1, tr.xt, tr.dxt)
-		ls := tr.net.LossGrad(tr.t, tr.xt, tr.dxt, tr.grad, tr.dx, nil)
-		if math.IsNaN(ls.Loss) || math.IsInf(ls.Loss, 0) {
-			return tr.model, fmt.Errorf("train: step %d: %w (%g); the last checkpoint was kept", step+1, ErrNonFiniteLoss, ls.Loss)
-		}
-		if cfg.Clip > 0 {
-			nn.ClipGradNorm(tr.grad, cfg.Clip)
-		}
-		if ascent != nil {
-			// The interpolant/base gradients use this step's v, before the network moves.
-			ascent.accumulate(tr)
-		}
-		tr.adam.Update(tr.net.Params(), tr.grad, lr)
-		if tr.ema != nil {
-			// EMA warm-up: the average forgets the initial weights early in the run.
-			tr.ema.Decay = min(cfg.EMA, float64(1+step)/float64(10+step))
-			tr.ema.Update(tr.net)
-		}
-		if ascent != nil && (step+1)%k == 0 {
-			ascent.apply(tr)
+		ls, err := tr.step(lr, ascent, k)
+		if err != nil {
+			return tr.model, err
 		}
 		st.Step++
 		tr.acc.Loss += ls.Loss
@@ -571,10 +544,46 @@ func (tr *trainer) run(ctx context.Context) (*Model, error) {
 	return tr.model, nil
 }
 
-func (tr *trainer) interrupted(ctx context.Context) error {
-	if tr.accN > 0 {
-		tr.flushLog(tr.sched.At(tr.model.State.Step - 1))
+// step takes one optimizer step (step number tr.model.State.Step, learning rate lr); it
+// allocates nothing.
+func (tr *trainer) step(lr float64, ascent *ascentState, k int) (nn.LossStats, error) {
+	cfg := &tr.cfg
+	step := tr.model.State.Step
+	tr.drawX1()
+	for i := range tr.z {
+		tr.z[i] = float32(tr.rng.NormFloat64())
 	}
+	if tr.model.Base != nil {
+		tr.model.Base.Transform(tr.z, tr.x0)
+	} else {
+		copy(tr.x0, tr.z)
+	}
+	tr.times.Fill(tr.t)
+	interp.Batch(tr.model.Interp, tr.d, tr.t, tr.x0, tr.x1, tr.xt, tr.dxt)
+	ls := tr.net.LossGrad(tr.t, tr.xt, tr.dxt, tr.grad, tr.dx, nil)
+	if math.IsNaN(ls.Loss) || math.IsInf(ls.Loss, 0) {
+		return ls, fmt.Errorf("train: step %d: %w (%g); the last checkpoint was kept", step+1, ErrNonFiniteLoss, ls.Loss)
+	}
+	if cfg.Clip > 0 {
+		nn.ClipGradNorm(tr.grad, cfg.Clip)
+	}
+	if ascent != nil {
+		// The interpolant/base gradients use this step's v, before the network moves.
+		ascent.accumulate(tr)
+	}
+	tr.adam.Update(tr.net.Params(), tr.grad, lr)
+	if tr.ema != nil {
+		// EMA warm-up: the average forgets the initial weights early in the run.
+		tr.ema.Decay = min(cfg.EMA, float64(1+step)/float64(10+step))
+		tr.ema.Update(tr.net)
+	}
+	if ascent != nil && (step+1)%k == 0 {
+		ascent.apply(tr)
+	}
+	return ls, nil
+}
+
+func (tr *trainer) interrupted(ctx context.Context) error {
 	tr.finish()
 	cause := context.Cause(ctx)
 	if err := tr.save(); err != nil {
@@ -629,6 +638,7 @@ func (tr *trainer) finish() {
 	}
 	b, _ := tr.pcg.MarshalBinary()
 	m.State.RNG = b
+	m.State.Pending, m.State.PendingN = tr.acc, tr.accN
 	if a := m.ascent; a != nil {
 		m.State.AscentT, m.State.AscentN = a.T, a.N
 	}

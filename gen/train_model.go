@@ -64,7 +64,11 @@ type TrainState struct {
 	Stopped     bool    `json:"stopped_early,omitempty"` // early stopping ended the run
 	AscentT     int     `json:"ascent_steps,omitempty"`  // max–min ascent steps taken
 	AscentN     int     `json:"ascent_pending,omitempty"`
-	Elapsed     float64 `json:"elapsed_s"` // training time in seconds
+	// Pending is the part of the current log interval already done (sums over its steps),
+	// so that a resumed run logs the same history.
+	Pending  LogEntry `json:"pending"`
+	PendingN int      `json:"pending_n,omitempty"`
+	Elapsed  float64  `json:"elapsed_s"` // training time in seconds
 }
 
 type plainState TrainState

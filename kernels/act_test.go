@@ -6,21 +6,6 @@ import (
 	"testing"
 )
 
-// actErrBound is the documented error bound of each SIMD activation (forward and
-// derivative): |got − ref| ≤ bound·scale, where ref is the float64 reference rounded once
-// and scale is actScale (|ref| for most, the magnitude of the summed terms for the
-// derivatives that cross zero), floored at the smallest normal float32. GELU's forward
-// bound grows with |a|, a = 2√(2/π)(x + 0.044715x³), see actBound.
-var actErrBound = [numActs][2]float64{
-	Identity: {0, 0},
-	ReLU:     {0, 0},
-	SiLU:     {2.5e-7, 3e-7},
-	Tanh:     {1.3e-7, 3.5e-7},
-	Softplus: {2.1e-7, 2.5e-7},
-	GELU:     {2.5e-7, 3e-7},
-	ELU:      {1.3e-7, 1.3e-7},
-}
-
 // sigma returns σ(a) and σ(−a) in float64 without cancellation.
 func sigma(a float64) (float64, float64) { return 1 / (1 + math.Exp(-a)), 1 / (1 + math.Exp(a)) }
 
@@ -47,11 +32,7 @@ func actScale(act Act, deriv bool, x float32, ref float32) float64 {
 
 // actBound returns the allowed |got − ref| for act at x.
 func actBound(act Act, deriv bool, x float32, ref float32) float64 {
-	k := 0
-	if deriv {
-		k = 1
-	}
-	b := actErrBound[act][k]
+	b := ActErrorBound(act, deriv)
 	if act == GELU {
 		// a carries the rounding of its float32 evaluation into e^a: relative error ≈ |a|·ulp.
 		b += 1.6e-7 * math.Abs(geluArg(float64(x)))
@@ -153,7 +134,7 @@ func TestActAccuracySweep(t *testing.T) {
 	})
 }
 
-// expCheck: relative error ≤ 1.3e-7 where e^x is a normal float32, ≤ 1 ulp in the
+// expCheck: relative error ≤ ExpErrorBound where e^x is a normal float32, ≤ 1 ulp in the
 // subnormal range, exact 0/+Inf/NaN/1 classes.
 func expCheck(x, got float32) (float32, bool) {
 	ref := float32(math.Exp(float64(x)))
@@ -167,7 +148,7 @@ func expCheck(x, got float32) (float32, bool) {
 	if ref < 0x1p-126 {
 		return ref, d <= 0x1p-149
 	}
-	return ref, d <= 1.3e-7*float64(ref)
+	return ref, d <= ExpErrorBound*float64(ref)
 }
 
 func TestActSpecialValues(t *testing.T) {

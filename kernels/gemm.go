@@ -35,7 +35,13 @@ type gemmImpl struct {
 	nc     int // largest column block of packed B (multiple of nr)
 	kern   gemmKernel
 	dot    gemmDotKernel
+	packT  gemmPackTKernel // optional: TN packer for full panels of height mr
 }
+
+// gemmPackTKernel packs npan full TN panels of height mr (mr from its gemmImpl):
+//
+//	dst[q·mr·kc + p·mr + r] = src[p·ld + q·mr + r]   for p < kc, q < npan, r < mr
+type gemmPackTKernel func(kc int, src *float32, ld int, dst *float32, npan int)
 
 // gemmImpls holds each tier's GEMM; a nil entry means the tier uses the pure-Go one.
 var gemmImpls [len(tierNames)]*gemmImpl
@@ -161,6 +167,12 @@ func (j *gemmJob) run(threads int) {
 		if want := ceilDiv(j.m, 2*threads); want < mc {
 			mc = max(ceilDiv(want, mr)*mr, mr)
 		}
+		// Round the number of row blocks up to a multiple of threads when that is
+		// cheap (few blocks, where one left over would idle the others).
+		if nb := ceilDiv(j.m, mc); nb < 8*threads && nb%threads != 0 {
+			nb = ceilDiv(nb, threads) * threads
+			mc = max(ceilDiv(ceilDiv(j.m, nb), mr)*mr, mr)
+		}
 	}
 	j.mcEff = mc
 	j.mTasks = ceilDiv(j.m, mc)
@@ -260,7 +272,17 @@ func (j *gemmJob) compute(w *gemmWorker, ib, jb int) {
 		npan := ceilDiv(i1-iFull, mr)
 		w.apack = grow(w.apack, npan*mr*kc)
 		if j.transA {
-			packBlockT(w.apack, j.a[j.pc*j.lda+iFull:], j.lda, kc, mr, i1-iFull)
+			src, rows := j.a[j.pc*j.lda+iFull:], i1-iFull
+			if im.packT != nil && rows >= mr {
+				// The packer reads src[(kc-1)·lda + full·mr - 1] at most: in bounds.
+				full := rows / mr
+				im.packT(kc, &src[0], j.lda, &w.apack[0], full)
+				if rows > full*mr {
+					packBlockT(w.apack[full*mr*kc:], src[full*mr:], j.lda, kc, mr, rows-full*mr)
+				}
+			} else {
+				packBlockT(w.apack, src, j.lda, kc, mr, rows)
+			}
 		}
 		for q := 0; q < npan && !j.transA; q++ {
 			r0 := iFull + q*mr

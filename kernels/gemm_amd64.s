@@ -1646,3 +1646,77 @@ sum:
 	VMOVSS       X0, 28(AX)
 	VZEROUPPER
 	RET
+
+// func gemmPackTAVX_6(kc int, src *float32, ld int, dst *float32, npan int)
+// Requires: AVX
+TEXT ·gemmPackTAVX_6(SB), NOSPLIT, $0-40
+	MOVQ   kc+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   ld+16(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   dst+24(FP), BX
+	MOVQ   npan+32(FP), SI
+	IMUL3Q $0x00000018, AX, DI
+	TESTQ  SI, SI
+	JZ     done
+	TESTQ  AX, AX
+	JZ     done
+
+rows:
+	MOVQ CX, R8
+	MOVQ BX, R9
+	MOVQ SI, R10
+
+panels:
+	VMOVUPS (R8), X0
+	VMOVUPS X0, (R9)
+	MOVQ    16(R8), R11
+	MOVQ    R11, 16(R9)
+	ADDQ    $0x18, R8
+	ADDQ    DI, R9
+	DECQ    R10
+	JNZ     panels
+	ADDQ    DX, CX
+	ADDQ    $0x18, BX
+	DECQ    AX
+	JNZ     rows
+
+done:
+	VZEROUPPER
+	RET
+
+// func gemmPackTAVX_8(kc int, src *float32, ld int, dst *float32, npan int)
+// Requires: AVX
+TEXT ·gemmPackTAVX_8(SB), NOSPLIT, $0-40
+	MOVQ   kc+0(FP), AX
+	MOVQ   src+8(FP), CX
+	MOVQ   ld+16(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   dst+24(FP), BX
+	MOVQ   npan+32(FP), SI
+	IMUL3Q $0x00000020, AX, DI
+	TESTQ  SI, SI
+	JZ     done
+	TESTQ  AX, AX
+	JZ     done
+
+rows:
+	MOVQ CX, R8
+	MOVQ BX, R9
+	MOVQ SI, R10
+
+panels:
+	VMOVUPS (R8), Y0
+	VMOVUPS Y0, (R9)
+	ADDQ    $0x20, R8
+	ADDQ    DI, R9
+	DECQ    R10
+	JNZ     panels
+	ADDQ    DX, CX
+	ADDQ    $0x20, BX
+	DECQ    AX
+	JNZ     rows
+
+done:
+	VZEROUPPER
+	RET

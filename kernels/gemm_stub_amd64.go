@@ -32,3 +32,13 @@ func gemmKernAVX512_6x64(k int, a *float32, rsa int, csa int, b *float32, c *flo
 //
 //go:noescape
 func gemmDotAVX2_4x2(k int, a *float32, lda int, b *float32, ldb int, out *float32)
+
+// gemmPackTAVX_6 sets dst[q·6·kc + p·6 + r] = src[p·ld + q·6 + r] for p < kc, q < npan, r < 6.
+//
+//go:noescape
+func gemmPackTAVX_6(kc int, src *float32, ld int, dst *float32, npan int)
+
+// gemmPackTAVX_8 sets dst[q·8·kc + p·8 + r] = src[p·ld + q·8 + r] for p < kc, q < npan, r < 8.
+//
+//go:noescape
+func gemmPackTAVX_8(kc int, src *float32, ld int, dst *float32, npan int)

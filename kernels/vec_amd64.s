@@ -66,12 +66,11 @@ loop:
 	VMOVAPS      Y0, Y0
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y1, Y0
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y1, Y0
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y1
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y0, Y1
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y0, Y1
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y0, Y1
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y0, Y1
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y0, Y1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y1
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y0, Y1
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y0, Y1
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y0, Y1
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y0, Y1
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y0, Y1
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y0, Y1
 	VPSRAD       $0x01, Y2, Y0
@@ -106,12 +105,11 @@ tail:
 	VMOVAPS      Y1, Y1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y2, Y1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y2, Y1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y1, Y2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y2
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y1, Y2
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y2
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y2
 	VPSRAD       $0x01, Y3, Y1
@@ -236,113 +234,95 @@ DATA vecconst_b95e8083<>+56(SB)/4, $0xb95e8083
 DATA vecconst_b95e8083<>+60(SB)/4, $0xb95e8083
 GLOBL vecconst_b95e8083<>(SB), RODATA|NOPTR, $64
 
-DATA vecconst_39500d01<>+0(SB)/4, $0x39500d01
-DATA vecconst_39500d01<>+4(SB)/4, $0x39500d01
-DATA vecconst_39500d01<>+8(SB)/4, $0x39500d01
-DATA vecconst_39500d01<>+12(SB)/4, $0x39500d01
-DATA vecconst_39500d01<>+16(SB)/4, $0x39500d01
-DATA vecconst_39500d01<>+20(SB)/4, $0x39500d01
-DATA vecconst_39500d01<>+24(SB)/4, $0x39500d01
-DATA vecconst_39500d01<>+28(SB)/4, $0x39500d01
-DATA vecconst_39500d01<>+32(SB)/4, $0x39500d01
-DATA vecconst_39500d01<>+36(SB)/4, $0x39500d01
-DATA vecconst_39500d01<>+40(SB)/4, $0x39500d01
-DATA vecconst_39500d01<>+44(SB)/4, $0x39500d01
-DATA vecconst_39500d01<>+48(SB)/4, $0x39500d01
-DATA vecconst_39500d01<>+52(SB)/4, $0x39500d01
-DATA vecconst_39500d01<>+56(SB)/4, $0x39500d01
-DATA vecconst_39500d01<>+60(SB)/4, $0x39500d01
-GLOBL vecconst_39500d01<>(SB), RODATA|NOPTR, $64
+DATA vecconst_3ab51221<>+0(SB)/4, $0x3ab51221
+DATA vecconst_3ab51221<>+4(SB)/4, $0x3ab51221
+DATA vecconst_3ab51221<>+8(SB)/4, $0x3ab51221
+DATA vecconst_3ab51221<>+12(SB)/4, $0x3ab51221
+DATA vecconst_3ab51221<>+16(SB)/4, $0x3ab51221
+DATA vecconst_3ab51221<>+20(SB)/4, $0x3ab51221
+DATA vecconst_3ab51221<>+24(SB)/4, $0x3ab51221
+DATA vecconst_3ab51221<>+28(SB)/4, $0x3ab51221
+DATA vecconst_3ab51221<>+32(SB)/4, $0x3ab51221
+DATA vecconst_3ab51221<>+36(SB)/4, $0x3ab51221
+DATA vecconst_3ab51221<>+40(SB)/4, $0x3ab51221
+DATA vecconst_3ab51221<>+44(SB)/4, $0x3ab51221
+DATA vecconst_3ab51221<>+48(SB)/4, $0x3ab51221
+DATA vecconst_3ab51221<>+52(SB)/4, $0x3ab51221
+DATA vecconst_3ab51221<>+56(SB)/4, $0x3ab51221
+DATA vecconst_3ab51221<>+60(SB)/4, $0x3ab51221
+GLOBL vecconst_3ab51221<>(SB), RODATA|NOPTR, $64
 
-DATA vecconst_3ab60b61<>+0(SB)/4, $0x3ab60b61
-DATA vecconst_3ab60b61<>+4(SB)/4, $0x3ab60b61
-DATA vecconst_3ab60b61<>+8(SB)/4, $0x3ab60b61
-DATA vecconst_3ab60b61<>+12(SB)/4, $0x3ab60b61
-DATA vecconst_3ab60b61<>+16(SB)/4, $0x3ab60b61
-DATA vecconst_3ab60b61<>+20(SB)/4, $0x3ab60b61
-DATA vecconst_3ab60b61<>+24(SB)/4, $0x3ab60b61
-DATA vecconst_3ab60b61<>+28(SB)/4, $0x3ab60b61
-DATA vecconst_3ab60b61<>+32(SB)/4, $0x3ab60b61
-DATA vecconst_3ab60b61<>+36(SB)/4, $0x3ab60b61
-DATA vecconst_3ab60b61<>+40(SB)/4, $0x3ab60b61
-DATA vecconst_3ab60b61<>+44(SB)/4, $0x3ab60b61
-DATA vecconst_3ab60b61<>+48(SB)/4, $0x3ab60b61
-DATA vecconst_3ab60b61<>+52(SB)/4, $0x3ab60b61
-DATA vecconst_3ab60b61<>+56(SB)/4, $0x3ab60b61
-DATA vecconst_3ab60b61<>+60(SB)/4, $0x3ab60b61
-GLOBL vecconst_3ab60b61<>(SB), RODATA|NOPTR, $64
+DATA vecconst_3c091cf1<>+0(SB)/4, $0x3c091cf1
+DATA vecconst_3c091cf1<>+4(SB)/4, $0x3c091cf1
+DATA vecconst_3c091cf1<>+8(SB)/4, $0x3c091cf1
+DATA vecconst_3c091cf1<>+12(SB)/4, $0x3c091cf1
+DATA vecconst_3c091cf1<>+16(SB)/4, $0x3c091cf1
+DATA vecconst_3c091cf1<>+20(SB)/4, $0x3c091cf1
+DATA vecconst_3c091cf1<>+24(SB)/4, $0x3c091cf1
+DATA vecconst_3c091cf1<>+28(SB)/4, $0x3c091cf1
+DATA vecconst_3c091cf1<>+32(SB)/4, $0x3c091cf1
+DATA vecconst_3c091cf1<>+36(SB)/4, $0x3c091cf1
+DATA vecconst_3c091cf1<>+40(SB)/4, $0x3c091cf1
+DATA vecconst_3c091cf1<>+44(SB)/4, $0x3c091cf1
+DATA vecconst_3c091cf1<>+48(SB)/4, $0x3c091cf1
+DATA vecconst_3c091cf1<>+52(SB)/4, $0x3c091cf1
+DATA vecconst_3c091cf1<>+56(SB)/4, $0x3c091cf1
+DATA vecconst_3c091cf1<>+60(SB)/4, $0x3c091cf1
+GLOBL vecconst_3c091cf1<>(SB), RODATA|NOPTR, $64
 
-DATA vecconst_3c088889<>+0(SB)/4, $0x3c088889
-DATA vecconst_3c088889<>+4(SB)/4, $0x3c088889
-DATA vecconst_3c088889<>+8(SB)/4, $0x3c088889
-DATA vecconst_3c088889<>+12(SB)/4, $0x3c088889
-DATA vecconst_3c088889<>+16(SB)/4, $0x3c088889
-DATA vecconst_3c088889<>+20(SB)/4, $0x3c088889
-DATA vecconst_3c088889<>+24(SB)/4, $0x3c088889
-DATA vecconst_3c088889<>+28(SB)/4, $0x3c088889
-DATA vecconst_3c088889<>+32(SB)/4, $0x3c088889
-DATA vecconst_3c088889<>+36(SB)/4, $0x3c088889
-DATA vecconst_3c088889<>+40(SB)/4, $0x3c088889
-DATA vecconst_3c088889<>+44(SB)/4, $0x3c088889
-DATA vecconst_3c088889<>+48(SB)/4, $0x3c088889
-DATA vecconst_3c088889<>+52(SB)/4, $0x3c088889
-DATA vecconst_3c088889<>+56(SB)/4, $0x3c088889
-DATA vecconst_3c088889<>+60(SB)/4, $0x3c088889
-GLOBL vecconst_3c088889<>(SB), RODATA|NOPTR, $64
+DATA vecconst_3d2aac79<>+0(SB)/4, $0x3d2aac79
+DATA vecconst_3d2aac79<>+4(SB)/4, $0x3d2aac79
+DATA vecconst_3d2aac79<>+8(SB)/4, $0x3d2aac79
+DATA vecconst_3d2aac79<>+12(SB)/4, $0x3d2aac79
+DATA vecconst_3d2aac79<>+16(SB)/4, $0x3d2aac79
+DATA vecconst_3d2aac79<>+20(SB)/4, $0x3d2aac79
+DATA vecconst_3d2aac79<>+24(SB)/4, $0x3d2aac79
+DATA vecconst_3d2aac79<>+28(SB)/4, $0x3d2aac79
+DATA vecconst_3d2aac79<>+32(SB)/4, $0x3d2aac79
+DATA vecconst_3d2aac79<>+36(SB)/4, $0x3d2aac79
+DATA vecconst_3d2aac79<>+40(SB)/4, $0x3d2aac79
+DATA vecconst_3d2aac79<>+44(SB)/4, $0x3d2aac79
+DATA vecconst_3d2aac79<>+48(SB)/4, $0x3d2aac79
+DATA vecconst_3d2aac79<>+52(SB)/4, $0x3d2aac79
+DATA vecconst_3d2aac79<>+56(SB)/4, $0x3d2aac79
+DATA vecconst_3d2aac79<>+60(SB)/4, $0x3d2aac79
+GLOBL vecconst_3d2aac79<>(SB), RODATA|NOPTR, $64
 
-DATA vecconst_3d2aaaab<>+0(SB)/4, $0x3d2aaaab
-DATA vecconst_3d2aaaab<>+4(SB)/4, $0x3d2aaaab
-DATA vecconst_3d2aaaab<>+8(SB)/4, $0x3d2aaaab
-DATA vecconst_3d2aaaab<>+12(SB)/4, $0x3d2aaaab
-DATA vecconst_3d2aaaab<>+16(SB)/4, $0x3d2aaaab
-DATA vecconst_3d2aaaab<>+20(SB)/4, $0x3d2aaaab
-DATA vecconst_3d2aaaab<>+24(SB)/4, $0x3d2aaaab
-DATA vecconst_3d2aaaab<>+28(SB)/4, $0x3d2aaaab
-DATA vecconst_3d2aaaab<>+32(SB)/4, $0x3d2aaaab
-DATA vecconst_3d2aaaab<>+36(SB)/4, $0x3d2aaaab
-DATA vecconst_3d2aaaab<>+40(SB)/4, $0x3d2aaaab
-DATA vecconst_3d2aaaab<>+44(SB)/4, $0x3d2aaaab
-DATA vecconst_3d2aaaab<>+48(SB)/4, $0x3d2aaaab
-DATA vecconst_3d2aaaab<>+52(SB)/4, $0x3d2aaaab
-DATA vecconst_3d2aaaab<>+56(SB)/4, $0x3d2aaaab
-DATA vecconst_3d2aaaab<>+60(SB)/4, $0x3d2aaaab
-GLOBL vecconst_3d2aaaab<>(SB), RODATA|NOPTR, $64
+DATA vecconst_3e2aaa49<>+0(SB)/4, $0x3e2aaa49
+DATA vecconst_3e2aaa49<>+4(SB)/4, $0x3e2aaa49
+DATA vecconst_3e2aaa49<>+8(SB)/4, $0x3e2aaa49
+DATA vecconst_3e2aaa49<>+12(SB)/4, $0x3e2aaa49
+DATA vecconst_3e2aaa49<>+16(SB)/4, $0x3e2aaa49
+DATA vecconst_3e2aaa49<>+20(SB)/4, $0x3e2aaa49
+DATA vecconst_3e2aaa49<>+24(SB)/4, $0x3e2aaa49
+DATA vecconst_3e2aaa49<>+28(SB)/4, $0x3e2aaa49
+DATA vecconst_3e2aaa49<>+32(SB)/4, $0x3e2aaa49
+DATA vecconst_3e2aaa49<>+36(SB)/4, $0x3e2aaa49
+DATA vecconst_3e2aaa49<>+40(SB)/4, $0x3e2aaa49
+DATA vecconst_3e2aaa49<>+44(SB)/4, $0x3e2aaa49
+DATA vecconst_3e2aaa49<>+48(SB)/4, $0x3e2aaa49
+DATA vecconst_3e2aaa49<>+52(SB)/4, $0x3e2aaa49
+DATA vecconst_3e2aaa49<>+56(SB)/4, $0x3e2aaa49
+DATA vecconst_3e2aaa49<>+60(SB)/4, $0x3e2aaa49
+GLOBL vecconst_3e2aaa49<>(SB), RODATA|NOPTR, $64
 
-DATA vecconst_3e2aaaab<>+0(SB)/4, $0x3e2aaaab
-DATA vecconst_3e2aaaab<>+4(SB)/4, $0x3e2aaaab
-DATA vecconst_3e2aaaab<>+8(SB)/4, $0x3e2aaaab
-DATA vecconst_3e2aaaab<>+12(SB)/4, $0x3e2aaaab
-DATA vecconst_3e2aaaab<>+16(SB)/4, $0x3e2aaaab
-DATA vecconst_3e2aaaab<>+20(SB)/4, $0x3e2aaaab
-DATA vecconst_3e2aaaab<>+24(SB)/4, $0x3e2aaaab
-DATA vecconst_3e2aaaab<>+28(SB)/4, $0x3e2aaaab
-DATA vecconst_3e2aaaab<>+32(SB)/4, $0x3e2aaaab
-DATA vecconst_3e2aaaab<>+36(SB)/4, $0x3e2aaaab
-DATA vecconst_3e2aaaab<>+40(SB)/4, $0x3e2aaaab
-DATA vecconst_3e2aaaab<>+44(SB)/4, $0x3e2aaaab
-DATA vecconst_3e2aaaab<>+48(SB)/4, $0x3e2aaaab
-DATA vecconst_3e2aaaab<>+52(SB)/4, $0x3e2aaaab
-DATA vecconst_3e2aaaab<>+56(SB)/4, $0x3e2aaaab
-DATA vecconst_3e2aaaab<>+60(SB)/4, $0x3e2aaaab
-GLOBL vecconst_3e2aaaab<>(SB), RODATA|NOPTR, $64
-
-DATA vecconst_3f000000<>+0(SB)/4, $0x3f000000
-DATA vecconst_3f000000<>+4(SB)/4, $0x3f000000
-DATA vecconst_3f000000<>+8(SB)/4, $0x3f000000
-DATA vecconst_3f000000<>+12(SB)/4, $0x3f000000
-DATA vecconst_3f000000<>+16(SB)/4, $0x3f000000
-DATA vecconst_3f000000<>+20(SB)/4, $0x3f000000
-DATA vecconst_3f000000<>+24(SB)/4, $0x3f000000
-DATA vecconst_3f000000<>+28(SB)/4, $0x3f000000
-DATA vecconst_3f000000<>+32(SB)/4, $0x3f000000
-DATA vecconst_3f000000<>+36(SB)/4, $0x3f000000
-DATA vecconst_3f000000<>+40(SB)/4, $0x3f000000
-DATA vecconst_3f000000<>+44(SB)/4, $0x3f000000
-DATA vecconst_3f000000<>+48(SB)/4, $0x3f000000
-DATA vecconst_3f000000<>+52(SB)/4, $0x3f000000
-DATA vecconst_3f000000<>+56(SB)/4, $0x3f000000
-DATA vecconst_3f000000<>+60(SB)/4, $0x3f000000
-GLOBL vecconst_3f000000<>(SB), RODATA|NOPTR, $64
+DATA vecconst_3efffffe<>+0(SB)/4, $0x3efffffe
+DATA vecconst_3efffffe<>+4(SB)/4, $0x3efffffe
+DATA vecconst_3efffffe<>+8(SB)/4, $0x3efffffe
+DATA vecconst_3efffffe<>+12(SB)/4, $0x3efffffe
+DATA vecconst_3efffffe<>+16(SB)/4, $0x3efffffe
+DATA vecconst_3efffffe<>+20(SB)/4, $0x3efffffe
+DATA vecconst_3efffffe<>+24(SB)/4, $0x3efffffe
+DATA vecconst_3efffffe<>+28(SB)/4, $0x3efffffe
+DATA vecconst_3efffffe<>+32(SB)/4, $0x3efffffe
+DATA vecconst_3efffffe<>+36(SB)/4, $0x3efffffe
+DATA vecconst_3efffffe<>+40(SB)/4, $0x3efffffe
+DATA vecconst_3efffffe<>+44(SB)/4, $0x3efffffe
+DATA vecconst_3efffffe<>+48(SB)/4, $0x3efffffe
+DATA vecconst_3efffffe<>+52(SB)/4, $0x3efffffe
+DATA vecconst_3efffffe<>+56(SB)/4, $0x3efffffe
+DATA vecconst_3efffffe<>+60(SB)/4, $0x3efffffe
+GLOBL vecconst_3efffffe<>(SB), RODATA|NOPTR, $64
 
 DATA vecconst_3f800000<>+0(SB)/4, $0x3f800000
 DATA vecconst_3f800000<>+4(SB)/4, $0x3f800000
@@ -536,12 +516,11 @@ loop:
 	VMOVAPS      Y1, Y1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y2, Y1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y2, Y1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y1, Y2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y2
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y1, Y2
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y2
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y2
 	VPSRAD       $0x01, Y3, Y1
@@ -584,12 +563,11 @@ tail:
 	VMOVAPS      Y2, Y2
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y3, Y2
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y3, Y2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y2, Y3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VPSRAD       $0x01, Y4, Y2
@@ -684,12 +662,11 @@ loop:
 	VMOVAPS      Y1, Y1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y2, Y1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y2, Y1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y1, Y2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y2
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y1, Y2
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y2
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y2
 	VPSRAD       $0x01, Y3, Y1
@@ -740,12 +717,11 @@ tail:
 	VMOVAPS      Y2, Y2
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y3, Y2
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y3, Y2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y2, Y3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VPSRAD       $0x01, Y4, Y2
@@ -824,12 +800,11 @@ loop:
 	VMOVAPS      Y2, Y2
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y3, Y2
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y3, Y2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y2, Y3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VPSRAD       $0x01, Y4, Y2
@@ -882,12 +857,11 @@ tail:
 	VMOVAPS      Y3, Y3
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y4, Y3
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y4, Y3
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y4
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y3, Y4
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y3, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y3, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y3, Y4
 	VPSRAD       $0x01, Y5, Y3
@@ -943,10 +917,6 @@ loop:
 	VMULPS       vecconst_c0000000<>+0(SB), Y1, Y3
 	VMOVUPS      vecconst_c1a00000<>+0(SB), Y4
 	VMAXPS       Y3, Y4, Y3
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Y4
-	VMAXPS       Y3, Y4, Y3
-	VMOVUPS      vecconst_42b20000<>+0(SB), Y4
-	VMINPS       Y3, Y4, Y3
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Y4
 	VMOVAPS      Y3, Y5
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Y4, Y5
@@ -955,22 +925,16 @@ loop:
 	VMOVAPS      Y3, Y3
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y4, Y3
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y4, Y3
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y4
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y3, Y4
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y3, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y3, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y3, Y4
-	VPSRAD       $0x01, Y5, Y3
-	VPSUBD       Y3, Y5, Y5
-	VPADDD       vecconst_0000007f<>+0(SB), Y3, Y3
+	VPADDD       vecconst_0000007f<>+0(SB), Y5, Y3
 	VPSLLD       $0x17, Y3, Y3
-	VPADDD       vecconst_0000007f<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
 	VMULPS       Y3, Y4, Y3
-	VMULPS       Y5, Y3, Y3
 	VADDPS       Y3, Y3, Y4
 	VADDPS       vecconst_3f800000<>+0(SB), Y3, Y3
 	VDIVPS       Y3, Y4, Y3
@@ -1007,10 +971,6 @@ tail:
 	VMULPS       vecconst_c0000000<>+0(SB), Y2, Y4
 	VMOVUPS      vecconst_c1a00000<>+0(SB), Y5
 	VMAXPS       Y4, Y5, Y4
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Y5
-	VMAXPS       Y4, Y5, Y4
-	VMOVUPS      vecconst_42b20000<>+0(SB), Y5
-	VMINPS       Y4, Y5, Y4
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Y5
 	VMOVAPS      Y4, Y6
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Y5, Y6
@@ -1019,22 +979,16 @@ tail:
 	VMOVAPS      Y4, Y4
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y5, Y4
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y5, Y4
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y5
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y4, Y5
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y4, Y5
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y4, Y5
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y4, Y5
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y4, Y5
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y5
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y4, Y5
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y4, Y5
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y4, Y5
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y4, Y5
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y4, Y5
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y4, Y5
-	VPSRAD       $0x01, Y6, Y4
-	VPSUBD       Y4, Y6, Y6
-	VPADDD       vecconst_0000007f<>+0(SB), Y4, Y4
+	VPADDD       vecconst_0000007f<>+0(SB), Y6, Y4
 	VPSLLD       $0x17, Y4, Y4
-	VPADDD       vecconst_0000007f<>+0(SB), Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
 	VMULPS       Y4, Y5, Y4
-	VMULPS       Y6, Y4, Y4
 	VADDPS       Y4, Y4, Y5
 	VADDPS       vecconst_3f800000<>+0(SB), Y4, Y4
 	VDIVPS       Y4, Y5, Y4
@@ -1248,10 +1202,6 @@ loop:
 	VMULPS       vecconst_40000000<>+0(SB), Y0, Y0
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Y1
 	VMAXPS       Y0, Y1, Y0
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Y1
-	VMAXPS       Y0, Y1, Y0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Y1
-	VMINPS       Y0, Y1, Y0
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Y1
 	VMOVAPS      Y0, Y2
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Y1, Y2
@@ -1260,12 +1210,11 @@ loop:
 	VMOVAPS      Y0, Y0
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y1, Y0
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y1, Y0
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y1
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y0, Y1
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y0, Y1
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y0, Y1
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y0, Y1
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y0, Y1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y1
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y0, Y1
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y0, Y1
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y0, Y1
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y0, Y1
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y0, Y1
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y0, Y1
 	VPSRAD       $0x01, Y2, Y0
@@ -1298,10 +1247,6 @@ tail:
 	VMULPS       vecconst_40000000<>+0(SB), Y1, Y1
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Y2
 	VMAXPS       Y1, Y2, Y1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Y2
-	VMAXPS       Y1, Y2, Y1
-	VMOVUPS      vecconst_42b20000<>+0(SB), Y2
-	VMINPS       Y1, Y2, Y1
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Y2
 	VMOVAPS      Y1, Y3
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Y2, Y3
@@ -1310,12 +1255,11 @@ tail:
 	VMOVAPS      Y1, Y1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y2, Y1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y2, Y1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y1, Y2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y2
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y1, Y2
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y2
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y2
 	VPSRAD       $0x01, Y3, Y1
@@ -1394,10 +1338,6 @@ loop:
 	VMULPS       vecconst_40000000<>+0(SB), Y0, Y0
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Y2
 	VMAXPS       Y0, Y2, Y0
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Y2
-	VMAXPS       Y0, Y2, Y0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Y2
-	VMINPS       Y0, Y2, Y0
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Y2
 	VMOVAPS      Y0, Y3
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Y2, Y3
@@ -1406,12 +1346,11 @@ loop:
 	VMOVAPS      Y0, Y0
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y2, Y0
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y2, Y0
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y0, Y2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y0, Y2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y0, Y2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y0, Y2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y0, Y2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y2
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y0, Y2
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y0, Y2
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y0, Y2
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y0, Y2
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y0, Y2
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y0, Y2
 	VPSRAD       $0x01, Y3, Y0
@@ -1446,10 +1385,6 @@ tail:
 	VMULPS       vecconst_40000000<>+0(SB), Y1, Y1
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Y3
 	VMAXPS       Y1, Y3, Y1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Y3
-	VMAXPS       Y1, Y3, Y1
-	VMOVUPS      vecconst_42b20000<>+0(SB), Y3
-	VMINPS       Y1, Y3, Y1
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Y3
 	VMOVAPS      Y1, Y4
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Y3, Y4
@@ -1458,12 +1393,11 @@ tail:
 	VMOVAPS      Y1, Y1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y3, Y1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y3, Y1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y1, Y3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y1, Y3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y1, Y3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y1, Y3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y1, Y3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y1, Y3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y1, Y3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y1, Y3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y1, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y3
 	VPSRAD       $0x01, Y4, Y1
@@ -1516,12 +1450,11 @@ loop:
 	VMOVAPS      Y1, Y1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y2, Y1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y2, Y1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y1, Y2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y2
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y1, Y2
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y2
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y2
 	VPSRAD       $0x01, Y3, Y1
@@ -1590,12 +1523,11 @@ tail:
 	VMOVAPS      Y2, Y2
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y3, Y2
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y3, Y2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y2, Y3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VPSRAD       $0x01, Y4, Y2
@@ -1660,6 +1592,24 @@ DATA vecconst_3fb504f3<>+52(SB)/4, $0x3fb504f3
 DATA vecconst_3fb504f3<>+56(SB)/4, $0x3fb504f3
 DATA vecconst_3fb504f3<>+60(SB)/4, $0x3fb504f3
 GLOBL vecconst_3fb504f3<>(SB), RODATA|NOPTR, $64
+
+DATA vecconst_3f000000<>+0(SB)/4, $0x3f000000
+DATA vecconst_3f000000<>+4(SB)/4, $0x3f000000
+DATA vecconst_3f000000<>+8(SB)/4, $0x3f000000
+DATA vecconst_3f000000<>+12(SB)/4, $0x3f000000
+DATA vecconst_3f000000<>+16(SB)/4, $0x3f000000
+DATA vecconst_3f000000<>+20(SB)/4, $0x3f000000
+DATA vecconst_3f000000<>+24(SB)/4, $0x3f000000
+DATA vecconst_3f000000<>+28(SB)/4, $0x3f000000
+DATA vecconst_3f000000<>+32(SB)/4, $0x3f000000
+DATA vecconst_3f000000<>+36(SB)/4, $0x3f000000
+DATA vecconst_3f000000<>+40(SB)/4, $0x3f000000
+DATA vecconst_3f000000<>+44(SB)/4, $0x3f000000
+DATA vecconst_3f000000<>+48(SB)/4, $0x3f000000
+DATA vecconst_3f000000<>+52(SB)/4, $0x3f000000
+DATA vecconst_3f000000<>+56(SB)/4, $0x3f000000
+DATA vecconst_3f000000<>+60(SB)/4, $0x3f000000
+GLOBL vecconst_3f000000<>(SB), RODATA|NOPTR, $64
 
 DATA vecconst_00000000<>+0(SB)/4, $0x00000000
 DATA vecconst_00000000<>+4(SB)/4, $0x00000000
@@ -1816,12 +1766,11 @@ loop:
 	VMOVAPS      Y1, Y1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y2, Y1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y2, Y1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y1, Y2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y1, Y2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y2
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y1, Y2
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y1, Y2
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y2
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y2
 	VPSRAD       $0x01, Y3, Y1
@@ -1865,12 +1814,11 @@ tail:
 	VMOVAPS      Y2, Y2
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y3, Y2
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y3, Y2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y2, Y3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VPSRAD       $0x01, Y4, Y2
@@ -1924,12 +1872,11 @@ loop:
 	VMOVAPS      Y2, Y2
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y3, Y2
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y3, Y2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y2, Y3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VPSRAD       $0x01, Y4, Y2
@@ -1975,12 +1922,11 @@ tail:
 	VMOVAPS      Y3, Y3
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y4, Y3
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y4, Y3
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y4
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y3, Y4
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y3, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y3, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y3, Y4
 	VPSRAD       $0x01, Y5, Y3
@@ -2034,12 +1980,11 @@ loop:
 	VMOVAPS      Y2, Y2
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y3, Y2
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y3, Y2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y2, Y3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VPSRAD       $0x01, Y4, Y2
@@ -2087,12 +2032,11 @@ tail:
 	VMOVAPS      Y3, Y3
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y4, Y3
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y4, Y3
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y4
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y3, Y4
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y3, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y3, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y3, Y4
 	VPSRAD       $0x01, Y5, Y3
@@ -2192,12 +2136,11 @@ loop:
 	VMOVAPS      Y2, Y2
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y3, Y2
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y3, Y2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y2, Y3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y2, Y3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y2, Y3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y2, Y3
 	VPSRAD       $0x01, Y4, Y2
@@ -2258,12 +2201,11 @@ tail:
 	VMOVAPS      Y3, Y3
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y4, Y3
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y4, Y3
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y4
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y3, Y4
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y3, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y3, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y3, Y4
 	VPSRAD       $0x01, Y5, Y3
@@ -2370,12 +2312,11 @@ loop:
 	VMOVAPS      Y3, Y3
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y4, Y3
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y4, Y3
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y4
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y3, Y4
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y3, Y4
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y3, Y4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y3, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y3, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y3, Y4
 	VPSRAD       $0x01, Y5, Y3
@@ -2438,12 +2379,11 @@ tail:
 	VMOVAPS      Y4, Y4
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y5, Y4
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y5, Y4
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y5
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y4, Y5
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y4, Y5
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y4, Y5
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y4, Y5
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y4, Y5
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y5
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y4, Y5
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y4, Y5
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y4, Y5
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y4, Y5
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y4, Y5
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y4, Y5
 	VPSRAD       $0x01, Y6, Y4
@@ -2579,6 +2519,96 @@ DATA vecconst_c1f00000<>+56(SB)/4, $0xc1f00000
 DATA vecconst_c1f00000<>+60(SB)/4, $0xc1f00000
 GLOBL vecconst_c1f00000<>(SB), RODATA|NOPTR, $64
 
+DATA vecconst_39500d01<>+0(SB)/4, $0x39500d01
+DATA vecconst_39500d01<>+4(SB)/4, $0x39500d01
+DATA vecconst_39500d01<>+8(SB)/4, $0x39500d01
+DATA vecconst_39500d01<>+12(SB)/4, $0x39500d01
+DATA vecconst_39500d01<>+16(SB)/4, $0x39500d01
+DATA vecconst_39500d01<>+20(SB)/4, $0x39500d01
+DATA vecconst_39500d01<>+24(SB)/4, $0x39500d01
+DATA vecconst_39500d01<>+28(SB)/4, $0x39500d01
+DATA vecconst_39500d01<>+32(SB)/4, $0x39500d01
+DATA vecconst_39500d01<>+36(SB)/4, $0x39500d01
+DATA vecconst_39500d01<>+40(SB)/4, $0x39500d01
+DATA vecconst_39500d01<>+44(SB)/4, $0x39500d01
+DATA vecconst_39500d01<>+48(SB)/4, $0x39500d01
+DATA vecconst_39500d01<>+52(SB)/4, $0x39500d01
+DATA vecconst_39500d01<>+56(SB)/4, $0x39500d01
+DATA vecconst_39500d01<>+60(SB)/4, $0x39500d01
+GLOBL vecconst_39500d01<>(SB), RODATA|NOPTR, $64
+
+DATA vecconst_3ab60b61<>+0(SB)/4, $0x3ab60b61
+DATA vecconst_3ab60b61<>+4(SB)/4, $0x3ab60b61
+DATA vecconst_3ab60b61<>+8(SB)/4, $0x3ab60b61
+DATA vecconst_3ab60b61<>+12(SB)/4, $0x3ab60b61
+DATA vecconst_3ab60b61<>+16(SB)/4, $0x3ab60b61
+DATA vecconst_3ab60b61<>+20(SB)/4, $0x3ab60b61
+DATA vecconst_3ab60b61<>+24(SB)/4, $0x3ab60b61
+DATA vecconst_3ab60b61<>+28(SB)/4, $0x3ab60b61
+DATA vecconst_3ab60b61<>+32(SB)/4, $0x3ab60b61
+DATA vecconst_3ab60b61<>+36(SB)/4, $0x3ab60b61
+DATA vecconst_3ab60b61<>+40(SB)/4, $0x3ab60b61
+DATA vecconst_3ab60b61<>+44(SB)/4, $0x3ab60b61
+DATA vecconst_3ab60b61<>+48(SB)/4, $0x3ab60b61
+DATA vecconst_3ab60b61<>+52(SB)/4, $0x3ab60b61
+DATA vecconst_3ab60b61<>+56(SB)/4, $0x3ab60b61
+DATA vecconst_3ab60b61<>+60(SB)/4, $0x3ab60b61
+GLOBL vecconst_3ab60b61<>(SB), RODATA|NOPTR, $64
+
+DATA vecconst_3c088889<>+0(SB)/4, $0x3c088889
+DATA vecconst_3c088889<>+4(SB)/4, $0x3c088889
+DATA vecconst_3c088889<>+8(SB)/4, $0x3c088889
+DATA vecconst_3c088889<>+12(SB)/4, $0x3c088889
+DATA vecconst_3c088889<>+16(SB)/4, $0x3c088889
+DATA vecconst_3c088889<>+20(SB)/4, $0x3c088889
+DATA vecconst_3c088889<>+24(SB)/4, $0x3c088889
+DATA vecconst_3c088889<>+28(SB)/4, $0x3c088889
+DATA vecconst_3c088889<>+32(SB)/4, $0x3c088889
+DATA vecconst_3c088889<>+36(SB)/4, $0x3c088889
+DATA vecconst_3c088889<>+40(SB)/4, $0x3c088889
+DATA vecconst_3c088889<>+44(SB)/4, $0x3c088889
+DATA vecconst_3c088889<>+48(SB)/4, $0x3c088889
+DATA vecconst_3c088889<>+52(SB)/4, $0x3c088889
+DATA vecconst_3c088889<>+56(SB)/4, $0x3c088889
+DATA vecconst_3c088889<>+60(SB)/4, $0x3c088889
+GLOBL vecconst_3c088889<>(SB), RODATA|NOPTR, $64
+
+DATA vecconst_3d2aaaab<>+0(SB)/4, $0x3d2aaaab
+DATA vecconst_3d2aaaab<>+4(SB)/4, $0x3d2aaaab
+DATA vecconst_3d2aaaab<>+8(SB)/4, $0x3d2aaaab
+DATA vecconst_3d2aaaab<>+12(SB)/4, $0x3d2aaaab
+DATA vecconst_3d2aaaab<>+16(SB)/4, $0x3d2aaaab
+DATA vecconst_3d2aaaab<>+20(SB)/4, $0x3d2aaaab
+DATA vecconst_3d2aaaab<>+24(SB)/4, $0x3d2aaaab
+DATA vecconst_3d2aaaab<>+28(SB)/4, $0x3d2aaaab
+DATA vecconst_3d2aaaab<>+32(SB)/4, $0x3d2aaaab
+DATA vecconst_3d2aaaab<>+36(SB)/4, $0x3d2aaaab
+DATA vecconst_3d2aaaab<>+40(SB)/4, $0x3d2aaaab
+DATA vecconst_3d2aaaab<>+44(SB)/4, $0x3d2aaaab
+DATA vecconst_3d2aaaab<>+48(SB)/4, $0x3d2aaaab
+DATA vecconst_3d2aaaab<>+52(SB)/4, $0x3d2aaaab
+DATA vecconst_3d2aaaab<>+56(SB)/4, $0x3d2aaaab
+DATA vecconst_3d2aaaab<>+60(SB)/4, $0x3d2aaaab
+GLOBL vecconst_3d2aaaab<>(SB), RODATA|NOPTR, $64
+
+DATA vecconst_3e2aaaab<>+0(SB)/4, $0x3e2aaaab
+DATA vecconst_3e2aaaab<>+4(SB)/4, $0x3e2aaaab
+DATA vecconst_3e2aaaab<>+8(SB)/4, $0x3e2aaaab
+DATA vecconst_3e2aaaab<>+12(SB)/4, $0x3e2aaaab
+DATA vecconst_3e2aaaab<>+16(SB)/4, $0x3e2aaaab
+DATA vecconst_3e2aaaab<>+20(SB)/4, $0x3e2aaaab
+DATA vecconst_3e2aaaab<>+24(SB)/4, $0x3e2aaaab
+DATA vecconst_3e2aaaab<>+28(SB)/4, $0x3e2aaaab
+DATA vecconst_3e2aaaab<>+32(SB)/4, $0x3e2aaaab
+DATA vecconst_3e2aaaab<>+36(SB)/4, $0x3e2aaaab
+DATA vecconst_3e2aaaab<>+40(SB)/4, $0x3e2aaaab
+DATA vecconst_3e2aaaab<>+44(SB)/4, $0x3e2aaaab
+DATA vecconst_3e2aaaab<>+48(SB)/4, $0x3e2aaaab
+DATA vecconst_3e2aaaab<>+52(SB)/4, $0x3e2aaaab
+DATA vecconst_3e2aaaab<>+56(SB)/4, $0x3e2aaaab
+DATA vecconst_3e2aaaab<>+60(SB)/4, $0x3e2aaaab
+GLOBL vecconst_3e2aaaab<>(SB), RODATA|NOPTR, $64
+
 // func eluDerivAVX2(x []float32, d []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·eluDerivAVX2(SB), NOSPLIT, $0-48
@@ -2608,12 +2638,11 @@ loop:
 	VMOVAPS      Y0, Y0
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y3, Y0
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y3, Y0
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y0, Y3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y0, Y3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y0, Y3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y0, Y3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y0, Y3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y0, Y3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y0, Y3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y0, Y3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y0, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y0, Y3
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y0, Y3
 	VPSRAD       $0x01, Y4, Y0
@@ -2652,12 +2681,11 @@ tail:
 	VMOVAPS      Y1, Y1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y4, Y1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y4, Y1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y4
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y1, Y4
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y1, Y4
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y1, Y4
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y1, Y4
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y1, Y4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y1, Y4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y1, Y4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y1, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y4
 	VPSRAD       $0x01, Y5, Y1
@@ -2706,12 +2734,11 @@ loop:
 	VMOVAPS      Y0, Y0
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y4, Y0
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y4, Y0
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y4
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y0, Y4
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y0, Y4
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y0, Y4
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y0, Y4
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y0, Y4
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y0, Y4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y0, Y4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y0, Y4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y0, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y0, Y4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y0, Y4
 	VPSRAD       $0x01, Y5, Y0
@@ -2752,12 +2779,11 @@ tail:
 	VMOVAPS      Y1, Y1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Y5, Y1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Y5, Y1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Y5
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Y1, Y5
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Y1, Y5
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Y1, Y5
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Y1, Y5
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Y1, Y5
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Y5
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Y1, Y5
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Y1, Y5
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Y1, Y5
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Y1, Y5
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y5
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Y1, Y5
 	VPSRAD       $0x01, Y6, Y1
@@ -3666,6 +3692,56 @@ TEXT ·expAVX512(SB), NOSPLIT, $0-48
 	MOVQ y_base+24(FP), DX
 	XORQ BX, BX
 
+loop2:
+	MOVQ         AX, SI
+	SUBQ         BX, SI
+	CMPQ         SI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(BX*4), Z0
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z1
+	VMOVAPS      Z0, Z2
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z1, Z2
+	VSUBPS       vecconst_4b400000<>+0(SB), Z2, Z1
+	VMOVAPS      Z0, Z0
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z1, Z0
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z1, Z0
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z2
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
+	VSCALEFPS    Z1, Z2, Z0
+	VMOVUPS      64(CX)(BX*4), Z1
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS      Z1, Z3
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS    Z2, Z3, Z1
+	VMOVUPS      Z0, (DX)(BX*4)
+	VMOVUPS      Z1, 64(DX)(BX*4)
+	ADDQ         $0x00000020, BX
+	JMP          loop2
+
 loop:
 	MOVQ         AX, SI
 	SUBQ         BX, SI
@@ -3680,26 +3756,17 @@ loop:
 	VMOVAPS      Z0, Z2
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Z1, Z2
 	VSUBPS       vecconst_4b400000<>+0(SB), Z2, Z1
-	VPSUBD       vecconst_4b400000<>+0(SB), Z2, Z2
 	VMOVAPS      Z0, Z0
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z1, Z0
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z1, Z0
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z1
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z1
-	VPSRAD       $0x01, Z2, Z0
-	VPSUBD       Z0, Z2, Z2
-	VPADDD       vecconst_0000007f<>+0(SB), Z0, Z0
-	VPSLLD       $0x17, Z0, Z0
-	VPADDD       vecconst_0000007f<>+0(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VMULPS       Z0, Z1, Z0
-	VMULPS       Z2, Z0, Z0
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z2
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
+	VSCALEFPS    Z1, Z2, Z0
 	VMOVUPS      Z0, (DX)(BX*4)
 	ADDQ         $0x00000010, BX
 	JMP          loop
@@ -3718,26 +3785,17 @@ tail:
 	VMOVAPS      Z0, Z2
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Z1, Z2
 	VSUBPS       vecconst_4b400000<>+0(SB), Z2, Z1
-	VPSUBD       vecconst_4b400000<>+0(SB), Z2, Z2
 	VMOVAPS      Z0, Z0
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z1, Z0
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z1, Z0
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z1
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z1
-	VPSRAD       $0x01, Z2, Z0
-	VPSUBD       Z0, Z2, Z2
-	VPADDD       vecconst_0000007f<>+0(SB), Z0, Z0
-	VPSLLD       $0x17, Z0, Z0
-	VPADDD       vecconst_0000007f<>+0(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VMULPS       Z0, Z1, Z0
-	VMULPS       Z2, Z0, Z0
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z2
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
+	VSCALEFPS    Z1, Z2, Z0
 	VMOVUPS      Z0, K1, (DX)(BX*4)
 
 done:
@@ -3751,6 +3809,24 @@ TEXT ·reluAVX512(SB), NOSPLIT, $0-48
 	MOVQ x_base+0(FP), CX
 	MOVQ y_base+24(FP), DX
 	XORQ BX, BX
+
+loop2:
+	MOVQ    AX, SI
+	SUBQ    BX, SI
+	CMPQ    SI, $0x00000020
+	JL      loop
+	VMOVUPS (CX)(BX*4), Z0
+	VXORPS  Z1, Z1, Z1
+	VMAXPS  Z0, Z1, Z0
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS 64(CX)(BX*4), Z1
+	VXORPS  Z2, Z2, Z2
+	VMAXPS  Z1, Z2, Z1
+	VADDPS  Z2, Z1, Z1
+	VMOVUPS Z0, (DX)(BX*4)
+	VMOVUPS Z1, 64(DX)(BX*4)
+	ADDQ    $0x00000020, BX
+	JMP     loop2
 
 loop:
 	MOVQ    AX, SI
@@ -3788,6 +3864,30 @@ TEXT ·reluDerivAVX512(SB), NOSPLIT, $0-48
 	MOVQ d_base+24(FP), DX
 	XORQ BX, BX
 
+loop2:
+	MOVQ      AX, SI
+	SUBQ      BX, SI
+	CMPQ      SI, $0x00000020
+	JL        loop
+	VMOVUPS   (CX)(BX*4), Z0
+	VXORPS    Z1, Z1, Z1
+	VCMPPS    $0x0e, Z1, Z0, K1
+	VMOVUPS   vecconst_3f800000<>+0(SB), Z2
+	VBLENDMPS Z2, Z1, K1, Z3
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z3, K1, Z4
+	VMOVUPS   64(CX)(BX*4), Z0
+	VXORPS    Z1, Z1, Z1
+	VCMPPS    $0x0e, Z1, Z0, K1
+	VMOVUPS   vecconst_3f800000<>+0(SB), Z2
+	VBLENDMPS Z2, Z1, K1, Z5
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z5, K1, Z6
+	VMOVUPS   Z4, (DX)(BX*4)
+	VMOVUPS   Z6, 64(DX)(BX*4)
+	ADDQ      $0x00000020, BX
+	JMP       loop2
+
 loop:
 	MOVQ      AX, SI
 	SUBQ      BX, SI
@@ -3797,10 +3897,10 @@ loop:
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x0e, Z1, Z0, K1
 	VMOVUPS   vecconst_3f800000<>+0(SB), Z2
-	VBLENDMPS Z2, Z1, K1, Z3
+	VBLENDMPS Z2, Z1, K1, Z7
 	VCMPPS    $0x03, Z0, Z0, K1
-	VBLENDMPS Z0, Z3, K1, Z4
-	VMOVUPS   Z4, (DX)(BX*4)
+	VBLENDMPS Z0, Z7, K1, Z8
+	VMOVUPS   Z8, (DX)(BX*4)
 	ADDQ      $0x00000010, BX
 	JMP       loop
 
@@ -3813,10 +3913,10 @@ tail:
 	VXORPS    Z1, Z1, Z1
 	VCMPPS    $0x0e, Z1, Z0, K2
 	VMOVUPS   vecconst_3f800000<>+0(SB), Z2
-	VBLENDMPS Z2, Z1, K2, Z5
+	VBLENDMPS Z2, Z1, K2, Z9
 	VCMPPS    $0x03, Z0, Z0, K2
-	VBLENDMPS Z0, Z5, K2, Z6
-	VMOVUPS   Z6, K1, (DX)(BX*4)
+	VBLENDMPS Z0, Z9, K2, Z10
+	VMOVUPS   Z10, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -3831,6 +3931,34 @@ TEXT ·reluBackAVX512(SB), NOSPLIT, $0-72
 	MOVQ dz_base+48(FP), BX
 	XORQ SI, SI
 
+loop2:
+	MOVQ      AX, DI
+	SUBQ      SI, DI
+	CMPQ      DI, $0x00000020
+	JL        loop
+	VMOVUPS   (CX)(SI*4), Z0
+	VMOVUPS   (DX)(SI*4), Z1
+	VXORPS    Z2, Z2, Z2
+	VCMPPS    $0x0e, Z2, Z0, K1
+	VMOVUPS   vecconst_3f800000<>+0(SB), Z3
+	VBLENDMPS Z3, Z2, K1, Z4
+	VCMPPS    $0x03, Z0, Z0, K1
+	VBLENDMPS Z0, Z4, K1, Z5
+	VMULPS    Z1, Z5, Z0
+	VMOVUPS   64(CX)(SI*4), Z1
+	VMOVUPS   64(DX)(SI*4), Z2
+	VXORPS    Z3, Z3, Z3
+	VCMPPS    $0x0e, Z3, Z1, K1
+	VMOVUPS   vecconst_3f800000<>+0(SB), Z12
+	VBLENDMPS Z12, Z3, K1, Z6
+	VCMPPS    $0x03, Z1, Z1, K1
+	VBLENDMPS Z1, Z6, K1, Z7
+	VMULPS    Z2, Z7, Z1
+	VMOVUPS   Z0, (BX)(SI*4)
+	VMOVUPS   Z1, 64(BX)(SI*4)
+	ADDQ      $0x00000020, SI
+	JMP       loop2
+
 loop:
 	MOVQ      AX, DI
 	SUBQ      SI, DI
@@ -3841,10 +3969,10 @@ loop:
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x0e, Z2, Z0, K1
 	VMOVUPS   vecconst_3f800000<>+0(SB), Z3
-	VBLENDMPS Z3, Z2, K1, Z4
+	VBLENDMPS Z3, Z2, K1, Z8
 	VCMPPS    $0x03, Z0, Z0, K1
-	VBLENDMPS Z0, Z4, K1, Z5
-	VMULPS    Z1, Z5, Z0
+	VBLENDMPS Z0, Z8, K1, Z9
+	VMULPS    Z1, Z9, Z0
 	VMOVUPS   Z0, (BX)(SI*4)
 	ADDQ      $0x00000010, SI
 	JMP       loop
@@ -3859,10 +3987,10 @@ tail:
 	VXORPS    Z2, Z2, Z2
 	VCMPPS    $0x0e, Z2, Z0, K2
 	VMOVUPS   vecconst_3f800000<>+0(SB), Z3
-	VBLENDMPS Z3, Z2, K2, Z6
+	VBLENDMPS Z3, Z2, K2, Z10
 	VCMPPS    $0x03, Z0, Z0, K2
-	VBLENDMPS Z0, Z6, K2, Z7
-	VMULPS    Z1, Z7, Z0
+	VBLENDMPS Z0, Z10, K2, Z11
+	VMULPS    Z1, Z11, Z0
 	VMOVUPS   Z0, K1, (BX)(SI*4)
 
 done:
@@ -3877,6 +4005,72 @@ TEXT ·siluAVX512(SB), NOSPLIT, $0-48
 	MOVQ y_base+24(FP), DX
 	XORQ BX, BX
 
+loop2:
+	MOVQ         AX, SI
+	SUBQ         BX, SI
+	CMPQ         SI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(BX*4), Z0
+	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS      Z1, Z11
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z11
+	VSUBPS       vecconst_4b400000<>+0(SB), Z11, Z2
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z11
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
+	VSCALEFPS    Z2, Z11, Z1
+	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z1
+	VPMOVD2M     Z0, K1
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z12
+	VMAXPS       Z0, Z12, Z12
+	VMULPS       Z11, Z12, Z11
+	VBLENDMPS    Z11, Z0, K1, Z3
+	VDIVPS       Z1, Z3, Z0
+	VSCALEFPS    Z2, Z0, Z1
+	VBLENDMPS    Z1, Z0, K1, Z4
+	VMOVUPS      64(CX)(BX*4), Z0
+	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS      Z1, Z11
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z11
+	VSUBPS       vecconst_4b400000<>+0(SB), Z11, Z2
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z11
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
+	VSCALEFPS    Z2, Z11, Z1
+	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z1
+	VPMOVD2M     Z0, K1
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z12
+	VMAXPS       Z0, Z12, Z12
+	VMULPS       Z11, Z12, Z11
+	VBLENDMPS    Z11, Z0, K1, Z5
+	VDIVPS       Z1, Z5, Z0
+	VSCALEFPS    Z2, Z0, Z1
+	VBLENDMPS    Z1, Z0, K1, Z6
+	VMOVUPS      Z4, (DX)(BX*4)
+	VMOVUPS      Z6, 64(DX)(BX*4)
+	ADDQ         $0x00000020, BX
+	JMP          loop2
+
 loop:
 	MOVQ         AX, SI
 	SUBQ         BX, SI
@@ -3887,40 +4081,30 @@ loop:
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
 	VMAXPS       Z1, Z2, Z1
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z7
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z7
-	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z2
-	VPSUBD       vecconst_4b400000<>+0(SB), Z7, Z7
+	VMOVAPS      Z1, Z3
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
 	VMOVAPS      Z1, Z1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z2
-	VPSRAD       $0x01, Z7, Z1
-	VPSUBD       Z1, Z7, Z7
-	VPADDD       vecconst_0000007f<>+0(SB), Z1, Z1
-	VPSLLD       $0x17, Z1, Z1
-	VPADDD       vecconst_0000007f<>+0(SB), Z7, Z7
-	VPSLLD       $0x17, Z7, Z7
-	VMULPS       Z1, Z2, Z8
-	VMULPS       Z7, Z8, Z8
-	VADDPS       vecconst_3f800000<>+0(SB), Z8, Z8
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS    Z2, Z3, Z1
+	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z1
 	VPMOVD2M     Z0, K1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z9
-	VMAXPS       Z0, Z9, Z9
-	VMULPS       Z2, Z9, Z2
-	VBLENDMPS    Z2, Z0, K1, Z3
-	VDIVPS       Z8, Z3, Z0
-	VMULPS       Z1, Z0, Z1
-	VMULPS       Z7, Z1, Z1
-	VBLENDMPS    Z1, Z0, K1, Z4
-	VMOVUPS      Z4, (DX)(BX*4)
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z4
+	VMAXPS       Z0, Z4, Z4
+	VMULPS       Z3, Z4, Z3
+	VBLENDMPS    Z3, Z0, K1, Z7
+	VDIVPS       Z1, Z7, Z0
+	VSCALEFPS    Z2, Z0, Z1
+	VBLENDMPS    Z1, Z0, K1, Z8
+	VMOVUPS      Z8, (DX)(BX*4)
 	ADDQ         $0x00000010, BX
 	JMP          loop
 
@@ -3937,37 +4121,27 @@ tail:
 	VMOVAPS      Z1, Z3
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
 	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VPSUBD       vecconst_4b400000<>+0(SB), Z3, Z3
 	VMOVAPS      Z1, Z1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z2
-	VPSRAD       $0x01, Z3, Z1
-	VPSUBD       Z1, Z3, Z3
-	VPADDD       vecconst_0000007f<>+0(SB), Z1, Z1
-	VPSLLD       $0x17, Z1, Z1
-	VPADDD       vecconst_0000007f<>+0(SB), Z3, Z3
-	VPSLLD       $0x17, Z3, Z3
-	VMULPS       Z1, Z2, Z4
-	VMULPS       Z3, Z4, Z4
-	VADDPS       vecconst_3f800000<>+0(SB), Z4, Z4
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS    Z2, Z3, Z1
+	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z1
 	VPMOVD2M     Z0, K2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z7
-	VMAXPS       Z0, Z7, Z7
-	VMULPS       Z2, Z7, Z2
-	VBLENDMPS    Z2, Z0, K2, Z5
-	VDIVPS       Z4, Z5, Z0
-	VMULPS       Z1, Z0, Z1
-	VMULPS       Z3, Z1, Z1
-	VBLENDMPS    Z1, Z0, K2, Z6
-	VMOVUPS      Z6, K1, (DX)(BX*4)
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z4
+	VMAXPS       Z0, Z4, Z4
+	VMULPS       Z3, Z4, Z3
+	VBLENDMPS    Z3, Z0, K2, Z9
+	VDIVPS       Z1, Z9, Z0
+	VSCALEFPS    Z2, Z0, Z1
+	VBLENDMPS    Z1, Z0, K2, Z10
+	VMOVUPS      Z10, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -3981,6 +4155,90 @@ TEXT ·siluDerivAVX512(SB), NOSPLIT, $0-48
 	MOVQ d_base+24(FP), DX
 	XORQ BX, BX
 
+loop2:
+	MOVQ         AX, SI
+	SUBQ         BX, SI
+	CMPQ         SI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(BX*4), Z0
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VMOVUPS      vecconst_42dc0000<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z10
+	VMAXPS       Z1, Z10, Z1
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z10
+	VMAXPS       Z1, Z10, Z1
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z10
+	VMINPS       Z1, Z10, Z1
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z10
+	VMOVAPS      Z1, Z11
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z10, Z11
+	VSUBPS       vecconst_4b400000<>+0(SB), Z11, Z10
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z10, Z1
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z10, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z11
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
+	VSCALEFPS    Z10, Z11, Z1
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z10
+	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z11
+	VDIVPS       Z11, Z10, Z10
+	VMULPS       Z10, Z1, Z1
+	VPMOVD2M     Z0, K1
+	VBLENDMPS    Z1, Z10, K1, Z2
+	VBLENDMPS    Z10, Z1, K1, Z3
+	VMULPS       Z2, Z0, Z0
+	VMOVAPS      Z0, Z0
+	VFMADD213PS  Z2, Z3, Z0
+	VMOVUPS      64(CX)(BX*4), Z1
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z10
+	VMAXPS       Z1, Z10, Z1
+	VMOVUPS      vecconst_42dc0000<>+0(SB), Z10
+	VMINPS       Z1, Z10, Z1
+	VORPS        vecconst_80000000<>+0(SB), Z1, Z10
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z11
+	VMAXPS       Z10, Z11, Z10
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z11
+	VMAXPS       Z10, Z11, Z10
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z11
+	VMINPS       Z10, Z11, Z10
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z11
+	VMOVAPS      Z10, Z12
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z11, Z12
+	VSUBPS       vecconst_4b400000<>+0(SB), Z12, Z11
+	VMOVAPS      Z10, Z10
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z11, Z10
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z11, Z10
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z12
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z10, Z12
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z10, Z12
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z10, Z12
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z10, Z12
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z10, Z12
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z10, Z12
+	VSCALEFPS    Z11, Z12, Z10
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z11
+	VADDPS       vecconst_3f800000<>+0(SB), Z10, Z12
+	VDIVPS       Z12, Z11, Z11
+	VMULPS       Z11, Z10, Z10
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z10, Z11, K1, Z4
+	VBLENDMPS    Z11, Z10, K1, Z5
+	VMULPS       Z4, Z1, Z1
+	VMOVAPS      Z1, Z1
+	VFMADD213PS  Z4, Z5, Z1
+	VMOVUPS      Z0, (DX)(BX*4)
+	VMOVUPS      Z1, 64(DX)(BX*4)
+	ADDQ         $0x00000020, BX
+	JMP          loop2
+
 loop:
 	MOVQ         AX, SI
 	SUBQ         BX, SI
@@ -3992,46 +4250,37 @@ loop:
 	VMOVUPS      vecconst_42dc0000<>+0(SB), Z1
 	VMINPS       Z0, Z1, Z0
 	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z6
-	VMAXPS       Z1, Z6, Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z6
-	VMAXPS       Z1, Z6, Z1
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z6
-	VMINPS       Z1, Z6, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z6
-	VMOVAPS      Z1, Z7
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z6, Z7
-	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z6
-	VPSUBD       vecconst_4b400000<>+0(SB), Z7, Z7
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS      Z1, Z3
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
 	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z6, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z6, Z1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z6
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z6
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z6
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z6
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z6
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z6
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z6
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z6
-	VPSRAD       $0x01, Z7, Z1
-	VPSUBD       Z1, Z7, Z7
-	VPADDD       vecconst_0000007f<>+0(SB), Z1, Z1
-	VPSLLD       $0x17, Z1, Z1
-	VPADDD       vecconst_0000007f<>+0(SB), Z7, Z7
-	VPSLLD       $0x17, Z7, Z7
-	VMULPS       Z1, Z6, Z1
-	VMULPS       Z7, Z1, Z1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z6
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z7
-	VDIVPS       Z7, Z6, Z6
-	VMULPS       Z6, Z1, Z1
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS    Z2, Z3, Z1
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
+	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z3
+	VDIVPS       Z3, Z2, Z2
+	VMULPS       Z2, Z1, Z1
 	VPMOVD2M     Z0, K1
-	VBLENDMPS    Z1, Z6, K1, Z2
-	VBLENDMPS    Z6, Z1, K1, Z3
-	VMULPS       Z2, Z0, Z0
+	VBLENDMPS    Z1, Z2, K1, Z6
+	VBLENDMPS    Z2, Z1, K1, Z7
+	VMULPS       Z6, Z0, Z0
 	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z2, Z3, Z0
+	VFMADD213PS  Z6, Z7, Z0
 	VMOVUPS      Z0, (DX)(BX*4)
 	ADDQ         $0x00000010, BX
 	JMP          loop
@@ -4057,36 +4306,27 @@ tail:
 	VMOVAPS      Z1, Z3
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
 	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VPSUBD       vecconst_4b400000<>+0(SB), Z3, Z3
 	VMOVAPS      Z1, Z1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z2
-	VPSRAD       $0x01, Z3, Z1
-	VPSUBD       Z1, Z3, Z3
-	VPADDD       vecconst_0000007f<>+0(SB), Z1, Z1
-	VPSLLD       $0x17, Z1, Z1
-	VPADDD       vecconst_0000007f<>+0(SB), Z3, Z3
-	VPSLLD       $0x17, Z3, Z3
-	VMULPS       Z1, Z2, Z1
-	VMULPS       Z3, Z1, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS    Z2, Z3, Z1
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
 	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z3
 	VDIVPS       Z3, Z2, Z2
 	VMULPS       Z2, Z1, Z1
 	VPMOVD2M     Z0, K2
-	VBLENDMPS    Z1, Z2, K2, Z4
-	VBLENDMPS    Z2, Z1, K2, Z5
-	VMULPS       Z4, Z0, Z0
+	VBLENDMPS    Z1, Z2, K2, Z8
+	VBLENDMPS    Z2, Z1, K2, Z9
+	VMULPS       Z8, Z0, Z0
 	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z4, Z5, Z0
+	VFMADD213PS  Z8, Z9, Z0
 	VMOVUPS      Z0, K1, (DX)(BX*4)
 
 done:
@@ -4102,6 +4342,94 @@ TEXT ·siluBackAVX512(SB), NOSPLIT, $0-72
 	MOVQ dz_base+48(FP), BX
 	XORQ SI, SI
 
+loop2:
+	MOVQ         AX, DI
+	SUBQ         SI, DI
+	CMPQ         DI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(SI*4), Z0
+	VMOVUPS      (DX)(SI*4), Z1
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS       Z0, Z2, Z0
+	VMOVUPS      vecconst_42dc0000<>+0(SB), Z2
+	VMINPS       Z0, Z2, Z0
+	VORPS        vecconst_80000000<>+0(SB), Z0, Z2
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z11
+	VMAXPS       Z2, Z11, Z2
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z11
+	VMAXPS       Z2, Z11, Z2
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z11
+	VMINPS       Z2, Z11, Z2
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z11
+	VMOVAPS      Z2, Z12
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z11, Z12
+	VSUBPS       vecconst_4b400000<>+0(SB), Z12, Z11
+	VMOVAPS      Z2, Z2
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z11, Z2
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z11, Z2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z12
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
+	VSCALEFPS    Z11, Z12, Z2
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z11
+	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z12
+	VDIVPS       Z12, Z11, Z11
+	VMULPS       Z11, Z2, Z2
+	VPMOVD2M     Z0, K1
+	VBLENDMPS    Z2, Z11, K1, Z3
+	VBLENDMPS    Z11, Z2, K1, Z4
+	VMULPS       Z3, Z0, Z0
+	VMOVAPS      Z0, Z0
+	VFMADD213PS  Z3, Z4, Z0
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      64(CX)(SI*4), Z1
+	VMOVUPS      64(DX)(SI*4), Z2
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z11
+	VMAXPS       Z1, Z11, Z1
+	VMOVUPS      vecconst_42dc0000<>+0(SB), Z11
+	VMINPS       Z1, Z11, Z1
+	VORPS        vecconst_80000000<>+0(SB), Z1, Z11
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z12
+	VMAXPS       Z11, Z12, Z11
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z12
+	VMAXPS       Z11, Z12, Z11
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z12
+	VMINPS       Z11, Z12, Z11
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z12
+	VMOVAPS      Z11, Z13
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z12, Z13
+	VSUBPS       vecconst_4b400000<>+0(SB), Z13, Z12
+	VMOVAPS      Z11, Z11
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z12, Z11
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z12, Z11
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z13
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z11, Z13
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z11, Z13
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z11, Z13
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z11, Z13
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z11, Z13
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z11, Z13
+	VSCALEFPS    Z12, Z13, Z11
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z12
+	VADDPS       vecconst_3f800000<>+0(SB), Z11, Z13
+	VDIVPS       Z13, Z12, Z12
+	VMULPS       Z12, Z11, Z11
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z11, Z12, K1, Z5
+	VBLENDMPS    Z12, Z11, K1, Z6
+	VMULPS       Z5, Z1, Z1
+	VMOVAPS      Z1, Z1
+	VFMADD213PS  Z5, Z6, Z1
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z0, (BX)(SI*4)
+	VMOVUPS      Z1, 64(BX)(SI*4)
+	ADDQ         $0x00000020, SI
+	JMP          loop2
+
 loop:
 	MOVQ         AX, DI
 	SUBQ         SI, DI
@@ -4114,46 +4442,37 @@ loop:
 	VMOVUPS      vecconst_42dc0000<>+0(SB), Z2
 	VMINPS       Z0, Z2, Z0
 	VORPS        vecconst_80000000<>+0(SB), Z0, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z7
-	VMAXPS       Z2, Z7, Z2
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z7
-	VMAXPS       Z2, Z7, Z2
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z7
-	VMINPS       Z2, Z7, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z7
-	VMOVAPS      Z2, Z8
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z7, Z8
-	VSUBPS       vecconst_4b400000<>+0(SB), Z8, Z7
-	VPSUBD       vecconst_4b400000<>+0(SB), Z8, Z8
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS      Z2, Z4
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
 	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z7, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z7, Z2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z7
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z2, Z7
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z2, Z7
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z2, Z7
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z2, Z7
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z2, Z7
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z7
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z7
-	VPSRAD       $0x01, Z8, Z2
-	VPSUBD       Z2, Z8, Z8
-	VPADDD       vecconst_0000007f<>+0(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD       vecconst_0000007f<>+0(SB), Z8, Z8
-	VPSLLD       $0x17, Z8, Z8
-	VMULPS       Z2, Z7, Z2
-	VMULPS       Z8, Z2, Z2
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z7
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z8
-	VDIVPS       Z8, Z7, Z7
-	VMULPS       Z7, Z2, Z2
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS    Z3, Z4, Z2
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
+	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z4
+	VDIVPS       Z4, Z3, Z3
+	VMULPS       Z3, Z2, Z2
 	VPMOVD2M     Z0, K1
-	VBLENDMPS    Z2, Z7, K1, Z3
-	VBLENDMPS    Z7, Z2, K1, Z4
-	VMULPS       Z3, Z0, Z0
+	VBLENDMPS    Z2, Z3, K1, Z7
+	VBLENDMPS    Z3, Z2, K1, Z8
+	VMULPS       Z7, Z0, Z0
 	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z3, Z4, Z0
+	VFMADD213PS  Z7, Z8, Z0
 	VMULPS       Z1, Z0, Z0
 	VMOVUPS      Z0, (BX)(SI*4)
 	ADDQ         $0x00000010, SI
@@ -4181,36 +4500,27 @@ tail:
 	VMOVAPS      Z2, Z4
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
 	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
-	VPSUBD       vecconst_4b400000<>+0(SB), Z4, Z4
 	VMOVAPS      Z2, Z2
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z3
-	VPSRAD       $0x01, Z4, Z2
-	VPSUBD       Z2, Z4, Z4
-	VPADDD       vecconst_0000007f<>+0(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD       vecconst_0000007f<>+0(SB), Z4, Z4
-	VPSLLD       $0x17, Z4, Z4
-	VMULPS       Z2, Z3, Z2
-	VMULPS       Z4, Z2, Z2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS    Z3, Z4, Z2
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
 	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z4
 	VDIVPS       Z4, Z3, Z3
 	VMULPS       Z3, Z2, Z2
 	VPMOVD2M     Z0, K2
-	VBLENDMPS    Z2, Z3, K2, Z5
-	VBLENDMPS    Z3, Z2, K2, Z6
-	VMULPS       Z5, Z0, Z0
+	VBLENDMPS    Z2, Z3, K2, Z9
+	VBLENDMPS    Z3, Z2, K2, Z10
+	VMULPS       Z9, Z0, Z0
 	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z5, Z6, Z0
+	VFMADD213PS  Z9, Z10, Z0
 	VMULPS       Z1, Z0, Z0
 	VMOVUPS      Z0, K1, (BX)(SI*4)
 
@@ -4225,6 +4535,96 @@ TEXT ·tanhAVX512(SB), NOSPLIT, $0-48
 	MOVQ x_base+0(FP), CX
 	MOVQ y_base+24(FP), DX
 	XORQ BX, BX
+
+loop2:
+	MOVQ         AX, SI
+	SUBQ         BX, SI
+	CMPQ         SI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(BX*4), Z0
+	VANDPS       vecconst_7fffffff<>+0(SB), Z0, Z1
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      vecconst_b9bc8817<>+0(SB), Z3
+	VFMADD213PS  vecconst_3b171b0c<>+0(SB), Z2, Z3
+	VFMADD213PS  vecconst_bc024b9a<>+0(SB), Z2, Z3
+	VFMADD213PS  vecconst_3cb00f06<>+0(SB), Z2, Z3
+	VFMADD213PS  vecconst_bd5cb311<>+0(SB), Z2, Z3
+	VFMADD213PS  vecconst_3e088609<>+0(SB), Z2, Z3
+	VFMADD213PS  vecconst_beaaaa9f<>+0(SB), Z2, Z3
+	VMULPS       Z2, Z0, Z2
+	VMOVAPS      Z2, Z2
+	VFMADD213PS  Z0, Z3, Z2
+	VMULPS       vecconst_c0000000<>+0(SB), Z1, Z3
+	VMOVUPS      vecconst_c1a00000<>+0(SB), Z8
+	VMAXPS       Z3, Z8, Z3
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z8
+	VMOVAPS      Z3, Z9
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z8, Z9
+	VSUBPS       vecconst_4b400000<>+0(SB), Z9, Z8
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z8, Z3
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z8, Z3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z9
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z3, Z9
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z3, Z9
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z3, Z9
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z3, Z9
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z9
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z9
+	VSCALEFPS    Z8, Z9, Z3
+	VADDPS       Z3, Z3, Z8
+	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z3
+	VDIVPS       Z3, Z8, Z3
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z8
+	VSUBPS       Z3, Z8, Z3
+	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z1, K1
+	VBLENDMPS    Z2, Z3, K1, Z4
+	VANDPS       vecconst_80000000<>+0(SB), Z0, Z0
+	VORPS        Z0, Z4, Z0
+	VMOVUPS      64(CX)(BX*4), Z1
+	VANDPS       vecconst_7fffffff<>+0(SB), Z1, Z2
+	VMULPS       Z1, Z1, Z3
+	VMOVUPS      vecconst_b9bc8817<>+0(SB), Z8
+	VFMADD213PS  vecconst_3b171b0c<>+0(SB), Z3, Z8
+	VFMADD213PS  vecconst_bc024b9a<>+0(SB), Z3, Z8
+	VFMADD213PS  vecconst_3cb00f06<>+0(SB), Z3, Z8
+	VFMADD213PS  vecconst_bd5cb311<>+0(SB), Z3, Z8
+	VFMADD213PS  vecconst_3e088609<>+0(SB), Z3, Z8
+	VFMADD213PS  vecconst_beaaaa9f<>+0(SB), Z3, Z8
+	VMULPS       Z3, Z1, Z3
+	VMOVAPS      Z3, Z3
+	VFMADD213PS  Z1, Z8, Z3
+	VMULPS       vecconst_c0000000<>+0(SB), Z2, Z8
+	VMOVUPS      vecconst_c1a00000<>+0(SB), Z9
+	VMAXPS       Z8, Z9, Z8
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z9
+	VMOVAPS      Z8, Z10
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z9, Z10
+	VSUBPS       vecconst_4b400000<>+0(SB), Z10, Z9
+	VMOVAPS      Z8, Z8
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z9, Z8
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z9, Z8
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z10
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z8, Z10
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z8, Z10
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z8, Z10
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z8, Z10
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z8, Z10
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z8, Z10
+	VSCALEFPS    Z9, Z10, Z8
+	VADDPS       Z8, Z8, Z9
+	VADDPS       vecconst_3f800000<>+0(SB), Z8, Z8
+	VDIVPS       Z8, Z9, Z8
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z9
+	VSUBPS       Z8, Z9, Z8
+	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z2, K1
+	VBLENDMPS    Z3, Z8, K1, Z5
+	VANDPS       vecconst_80000000<>+0(SB), Z1, Z1
+	VORPS        Z1, Z5, Z1
+	VMOVUPS      Z0, (DX)(BX*4)
+	VMOVUPS      Z1, 64(DX)(BX*4)
+	ADDQ         $0x00000020, BX
+	JMP          loop2
 
 loop:
 	MOVQ         AX, SI
@@ -4245,45 +4645,32 @@ loop:
 	VMOVAPS      Z2, Z2
 	VFMADD213PS  Z0, Z3, Z2
 	VMULPS       vecconst_c0000000<>+0(SB), Z1, Z3
-	VMOVUPS      vecconst_c1a00000<>+0(SB), Z6
-	VMAXPS       Z3, Z6, Z3
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z6
-	VMAXPS       Z3, Z6, Z3
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z6
-	VMINPS       Z3, Z6, Z3
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z6
-	VMOVAPS      Z3, Z7
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z6, Z7
-	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z6
-	VPSUBD       vecconst_4b400000<>+0(SB), Z7, Z7
+	VMOVUPS      vecconst_c1a00000<>+0(SB), Z4
+	VMAXPS       Z3, Z4, Z3
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z4
+	VMOVAPS      Z3, Z5
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z4, Z5
+	VSUBPS       vecconst_4b400000<>+0(SB), Z5, Z4
 	VMOVAPS      Z3, Z3
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z6, Z3
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z6, Z3
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z6
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z3, Z6
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z3, Z6
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z3, Z6
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z3, Z6
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z3, Z6
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z6
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z6
-	VPSRAD       $0x01, Z7, Z3
-	VPSUBD       Z3, Z7, Z7
-	VPADDD       vecconst_0000007f<>+0(SB), Z3, Z3
-	VPSLLD       $0x17, Z3, Z3
-	VPADDD       vecconst_0000007f<>+0(SB), Z7, Z7
-	VPSLLD       $0x17, Z7, Z7
-	VMULPS       Z3, Z6, Z3
-	VMULPS       Z7, Z3, Z3
-	VADDPS       Z3, Z3, Z6
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z4, Z3
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z4, Z3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z5
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
+	VSCALEFPS    Z4, Z5, Z3
+	VADDPS       Z3, Z3, Z4
 	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z3
-	VDIVPS       Z3, Z6, Z3
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z6
-	VSUBPS       Z3, Z6, Z3
+	VDIVPS       Z3, Z4, Z3
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z4
+	VSUBPS       Z3, Z4, Z3
 	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z1, K1
-	VBLENDMPS    Z2, Z3, K1, Z4
+	VBLENDMPS    Z2, Z3, K1, Z6
 	VANDPS       vecconst_80000000<>+0(SB), Z0, Z0
-	VORPS        Z0, Z4, Z0
+	VORPS        Z0, Z6, Z0
 	VMOVUPS      Z0, (DX)(BX*4)
 	ADDQ         $0x00000010, BX
 	JMP          loop
@@ -4309,43 +4696,30 @@ tail:
 	VMULPS       vecconst_c0000000<>+0(SB), Z1, Z3
 	VMOVUPS      vecconst_c1a00000<>+0(SB), Z4
 	VMAXPS       Z3, Z4, Z3
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z4
-	VMAXPS       Z3, Z4, Z3
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z4
-	VMINPS       Z3, Z4, Z3
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z4
-	VMOVAPS      Z3, Z6
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z4, Z6
-	VSUBPS       vecconst_4b400000<>+0(SB), Z6, Z4
-	VPSUBD       vecconst_4b400000<>+0(SB), Z6, Z6
+	VMOVAPS      Z3, Z5
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z4, Z5
+	VSUBPS       vecconst_4b400000<>+0(SB), Z5, Z4
 	VMOVAPS      Z3, Z3
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z4, Z3
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z4, Z3
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z4
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z3, Z4
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z3, Z4
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z3, Z4
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z3, Z4
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z3, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z4
-	VPSRAD       $0x01, Z6, Z3
-	VPSUBD       Z3, Z6, Z6
-	VPADDD       vecconst_0000007f<>+0(SB), Z3, Z3
-	VPSLLD       $0x17, Z3, Z3
-	VPADDD       vecconst_0000007f<>+0(SB), Z6, Z6
-	VPSLLD       $0x17, Z6, Z6
-	VMULPS       Z3, Z4, Z3
-	VMULPS       Z6, Z3, Z3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z5
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
+	VSCALEFPS    Z4, Z5, Z3
 	VADDPS       Z3, Z3, Z4
 	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z3
 	VDIVPS       Z3, Z4, Z3
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z4
 	VSUBPS       Z3, Z4, Z3
 	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z1, K2
-	VBLENDMPS    Z2, Z3, K2, Z5
+	VBLENDMPS    Z2, Z3, K2, Z7
 	VANDPS       vecconst_80000000<>+0(SB), Z0, Z0
-	VORPS        Z0, Z5, Z0
+	VORPS        Z0, Z7, Z0
 	VMOVUPS      Z0, K1, (DX)(BX*4)
 
 done:
@@ -4360,6 +4734,68 @@ TEXT ·tanhDerivAVX512(SB), NOSPLIT, $0-48
 	MOVQ d_base+24(FP), DX
 	XORQ BX, BX
 
+loop2:
+	MOVQ         AX, SI
+	SUBQ         BX, SI
+	CMPQ         SI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(BX*4), Z0
+	VORPS        vecconst_80000000<>+0(SB), Z0, Z0
+	VMULPS       vecconst_40000000<>+0(SB), Z0, Z0
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z1
+	VMOVAPS      Z0, Z2
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z1, Z2
+	VSUBPS       vecconst_4b400000<>+0(SB), Z2, Z1
+	VMOVAPS      Z0, Z0
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z1, Z0
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z1, Z0
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z2
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
+	VSCALEFPS    Z1, Z2, Z0
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
+	VADDPS       vecconst_3f800000<>+0(SB), Z0, Z2
+	VDIVPS       Z2, Z1, Z1
+	VMULPS       vecconst_40800000<>+0(SB), Z0, Z0
+	VMULPS       Z1, Z0, Z0
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      64(CX)(BX*4), Z1
+	VORPS        vecconst_80000000<>+0(SB), Z1, Z1
+	VMULPS       vecconst_40000000<>+0(SB), Z1, Z1
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS      Z1, Z3
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS    Z2, Z3, Z1
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
+	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z3
+	VDIVPS       Z3, Z2, Z2
+	VMULPS       vecconst_40800000<>+0(SB), Z1, Z1
+	VMULPS       Z2, Z1, Z1
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z0, (DX)(BX*4)
+	VMOVUPS      Z1, 64(DX)(BX*4)
+	ADDQ         $0x00000020, BX
+	JMP          loop2
+
 loop:
 	MOVQ         AX, SI
 	SUBQ         BX, SI
@@ -4370,34 +4806,21 @@ loop:
 	VMULPS       vecconst_40000000<>+0(SB), Z0, Z0
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
 	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z0
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z1
 	VMOVAPS      Z0, Z2
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Z1, Z2
 	VSUBPS       vecconst_4b400000<>+0(SB), Z2, Z1
-	VPSUBD       vecconst_4b400000<>+0(SB), Z2, Z2
 	VMOVAPS      Z0, Z0
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z1, Z0
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z1, Z0
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z1
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z1
-	VPSRAD       $0x01, Z2, Z0
-	VPSUBD       Z0, Z2, Z2
-	VPADDD       vecconst_0000007f<>+0(SB), Z0, Z0
-	VPSLLD       $0x17, Z0, Z0
-	VPADDD       vecconst_0000007f<>+0(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VMULPS       Z0, Z1, Z0
-	VMULPS       Z2, Z0, Z0
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z2
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
+	VSCALEFPS    Z1, Z2, Z0
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
 	VADDPS       vecconst_3f800000<>+0(SB), Z0, Z2
 	VDIVPS       Z2, Z1, Z1
@@ -4418,34 +4841,21 @@ tail:
 	VMULPS       vecconst_40000000<>+0(SB), Z0, Z0
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
 	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z0
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z1
 	VMOVAPS      Z0, Z2
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Z1, Z2
 	VSUBPS       vecconst_4b400000<>+0(SB), Z2, Z1
-	VPSUBD       vecconst_4b400000<>+0(SB), Z2, Z2
 	VMOVAPS      Z0, Z0
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z1, Z0
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z1, Z0
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z1
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z1
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z1
-	VPSRAD       $0x01, Z2, Z0
-	VPSUBD       Z0, Z2, Z2
-	VPADDD       vecconst_0000007f<>+0(SB), Z0, Z0
-	VPSLLD       $0x17, Z0, Z0
-	VPADDD       vecconst_0000007f<>+0(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VMULPS       Z0, Z1, Z0
-	VMULPS       Z2, Z0, Z0
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z2
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
+	VSCALEFPS    Z1, Z2, Z0
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
 	VADDPS       vecconst_3f800000<>+0(SB), Z0, Z2
 	VDIVPS       Z2, Z1, Z1
@@ -4467,6 +4877,72 @@ TEXT ·tanhBackAVX512(SB), NOSPLIT, $0-72
 	MOVQ dz_base+48(FP), BX
 	XORQ SI, SI
 
+loop2:
+	MOVQ         AX, DI
+	SUBQ         SI, DI
+	CMPQ         DI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(SI*4), Z0
+	VMOVUPS      (DX)(SI*4), Z1
+	VORPS        vecconst_80000000<>+0(SB), Z0, Z0
+	VMULPS       vecconst_40000000<>+0(SB), Z0, Z0
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS       Z0, Z2, Z0
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS      Z0, Z3
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS      Z0, Z0
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z0
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z0
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
+	VSCALEFPS    Z2, Z3, Z0
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
+	VADDPS       vecconst_3f800000<>+0(SB), Z0, Z3
+	VDIVPS       Z3, Z2, Z2
+	VMULPS       vecconst_40800000<>+0(SB), Z0, Z0
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      64(CX)(SI*4), Z1
+	VMOVUPS      64(DX)(SI*4), Z2
+	VORPS        vecconst_80000000<>+0(SB), Z1, Z1
+	VMULPS       vecconst_40000000<>+0(SB), Z1, Z1
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS       Z1, Z3, Z1
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS      Z1, Z4
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z1
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z4
+	VSCALEFPS    Z3, Z4, Z1
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
+	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z4
+	VDIVPS       Z4, Z3, Z3
+	VMULPS       vecconst_40800000<>+0(SB), Z1, Z1
+	VMULPS       Z3, Z1, Z1
+	VMULPS       Z3, Z1, Z1
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z0, (BX)(SI*4)
+	VMOVUPS      Z1, 64(BX)(SI*4)
+	ADDQ         $0x00000020, SI
+	JMP          loop2
+
 loop:
 	MOVQ         AX, DI
 	SUBQ         SI, DI
@@ -4478,34 +4954,21 @@ loop:
 	VMULPS       vecconst_40000000<>+0(SB), Z0, Z0
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
 	VMAXPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
-	VMINPS       Z0, Z2, Z0
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
 	VMOVAPS      Z0, Z3
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
 	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VPSUBD       vecconst_4b400000<>+0(SB), Z3, Z3
 	VMOVAPS      Z0, Z0
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z0
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z0
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VPSRAD       $0x01, Z3, Z0
-	VPSUBD       Z0, Z3, Z3
-	VPADDD       vecconst_0000007f<>+0(SB), Z0, Z0
-	VPSLLD       $0x17, Z0, Z0
-	VPADDD       vecconst_0000007f<>+0(SB), Z3, Z3
-	VPSLLD       $0x17, Z3, Z3
-	VMULPS       Z0, Z2, Z0
-	VMULPS       Z3, Z0, Z0
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
+	VSCALEFPS    Z2, Z3, Z0
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
 	VADDPS       vecconst_3f800000<>+0(SB), Z0, Z3
 	VDIVPS       Z3, Z2, Z2
@@ -4528,34 +4991,21 @@ tail:
 	VMULPS       vecconst_40000000<>+0(SB), Z0, Z0
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
 	VMAXPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
-	VMINPS       Z0, Z2, Z0
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
 	VMOVAPS      Z0, Z3
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
 	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VPSUBD       vecconst_4b400000<>+0(SB), Z3, Z3
 	VMOVAPS      Z0, Z0
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z0
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z0
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VPSRAD       $0x01, Z3, Z0
-	VPSUBD       Z0, Z3, Z3
-	VPADDD       vecconst_0000007f<>+0(SB), Z0, Z0
-	VPSLLD       $0x17, Z0, Z0
-	VPADDD       vecconst_0000007f<>+0(SB), Z3, Z3
-	VPSLLD       $0x17, Z3, Z3
-	VMULPS       Z0, Z2, Z0
-	VMULPS       Z3, Z0, Z0
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
+	VSCALEFPS    Z2, Z3, Z0
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
 	VADDPS       vecconst_3f800000<>+0(SB), Z0, Z3
 	VDIVPS       Z3, Z2, Z2
@@ -4577,6 +5027,124 @@ TEXT ·softplusAVX512(SB), NOSPLIT, $0-48
 	MOVQ y_base+24(FP), DX
 	XORQ BX, BX
 
+loop2:
+	MOVQ         AX, SI
+	SUBQ         BX, SI
+	CMPQ         SI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(BX*4), Z0
+	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS      Z1, Z11
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z11
+	VSUBPS       vecconst_4b400000<>+0(SB), Z11, Z2
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z11
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
+	VSCALEFPS    Z2, Z11, Z1
+	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z2
+	VSUBPS       vecconst_3f800000<>+0(SB), Z2, Z11
+	VSUBPS       Z11, Z1, Z1
+	VDIVPS       Z2, Z1, Z1
+	VCMPPS       $0x0e, vecconst_3fb504f3<>+0(SB), Z2, K1
+	VMULPS       vecconst_3f000000<>+0(SB), Z2, Z11
+	VBLENDMPS    Z11, Z2, K1, Z3
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
+	VMOVUPS      vecconst_00000000<>+0(SB), Z11
+	VBLENDMPS    Z2, Z11, K1, Z4
+	VSUBPS       vecconst_3f800000<>+0(SB), Z3, Z2
+	VADDPS       vecconst_40000000<>+0(SB), Z2, Z11
+	VDIVPS       Z11, Z2, Z11
+	VMULPS       Z11, Z11, Z12
+	VMOVUPS      vecconst_3e638e39<>+0(SB), Z13
+	VFMADD213PS  vecconst_3e924925<>+0(SB), Z12, Z13
+	VFMADD213PS  vecconst_3ecccccd<>+0(SB), Z12, Z13
+	VFMADD213PS  vecconst_3f2aaaab<>+0(SB), Z12, Z13
+	VMULPS       Z12, Z13, Z12
+	VMULPS       Z2, Z2, Z13
+	VMULPS       vecconst_3f000000<>+0(SB), Z13, Z13
+	VADDPS       Z12, Z13, Z12
+	VMULPS       Z11, Z12, Z11
+	VSUBPS       Z11, Z13, Z11
+	VSUBPS       Z11, Z2, Z2
+	VADDPS       Z1, Z2, Z1
+	VFMADD231PS  vecconst_b102e308<>+0(SB), Z4, Z1
+	VFMADD231PS  vecconst_3f317218<>+0(SB), Z4, Z1
+	VXORPS       Z2, Z2, Z2
+	VMAXPS       Z0, Z2, Z0
+	VADDPS       Z1, Z0, Z0
+	VMOVUPS      64(CX)(BX*4), Z1
+	VORPS        vecconst_80000000<>+0(SB), Z1, Z2
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z11
+	VMAXPS       Z2, Z11, Z2
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z11
+	VMAXPS       Z2, Z11, Z2
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z11
+	VMINPS       Z2, Z11, Z2
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z11
+	VMOVAPS      Z2, Z12
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z11, Z12
+	VSUBPS       vecconst_4b400000<>+0(SB), Z12, Z11
+	VMOVAPS      Z2, Z2
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z11, Z2
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z11, Z2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z12
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
+	VSCALEFPS    Z11, Z12, Z2
+	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z11
+	VSUBPS       vecconst_3f800000<>+0(SB), Z11, Z12
+	VSUBPS       Z12, Z2, Z2
+	VDIVPS       Z11, Z2, Z2
+	VCMPPS       $0x0e, vecconst_3fb504f3<>+0(SB), Z11, K1
+	VMULPS       vecconst_3f000000<>+0(SB), Z11, Z12
+	VBLENDMPS    Z12, Z11, K1, Z5
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z11
+	VMOVUPS      vecconst_00000000<>+0(SB), Z12
+	VBLENDMPS    Z11, Z12, K1, Z6
+	VSUBPS       vecconst_3f800000<>+0(SB), Z5, Z11
+	VADDPS       vecconst_40000000<>+0(SB), Z11, Z12
+	VDIVPS       Z12, Z11, Z12
+	VMULPS       Z12, Z12, Z13
+	VMOVUPS      vecconst_3e638e39<>+0(SB), Z14
+	VFMADD213PS  vecconst_3e924925<>+0(SB), Z13, Z14
+	VFMADD213PS  vecconst_3ecccccd<>+0(SB), Z13, Z14
+	VFMADD213PS  vecconst_3f2aaaab<>+0(SB), Z13, Z14
+	VMULPS       Z13, Z14, Z13
+	VMULPS       Z11, Z11, Z14
+	VMULPS       vecconst_3f000000<>+0(SB), Z14, Z14
+	VADDPS       Z13, Z14, Z13
+	VMULPS       Z12, Z13, Z12
+	VSUBPS       Z12, Z14, Z12
+	VSUBPS       Z12, Z11, Z11
+	VADDPS       Z2, Z11, Z2
+	VFMADD231PS  vecconst_b102e308<>+0(SB), Z6, Z2
+	VFMADD231PS  vecconst_3f317218<>+0(SB), Z6, Z2
+	VXORPS       Z11, Z11, Z11
+	VMAXPS       Z1, Z11, Z1
+	VADDPS       Z2, Z1, Z1
+	VMOVUPS      Z0, (DX)(BX*4)
+	VMOVUPS      Z1, 64(DX)(BX*4)
+	ADDQ         $0x00000020, BX
+	JMP          loop2
+
 loop:
 	MOVQ         AX, SI
 	SUBQ         BX, SI
@@ -4591,57 +5159,48 @@ loop:
 	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
 	VMINPS       Z1, Z2, Z1
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z7
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z7
-	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z2
-	VPSUBD       vecconst_4b400000<>+0(SB), Z7, Z7
+	VMOVAPS      Z1, Z3
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
 	VMOVAPS      Z1, Z1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z2
-	VPSRAD       $0x01, Z7, Z1
-	VPSUBD       Z1, Z7, Z7
-	VPADDD       vecconst_0000007f<>+0(SB), Z1, Z1
-	VPSLLD       $0x17, Z1, Z1
-	VPADDD       vecconst_0000007f<>+0(SB), Z7, Z7
-	VPSLLD       $0x17, Z7, Z7
-	VMULPS       Z1, Z2, Z1
-	VMULPS       Z7, Z1, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS    Z2, Z3, Z1
 	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z2
-	VSUBPS       vecconst_3f800000<>+0(SB), Z2, Z7
-	VSUBPS       Z7, Z1, Z1
+	VSUBPS       vecconst_3f800000<>+0(SB), Z2, Z3
+	VSUBPS       Z3, Z1, Z1
 	VDIVPS       Z2, Z1, Z1
 	VCMPPS       $0x0e, vecconst_3fb504f3<>+0(SB), Z2, K1
-	VMULPS       vecconst_3f000000<>+0(SB), Z2, Z7
-	VBLENDMPS    Z7, Z2, K1, Z3
+	VMULPS       vecconst_3f000000<>+0(SB), Z2, Z3
+	VBLENDMPS    Z3, Z2, K1, Z7
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VMOVUPS      vecconst_00000000<>+0(SB), Z7
-	VBLENDMPS    Z2, Z7, K1, Z4
-	VSUBPS       vecconst_3f800000<>+0(SB), Z3, Z2
-	VADDPS       vecconst_40000000<>+0(SB), Z2, Z7
-	VDIVPS       Z7, Z2, Z7
-	VMULPS       Z7, Z7, Z8
-	VMOVUPS      vecconst_3e638e39<>+0(SB), Z9
-	VFMADD213PS  vecconst_3e924925<>+0(SB), Z8, Z9
-	VFMADD213PS  vecconst_3ecccccd<>+0(SB), Z8, Z9
-	VFMADD213PS  vecconst_3f2aaaab<>+0(SB), Z8, Z9
-	VMULPS       Z8, Z9, Z8
-	VMULPS       Z2, Z2, Z9
-	VMULPS       vecconst_3f000000<>+0(SB), Z9, Z9
-	VADDPS       Z8, Z9, Z8
-	VMULPS       Z7, Z8, Z7
-	VSUBPS       Z7, Z9, Z7
-	VSUBPS       Z7, Z2, Z2
+	VMOVUPS      vecconst_00000000<>+0(SB), Z3
+	VBLENDMPS    Z2, Z3, K1, Z8
+	VSUBPS       vecconst_3f800000<>+0(SB), Z7, Z2
+	VADDPS       vecconst_40000000<>+0(SB), Z2, Z3
+	VDIVPS       Z3, Z2, Z3
+	VMULPS       Z3, Z3, Z4
+	VMOVUPS      vecconst_3e638e39<>+0(SB), Z5
+	VFMADD213PS  vecconst_3e924925<>+0(SB), Z4, Z5
+	VFMADD213PS  vecconst_3ecccccd<>+0(SB), Z4, Z5
+	VFMADD213PS  vecconst_3f2aaaab<>+0(SB), Z4, Z5
+	VMULPS       Z4, Z5, Z4
+	VMULPS       Z2, Z2, Z5
+	VMULPS       vecconst_3f000000<>+0(SB), Z5, Z5
+	VADDPS       Z4, Z5, Z4
+	VMULPS       Z3, Z4, Z3
+	VSUBPS       Z3, Z5, Z3
+	VSUBPS       Z3, Z2, Z2
 	VADDPS       Z1, Z2, Z1
-	VFMADD231PS  vecconst_b102e308<>+0(SB), Z4, Z1
-	VFMADD231PS  vecconst_3f317218<>+0(SB), Z4, Z1
+	VFMADD231PS  vecconst_b102e308<>+0(SB), Z8, Z1
+	VFMADD231PS  vecconst_3f317218<>+0(SB), Z8, Z1
 	VXORPS       Z2, Z2, Z2
 	VMAXPS       Z0, Z2, Z0
 	VADDPS       Z1, Z0, Z0
@@ -4666,37 +5225,28 @@ tail:
 	VMOVAPS      Z1, Z3
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
 	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VPSUBD       vecconst_4b400000<>+0(SB), Z3, Z3
 	VMOVAPS      Z1, Z1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z2
-	VPSRAD       $0x01, Z3, Z1
-	VPSUBD       Z1, Z3, Z3
-	VPADDD       vecconst_0000007f<>+0(SB), Z1, Z1
-	VPSLLD       $0x17, Z1, Z1
-	VPADDD       vecconst_0000007f<>+0(SB), Z3, Z3
-	VPSLLD       $0x17, Z3, Z3
-	VMULPS       Z1, Z2, Z1
-	VMULPS       Z3, Z1, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS    Z2, Z3, Z1
 	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z2
 	VSUBPS       vecconst_3f800000<>+0(SB), Z2, Z3
 	VSUBPS       Z3, Z1, Z1
 	VDIVPS       Z2, Z1, Z1
 	VCMPPS       $0x0e, vecconst_3fb504f3<>+0(SB), Z2, K2
 	VMULPS       vecconst_3f000000<>+0(SB), Z2, Z3
-	VBLENDMPS    Z3, Z2, K2, Z5
+	VBLENDMPS    Z3, Z2, K2, Z9
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
 	VMOVUPS      vecconst_00000000<>+0(SB), Z3
-	VBLENDMPS    Z2, Z3, K2, Z6
-	VSUBPS       vecconst_3f800000<>+0(SB), Z5, Z2
+	VBLENDMPS    Z2, Z3, K2, Z10
+	VSUBPS       vecconst_3f800000<>+0(SB), Z9, Z2
 	VADDPS       vecconst_40000000<>+0(SB), Z2, Z3
 	VDIVPS       Z3, Z2, Z3
 	VMULPS       Z3, Z3, Z4
@@ -4712,8 +5262,8 @@ tail:
 	VSUBPS       Z3, Z5, Z3
 	VSUBPS       Z3, Z2, Z2
 	VADDPS       Z1, Z2, Z1
-	VFMADD231PS  vecconst_b102e308<>+0(SB), Z6, Z1
-	VFMADD231PS  vecconst_3f317218<>+0(SB), Z6, Z1
+	VFMADD231PS  vecconst_b102e308<>+0(SB), Z10, Z1
+	VFMADD231PS  vecconst_3f317218<>+0(SB), Z10, Z1
 	VXORPS       Z2, Z2, Z2
 	VMAXPS       Z0, Z2, Z0
 	VADDPS       Z1, Z0, Z0
@@ -4731,6 +5281,76 @@ TEXT ·softplusDerivAVX512(SB), NOSPLIT, $0-48
 	MOVQ d_base+24(FP), DX
 	XORQ BX, BX
 
+loop2:
+	MOVQ         AX, SI
+	SUBQ         BX, SI
+	CMPQ         SI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(BX*4), Z0
+	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS      Z1, Z11
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z11
+	VSUBPS       vecconst_4b400000<>+0(SB), Z11, Z2
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z11
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
+	VSCALEFPS    Z2, Z11, Z1
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
+	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z11
+	VDIVPS       Z11, Z2, Z2
+	VMULPS       Z2, Z1, Z1
+	VPMOVD2M     Z0, K1
+	VBLENDMPS    Z1, Z2, K1, Z3
+	VBLENDMPS    Z2, Z1, K1, Z4
+	VMOVUPS      64(CX)(BX*4), Z0
+	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS      Z1, Z11
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z11
+	VSUBPS       vecconst_4b400000<>+0(SB), Z11, Z2
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z11
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
+	VSCALEFPS    Z2, Z11, Z1
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
+	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z11
+	VDIVPS       Z11, Z2, Z2
+	VMULPS       Z2, Z1, Z1
+	VPMOVD2M     Z0, K1
+	VBLENDMPS    Z1, Z2, K1, Z5
+	VBLENDMPS    Z2, Z1, K1, Z6
+	VMOVUPS      Z3, (DX)(BX*4)
+	VMOVUPS      Z5, 64(DX)(BX*4)
+	ADDQ         $0x00000020, BX
+	JMP          loop2
+
 loop:
 	MOVQ         AX, SI
 	SUBQ         BX, SI
@@ -4745,37 +5365,28 @@ loop:
 	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
 	VMINPS       Z1, Z2, Z1
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z7
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z7
-	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z2
-	VPSUBD       vecconst_4b400000<>+0(SB), Z7, Z7
+	VMOVAPS      Z1, Z3
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
 	VMOVAPS      Z1, Z1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z2
-	VPSRAD       $0x01, Z7, Z1
-	VPSUBD       Z1, Z7, Z7
-	VPADDD       vecconst_0000007f<>+0(SB), Z1, Z1
-	VPSLLD       $0x17, Z1, Z1
-	VPADDD       vecconst_0000007f<>+0(SB), Z7, Z7
-	VPSLLD       $0x17, Z7, Z7
-	VMULPS       Z1, Z2, Z1
-	VMULPS       Z7, Z1, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS    Z2, Z3, Z1
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z7
-	VDIVPS       Z7, Z2, Z2
+	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z3
+	VDIVPS       Z3, Z2, Z2
 	VMULPS       Z2, Z1, Z1
 	VPMOVD2M     Z0, K1
-	VBLENDMPS    Z1, Z2, K1, Z3
-	VBLENDMPS    Z2, Z1, K1, Z4
-	VMOVUPS      Z3, (DX)(BX*4)
+	VBLENDMPS    Z1, Z2, K1, Z7
+	VBLENDMPS    Z2, Z1, K1, Z8
+	VMOVUPS      Z7, (DX)(BX*4)
 	ADDQ         $0x00000010, BX
 	JMP          loop
 
@@ -4796,34 +5407,25 @@ tail:
 	VMOVAPS      Z1, Z3
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
 	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VPSUBD       vecconst_4b400000<>+0(SB), Z3, Z3
 	VMOVAPS      Z1, Z1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z2
-	VPSRAD       $0x01, Z3, Z1
-	VPSUBD       Z1, Z3, Z3
-	VPADDD       vecconst_0000007f<>+0(SB), Z1, Z1
-	VPSLLD       $0x17, Z1, Z1
-	VPADDD       vecconst_0000007f<>+0(SB), Z3, Z3
-	VPSLLD       $0x17, Z3, Z3
-	VMULPS       Z1, Z2, Z1
-	VMULPS       Z3, Z1, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS    Z2, Z3, Z1
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
 	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z3
 	VDIVPS       Z3, Z2, Z2
 	VMULPS       Z2, Z1, Z1
 	VPMOVD2M     Z0, K2
-	VBLENDMPS    Z1, Z2, K2, Z5
-	VBLENDMPS    Z2, Z1, K2, Z6
-	VMOVUPS      Z5, K1, (DX)(BX*4)
+	VBLENDMPS    Z1, Z2, K2, Z9
+	VBLENDMPS    Z2, Z1, K2, Z10
+	VMOVUPS      Z9, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -4837,6 +5439,80 @@ TEXT ·softplusBackAVX512(SB), NOSPLIT, $0-72
 	MOVQ dy_base+24(FP), DX
 	MOVQ dz_base+48(FP), BX
 	XORQ SI, SI
+
+loop2:
+	MOVQ         AX, DI
+	SUBQ         SI, DI
+	CMPQ         DI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(SI*4), Z0
+	VMOVUPS      (DX)(SI*4), Z1
+	VORPS        vecconst_80000000<>+0(SB), Z0, Z2
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS      Z2, Z12
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z12
+	VSUBPS       vecconst_4b400000<>+0(SB), Z12, Z3
+	VMOVAPS      Z2, Z2
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z12
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
+	VSCALEFPS    Z3, Z12, Z2
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
+	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z12
+	VDIVPS       Z12, Z3, Z3
+	VMULPS       Z3, Z2, Z2
+	VPMOVD2M     Z0, K1
+	VBLENDMPS    Z2, Z3, K1, Z4
+	VBLENDMPS    Z3, Z2, K1, Z5
+	VMULPS       Z1, Z4, Z0
+	VMOVUPS      64(CX)(SI*4), Z1
+	VMOVUPS      64(DX)(SI*4), Z2
+	VORPS        vecconst_80000000<>+0(SB), Z1, Z3
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z12
+	VMAXPS       Z3, Z12, Z3
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z12
+	VMAXPS       Z3, Z12, Z3
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z12
+	VMINPS       Z3, Z12, Z3
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z12
+	VMOVAPS      Z3, Z13
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z12, Z13
+	VSUBPS       vecconst_4b400000<>+0(SB), Z13, Z12
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z12, Z3
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z12, Z3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z13
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z3, Z13
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z3, Z13
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z3, Z13
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z3, Z13
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z13
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z13
+	VSCALEFPS    Z12, Z13, Z3
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z12
+	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z13
+	VDIVPS       Z13, Z12, Z12
+	VMULPS       Z12, Z3, Z3
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z3, Z12, K1, Z6
+	VBLENDMPS    Z12, Z3, K1, Z7
+	VMULPS       Z2, Z6, Z1
+	VMOVUPS      Z0, (BX)(SI*4)
+	VMOVUPS      Z1, 64(BX)(SI*4)
+	ADDQ         $0x00000020, SI
+	JMP          loop2
 
 loop:
 	MOVQ         AX, DI
@@ -4853,37 +5529,28 @@ loop:
 	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
 	VMINPS       Z2, Z3, Z2
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
-	VMOVAPS      Z2, Z8
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z8
-	VSUBPS       vecconst_4b400000<>+0(SB), Z8, Z3
-	VPSUBD       vecconst_4b400000<>+0(SB), Z8, Z8
+	VMOVAPS      Z2, Z4
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
 	VMOVAPS      Z2, Z2
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z3
-	VPSRAD       $0x01, Z8, Z2
-	VPSUBD       Z2, Z8, Z8
-	VPADDD       vecconst_0000007f<>+0(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD       vecconst_0000007f<>+0(SB), Z8, Z8
-	VPSLLD       $0x17, Z8, Z8
-	VMULPS       Z2, Z3, Z2
-	VMULPS       Z8, Z2, Z2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS    Z3, Z4, Z2
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z8
-	VDIVPS       Z8, Z3, Z3
+	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z4
+	VDIVPS       Z4, Z3, Z3
 	VMULPS       Z3, Z2, Z2
 	VPMOVD2M     Z0, K1
-	VBLENDMPS    Z2, Z3, K1, Z4
-	VBLENDMPS    Z3, Z2, K1, Z5
-	VMULPS       Z1, Z4, Z0
+	VBLENDMPS    Z2, Z3, K1, Z8
+	VBLENDMPS    Z3, Z2, K1, Z9
+	VMULPS       Z1, Z8, Z0
 	VMOVUPS      Z0, (BX)(SI*4)
 	ADDQ         $0x00000010, SI
 	JMP          loop
@@ -4906,34 +5573,25 @@ tail:
 	VMOVAPS      Z2, Z4
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
 	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
-	VPSUBD       vecconst_4b400000<>+0(SB), Z4, Z4
 	VMOVAPS      Z2, Z2
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z3
-	VPSRAD       $0x01, Z4, Z2
-	VPSUBD       Z2, Z4, Z4
-	VPADDD       vecconst_0000007f<>+0(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD       vecconst_0000007f<>+0(SB), Z4, Z4
-	VPSLLD       $0x17, Z4, Z4
-	VMULPS       Z2, Z3, Z2
-	VMULPS       Z4, Z2, Z2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS    Z3, Z4, Z2
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
 	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z4
 	VDIVPS       Z4, Z3, Z3
 	VMULPS       Z3, Z2, Z2
 	VPMOVD2M     Z0, K2
-	VBLENDMPS    Z2, Z3, K2, Z6
-	VBLENDMPS    Z3, Z2, K2, Z7
-	VMULPS       Z1, Z6, Z0
+	VBLENDMPS    Z2, Z3, K2, Z10
+	VBLENDMPS    Z3, Z2, K2, Z11
+	VMULPS       Z1, Z10, Z0
 	VMOVUPS      Z0, K1, (BX)(SI*4)
 
 done:
@@ -4948,6 +5606,82 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-48
 	MOVQ y_base+24(FP), DX
 	XORQ BX, BX
 
+loop2:
+	MOVQ         AX, SI
+	SUBQ         BX, SI
+	CMPQ         SI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(BX*4), Z0
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      vecconst_3d922279<>+0(SB), Z2
+	VMOVAPS      Z1, Z1
+	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
+	VMULPS       Z1, Z0, Z1
+	VORPS        vecconst_80000000<>+0(SB), Z1, Z2
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z11
+	VMAXPS       Z2, Z11, Z2
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z11
+	VMOVAPS      Z2, Z12
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z11, Z12
+	VSUBPS       vecconst_4b400000<>+0(SB), Z12, Z11
+	VMOVAPS      Z2, Z2
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z11, Z2
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z11, Z2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z12
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
+	VSCALEFPS    Z11, Z12, Z2
+	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z2
+	VPMOVD2M     Z1, K1
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z1
+	VMULPS       Z12, Z1, Z1
+	VBLENDMPS    Z1, Z0, K1, Z3
+	VDIVPS       Z2, Z3, Z0
+	VSCALEFPS    Z11, Z0, Z1
+	VBLENDMPS    Z1, Z0, K1, Z4
+	VMOVUPS      64(CX)(BX*4), Z0
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      vecconst_3d922279<>+0(SB), Z2
+	VMOVAPS      Z1, Z1
+	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
+	VMULPS       Z1, Z0, Z1
+	VORPS        vecconst_80000000<>+0(SB), Z1, Z2
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z11
+	VMAXPS       Z2, Z11, Z2
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z11
+	VMOVAPS      Z2, Z12
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z11, Z12
+	VSUBPS       vecconst_4b400000<>+0(SB), Z12, Z11
+	VMOVAPS      Z2, Z2
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z11, Z2
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z11, Z2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z12
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
+	VSCALEFPS    Z11, Z12, Z2
+	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z2
+	VPMOVD2M     Z1, K1
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z1
+	VMULPS       Z12, Z1, Z1
+	VBLENDMPS    Z1, Z0, K1, Z5
+	VDIVPS       Z2, Z5, Z0
+	VSCALEFPS    Z11, Z0, Z1
+	VBLENDMPS    Z1, Z0, K1, Z6
+	VMOVUPS      Z4, (DX)(BX*4)
+	VMOVUPS      Z6, 64(DX)(BX*4)
+	ADDQ         $0x00000020, BX
+	JMP          loop2
+
 loop:
 	MOVQ         AX, SI
 	SUBQ         BX, SI
@@ -4960,43 +5694,33 @@ loop:
 	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
 	VMULPS       Z1, Z0, Z1
 	VORPS        vecconst_80000000<>+0(SB), Z1, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z7
-	VMAXPS       Z2, Z7, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z7
-	VMOVAPS      Z2, Z8
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z7, Z8
-	VSUBPS       vecconst_4b400000<>+0(SB), Z8, Z7
-	VPSUBD       vecconst_4b400000<>+0(SB), Z8, Z8
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS      Z2, Z4
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
 	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z7, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z7, Z2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z7
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z2, Z7
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z2, Z7
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z2, Z7
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z2, Z7
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z2, Z7
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z7
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z7
-	VPSRAD       $0x01, Z8, Z2
-	VPSUBD       Z2, Z8, Z8
-	VPADDD       vecconst_0000007f<>+0(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD       vecconst_0000007f<>+0(SB), Z8, Z8
-	VPSLLD       $0x17, Z8, Z8
-	VMULPS       Z2, Z7, Z9
-	VMULPS       Z8, Z9, Z9
-	VADDPS       vecconst_3f800000<>+0(SB), Z9, Z9
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS    Z3, Z4, Z2
+	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z2
 	VPMOVD2M     Z1, K1
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
 	VMAXPS       Z0, Z1, Z1
-	VMULPS       Z7, Z1, Z1
-	VBLENDMPS    Z1, Z0, K1, Z3
-	VDIVPS       Z9, Z3, Z0
-	VMULPS       Z2, Z0, Z1
-	VMULPS       Z8, Z1, Z1
-	VBLENDMPS    Z1, Z0, K1, Z4
-	VMOVUPS      Z4, (DX)(BX*4)
+	VMULPS       Z4, Z1, Z1
+	VBLENDMPS    Z1, Z0, K1, Z7
+	VDIVPS       Z2, Z7, Z0
+	VSCALEFPS    Z3, Z0, Z1
+	VBLENDMPS    Z1, Z0, K1, Z8
+	VMOVUPS      Z8, (DX)(BX*4)
 	ADDQ         $0x00000010, BX
 	JMP          loop
 
@@ -5018,37 +5742,27 @@ tail:
 	VMOVAPS      Z2, Z4
 	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
 	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
-	VPSUBD       vecconst_4b400000<>+0(SB), Z4, Z4
 	VMOVAPS      Z2, Z2
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z3
-	VPSRAD       $0x01, Z4, Z2
-	VPSUBD       Z2, Z4, Z4
-	VPADDD       vecconst_0000007f<>+0(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD       vecconst_0000007f<>+0(SB), Z4, Z4
-	VPSLLD       $0x17, Z4, Z4
-	VMULPS       Z2, Z3, Z7
-	VMULPS       Z4, Z7, Z7
-	VADDPS       vecconst_3f800000<>+0(SB), Z7, Z7
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS    Z3, Z4, Z2
+	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z2
 	VPMOVD2M     Z1, K2
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
 	VMAXPS       Z0, Z1, Z1
-	VMULPS       Z3, Z1, Z1
-	VBLENDMPS    Z1, Z0, K2, Z5
-	VDIVPS       Z7, Z5, Z0
-	VMULPS       Z2, Z0, Z1
 	VMULPS       Z4, Z1, Z1
-	VBLENDMPS    Z1, Z0, K2, Z6
-	VMOVUPS      Z6, K1, (DX)(BX*4)
+	VBLENDMPS    Z1, Z0, K2, Z9
+	VDIVPS       Z2, Z9, Z0
+	VSCALEFPS    Z3, Z0, Z1
+	VBLENDMPS    Z1, Z0, K2, Z10
+	VMOVUPS      Z10, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -5062,6 +5776,110 @@ TEXT ·geluDerivAVX512(SB), NOSPLIT, $0-48
 	MOVQ d_base+24(FP), DX
 	XORQ BX, BX
 
+loop2:
+	MOVQ         AX, SI
+	SUBQ         BX, SI
+	CMPQ         SI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(BX*4), Z0
+	VMOVUPS      vecconst_c1a00000<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z0
+	VMOVUPS      vecconst_41a00000<>+0(SB), Z1
+	VMINPS       Z0, Z1, Z0
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      vecconst_3d922279<>+0(SB), Z10
+	VMOVAPS      Z1, Z1
+	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z10, Z1
+	VMULPS       Z1, Z0, Z1
+	VORPS        vecconst_80000000<>+0(SB), Z1, Z10
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z11
+	VMAXPS       Z10, Z11, Z10
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z11
+	VMAXPS       Z10, Z11, Z10
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z11
+	VMINPS       Z10, Z11, Z10
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z11
+	VMOVAPS      Z10, Z12
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z11, Z12
+	VSUBPS       vecconst_4b400000<>+0(SB), Z12, Z11
+	VMOVAPS      Z10, Z10
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z11, Z10
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z11, Z10
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z12
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z10, Z12
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z10, Z12
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z10, Z12
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z10, Z12
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z10, Z12
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z10, Z12
+	VSCALEFPS    Z11, Z12, Z10
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z11
+	VADDPS       vecconst_3f800000<>+0(SB), Z10, Z12
+	VDIVPS       Z12, Z11, Z11
+	VMULPS       Z11, Z10, Z10
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z10, Z11, K1, Z2
+	VBLENDMPS    Z11, Z10, K1, Z3
+	VMULPS       Z0, Z0, Z1
+	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z10
+	VMOVAPS      Z1, Z1
+	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z10, Z1
+	VMULPS       Z1, Z0, Z0
+	VMULPS       Z2, Z0, Z0
+	VMOVAPS      Z0, Z0
+	VFMADD213PS  Z2, Z3, Z0
+	VMOVUPS      64(CX)(BX*4), Z1
+	VMOVUPS      vecconst_c1a00000<>+0(SB), Z10
+	VMAXPS       Z1, Z10, Z1
+	VMOVUPS      vecconst_41a00000<>+0(SB), Z10
+	VMINPS       Z1, Z10, Z1
+	VMULPS       Z1, Z1, Z10
+	VMOVUPS      vecconst_3d922279<>+0(SB), Z11
+	VMOVAPS      Z10, Z10
+	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z11, Z10
+	VMULPS       Z10, Z1, Z10
+	VORPS        vecconst_80000000<>+0(SB), Z10, Z11
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z12
+	VMAXPS       Z11, Z12, Z11
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z12
+	VMAXPS       Z11, Z12, Z11
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z12
+	VMINPS       Z11, Z12, Z11
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z12
+	VMOVAPS      Z11, Z13
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z12, Z13
+	VSUBPS       vecconst_4b400000<>+0(SB), Z13, Z12
+	VMOVAPS      Z11, Z11
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z12, Z11
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z12, Z11
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z13
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z11, Z13
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z11, Z13
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z11, Z13
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z11, Z13
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z11, Z13
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z11, Z13
+	VSCALEFPS    Z12, Z13, Z11
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z12
+	VADDPS       vecconst_3f800000<>+0(SB), Z11, Z13
+	VDIVPS       Z13, Z12, Z12
+	VMULPS       Z12, Z11, Z11
+	VPMOVD2M     Z10, K1
+	VBLENDMPS    Z11, Z12, K1, Z4
+	VBLENDMPS    Z12, Z11, K1, Z5
+	VMULPS       Z1, Z1, Z10
+	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z11
+	VMOVAPS      Z10, Z10
+	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z11, Z10
+	VMULPS       Z10, Z1, Z1
+	VMULPS       Z4, Z1, Z1
+	VMOVAPS      Z1, Z1
+	VFMADD213PS  Z4, Z5, Z1
+	VMOVUPS      Z0, (DX)(BX*4)
+	VMOVUPS      Z1, 64(DX)(BX*4)
+	ADDQ         $0x00000020, BX
+	JMP          loop2
+
 loop:
 	MOVQ         AX, SI
 	SUBQ         BX, SI
@@ -5073,56 +5891,47 @@ loop:
 	VMOVUPS      vecconst_41a00000<>+0(SB), Z1
 	VMINPS       Z0, Z1, Z0
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      vecconst_3d922279<>+0(SB), Z6
+	VMOVUPS      vecconst_3d922279<>+0(SB), Z2
 	VMOVAPS      Z1, Z1
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z6, Z1
+	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
 	VMULPS       Z1, Z0, Z1
-	VORPS        vecconst_80000000<>+0(SB), Z1, Z6
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z7
-	VMAXPS       Z6, Z7, Z6
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z7
-	VMAXPS       Z6, Z7, Z6
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z7
-	VMINPS       Z6, Z7, Z6
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z7
-	VMOVAPS      Z6, Z8
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z7, Z8
-	VSUBPS       vecconst_4b400000<>+0(SB), Z8, Z7
-	VPSUBD       vecconst_4b400000<>+0(SB), Z8, Z8
-	VMOVAPS      Z6, Z6
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z7, Z6
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z7, Z6
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z7
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z6, Z7
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z6, Z7
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z6, Z7
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z6, Z7
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z6, Z7
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z6, Z7
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z6, Z7
-	VPSRAD       $0x01, Z8, Z6
-	VPSUBD       Z6, Z8, Z8
-	VPADDD       vecconst_0000007f<>+0(SB), Z6, Z6
-	VPSLLD       $0x17, Z6, Z6
-	VPADDD       vecconst_0000007f<>+0(SB), Z8, Z8
-	VPSLLD       $0x17, Z8, Z8
-	VMULPS       Z6, Z7, Z6
-	VMULPS       Z8, Z6, Z6
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z7
-	VADDPS       vecconst_3f800000<>+0(SB), Z6, Z8
-	VDIVPS       Z8, Z7, Z7
-	VMULPS       Z7, Z6, Z6
+	VORPS        vecconst_80000000<>+0(SB), Z1, Z2
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS      Z2, Z4
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
+	VMOVAPS      Z2, Z2
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS    Z3, Z4, Z2
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
+	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z4
+	VDIVPS       Z4, Z3, Z3
+	VMULPS       Z3, Z2, Z2
 	VPMOVD2M     Z1, K1
-	VBLENDMPS    Z6, Z7, K1, Z2
-	VBLENDMPS    Z7, Z6, K1, Z3
+	VBLENDMPS    Z2, Z3, K1, Z6
+	VBLENDMPS    Z3, Z2, K1, Z7
 	VMULPS       Z0, Z0, Z1
-	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z6
+	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z2
 	VMOVAPS      Z1, Z1
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z6, Z1
+	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
 	VMULPS       Z1, Z0, Z0
-	VMULPS       Z2, Z0, Z0
+	VMULPS       Z6, Z0, Z0
 	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z2, Z3, Z0
+	VFMADD213PS  Z6, Z7, Z0
 	VMOVUPS      Z0, (DX)(BX*4)
 	ADDQ         $0x00000010, BX
 	JMP          loop
@@ -5150,44 +5959,35 @@ tail:
 	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
 	VMINPS       Z2, Z3, Z2
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
-	VMOVAPS      Z2, Z6
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z6
-	VSUBPS       vecconst_4b400000<>+0(SB), Z6, Z3
-	VPSUBD       vecconst_4b400000<>+0(SB), Z6, Z6
+	VMOVAPS      Z2, Z4
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
 	VMOVAPS      Z2, Z2
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z3
-	VPSRAD       $0x01, Z6, Z2
-	VPSUBD       Z2, Z6, Z6
-	VPADDD       vecconst_0000007f<>+0(SB), Z2, Z2
-	VPSLLD       $0x17, Z2, Z2
-	VPADDD       vecconst_0000007f<>+0(SB), Z6, Z6
-	VPSLLD       $0x17, Z6, Z6
-	VMULPS       Z2, Z3, Z2
-	VMULPS       Z6, Z2, Z2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS    Z3, Z4, Z2
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z6
-	VDIVPS       Z6, Z3, Z3
+	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z4
+	VDIVPS       Z4, Z3, Z3
 	VMULPS       Z3, Z2, Z2
 	VPMOVD2M     Z1, K2
-	VBLENDMPS    Z2, Z3, K2, Z4
-	VBLENDMPS    Z3, Z2, K2, Z5
+	VBLENDMPS    Z2, Z3, K2, Z8
+	VBLENDMPS    Z3, Z2, K2, Z9
 	VMULPS       Z0, Z0, Z1
 	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z2
 	VMOVAPS      Z1, Z1
 	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
 	VMULPS       Z1, Z0, Z0
-	VMULPS       Z4, Z0, Z0
+	VMULPS       Z8, Z0, Z0
 	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z4, Z5, Z0
+	VFMADD213PS  Z8, Z9, Z0
 	VMOVUPS      Z0, K1, (DX)(BX*4)
 
 done:
@@ -5203,6 +6003,114 @@ TEXT ·geluBackAVX512(SB), NOSPLIT, $0-72
 	MOVQ dz_base+48(FP), BX
 	XORQ SI, SI
 
+loop2:
+	MOVQ         AX, DI
+	SUBQ         SI, DI
+	CMPQ         DI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(SI*4), Z0
+	VMOVUPS      (DX)(SI*4), Z1
+	VMOVUPS      vecconst_c1a00000<>+0(SB), Z2
+	VMAXPS       Z0, Z2, Z0
+	VMOVUPS      vecconst_41a00000<>+0(SB), Z2
+	VMINPS       Z0, Z2, Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      vecconst_3d922279<>+0(SB), Z11
+	VMOVAPS      Z2, Z2
+	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z11, Z2
+	VMULPS       Z2, Z0, Z2
+	VORPS        vecconst_80000000<>+0(SB), Z2, Z11
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z12
+	VMAXPS       Z11, Z12, Z11
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z12
+	VMAXPS       Z11, Z12, Z11
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z12
+	VMINPS       Z11, Z12, Z11
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z12
+	VMOVAPS      Z11, Z13
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z12, Z13
+	VSUBPS       vecconst_4b400000<>+0(SB), Z13, Z12
+	VMOVAPS      Z11, Z11
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z12, Z11
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z12, Z11
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z13
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z11, Z13
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z11, Z13
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z11, Z13
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z11, Z13
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z11, Z13
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z11, Z13
+	VSCALEFPS    Z12, Z13, Z11
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z12
+	VADDPS       vecconst_3f800000<>+0(SB), Z11, Z13
+	VDIVPS       Z13, Z12, Z12
+	VMULPS       Z12, Z11, Z11
+	VPMOVD2M     Z2, K1
+	VBLENDMPS    Z11, Z12, K1, Z3
+	VBLENDMPS    Z12, Z11, K1, Z4
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z11
+	VMOVAPS      Z2, Z2
+	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z11, Z2
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z3, Z0, Z0
+	VMOVAPS      Z0, Z0
+	VFMADD213PS  Z3, Z4, Z0
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      64(CX)(SI*4), Z1
+	VMOVUPS      64(DX)(SI*4), Z2
+	VMOVUPS      vecconst_c1a00000<>+0(SB), Z11
+	VMAXPS       Z1, Z11, Z1
+	VMOVUPS      vecconst_41a00000<>+0(SB), Z11
+	VMINPS       Z1, Z11, Z1
+	VMULPS       Z1, Z1, Z11
+	VMOVUPS      vecconst_3d922279<>+0(SB), Z12
+	VMOVAPS      Z11, Z11
+	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z12, Z11
+	VMULPS       Z11, Z1, Z11
+	VORPS        vecconst_80000000<>+0(SB), Z11, Z12
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z13
+	VMAXPS       Z12, Z13, Z12
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z13
+	VMAXPS       Z12, Z13, Z12
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z13
+	VMINPS       Z12, Z13, Z12
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z13
+	VMOVAPS      Z12, Z14
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z13, Z14
+	VSUBPS       vecconst_4b400000<>+0(SB), Z14, Z13
+	VMOVAPS      Z12, Z12
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z13, Z12
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z13, Z12
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z14
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z12, Z14
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z12, Z14
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z12, Z14
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z12, Z14
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z12, Z14
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z12, Z14
+	VSCALEFPS    Z13, Z14, Z12
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z13
+	VADDPS       vecconst_3f800000<>+0(SB), Z12, Z14
+	VDIVPS       Z14, Z13, Z13
+	VMULPS       Z13, Z12, Z12
+	VPMOVD2M     Z11, K1
+	VBLENDMPS    Z12, Z13, K1, Z5
+	VBLENDMPS    Z13, Z12, K1, Z6
+	VMULPS       Z1, Z1, Z11
+	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z12
+	VMOVAPS      Z11, Z11
+	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z12, Z11
+	VMULPS       Z11, Z1, Z1
+	VMULPS       Z5, Z1, Z1
+	VMOVAPS      Z1, Z1
+	VFMADD213PS  Z5, Z6, Z1
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      Z0, (BX)(SI*4)
+	VMOVUPS      Z1, 64(BX)(SI*4)
+	ADDQ         $0x00000020, SI
+	JMP          loop2
+
 loop:
 	MOVQ         AX, DI
 	SUBQ         SI, DI
@@ -5215,56 +6123,47 @@ loop:
 	VMOVUPS      vecconst_41a00000<>+0(SB), Z2
 	VMINPS       Z0, Z2, Z0
 	VMULPS       Z0, Z0, Z2
-	VMOVUPS      vecconst_3d922279<>+0(SB), Z7
+	VMOVUPS      vecconst_3d922279<>+0(SB), Z3
 	VMOVAPS      Z2, Z2
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z7, Z2
+	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z3, Z2
 	VMULPS       Z2, Z0, Z2
-	VORPS        vecconst_80000000<>+0(SB), Z2, Z7
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z8
-	VMAXPS       Z7, Z8, Z7
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z8
-	VMAXPS       Z7, Z8, Z7
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z8
-	VMINPS       Z7, Z8, Z7
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z8
-	VMOVAPS      Z7, Z9
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z8, Z9
-	VSUBPS       vecconst_4b400000<>+0(SB), Z9, Z8
-	VPSUBD       vecconst_4b400000<>+0(SB), Z9, Z9
-	VMOVAPS      Z7, Z7
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z8, Z7
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z8, Z7
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z8
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z7, Z8
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z7, Z8
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z7, Z8
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z7, Z8
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z7, Z8
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z7, Z8
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z7, Z8
-	VPSRAD       $0x01, Z9, Z7
-	VPSUBD       Z7, Z9, Z9
-	VPADDD       vecconst_0000007f<>+0(SB), Z7, Z7
-	VPSLLD       $0x17, Z7, Z7
-	VPADDD       vecconst_0000007f<>+0(SB), Z9, Z9
-	VPSLLD       $0x17, Z9, Z9
-	VMULPS       Z7, Z8, Z7
-	VMULPS       Z9, Z7, Z7
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z8
-	VADDPS       vecconst_3f800000<>+0(SB), Z7, Z9
-	VDIVPS       Z9, Z8, Z8
-	VMULPS       Z8, Z7, Z7
+	VORPS        vecconst_80000000<>+0(SB), Z2, Z3
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z4
+	VMAXPS       Z3, Z4, Z3
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z4
+	VMAXPS       Z3, Z4, Z3
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z4
+	VMINPS       Z3, Z4, Z3
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z4
+	VMOVAPS      Z3, Z5
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z4, Z5
+	VSUBPS       vecconst_4b400000<>+0(SB), Z5, Z4
+	VMOVAPS      Z3, Z3
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z4, Z3
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z4, Z3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z5
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
+	VSCALEFPS    Z4, Z5, Z3
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z4
+	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z5
+	VDIVPS       Z5, Z4, Z4
+	VMULPS       Z4, Z3, Z3
 	VPMOVD2M     Z2, K1
-	VBLENDMPS    Z7, Z8, K1, Z3
-	VBLENDMPS    Z8, Z7, K1, Z4
+	VBLENDMPS    Z3, Z4, K1, Z7
+	VBLENDMPS    Z4, Z3, K1, Z8
 	VMULPS       Z0, Z0, Z2
-	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z7
+	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z3
 	VMOVAPS      Z2, Z2
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z7, Z2
+	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z3, Z2
 	VMULPS       Z2, Z0, Z0
-	VMULPS       Z3, Z0, Z0
+	VMULPS       Z7, Z0, Z0
 	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z3, Z4, Z0
+	VFMADD213PS  Z7, Z8, Z0
 	VMULPS       Z1, Z0, Z0
 	VMOVUPS      Z0, (BX)(SI*4)
 	ADDQ         $0x00000010, SI
@@ -5294,44 +6193,35 @@ tail:
 	VMOVUPS      vecconst_42b20000<>+0(SB), Z4
 	VMINPS       Z3, Z4, Z3
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z4
-	VMOVAPS      Z3, Z7
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z4, Z7
-	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z4
-	VPSUBD       vecconst_4b400000<>+0(SB), Z7, Z7
+	VMOVAPS      Z3, Z5
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z4, Z5
+	VSUBPS       vecconst_4b400000<>+0(SB), Z5, Z4
 	VMOVAPS      Z3, Z3
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z4, Z3
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z4, Z3
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z4
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z3, Z4
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z3, Z4
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z3, Z4
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z3, Z4
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z3, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z4
-	VPSRAD       $0x01, Z7, Z3
-	VPSUBD       Z3, Z7, Z7
-	VPADDD       vecconst_0000007f<>+0(SB), Z3, Z3
-	VPSLLD       $0x17, Z3, Z3
-	VPADDD       vecconst_0000007f<>+0(SB), Z7, Z7
-	VPSLLD       $0x17, Z7, Z7
-	VMULPS       Z3, Z4, Z3
-	VMULPS       Z7, Z3, Z3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z5
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
+	VSCALEFPS    Z4, Z5, Z3
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z4
-	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z7
-	VDIVPS       Z7, Z4, Z4
+	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z5
+	VDIVPS       Z5, Z4, Z4
 	VMULPS       Z4, Z3, Z3
 	VPMOVD2M     Z2, K2
-	VBLENDMPS    Z3, Z4, K2, Z5
-	VBLENDMPS    Z4, Z3, K2, Z6
+	VBLENDMPS    Z3, Z4, K2, Z9
+	VBLENDMPS    Z4, Z3, K2, Z10
 	VMULPS       Z0, Z0, Z2
 	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z3
 	VMOVAPS      Z2, Z2
 	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z3, Z2
 	VMULPS       Z2, Z0, Z0
-	VMULPS       Z5, Z0, Z0
+	VMULPS       Z9, Z0, Z0
 	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z5, Z6, Z0
+	VFMADD213PS  Z9, Z10, Z0
 	VMULPS       Z1, Z0, Z0
 	VMOVUPS      Z0, K1, (BX)(SI*4)
 
@@ -5347,6 +6237,70 @@ TEXT ·eluAVX512(SB), NOSPLIT, $0-48
 	MOVQ y_base+24(FP), DX
 	XORQ BX, BX
 
+loop2:
+	MOVQ         AX, SI
+	SUBQ         BX, SI
+	CMPQ         SI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(BX*4), Z0
+	VMOVUPS      vecconst_c1f00000<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z1
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z6
+	VMOVAPS      Z1, Z7
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z6, Z7
+	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z6
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z6, Z1
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z6, Z1
+	VMULPS       Z1, Z1, Z7
+	VMOVUPS      vecconst_39500d01<>+0(SB), Z8
+	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z8
+	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z8
+	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z8
+	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z8
+	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z8
+	VMOVAPS      Z7, Z7
+	VFMADD213PS  Z1, Z8, Z7
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
+	VSCALEFPS    Z6, Z1, Z1
+	VSUBPS       vecconst_3f800000<>+0(SB), Z1, Z6
+	VMOVAPS      Z1, Z1
+	VFMADD213PS  Z6, Z7, Z1
+	VXORPS       Z6, Z6, Z6
+	VCMPPS       $0x0d, Z6, Z0, K1
+	VBLENDMPS    Z0, Z1, K1, Z2
+	VMOVUPS      64(CX)(BX*4), Z0
+	VMOVUPS      vecconst_c1f00000<>+0(SB), Z1
+	VMAXPS       Z0, Z1, Z1
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z6
+	VMOVAPS      Z1, Z7
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z6, Z7
+	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z6
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z6, Z1
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z6, Z1
+	VMULPS       Z1, Z1, Z7
+	VMOVUPS      vecconst_39500d01<>+0(SB), Z8
+	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z8
+	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z8
+	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z8
+	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z8
+	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z8
+	VMOVAPS      Z7, Z7
+	VFMADD213PS  Z1, Z8, Z7
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
+	VSCALEFPS    Z6, Z1, Z1
+	VSUBPS       vecconst_3f800000<>+0(SB), Z1, Z6
+	VMOVAPS      Z1, Z1
+	VFMADD213PS  Z6, Z7, Z1
+	VXORPS       Z6, Z6, Z6
+	VCMPPS       $0x0d, Z6, Z0, K1
+	VBLENDMPS    Z0, Z1, K1, Z3
+	VMOVUPS      Z2, (DX)(BX*4)
+	VMOVUPS      Z3, 64(DX)(BX*4)
+	ADDQ         $0x00000020, BX
+	JMP          loop2
+
 loop:
 	MOVQ         AX, SI
 	SUBQ         BX, SI
@@ -5355,32 +6309,31 @@ loop:
 	VMOVUPS      (CX)(BX*4), Z0
 	VMOVUPS      vecconst_c1f00000<>+0(SB), Z1
 	VMAXPS       Z0, Z1, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z4
-	VMOVAPS      Z1, Z5
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z4, Z5
-	VSUBPS       vecconst_4b400000<>+0(SB), Z5, Z4
-	VPSUBD       vecconst_4b400000<>+0(SB), Z5, Z5
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS      Z1, Z3
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
 	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z4, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z4, Z1
-	VMULPS       Z1, Z1, Z4
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
+	VMULPS       Z1, Z1, Z3
 	VMOVUPS      vecconst_39500d01<>+0(SB), Z6
 	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z6
 	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z6
 	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z6
 	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z6
 	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z6
-	VMOVAPS      Z4, Z4
-	VFMADD213PS  Z1, Z6, Z4
-	VPADDD       vecconst_0000007f<>+0(SB), Z5, Z1
-	VPSLLD       $0x17, Z1, Z1
-	VSUBPS       vecconst_3f800000<>+0(SB), Z1, Z5
+	VMOVAPS      Z3, Z3
+	VFMADD213PS  Z1, Z6, Z3
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
+	VSCALEFPS    Z2, Z1, Z1
+	VSUBPS       vecconst_3f800000<>+0(SB), Z1, Z2
 	VMOVAPS      Z1, Z1
-	VFMADD213PS  Z5, Z4, Z1
-	VXORPS       Z4, Z4, Z4
-	VCMPPS       $0x0d, Z4, Z0, K1
-	VBLENDMPS    Z0, Z1, K1, Z2
-	VMOVUPS      Z2, (DX)(BX*4)
+	VFMADD213PS  Z2, Z3, Z1
+	VXORPS       Z2, Z2, Z2
+	VCMPPS       $0x0d, Z2, Z0, K1
+	VBLENDMPS    Z0, Z1, K1, Z4
+	VMOVUPS      Z4, (DX)(BX*4)
 	ADDQ         $0x00000010, BX
 	JMP          loop
 
@@ -5393,31 +6346,30 @@ tail:
 	VMOVUPS      vecconst_c1f00000<>+0(SB), Z1
 	VMAXPS       Z0, Z1, Z1
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z4
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z4
-	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z2
-	VPSUBD       vecconst_4b400000<>+0(SB), Z4, Z4
+	VMOVAPS      Z1, Z3
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
 	VMOVAPS      Z1, Z1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMULPS       Z1, Z1, Z2
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z5
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z5
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z5
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z5
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z5
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z5
-	VMOVAPS      Z2, Z2
-	VFMADD213PS  Z1, Z5, Z2
-	VPADDD       vecconst_0000007f<>+0(SB), Z4, Z1
-	VPSLLD       $0x17, Z1, Z1
-	VSUBPS       vecconst_3f800000<>+0(SB), Z1, Z4
+	VMULPS       Z1, Z1, Z3
+	VMOVUPS      vecconst_39500d01<>+0(SB), Z4
+	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z4
+	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z4
+	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z4
+	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z4
+	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z4
+	VMOVAPS      Z3, Z3
+	VFMADD213PS  Z1, Z4, Z3
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
+	VSCALEFPS    Z2, Z1, Z1
+	VSUBPS       vecconst_3f800000<>+0(SB), Z1, Z2
 	VMOVAPS      Z1, Z1
-	VFMADD213PS  Z4, Z2, Z1
+	VFMADD213PS  Z2, Z3, Z1
 	VXORPS       Z2, Z2, Z2
 	VCMPPS       $0x0d, Z2, Z0, K2
-	VBLENDMPS    Z0, Z1, K2, Z3
-	VMOVUPS      Z3, K1, (DX)(BX*4)
+	VBLENDMPS    Z0, Z1, K2, Z5
+	VMOVUPS      Z5, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -5431,6 +6383,64 @@ TEXT ·eluDerivAVX512(SB), NOSPLIT, $0-48
 	MOVQ d_base+24(FP), DX
 	XORQ BX, BX
 
+loop2:
+	MOVQ         AX, SI
+	SUBQ         BX, SI
+	CMPQ         SI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(BX*4), Z0
+	VXORPS       Z1, Z1, Z1
+	VCMPPS       $0x0e, Z1, Z0, K1
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z6
+	VMAXPS       Z0, Z6, Z0
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z6
+	VMINPS       Z0, Z6, Z0
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z6
+	VMOVAPS      Z0, Z7
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z6, Z7
+	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z6
+	VMOVAPS      Z0, Z0
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z6, Z0
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z6, Z0
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z7
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z7
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z7
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z7
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z7
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z7
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z7
+	VSCALEFPS    Z6, Z7, Z0
+	VBLENDMPS    Z1, Z0, K1, Z2
+	VMOVUPS      64(CX)(BX*4), Z0
+	VXORPS       Z1, Z1, Z1
+	VCMPPS       $0x0e, Z1, Z0, K1
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z6
+	VMAXPS       Z0, Z6, Z0
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z6
+	VMINPS       Z0, Z6, Z0
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z6
+	VMOVAPS      Z0, Z7
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z6, Z7
+	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z6
+	VMOVAPS      Z0, Z0
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z6, Z0
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z6, Z0
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z7
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z7
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z7
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z7
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z7
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z7
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z7
+	VSCALEFPS    Z6, Z7, Z0
+	VBLENDMPS    Z1, Z0, K1, Z3
+	VMOVUPS      Z2, (DX)(BX*4)
+	VMOVUPS      Z3, 64(DX)(BX*4)
+	ADDQ         $0x00000020, BX
+	JMP          loop2
+
 loop:
 	MOVQ         AX, SI
 	SUBQ         BX, SI
@@ -5440,36 +6450,27 @@ loop:
 	VXORPS       Z1, Z1, Z1
 	VCMPPS       $0x0e, Z1, Z0, K1
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z4
-	VMAXPS       Z0, Z4, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z4
-	VMINPS       Z0, Z4, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z4
-	VMOVAPS      Z0, Z5
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z4, Z5
-	VSUBPS       vecconst_4b400000<>+0(SB), Z5, Z4
-	VPSUBD       vecconst_4b400000<>+0(SB), Z5, Z5
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS       Z0, Z2, Z0
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS       Z0, Z2, Z0
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS      Z0, Z3
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
 	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z4, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z4, Z0
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z4
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z4
-	VPSRAD       $0x01, Z5, Z0
-	VPSUBD       Z0, Z5, Z5
-	VPADDD       vecconst_0000007f<>+0(SB), Z0, Z0
-	VPSLLD       $0x17, Z0, Z0
-	VPADDD       vecconst_0000007f<>+0(SB), Z5, Z5
-	VPSLLD       $0x17, Z5, Z5
-	VMULPS       Z0, Z4, Z0
-	VMULPS       Z5, Z0, Z0
-	VBLENDMPS    Z1, Z0, K1, Z2
-	VMOVUPS      Z2, (DX)(BX*4)
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z0
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z0
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
+	VSCALEFPS    Z2, Z3, Z0
+	VBLENDMPS    Z1, Z0, K1, Z4
+	VMOVUPS      Z4, (DX)(BX*4)
 	ADDQ         $0x00000010, BX
 	JMP          loop
 
@@ -5487,31 +6488,22 @@ tail:
 	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
 	VMINPS       Z0, Z2, Z0
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z0, Z4
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z4
-	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z2
-	VPSUBD       vecconst_4b400000<>+0(SB), Z4, Z4
+	VMOVAPS      Z0, Z3
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
 	VMOVAPS      Z0, Z0
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z0
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z0
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z2
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VPSRAD       $0x01, Z4, Z0
-	VPSUBD       Z0, Z4, Z4
-	VPADDD       vecconst_0000007f<>+0(SB), Z0, Z0
-	VPSLLD       $0x17, Z0, Z0
-	VPADDD       vecconst_0000007f<>+0(SB), Z4, Z4
-	VPSLLD       $0x17, Z4, Z4
-	VMULPS       Z0, Z2, Z0
-	VMULPS       Z4, Z0, Z0
-	VBLENDMPS    Z1, Z0, K2, Z3
-	VMOVUPS      Z3, K1, (DX)(BX*4)
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
+	VSCALEFPS    Z2, Z3, Z0
+	VBLENDMPS    Z1, Z0, K2, Z5
+	VMOVUPS      Z5, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -5526,6 +6518,68 @@ TEXT ·eluBackAVX512(SB), NOSPLIT, $0-72
 	MOVQ dz_base+48(FP), BX
 	XORQ SI, SI
 
+loop2:
+	MOVQ         AX, DI
+	SUBQ         SI, DI
+	CMPQ         DI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(SI*4), Z0
+	VMOVUPS      (DX)(SI*4), Z1
+	VXORPS       Z2, Z2, Z2
+	VCMPPS       $0x0e, Z2, Z0, K1
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z7
+	VMAXPS       Z0, Z7, Z0
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z7
+	VMINPS       Z0, Z7, Z0
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z7
+	VMOVAPS      Z0, Z8
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z7, Z8
+	VSUBPS       vecconst_4b400000<>+0(SB), Z8, Z7
+	VMOVAPS      Z0, Z0
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z7, Z0
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z7, Z0
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z8
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z8
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z8
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z8
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z8
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z8
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z8
+	VSCALEFPS    Z7, Z8, Z0
+	VBLENDMPS    Z2, Z0, K1, Z3
+	VMULPS       Z1, Z3, Z0
+	VMOVUPS      64(CX)(SI*4), Z1
+	VMOVUPS      64(DX)(SI*4), Z2
+	VXORPS       Z7, Z7, Z7
+	VCMPPS       $0x0e, Z7, Z1, K1
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z7
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z8
+	VMAXPS       Z1, Z8, Z1
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z8
+	VMINPS       Z1, Z8, Z1
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z8
+	VMOVAPS      Z1, Z9
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z8, Z9
+	VSUBPS       vecconst_4b400000<>+0(SB), Z9, Z8
+	VMOVAPS      Z1, Z1
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z8, Z1
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z8, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z9
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z9
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z9
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z9
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z9
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z9
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z9
+	VSCALEFPS    Z8, Z9, Z1
+	VBLENDMPS    Z7, Z1, K1, Z4
+	VMULPS       Z2, Z4, Z1
+	VMOVUPS      Z0, (BX)(SI*4)
+	VMOVUPS      Z1, 64(BX)(SI*4)
+	ADDQ         $0x00000020, SI
+	JMP          loop2
+
 loop:
 	MOVQ         AX, DI
 	SUBQ         SI, DI
@@ -5536,36 +6590,27 @@ loop:
 	VXORPS       Z2, Z2, Z2
 	VCMPPS       $0x0e, Z2, Z0, K1
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z5
-	VMAXPS       Z0, Z5, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z5
-	VMINPS       Z0, Z5, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z5
-	VMOVAPS      Z0, Z6
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z5, Z6
-	VSUBPS       vecconst_4b400000<>+0(SB), Z6, Z5
-	VPSUBD       vecconst_4b400000<>+0(SB), Z6, Z6
+	VMOVUPS      vecconst_c2d00000<>+0(SB), Z3
+	VMAXPS       Z0, Z3, Z0
+	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
+	VMINPS       Z0, Z3, Z0
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS      Z0, Z4
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
 	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z5, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z5, Z0
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z5
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z0, Z5
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z0, Z5
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z0, Z5
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z0, Z5
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z0, Z5
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z5
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z5
-	VPSRAD       $0x01, Z6, Z0
-	VPSUBD       Z0, Z6, Z6
-	VPADDD       vecconst_0000007f<>+0(SB), Z0, Z0
-	VPSLLD       $0x17, Z0, Z0
-	VPADDD       vecconst_0000007f<>+0(SB), Z6, Z6
-	VPSLLD       $0x17, Z6, Z6
-	VMULPS       Z0, Z5, Z0
-	VMULPS       Z6, Z0, Z0
-	VBLENDMPS    Z2, Z0, K1, Z3
-	VMULPS       Z1, Z3, Z0
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z0
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z0
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z4
+	VSCALEFPS    Z3, Z4, Z0
+	VBLENDMPS    Z2, Z0, K1, Z5
+	VMULPS       Z1, Z5, Z0
 	VMOVUPS      Z0, (BX)(SI*4)
 	ADDQ         $0x00000010, SI
 	JMP          loop
@@ -5585,31 +6630,22 @@ tail:
 	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
 	VMINPS       Z0, Z3, Z0
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
-	VMOVAPS      Z0, Z5
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z5
-	VSUBPS       vecconst_4b400000<>+0(SB), Z5, Z3
-	VPSUBD       vecconst_4b400000<>+0(SB), Z5, Z5
+	VMOVAPS      Z0, Z4
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
 	VMOVAPS      Z0, Z0
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z0
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z0
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z3
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
-	VPSRAD       $0x01, Z5, Z0
-	VPSUBD       Z0, Z5, Z5
-	VPADDD       vecconst_0000007f<>+0(SB), Z0, Z0
-	VPSLLD       $0x17, Z0, Z0
-	VPADDD       vecconst_0000007f<>+0(SB), Z5, Z5
-	VPSLLD       $0x17, Z5, Z5
-	VMULPS       Z0, Z3, Z0
-	VMULPS       Z5, Z0, Z0
-	VBLENDMPS    Z2, Z0, K2, Z4
-	VMULPS       Z1, Z4, Z0
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z4
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z4
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z4
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z4
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z4
+	VSCALEFPS    Z3, Z4, Z0
+	VBLENDMPS    Z2, Z0, K2, Z6
+	VMULPS       Z1, Z6, Z0
 	VMOVUPS      Z0, K1, (BX)(SI*4)
 
 done:
@@ -5623,6 +6659,22 @@ TEXT ·addAVX512(SB), NOSPLIT, $0-48
 	MOVQ x_base+0(FP), CX
 	MOVQ y_base+24(FP), DX
 	XORQ BX, BX
+
+loop2:
+	MOVQ    AX, SI
+	SUBQ    BX, SI
+	CMPQ    SI, $0x00000020
+	JL      loop
+	VMOVUPS (CX)(BX*4), Z0
+	VMOVUPS (DX)(BX*4), Z1
+	VADDPS  Z0, Z1, Z0
+	VMOVUPS 64(CX)(BX*4), Z1
+	VMOVUPS 64(DX)(BX*4), Z2
+	VADDPS  Z1, Z2, Z1
+	VMOVUPS Z0, (DX)(BX*4)
+	VMOVUPS Z1, 64(DX)(BX*4)
+	ADDQ    $0x00000020, BX
+	JMP     loop2
 
 loop:
 	MOVQ    AX, SI
@@ -5660,6 +6712,24 @@ TEXT ·axpyAVX512(SB), NOSPLIT, $0-56
 	VBROADCASTSS X0, Z0
 	XORQ         BX, BX
 
+loop2:
+	MOVQ    AX, SI
+	SUBQ    BX, SI
+	CMPQ    SI, $0x00000020
+	JL      loop
+	VMOVUPS (CX)(BX*4), Z1
+	VMOVUPS (DX)(BX*4), Z2
+	VMULPS  Z0, Z1, Z1
+	VADDPS  Z2, Z1, Z1
+	VMOVUPS 64(CX)(BX*4), Z2
+	VMOVUPS 64(DX)(BX*4), Z3
+	VMULPS  Z0, Z2, Z2
+	VADDPS  Z3, Z2, Z2
+	VMOVUPS Z1, (DX)(BX*4)
+	VMOVUPS Z2, 64(DX)(BX*4)
+	ADDQ    $0x00000020, BX
+	JMP     loop2
+
 loop:
 	MOVQ    AX, SI
 	SUBQ    BX, SI
@@ -5696,6 +6766,20 @@ TEXT ·scaleAVX512(SB), NOSPLIT, $0-32
 	MOVSS        alpha+0(FP), X0
 	VBROADCASTSS X0, Z0
 	XORQ         DX, DX
+
+loop2:
+	MOVQ    AX, BX
+	SUBQ    DX, BX
+	CMPQ    BX, $0x00000020
+	JL      loop
+	VMOVUPS (CX)(DX*4), Z1
+	VMULPS  Z0, Z1, Z1
+	VMOVUPS 64(CX)(DX*4), Z2
+	VMULPS  Z0, Z2, Z2
+	VMOVUPS Z1, (CX)(DX*4)
+	VMOVUPS Z2, 64(CX)(DX*4)
+	ADDQ    $0x00000020, DX
+	JMP     loop2
 
 loop:
 	MOVQ    AX, BX

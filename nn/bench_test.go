@@ -97,3 +97,35 @@ func BenchmarkChunk(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTrainOps times the kernel calls of one W-train-2d step on their own (the
+// 256-wide hidden layer, batch 4096), to show where a step's time goes.
+func BenchmarkTrainOps(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const B, w = 4096, 256
+	w1 := randVec(rng, w*w, 0.05)
+	bias := randVec(rng, w, 0.1)
+	z, a, a2 := randVec(rng, B*w, 1), randVec(rng, B*w, 1), make([]float32, B*w)
+	g := make([]float32, w*w)
+	fl := 2.0 * B * w * w
+	ops := []struct {
+		name string
+		f    func()
+	}{
+		{"NN", func() { kernels.Gemm(false, false, B, w, w, 1, a, w, w1, w, 0, a2, w) }},
+		{"NT", func() { kernels.Gemm(false, true, B, w, w, 1, a, w, w1, w, 0, a2, w) }},
+		{"TN", func() { kernels.Gemm(true, false, w, w, B, 1, a, w, z, w, 0, g, w) }},
+		{"BiasIdentity", func() { kernels.GemmBiasAct(B, w, w, a, w, w1, w, bias, kernels.Identity, nil, 0, a2, w) }},
+		{"BiasSiLU", func() { kernels.GemmBiasAct(B, w, w, a, w, w1, w, bias, kernels.SiLU, nil, 0, a2, w) }},
+		{"BiasSiLUKeepZ", func() { kernels.GemmBiasAct(B, w, w, a, w, w1, w, bias, kernels.SiLU, z, w, a2, w) }},
+		{"ActBackwardSiLU", func() { kernels.ActBackward(kernels.SiLU, B, w, a, w, z, w, a2, w, g[:w]) }},
+	}
+	for _, op := range ops {
+		b.Run(op.name, func(b *testing.B) {
+			for b.Loop() {
+				op.f()
+			}
+			b.ReportMetric(fl*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

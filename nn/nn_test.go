@@ -369,3 +369,46 @@ func TestHutchinsonMeanConverges(t *testing.T) {
 		}
 	}
 }
+
+// Every kernel tier gives the same passes as the pure-Go tier, up to rounding.
+func TestTiersAgree(t *testing.T) {
+	prev := kernels.Impl()
+	defer kernels.SetImpl(prev)
+	c := Config{Dim: 5, Hidden: []int{64, 48}, Act: kernels.SiLU}
+	rng := rand.New(rand.NewPCG(21, 22))
+	B, d := 200, 5
+	x, u := randVec(rng, B*d, 1), randVec(rng, B*d, 1)
+	ts := make([]float64, B)
+	for i := range ts {
+		ts[i] = rng.Float64()
+	}
+	run := func(tier string) ([]float32, []float64, LossStats) {
+		if err := kernels.SetImpl(tier); err != nil {
+			t.Fatal(err)
+		}
+		m := newTestNet(t, c, 23)
+		g := make([]float32, m.NumParams())
+		st := m.LossGrad(ts, x, u, g, nil, nil)
+		out := make([]float32, B*d)
+		div := make([]float64, B)
+		m.VelocityDiv(0.5, x, out, div)
+		return append(g, out...), div, st
+	}
+	g0, div0, st0 := run(kernels.TierGo)
+	for _, tier := range kernels.Tiers() {
+		g, div, st := run(tier)
+		if !closeTo(st.Loss, st0.Loss, 1e-5) {
+			t.Errorf("%s: loss %v, go tier %v", tier, st.Loss, st0.Loss)
+		}
+		for i := range g {
+			if math.Abs(float64(g[i]-g0[i])) > 1e-4*(1+math.Abs(float64(g0[i]))) {
+				t.Fatalf("%s: gradient/velocity element %d: %v, go tier %v", tier, i, g[i], g0[i])
+			}
+		}
+		for i := range div {
+			if !closeTo(div[i], div0[i], 1e-4) {
+				t.Fatalf("%s: divergence %d: %v, go tier %v", tier, i, div[i], div0[i])
+			}
+		}
+	}
+}

@@ -177,12 +177,11 @@ func TestZeroAllocs(t *testing.T) {
 // Same seed, 1 or 2 kernel threads: the same bits everywhere.
 func TestThreadsBitIdentical(t *testing.T) {
 	defer kernels.SetThreads(kernels.Threads())
-	run := func(threads int) []float32 {
+	run := func(threads int, c Config, B int) []float32 {
 		kernels.SetThreads(threads)
-		c := Config{Dim: 4, Hidden: []int{96, 80}, Act: kernels.GELU}
 		m := newTestNet(t, c, 9)
 		rng := rand.New(rand.NewPCG(10, 11))
-		B, d := 300, 4
+		d := c.Dim
 		x, u := randVec(rng, B*d, 1), randVec(rng, B*d, 1)
 		ts := make([]float64, B)
 		for i := range ts {
@@ -205,10 +204,22 @@ func TestThreadsBitIdentical(t *testing.T) {
 		}
 		return append(res, m.Params()...)
 	}
-	a, b := run(1), run(2)
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			t.Fatalf("element %d differs: %v (1 thread) vs %v (2 threads)", i, a[i], b[i])
+	cases := []struct {
+		c Config
+		B int
+	}{
+		{Config{Dim: 4, Hidden: []int{96, 80}, Act: kernels.GELU}, 300},
+		{Config{Dim: 2, Hidden: []int{256, 256, 256}, Act: kernels.SiLU}, 1500},
+	}
+	if testing.Short() {
+		cases = cases[:1]
+	}
+	for _, tc := range cases {
+		a, b := run(1, tc.c, tc.B), run(2, tc.c, tc.B)
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+				t.Fatalf("%s: element %d differs: %v (1 thread) vs %v (2 threads)", cfgName(tc.c), i, a[i], b[i])
+			}
 		}
 	}
 }

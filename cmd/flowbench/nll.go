@@ -65,6 +65,9 @@ func (f *scoreFlags) setup(cmd string, set map[string]bool) (*gen.Model, *gen.Ev
 			return nil, nil, lo, usagef("%s: --data is required (the model does not name its training data)", cmd)
 		}
 	}
+	if err := checkDataArg(cmd, data); err != nil {
+		return nil, nil, lo, err
+	}
 	ed, err := gen.LoadEvalData(m, data, part, *f.n, *f.common.seed)
 	if errors.Is(err, gen.ErrNoSplit) && !set["split"] {
 		// Another file than the training data: score all of it.

@@ -221,6 +221,9 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	if err := checkDataArg(cmd, *data); err != nil {
+		return err
+	}
 	ed, err := gen.LoadEvalData(m, *data, part, *n, *c.seed)
 	if err != nil {
 		return err

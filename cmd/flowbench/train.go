@@ -325,6 +325,9 @@ func trainMain(ctx context.Context, cmd string, f *trainFlags, set map[string]bo
 			return nil, fmt.Errorf("--resume: %s is already at step %d of %d (pass a larger --steps to continue)", *f.out, resume.State.Step, cfg.Steps)
 		}
 	}
+	if err := checkDataArg(cmd, *f.data); err != nil {
+		return nil, err
+	}
 	split := gen.DefaultSplit
 	split.Seed = *f.splitSeed
 	if resume != nil && resume.Data.Split != nil {
@@ -384,4 +387,16 @@ func trainMain(ctx context.Context, cmd string, f *trainFlags, set map[string]bo
 		kv = append(kv, "stopped_early", true)
 	}
 	return m, em.emit(kv...)
+}
+
+// checkDataArg reports a --data that is neither a generated data set nor an existing file
+// as a usage error.
+func checkDataArg(cmd, data string) error {
+	if _, err := gen.NewToy(data); err == nil {
+		return nil
+	}
+	if _, err := os.Stat(data); err != nil {
+		return usagef("%s: --data %q: not a generated data set (%s) nor an existing file", cmd, data, joinNames(gen.ToyNames()))
+	}
+	return nil
 }

@@ -69,6 +69,9 @@ func main() {
 		genKernel(s)
 	}
 	genDot()
+	for _, mr := range []int{6, 8} {
+		genPackT(mr)
+	}
 	Generate()
 	if *selector != "" {
 		if err := writeSelector(*selector); err != nil {
@@ -323,6 +326,61 @@ func genDot() {
 	RET()
 }
 
+// genPackT emits the TN packer for panels of height mr:
+//
+//	for p < kc, q < npan: dst[q·mr·kc + p·mr + r] = src[p·ld + q·mr + r]   (r < mr)
+//
+// walking the stored rows of A (p outer) once each.
+func genPackT(mr int) {
+	name := fmt.Sprintf("gemmPackTAVX_%d", mr)
+	TEXT(name, NOSPLIT, "func(kc int, src *float32, ld int, dst *float32, npan int)")
+	Pragma("noescape")
+	Doc(fmt.Sprintf("%s sets dst[q·%d·kc + p·%d + r] = src[p·ld + q·%d + r] for p < kc, q < npan, r < %d.", name, mr, mr, mr, mr))
+	kc := Load(Param("kc"), GP64())
+	src := Load(Param("src"), GP64())
+	ld := Load(Param("ld"), GP64())
+	SHLQ(U8(2), ld)
+	dst := Load(Param("dst"), GP64())
+	npan := Load(Param("npan"), GP64())
+	ps := GP64()
+	IMUL3Q(U32(mr*4), kc, ps)
+	TESTQ(npan, npan)
+	JZ(LabelRef("done"))
+	TESTQ(kc, kc)
+	JZ(LabelRef("done"))
+	Label("rows")
+	s, d, q := GP64(), GP64(), GP64()
+	MOVQ(src, s)
+	MOVQ(dst, d)
+	MOVQ(npan, q)
+	Label("panels")
+	switch mr {
+	case 8:
+		y := YMM()
+		VMOVUPS(Mem{Base: s}, y)
+		VMOVUPS(y, Mem{Base: d})
+	case 6:
+		x, t := XMM(), GP64()
+		VMOVUPS(Mem{Base: s}, x)
+		VMOVUPS(x, Mem{Base: d})
+		MOVQ(Mem{Base: s, Disp: 16}, t)
+		MOVQ(t, Mem{Base: d, Disp: 16})
+	default:
+		log.Fatalf("genPackT: mr %d", mr)
+	}
+	ADDQ(U8(mr*4), s)
+	ADDQ(ps, d)
+	DECQ(q)
+	JNZ(LabelRef("panels"))
+	ADDQ(ld, src)
+	ADDQ(U8(mr*4), dst)
+	DECQ(kc)
+	JNZ(LabelRef("rows"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
 func addr(param string) Mem {
 	b, err := Param(param).Resolve()
 	if err != nil {
@@ -342,6 +400,14 @@ func bitsOf(n int) int {
 	return b
 }
 
+// packT returns the selector's packT field for tile height mr ("" when no packer exists).
+func packT(mr int) string {
+	if mr == 6 || mr == 8 {
+		return fmt.Sprintf(", packT: gemmPackTAVX_%d", mr)
+	}
+	return ""
+}
+
 // writeSelector writes the Go file that installs each kernel in its tier's gemmImpl.
 func writeSelector(path string) error {
 	var buf bytes.Buffer
@@ -353,13 +419,13 @@ func writeSelector(path string) error {
 		if s.variant {
 			continue
 		}
-		fmt.Fprintf(&buf, "\tgemmImpls[%s] = &gemmImpl{name: %q, mr: %d, nr: %d, kc: %d, mc: %d, nc: %d, kern: %s, dot: gemmDotAVX2_4x2}\n",
-			s.tier, s.name(), s.mr, s.nr(), s.kc, s.mc, s.nc, s.name())
+		fmt.Fprintf(&buf, "\tgemmImpls[%s] = &gemmImpl{name: %q, mr: %d, nr: %d, kc: %d, mc: %d, nc: %d, kern: %s, dot: gemmDotAVX2_4x2%s}\n",
+			s.tier, s.name(), s.mr, s.nr(), s.kc, s.mc, s.nc, s.name(), packT(s.mr))
 	}
 	fmt.Fprintf(&buf, "\tgemmVariants = append(gemmVariants,\n")
 	for _, s := range kernels {
-		fmt.Fprintf(&buf, "\t\tgemmVariant{%s, &gemmImpl{name: %q, mr: %d, nr: %d, kc: %d, mc: %d, nc: %d, kern: %s, dot: gemmDotAVX2_4x2}},\n",
-			s.tier, s.name(), s.mr, s.nr(), s.kc, s.mc, s.nc, s.name())
+		fmt.Fprintf(&buf, "\t\tgemmVariant{%s, &gemmImpl{name: %q, mr: %d, nr: %d, kc: %d, mc: %d, nc: %d, kern: %s, dot: gemmDotAVX2_4x2%s}},\n",
+			s.tier, s.name(), s.mr, s.nr(), s.kc, s.mc, s.nc, s.name(), packT(s.mr))
 	}
 	fmt.Fprintf(&buf, "\t)\n}\n")
 	src, err := format.Source(buf.Bytes())

@@ -1,0 +1,296 @@
+package gen
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/nn"
+)
+
+// smallConfig is a quick configuration for tests: a 2×32 network, small batches.
+func smallConfig(steps int) TrainConfig {
+	cfg := DefaultTrainConfig(2)
+	cfg.Net.Hidden = []int{32, 32}
+	cfg.Steps, cfg.Batch = steps, 64
+	cfg.Warmup = 5
+	cfg.LogEvery = 5
+	cfg.CkptEvery = 7
+	cfg.Seed = 42
+	return cfg
+}
+
+func toyData(t *testing.T, name string) *TrainData {
+	t.Helper()
+	d, err := LoadTrainData(name, DefaultSplit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func paramsOf(m *Model) []float32 { return slices.Clone(m.Net.Params()) }
+
+func TestTrainThreadsBitIdentical(t *testing.T) {
+	defer kernels.SetThreads(0)
+	var ref []float32
+	for _, thr := range []int{1, 2, 3} {
+		kernels.SetThreads(thr)
+		m, err := Train(context.Background(), smallConfig(20), toyData(t, "8gaussians"), TrainOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := paramsOf(m)
+		if ref == nil {
+			ref = p
+			continue
+		}
+		if !slices.Equal(p, ref) {
+			t.Fatalf("threads %d: parameters differ from 1 thread", thr)
+		}
+	}
+}
+
+// resumeConfigs cover the state a resumed run must restore: plain, validation with early
+// stopping bookkeeping, and the max–min with a Fourier interpolant and a learned base.
+func resumeConfigs() map[string]TrainConfig {
+	plain := smallConfig(24)
+	val := smallConfig(24)
+	val.ValEvery, val.ValN = 4, 256
+	mm := smallConfig(24)
+	mm.Interp, mm.Base, mm.MaxMin = "fourier:3", "learned", 2
+	mm.TimeDist = "beta:1,0.7"
+	return map[string]TrainConfig{"plain": plain, "validation": val, "maxmin": mm}
+}
+
+func TestResumeBitIdentical(t *testing.T) {
+	for name, cfg := range resumeConfigs() {
+		t.Run(name, func(t *testing.T) {
+			data := toyData(t, "8gaussians")
+			full, err := Train(context.Background(), cfg, data, TrainOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, stopAt := range []int{1, 9, 17} {
+				path := filepath.Join(t.TempDir(), "m.safetensors")
+				ctx, cancel := context.WithCancel(context.Background())
+				_, err := Train(ctx, cfg, data, TrainOptions{CkptPath: path, Progress: func(p Progress) {
+					if p.Step == stopAt {
+						cancel()
+					}
+				}})
+				cancel()
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("stop at %d: err = %v, want context.Canceled", stopAt, err)
+				}
+				saved, err := LoadModel(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if saved.State.Step != stopAt || !saved.Resumable() {
+					t.Fatalf("checkpoint at step %d (resumable %v), want %d", saved.State.Step, saved.Resumable(), stopAt)
+				}
+				// Resume at another thread count: the result must not depend on it.
+				kernels.SetThreads(1 + stopAt%2)
+				got, err := Train(context.Background(), cfg, data, TrainOptions{Resume: saved, CkptPath: path})
+				kernels.SetThreads(0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(paramsOf(got), paramsOf(full)) {
+					t.Fatalf("stop at %d: resumed inference parameters differ from an uninterrupted run", stopAt)
+				}
+				if !slices.Equal(got.train.net.Params(), full.train.net.Params()) {
+					t.Fatalf("stop at %d: resumed raw parameters differ", stopAt)
+				}
+				if full.Base != nil && !slices.Equal(got.Base.L, full.Base.L) {
+					t.Fatalf("stop at %d: learned base differs", stopAt)
+				}
+				if len(got.History) != len(full.History) {
+					t.Fatalf("history has %d entries, want %d", len(got.History), len(full.History))
+				}
+				for i := range got.History {
+					if got.History[i].Loss != full.History[i].Loss {
+						t.Fatalf("history entry %d: loss %v, want %v", i, got.History[i].Loss, full.History[i].Loss)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestResumeRejectsOtherConfig(t *testing.T) {
+	cfg := smallConfig(10)
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	data := toyData(t, "8gaussians")
+	if _, err := Train(context.Background(), cfg, data, TrainOptions{CkptPath: path}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := cfg
+	other.LR = 1e-4
+	if _, err := Train(context.Background(), other, data, TrainOptions{Resume: m}); err == nil || !strings.Contains(err.Error(), "configuration differs") {
+		t.Fatalf("err = %v, want a configuration mismatch", err)
+	}
+	if _, err := Train(context.Background(), cfg, toyData(t, "checkerboard"), TrainOptions{Resume: m}); err == nil || !strings.Contains(err.Error(), "trained on") {
+		t.Fatalf("err = %v, want a data mismatch", err)
+	}
+}
+
+// nanAfter is a sampler that returns NaN from its calls-th call on.
+type nanAfter struct {
+	Sampler
+	calls, n int
+}
+
+func (s *nanAfter) Sample(rng *rand.Rand, dst []float32) {
+	s.Sampler.Sample(rng, dst)
+	s.n++
+	if s.n >= s.calls {
+		dst[3] = float32(math.NaN())
+	}
+}
+
+func TestNonFiniteLossKeepsCheckpoint(t *testing.T) {
+	cfg := smallConfig(30)
+	cfg.CkptEvery = 5
+	cfg.FirstCkpt = 1 << 62 // only the step-count checkpoints
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	data := &TrainData{Name: "8gaussians", Toy: &nanAfter{Sampler: EightGaussians{}, calls: 13}}
+	_, err := Train(context.Background(), cfg, data, TrainOptions{CkptPath: path})
+	if !errors.Is(err, ErrNonFiniteLoss) || !strings.Contains(err.Error(), "step 13") {
+		t.Fatalf("err = %v, want a non-finite loss at step 13", err)
+	}
+	m, err := LoadModel(path)
+	if err != nil {
+		t.Fatalf("last checkpoint not loadable: %v", err)
+	}
+	if m.State.Step != 10 {
+		t.Fatalf("checkpoint at step %d, want the last good one at 10", m.State.Step)
+	}
+	for _, v := range m.Net.Params() {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			t.Fatal("checkpoint holds non-finite parameters")
+		}
+	}
+}
+
+func TestTrainStepAllocs(t *testing.T) {
+	for _, ip := range []string{"trig", "fourier:2"} {
+		cfg := smallConfig(1000)
+		cfg.Interp, cfg.MaxMin = ip, 2
+		if ip == "fourier:2" {
+			cfg.Base = "learned"
+		}
+		cfg.Net.Dim = 2
+		tr, err := newTrainer(cfg, toyData(t, "8gaussians"), TrainOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ascent *ascentState
+		if tr.model.Base != nil || tr.fourier() != nil {
+			tr.model.ascent = newAscentState(tr)
+			ascent = tr.model.ascent
+		}
+		if _, err := tr.step(1e-3, ascent, 2); err != nil { // warm-up
+			t.Fatal(err)
+		}
+		allocs := testing.AllocsPerRun(10, func() {
+			if _, err := tr.step(1e-3, ascent, 2); err != nil {
+				t.Fatal(err)
+			}
+			tr.model.State.Step++
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations per training step, want 0", ip, allocs)
+		}
+	}
+}
+
+func TestValidationKeepsBest(t *testing.T) {
+	cfg := smallConfig(40)
+	cfg.ValEvery, cfg.ValN = 5, 512
+	cfg.Patience = 2
+	cfg.LR = 0.3 // diverging: validation stops improving quickly
+	cfg.Schedule = "constant"
+	m, err := Train(context.Background(), cfg, toyData(t, "8gaussians"), TrainOptions{})
+	if err != nil && !errors.Is(err, ErrNonFiniteLoss) {
+		t.Fatal(err)
+	}
+	if err != nil {
+		t.Skip("diverged before validation could stop it")
+	}
+	st := m.State
+	if st.BestStep == 0 || math.IsInf(st.BestVal, 0) {
+		t.Fatalf("no best validation recorded: %+v", st)
+	}
+	if st.Stopped && st.SinceBest < cfg.Patience {
+		t.Fatalf("stopped with %d validations since the best, patience %d", st.SinceBest, cfg.Patience)
+	}
+	// The inference weights are the best ones: their validation loss is the best recorded.
+	if m.best == nil || &m.Net.Params()[0] != &m.best.Params()[0] {
+		t.Fatal("inference network is not the best-validation copy")
+	}
+}
+
+func TestCheckpointRoundTrip(t *testing.T) {
+	cfg := smallConfig(12)
+	cfg.Interp, cfg.Base, cfg.MaxMin = "fourier:2", "learned", 1
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	m, err := Train(context.Background(), cfg, toyData(t, "moons"), TrainOptions{CkptPath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(paramsOf(got), paramsOf(m)) {
+		t.Fatal("inference parameters differ after save/load")
+	}
+	if got.Interp.Name() != "fourier" || got.Base == nil || !slices.Equal(got.Base.Mu, m.Base.Mu) {
+		t.Fatal("interpolant or base lost")
+	}
+	if len(got.History) != len(m.History) || got.State.Step != 12 || got.Data.Name != "moons" {
+		t.Fatalf("history/state/data lost: %d entries, step %d, data %q", len(got.History), got.State.Step, got.Data.Name)
+	}
+	if got.Config.Interp != cfg.Interp || got.Config.MaxMin != 1 {
+		t.Fatalf("config lost: %+v", got.Config)
+	}
+}
+
+func TestTrainConfigValidate(t *testing.T) {
+	for name, mut := range map[string]func(*TrainConfig){
+		"steps":     func(c *TrainConfig) { c.Steps = 0 },
+		"batch":     func(c *TrainConfig) { c.Batch = -1 },
+		"lr":        func(c *TrainConfig) { c.LR = math.NaN() },
+		"ema":       func(c *TrainConfig) { c.EMA = 1 },
+		"schedule":  func(c *TrainConfig) { c.Schedule = "linear" },
+		"interp":    func(c *TrainConfig) { c.Interp = "cubic" },
+		"time_dist": func(c *TrainConfig) { c.TimeDist = "beta:1" },
+		"base":      func(c *TrainConfig) { c.Base = "laplace" },
+		"net":       func(c *TrainConfig) { c.Net.Hidden = []int{0} },
+	} {
+		c := DefaultTrainConfig(2)
+		mut(&c)
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: err = %v, want one naming %s", name, err, name)
+		}
+	}
+	c := DefaultTrainConfig(2)
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var _ = nn.New
