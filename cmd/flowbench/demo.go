@@ -91,7 +91,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if err := writePlot(ctx, m, pngPath, plotOpts{n: 20000, grid: 120, lim: 4.5, seed: *c.seed, batch: 10000}); err != nil {
+	if err := writePlot(ctx, m, pngPath, plotOpts{n: 10000, grid: 100, lim: 4.5, seed: *c.seed, batch: 10000}); err != nil {
 		return err
 	}
 	kv = append([]any{"summary", cmd}, kv...)
