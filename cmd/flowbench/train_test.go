@@ -243,13 +243,14 @@ func TestGenCLISignals(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "m.safetensors")
 			cmd := startTrain(t, path)
 			time.Sleep(200 * time.Millisecond)
-			var se bytes.Buffer
-			cmd.Stderr = nil
 			cmd.Process.Signal(sig)
 			err := cmd.Wait()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != 128+int(sig) {
-				t.Fatalf("exit %v, want %d (%s)", err, 128+int(sig), se.String())
+				t.Fatalf("exit %v, want %d (%s)", err, 128+int(sig), cmd.Stderr)
+			}
+			if se := fmt.Sprint(cmd.Stderr); !strings.Contains(se, "checkpoint") || !strings.Contains(se, "stopped at step") {
+				t.Fatalf("stderr %q does not report the saved checkpoint", se)
 			}
 			m, err := gen.LoadModel(path)
 			if err != nil {
