@@ -36,13 +36,11 @@ type TrainConfig struct {
 	Seed     uint64  `json:"seed"`
 
 	// MaxMin K > 0 turns on the path-length max–min: every K network steps, one ascent step
-	// (learning rate MaxMinLR) on the Fourier interpolant's coefficients and/or the learned
-	// base's parameters.
+	// (Adam, learning rate MaxMinLR) on the Fourier interpolant's coefficients and/or the
+	// learned base's parameters. A learned base always moves by this ascent (every step
+	// when MaxMin is 0).
 	MaxMin   int     `json:"maxmin"`
 	MaxMinLR float64 `json:"maxmin_lr"`
-	// BaseLR is the learning rate of the learned base's parameters (descent on the loss)
-	// when MaxMin is 0.
-	BaseLR float64 `json:"base_lr"`
 
 	ValEvery int `json:"val_every"` // validation every N steps (0: none)
 	ValN     int `json:"val_n"`     // validation rows (at most the validation set)
@@ -74,7 +72,6 @@ func DefaultTrainConfig(dim int) TrainConfig {
 		EMA:       0.999,
 		Seed:      1,
 		MaxMinLR:  1e-2,
-		BaseLR:    1e-3,
 		ValEvery:  0,
 		ValN:      4096,
 		LogEvery:  100,
@@ -108,8 +105,6 @@ func (c *TrainConfig) Validate() error {
 		return bad("maxmin", c.MaxMin, "want ≥ 0")
 	case !(c.MaxMinLR >= 0) || math.IsInf(c.MaxMinLR, 0):
 		return bad("maxmin_lr", c.MaxMinLR, "want a finite value ≥ 0")
-	case !(c.BaseLR >= 0) || math.IsInf(c.BaseLR, 0):
-		return bad("base_lr", c.BaseLR, "want a finite value ≥ 0")
 	case c.ValEvery < 0:
 		return bad("val_every", c.ValEvery, "want ≥ 0")
 	case c.ValEvery > 0 && c.ValN < 1:
