@@ -503,6 +503,13 @@ func (tr *trainer) run(ctx context.Context) (*Model, error) {
 		lr := tr.sched.At(step)
 		ls, err := tr.step(lr, ascent, k)
 		if err != nil {
+			switch {
+			case tr.opt.CkptPath == "":
+			case tr.saved:
+				err = fmt.Errorf("%w; the last checkpoint (%s) was kept", err, tr.opt.CkptPath)
+			default:
+				err = fmt.Errorf("%w; no checkpoint had been written yet", err)
+			}
 			return tr.model, err
 		}
 		st.Step++
@@ -557,7 +564,7 @@ func (tr *trainer) step(lr float64, ascent *ascentState, k int) (nn.LossStats, e
 	interp.Batch(tr.model.Interp, tr.d, tr.t, tr.x0, tr.x1, tr.xt, tr.dxt)
 	ls := tr.net.LossGrad(tr.t, tr.xt, tr.dxt, tr.grad, tr.dx, nil)
 	if math.IsNaN(ls.Loss) || math.IsInf(ls.Loss, 0) {
-		return ls, fmt.Errorf("train: step %d: %w (%g); the last checkpoint was kept", step+1, ErrNonFiniteLoss, ls.Loss)
+		return ls, fmt.Errorf("train: step %d: %w (%g)", step+1, ErrNonFiniteLoss, ls.Loss)
 	}
 	if cfg.Clip > 0 {
 		nn.ClipGradNorm(tr.grad, cfg.Clip)
