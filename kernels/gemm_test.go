@@ -25,13 +25,6 @@ func (g gemmCase) String() string {
 		g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.beta, g.lda, g.ldb, g.ldc, g.offA, g.offB, g.offC)
 }
 
-func matLen(rows, cols, ld int) int {
-	if rows == 0 || cols == 0 {
-		return 0
-	}
-	return (rows-1)*ld + cols
-}
-
 // newGemmCase builds operands. ints selects small-integer entries (exact results);
 // otherwise entries are uniform in [-1, 1). pad is added to each leading dimension.
 func newGemmCase(rng *rand.Rand, transA, transB bool, m, n, k int, alpha, beta float32, pad, off int, ints bool) *gemmCase {
