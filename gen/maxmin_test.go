@@ -86,7 +86,7 @@ func TestMaxMinShortensPath(t *testing.T) {
 	}
 	base := DefaultTrainConfig(2)
 	base.Net.Hidden = []int{64, 64}
-	base.Steps, base.Batch, base.Warmup, base.LogEvery, base.Seed = 400, 256, 20, 100, 5
+	base.Steps, base.Batch, base.Warmup, base.LogEvery, base.Seed = 1500, 512, 20, 500, 5
 	mm := base
 	mm.Interp, mm.MaxMin, mm.MaxMinLR = "fourier:4", 1, 2e-2
 	data := toyData(t, "checkerboard")
