@@ -100,6 +100,7 @@ func TestGenCLIErrors(t *testing.T) {
 		{"train unknown time dist", train("--time-dist", "gamma"), 2, "--time-dist"},
 		{"train unknown base", train("--base", "laplace"), 2, "--base"},
 		{"train zero lr", train("--lr", "0"), 2, "--lr must be a positive"},
+		{"train diverges", train("--lr", "1e30", "--warmup", "0", "--schedule", "constant", "--width", "16", "--depth", "2", "--batch", "32"), 1, "step 2: non-finite loss"},
 		{"train unknown data", []string{"train", "--data", "ninegaussians", "--out", filepath.Join(dir, "t.st")}, 2, `"ninegaussians": not a generated data set`},
 		{"train no data", []string{"train", "--out", filepath.Join(dir, "t.st")}, 2, "--data is required"},
 		{"train no out", []string{"train", "--data", "moons"}, 2, "--out is required"},
@@ -243,13 +244,14 @@ func TestGenCLISignals(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "m.safetensors")
 			cmd := startTrain(t, path)
 			time.Sleep(200 * time.Millisecond)
-			var se bytes.Buffer
-			cmd.Stderr = nil
 			cmd.Process.Signal(sig)
 			err := cmd.Wait()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != 128+int(sig) {
-				t.Fatalf("exit %v, want %d (%s)", err, 128+int(sig), se.String())
+				t.Fatalf("exit %v, want %d (%s)", err, 128+int(sig), cmd.Stderr)
+			}
+			if se := fmt.Sprint(cmd.Stderr); !strings.Contains(se, "checkpoint") || !strings.Contains(se, "stopped at step") {
+				t.Fatalf("stderr %q does not report the saved checkpoint", se)
 			}
 			m, err := gen.LoadModel(path)
 			if err != nil {
@@ -330,5 +332,36 @@ func TestGenCLIResumeBitIdentical(t *testing.T) {
 	}
 	if !slices.Equal(a.Net.Params(), b.Net.Params()) {
 		t.Fatal("resumed run's parameters differ from the uninterrupted run's")
+	}
+}
+
+func TestGenCLISampleInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a long sampling process")
+	}
+	dir := t.TempDir()
+	model := trainTiny(t, dir, 3)
+	out := filepath.Join(dir, "big.npy")
+	cmd := exec.Command(genBin, "sample", "--model", model, "--n", "3000000", "--batch", "100000", "--out", out, "--solver", "rk4", "--steps", "200", "--threads", "1")
+	var se bytes.Buffer
+	cmd.Stderr = &se
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130 (%s)", err, se.String())
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("interrupted sample left %s (%v)", out, err)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".tmp") {
+			t.Fatalf("temporary file %s left behind", e.Name())
+		}
 	}
 }
