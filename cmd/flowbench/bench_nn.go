@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/interflow/flowbench/gen"
@@ -26,6 +27,21 @@ func benchNet(d, width int) *nn.MLP {
 		panic(err) // a fixed, valid configuration
 	}
 	return m
+}
+
+// checkOnly returns a usage error naming any --only entry that is not one of the group's
+// workloads.
+func checkOnly(o *benchOpts, group string, names ...string) error {
+	for n := range o.only {
+		found := false
+		for _, w := range names {
+			found = found || n == w
+		}
+		if !found {
+			return usagef("bench %s: --only: unknown workload %q (want %s)", group, n, strings.Join(names, ", "))
+		}
+	}
+	return nil
 }
 
 // forEachSetting runs fn at every selected tier and thread count.
@@ -113,6 +129,9 @@ func benchTrain(ctx context.Context, o *benchOpts) error {
 		data         gen.Sampler
 	}
 	wls := []wl{{"W-train-2d", 2, 256, 4096, gen.Checkerboard{}}, {"W-train-64d", 64, 512, 1024, gen.GMM64()}}
+	if err := checkOnly(o, "train", wls[0].name, wls[1].name); err != nil {
+		return err
+	}
 	n := 0
 	err := forEachSetting(o, func(impl string, th int) error {
 		for _, w := range wls {
@@ -133,11 +152,14 @@ func benchTrain(ctx context.Context, o *benchOpts) error {
 	if err != nil {
 		return err
 	}
-	return o.out.emit("group", "train", "summary", true, "lines", n)
+	return o.out.emit("summary", "train", "results", n, "impls", o.impls, "threads", o.threads)
 }
 
 func benchForward(ctx context.Context, o *benchOpts) error {
 	const name, n = "W-forward", 100_000
+	if err := checkOnly(o, "forward", name); err != nil {
+		return err
+	}
 	lines := 0
 	err := forEachSetting(o, func(impl string, th int) error {
 		if !o.want(name) || ctx.Err() != nil {
@@ -156,7 +178,7 @@ func benchForward(ctx context.Context, o *benchOpts) error {
 	if err != nil {
 		return err
 	}
-	return o.out.emit("group", "forward", "summary", true, "lines", lines)
+	return o.out.emit("summary", "forward", "results", lines, "impls", o.impls, "threads", o.threads)
 }
 
 // divFLOPs counts the FLOPs of VelocityDiv for n rows: the forward pass plus the d tangents
@@ -173,6 +195,9 @@ func divFLOPs(m *nn.MLP, n int) float64 {
 
 func benchDivergence(ctx context.Context, o *benchOpts) error {
 	const name = "W-div"
+	if err := checkOnly(o, "divergence", name); err != nil {
+		return err
+	}
 	lines := 0
 	err := forEachSetting(o, func(impl string, th int) error {
 		if !o.want(name) {
@@ -200,5 +225,5 @@ func benchDivergence(ctx context.Context, o *benchOpts) error {
 	if err != nil {
 		return err
 	}
-	return o.out.emit("group", "divergence", "summary", true, "lines", lines)
+	return o.out.emit("summary", "divergence", "results", lines, "impls", o.impls, "threads", o.threads)
 }
