@@ -652,6 +652,20 @@ func (tr *trainer) save() error {
 	if tr.model.State.Step < tr.cfg.Steps && !tr.model.State.Stopped {
 		tr.finish()
 	}
+	// A finite loss can still be followed by an update that overflows the weights or
+	// Adam's moments; such a state would replace the last good checkpoint with one that
+	// cannot be loaded.
+	vs := [][]float32{tr.net.Params(), tr.adam.M, tr.adam.V, tr.model.Net.Params()}
+	if tr.ema != nil {
+		vs = append(vs, tr.ema.Net.Params())
+	}
+	for _, v := range vs {
+		for _, x := range v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return fmt.Errorf("train: step %d: %w: the weights or optimizer moments became %v; the last checkpoint was kept", tr.model.State.Step, ErrNonFiniteLoss, x)
+			}
+		}
+	}
 	if err := tr.model.Save(tr.opt.CkptPath); err != nil {
 		return fmt.Errorf("train: saving checkpoint: %w", err)
 	}
