@@ -519,7 +519,7 @@ func TestReliabilitySampleInterrupted(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(rng.Float64() * 1.2 * float64(dur)))
+		time.Sleep(time.Duration(rng.Float64() * float64(dur)))
 		cmd.Process.Signal(sig)
 		cmd.Wait()
 		code := cmd.ProcessState.ExitCode()
@@ -534,9 +534,12 @@ func TestReliabilitySampleInterrupted(t *testing.T) {
 		default:
 			t.Fatalf("%v at run %d: output neither complete nor untouched (%d bytes, %v, exit %d)", sig, i, len(b), err, code)
 		}
-		if sig != syscall.SIGKILL && code != 0 && code != 128+int(sig) {
+		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		if sig != syscall.SIGKILL && code != 0 && code != 128+int(sig) && !(ws.Signaled() && ws.Signal() == sig) {
 			t.Fatalf("%v: exit %d: %s", sig, code, se.String())
 		}
+		// A signal that arrives before the Go runtime installs the handlers ends the
+		// process by the default action: the output is absent, as checked above.
 		if sig != syscall.SIGKILL {
 			if n := tempFiles(t, dir); len(n) > 0 {
 				t.Fatalf("%v: temporary files left: %v", sig, n)
@@ -581,17 +584,16 @@ func TestReliabilityUnreachableTolerance(t *testing.T) {
 	dir := t.TempDir()
 	model := relModel(t, dir, "m.safetensors", 5)
 	out := sentinel(t, filepath.Join(dir, "s.csv"))
-	tols := []string{"1e-300"}
-	if !testing.Short() {
-		tols = append(tols, "1e-30") // reaches the step limit: 600 000 evaluations
-	}
-	for _, tol := range tols {
+	for _, tol := range []string{"1e-300", "1e-20"} {
 		for _, args := range [][]string{
 			{"sample", "--model", model, "--n", "10", "--out", out.path},
 			{"nll", "--model", model, "--n", "10"},
 			{"encode", "--model", model, "--data", "8gaussians", "--n", "10", "--out", out.path},
 		} {
 			for _, method := range []string{"dopri5", "bosh3"} {
+				if tol == "1e-20" && (testing.Short() || args[0] != "sample" || method != "bosh3") {
+					continue // reaches the step limit: 300 000 evaluations, seconds
+				}
 				t.Run(args[0]+" "+method+" "+tol, func(t *testing.T) {
 					r := cli(t, append(args, "--solver", method, "--rtol", tol, "--atol", tol, "--threads", "1")...)
 					wantRejected(t, r, 1, method, "t = ", "h = ", "evaluations")
@@ -686,6 +688,45 @@ func TestReliabilityResume(t *testing.T) {
 		}
 		if k := sameTensors(want, relTensors(t, part)); k != "" {
 			t.Fatalf("run %d (%v, resumed at step %d): tensor %s differs from the uninterrupted run", i, c.sig, m.State.Step, k)
+		}
+	}
+}
+
+// Same seed, any thread count: the same output files and figures, bit for bit.
+func TestReliabilityThreadInvariance(t *testing.T) {
+	dir := t.TempDir()
+	model := relModel(t, dir, "m.safetensors", 20)
+	runs := [][]string{
+		{"sample", "--model", model, "--n", "3000", "--batch", "1000", "--solver", "dopri5", "--with-logp", "--out"},
+		{"sample", "--model", model, "--n", "3000", "--sde", "--steps", "20", "--out"},
+		{"encode", "--model", model, "--data", "8gaussians", "--n", "3000", "--solver", "rk4", "--steps", "8", "--out"},
+		{"nll", "--model", model, "--n", "3000", "--solver", "rk4", "--steps", "8", "--hutchinson", "2", "--json"},
+	}
+	for i, args := range runs {
+		var want []byte
+		for _, threads := range []string{"1", "2", "3"} {
+			a := slices.Clone(args)
+			out := filepath.Join(dir, fmt.Sprintf("r%d_%s.npy", i, threads))
+			if a[len(a)-1] == "--out" {
+				a = append(a, out)
+			}
+			r := mustRun(t, append(a, "--threads", threads, "--seed", "11")...)
+			got := []byte(r.stdout)
+			if args[len(args)-1] == "--out" {
+				got, _ = os.ReadFile(out)
+			} else {
+				// elapsed times aside, the JSON line is the result
+				var rec map[string]any
+				if err := json.Unmarshal(got, &rec); err != nil {
+					t.Fatal(err)
+				}
+				got = fmt.Appendf(nil, "%v %v %v", rec["nll"], rec["nll_stderr"], rec["nfe"])
+			}
+			if want == nil {
+				want = got
+			} else if !bytes.Equal(got, want) {
+				t.Fatalf("%s at %s threads differs from 1 thread", args[0], threads)
+			}
 		}
 	}
 }
