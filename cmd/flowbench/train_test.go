@@ -332,3 +332,34 @@ func TestGenCLIResumeBitIdentical(t *testing.T) {
 		t.Fatal("resumed run's parameters differ from the uninterrupted run's")
 	}
 }
+
+func TestGenCLISampleInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a long sampling process")
+	}
+	dir := t.TempDir()
+	model := trainTiny(t, dir, 3)
+	out := filepath.Join(dir, "big.npy")
+	cmd := exec.Command(genBin, "sample", "--model", model, "--n", "3000000", "--batch", "100000", "--out", out, "--solver", "rk4", "--steps", "200", "--threads", "1")
+	var se bytes.Buffer
+	cmd.Stderr = &se
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130 (%s)", err, se.String())
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Fatalf("interrupted sample left %s (%v)", out, err)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".tmp") {
+			t.Fatalf("temporary file %s left behind", e.Name())
+		}
+	}
+}
