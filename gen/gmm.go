@@ -11,6 +11,7 @@ type GMM struct {
 	D, K  int       // dimension and number of components
 	Std   float64   // standard deviation of every component
 	Means []float64 // K×D component means, row-major
+	Label string    // the name Name returns; "gmm" when empty
 }
 
 // NewGMM returns the mixture of k components in dim dimensions with standard deviation std
@@ -27,10 +28,20 @@ func NewGMM(dim, k int, std, meanScale float64, seed uint64) *GMM {
 // GMM64 returns the fixed mixture of the W-train-64d workload: 8 components in 64
 // dimensions, std 0.5, means ~ N(0, 2²·I) drawn from seed 1234 (the same recipe as the
 // PyTorch anchor's GaussianMixture(64); the draws differ since the generators do).
-func GMM64() *GMM { return NewGMM(64, 8, 0.5, 2, 1234) }
+// Its Name is "gmm64", the name it is registered under.
+func GMM64() *GMM {
+	g := NewGMM(64, 8, 0.5, 2, 1234)
+	g.Label = "gmm64"
+	return g
+}
 
-// Name implements Sampler.
-func (g *GMM) Name() string { return "gmm" }
+// Name implements Sampler: Label, or "gmm" when it is empty.
+func (g *GMM) Name() string {
+	if g.Label != "" {
+		return g.Label
+	}
+	return "gmm"
+}
 
 // Dim implements Sampler.
 func (g *GMM) Dim() int { return g.D }

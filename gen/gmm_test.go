@@ -42,7 +42,7 @@ func TestGMMLogProbClosedForm(t *testing.T) {
 
 func TestGMMSampleMoments(t *testing.T) {
 	g := GMM64()
-	if g.Dim() != 64 || g.K != 8 || g.Name() != "gmm" {
+	if g.Dim() != 64 || g.K != 8 || g.Name() != "gmm64" || NewGMM(2, 3, 1, 1, 0).Name() != "gmm" {
 		t.Fatal("GMM64 shape")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))

@@ -84,8 +84,11 @@ func TestToyMoments(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s.Name() != name || s.Dim() != 2 {
-				t.Fatalf("Name %q Dim %d", s.Name(), s.Dim())
+			if s.Name() != name {
+				t.Fatalf("Name %q", s.Name())
+			}
+			if s.Dim() != 2 {
+				t.Skipf("%s is %d-dimensional: its moments are tested beside it (gmm_test.go)", name, s.Dim())
 			}
 			x := SampleN(s, n, 1)
 			var sx, sy, s2, vx, vy, v2 float64

@@ -167,6 +167,12 @@ func (j *gemmJob) run(threads int) {
 		if want := ceilDiv(j.m, 2*threads); want < mc {
 			mc = max(ceilDiv(want, mr)*mr, mr)
 		}
+		// Round the number of row blocks up to a multiple of threads when that is
+		// cheap (few blocks, where one left over would idle the others).
+		if nb := ceilDiv(j.m, mc); nb < 8*threads && nb%threads != 0 {
+			nb = ceilDiv(nb, threads) * threads
+			mc = max(ceilDiv(ceilDiv(j.m, nb), mr)*mr, mr)
+		}
 	}
 	j.mcEff = mc
 	j.mTasks = ceilDiv(j.m, mc)

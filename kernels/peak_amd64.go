@@ -3,7 +3,7 @@
 package kernels
 
 // peakKernel returns the widest FMA probe this CPU runs and its FLOPs per iteration.
-func peakKernel() (run func(n int), flopsPerIter float64) {
+func peakKernel() (run func(n int) float32, flopsPerIter float64) {
 	switch {
 	case hasTier[tierAVX512]:
 		return fmaPeakAVX512, 12 * 16 * 2

@@ -3,4 +3,4 @@
 package kernels
 
 // peakKernel returns the scalar Go probe: this build has no SIMD FMA probe.
-func peakKernel() (run func(n int), flopsPerIter float64) { return fmaPeakGo, 8 * 2 }
+func peakKernel() (run func(n int) float32, flopsPerIter float64) { return fmaPeakGo, 8 * 2 }

@@ -4,10 +4,12 @@
 
 package kernels
 
-// fmaPeakAVX2 runs n iterations of 12 independent 8-lane FMAs (acc_j = src·src + acc_j),
-// 192 FLOPs per iteration, on registers only; n ≥ 1.
-func fmaPeakAVX2(n int)
+// fmaPeakAVX2 runs n iterations of 12 independent 8-lane FMAs (acc_j = src·src + acc_j, src = 1),
+// 192 FLOPs per iteration, on registers only, and returns the sum of every accumulator lane,
+// 96·n (exact for n < 2^24/96), so a test can tell the loop ran; n ≥ 1.
+func fmaPeakAVX2(n int) float32
 
-// fmaPeakAVX512 runs n iterations of 12 independent 16-lane FMAs (acc_j = src·src + acc_j),
-// 384 FLOPs per iteration, on registers only; n ≥ 1.
-func fmaPeakAVX512(n int)
+// fmaPeakAVX512 runs n iterations of 12 independent 16-lane FMAs (acc_j = src·src + acc_j, src = 1),
+// 384 FLOPs per iteration, on registers only, and returns the sum of every accumulator lane,
+// 192·n (exact for n < 2^24/192), so a test can tell the loop ran; n ≥ 1.
+func fmaPeakAVX512(n int) float32
