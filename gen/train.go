@@ -2,11 +2,14 @@ package gen
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/interflow/flowbench/interp"
@@ -437,10 +440,23 @@ func sameRun(a, b *TrainConfig) error {
 			return fmt.Errorf("the %s schedule depends on the number of steps: the checkpoint's run has %d, not %d", a.Schedule, a.Steps, b.Steps)
 		}
 	}
+	if a.Net.Dim != b.Net.Dim {
+		return fmt.Errorf("the data have dimension %d, the checkpoint's model %d", b.Net.Dim, a.Net.Dim)
+	}
 	ja, _ := jsonString(x)
 	jb, _ := jsonString(y)
 	if ja != jb {
-		return fmt.Errorf("the configuration differs from the checkpoint's:\n  checkpoint %s\n  now        %s", ja, jb)
+		// One line naming the fields that differ.
+		var ma, mb map[string]json.RawMessage
+		json.Unmarshal([]byte(ja), &ma)
+		json.Unmarshal([]byte(jb), &mb)
+		var diff []string
+		for _, k := range slices.Sorted(maps.Keys(ma)) {
+			if string(ma[k]) != string(mb[k]) {
+				diff = append(diff, fmt.Sprintf("%s %s (now %s)", k, ma[k], mb[k]))
+			}
+		}
+		return fmt.Errorf("the configuration differs from the checkpoint's: %s", strings.Join(diff, "; "))
 	}
 	return nil
 }

@@ -232,6 +232,20 @@ func TestReliabilityDimensionMismatch(t *testing.T) {
 		}
 	}
 	out.untouched(t)
+	// Resuming on data of another dimension.
+	part := filepath.Join(dir, "part.safetensors")
+	mustRun(t, append([]string{"train", "--data", "8gaussians", "--out", part, "--steps", "40", "--ckpt-every", "10"}, relTiny...)...)
+	ck := readST(t, part)
+	ck.meta["train_state"] = strings.Replace(ck.meta["train_state"], `"step":40`, `"step":20`, 1)
+	os.WriteFile(part, ck.bytes(), 0o644)
+	if m, err := gen.LoadModel(part); err != nil || m.State.Step != 20 {
+		t.Fatalf("edited checkpoint: %v", err)
+	}
+	saved := snapshot(t, part)
+	for _, data := range []string{three, "gmm64"} {
+		wantRejected(t, cli(t, "train", "--data", data, "--out", part, "--resume"), 1, "dimension")
+	}
+	saved.untouched(t)
 }
 
 // Flag misuse: exit 2, one line naming the flag, nothing written.
