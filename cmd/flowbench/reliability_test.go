@@ -24,6 +24,7 @@ import (
 
 	"github.com/interflow/flowbench/gen"
 	"github.com/interflow/flowbench/nn"
+	"github.com/interflow/flowbench/solver"
 )
 
 // relTiny are training flags for a fast run.
@@ -750,5 +751,51 @@ func TestReliabilityThreadInvariance(t *testing.T) {
 				t.Fatalf("%s at %s threads differs from 1 thread", args[0], threads)
 			}
 		}
+	}
+}
+
+// Random byte mutations of checkpoints (plain with validation weights, and with a learned
+// base and Fourier max–min tensors) go through nn's decoder and gen's model validation:
+// never a panic, and every model that loads computes a log-density. (A fuzz target here would
+// rebuild the binary in every fuzz worker through TestMain; this seeded loop is cheap.)
+func TestReliabilityCheckpointMutations(t *testing.T) {
+	dir := t.TempDir()
+	n := 3000
+	if testing.Short() {
+		n = 500
+	}
+	rng := rand.New(rand.NewPCG(12, 13))
+	for i, extra := range [][]string{
+		{"--val-every", "2", "--val-n", "8"},
+		{"--base", "learned", "--interp", "fourier:2", "--maxmin", "2"},
+	} {
+		p := filepath.Join(dir, fmt.Sprintf("m%d.safetensors", i))
+		mustRun(t, append([]string{"train", "--data", "8gaussians", "--out", p, "--steps", "4", "--width", "4", "--depth", "1", "--batch", "8", "--quiet"}, extra...)...)
+		b0, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loaded := 0
+		for range n {
+			b := slices.Clone(b0)
+			for range 1 + rng.IntN(3) {
+				b[rng.IntN(len(b))] = byte(rng.IntN(256))
+			}
+			ck, err := nn.DecodeCheckpoint(b)
+			if err != nil {
+				continue
+			}
+			m, err := gen.ModelFromCheckpoint(ck)
+			if err != nil {
+				continue
+			}
+			loaded++
+			_ = m.Describe()
+			x := make([]float32, m.Dim())
+			if _, _, err := m.LogProb(t.Context(), x, gen.LikelihoodOptions{ODE: solver.Options{Method: solver.RK4, Steps: 2}}); err != nil && !strings.Contains(err.Error(), "solver") {
+				t.Fatalf("log-density of a loaded mutant: %v", err)
+			}
+		}
+		t.Logf("%s: %d of %d mutants load", extra[0], loaded, n)
 	}
 }
