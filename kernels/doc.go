@@ -49,7 +49,8 @@
 //     arithmetic are fixed by the shape and tier, so the bits never depend on the thread
 //     count or on scheduling. Buffers (packed B, per-worker A panel and edge tile) grow once
 //     and are reused: no allocation in steady state. A call that finds the pool busy runs
-//     single-threaded on a private state with the same result.
+//     single-threaded on a private state with the same result, and so does a product with
+//     m·n·k < 2²⁰ (waking a worker would cost as much as the work).
 //
 // # Regenerating
 //

@@ -146,10 +146,18 @@ type gemmJob struct {
 	dotRows int
 }
 
+// minParallelWork is the m·n·k below which a GEMM runs on one thread: waking a parked
+// worker costs microseconds, as much as such a product takes. (A variable so that tests
+// can thread small products.)
+var minParallelWork = 1 << 20
+
 func (j *gemmJob) run(threads int) {
 	if j.k == 0 || j.alpha == 0 {
 		j.scaleOnly()
 		return
+	}
+	if j.m*j.n*j.k < minParallelWork {
+		threads = 1
 	}
 	if j.n <= 4 && !j.transA && j.k >= 8 {
 		j.runDot(threads)
@@ -192,7 +200,11 @@ func (j *gemmJob) run(threads int) {
 			j.last = pc+j.kc >= j.k
 			j.st.bp = grow(j.st.bp, panels*nr*j.kc)
 			j.phase = phasePackB
-			pool.parallel(threads, ceilDiv(panels, j.pptPack), j, j.st.w0)
+			packThreads := threads
+			if panels*nr*j.kc < 1<<15 {
+				packThreads = 1 // a small block: not worth a wake-up and a barrier
+			}
+			pool.parallel(packThreads, ceilDiv(panels, j.pptPack), j, j.st.w0)
 			j.phase = phaseCompute
 			pool.parallel(threads, j.mTasks*j.nTasks, j, j.st.w0)
 		}

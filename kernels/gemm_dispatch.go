@@ -47,3 +47,11 @@ func gemmBiasAct(m, n, k int, a []float32, lda int, b []float32, ldb int, bias [
 	j.run(threads)
 	releaseState(st)
 }
+
+// matLen is the number of elements a rows×cols matrix with leading dimension ld spans.
+func matLen(rows, cols, ld int) int {
+	if rows == 0 || cols == 0 {
+		return 0
+	}
+	return (rows-1)*ld + cols
+}

@@ -25,13 +25,6 @@ func (g gemmCase) String() string {
 		g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.beta, g.lda, g.ldb, g.ldc, g.offA, g.offB, g.offC)
 }
 
-func matLen(rows, cols, ld int) int {
-	if rows == 0 || cols == 0 {
-		return 0
-	}
-	return (rows-1)*ld + cols
-}
-
 // newGemmCase builds operands. ints selects small-integer entries (exact results);
 // otherwise entries are uniform in [-1, 1). pad is added to each leading dimension.
 func newGemmCase(rng *rand.Rand, transA, transB bool, m, n, k int, alpha, beta float32, pad, off int, ints bool) *gemmCase {
@@ -257,6 +250,8 @@ func TestGemmBetaZeroIgnoresNaN(t *testing.T) {
 // TestGemmThreadsBitIdentical checks that 1, 2, 3 and 7 threads give the same bits.
 func TestGemmThreadsBitIdentical(t *testing.T) {
 	defer SetThreads(Threads())
+	defer func(w int) { minParallelWork = w }(minParallelWork)
+	minParallelWork = 0
 	shapes := [][3]int{{301, 77, 290}, {13, 300, 40}, {1001, 3, 100}, {64, 1030, 20}, {7, 9, 11}}
 	forEachTier(t, func(t *testing.T) {
 		for _, tr := range gemmTrans {
@@ -289,6 +284,8 @@ func TestGemmThreadsBitIdentical(t *testing.T) {
 // without Z and bias, for every activation.
 func TestGemmBiasAct(t *testing.T) {
 	defer SetThreads(Threads())
+	defer func(w int) { minParallelWork = w }(minParallelWork)
+	minParallelWork = 0
 	shapes := [][3]int{{1, 1, 1}, {7, 5, 3}, {33, 17, 9}, {65, 49, 300}, {50, 3, 40}, {19, 2, 7}, {6, 16, 0}, {100, 64, 16}}
 	forEachTier(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(9, 10))
@@ -424,6 +421,8 @@ func FuzzGemm(f *testing.F) {
 // the others run on private states) and checks each against a sequential result.
 func TestGemmConcurrentCallers(t *testing.T) {
 	defer SetThreads(Threads())
+	defer func(w int) { minParallelWork = w }(minParallelWork)
+	minParallelWork = 0
 	SetThreads(2)
 	rng := rand.New(rand.NewPCG(13, 14))
 	m, n, k := 67, 45, 70

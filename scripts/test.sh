@@ -8,6 +8,7 @@ need=()
 command -v qemu-aarch64-static >/dev/null 2>&1 || need+=(qemu-user-static)
 /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need+=(python3-torch)
 /usr/bin/python3 -c 'import scipy' >/dev/null 2>&1 || need+=(python3-scipy)
+[ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -18,14 +19,26 @@ go mod download
 
 echo "== go vet"
 go vet ./...
+(cd kernels/asm && go vet ./...)
 echo "== go test ./..."
 go test -count=1 ./...
 echo "== go test -tags purego ./..."
 go test -count=1 -tags purego ./...
 echo "== go test -race"
-go test -count=1 -race -short ./kernels/... ./nn/... ./solver/... ./gen/...
+go test -count=1 -race -short ./kernels/... ./nn/... ./solver/... ./interp/... ./gen/...
 echo "== arm64 under qemu"
 GOARCH=arm64 go test -count=1 -short -exec qemu-aarch64-static ./kernels/...
+echo "== fuzz targets, briefly"
+fuzz() { go test -count=1 -run '^$' -fuzz "^$1\$" -fuzztime "${FUZZTIME:-8s}" "$2"; }
+fuzz FuzzGemm ./kernels
+fuzz FuzzAct ./kernels
+fuzz FuzzVec ./kernels
+fuzz FuzzLoadCheckpoint ./nn
+fuzz FuzzParse ./interp
+fuzz FuzzSolve ./solver
+fuzz FuzzCSV ./gen
+fuzz FuzzNPY ./gen
+fuzz FuzzIDX ./gen
 echo "== regenerate Avo output and check for a diff"
 (cd kernels/asm && go generate ./...)
 git diff --exit-code -- kernels || { echo "generated assembly differs from the committed files: rerun 'cd kernels/asm && go generate ./...'"; exit 1; }

@@ -285,18 +285,49 @@ func (e em) exp(x reg.VecVirtual) reg.VecVirtual {
 func (e em) negAbs(x reg.VecVirtual) reg.VecVirtual { return e.or(x, cu(0x80000000)) }
 
 // xsig returns x·σ(a) for a with the sign of x (a = x for SiLU): x/(1+E) where a ≥ 0 and
-// x·E/(1+E) where a < 0, with E = e^−|a|. The negative branch scales by 2^n after the
-// division, so results that are normal keep full precision while E is subnormal; for
-// a < −110 (and x < −110) it is −0.
+// x·E/(1+E) where a < 0, with E = e^−|a| = p·2^n. The negative branch divides x·p and
+// scales by 2^n afterwards, so results that are normal keep full precision while E is
+// subnormal; for a < −110 (and x < −110) it is −0. The roundings of x·p and 1+E are
+// recovered exactly and folded into the quotient (divFix), leaving the error of p and one
+// final rounding.
 func (e em) xsig(x, a reg.VecVirtual) reg.VecVirtual {
 	na := e.maxc(e.negAbs(a), -110)
 	ep := e.expParts(na, true)
 	E := e.expScaled(ep)
 	den := e.add(E, cf(1))
+	de := e.sub(E, e.sub(den, cf(1))) // 1 + E − den, exact
 	neg := e.sign(a)
-	num := e.sel(neg, e.mul(e.maxc(x, -110), ep.p), x)
-	q := e.div(num, den)
+	xc := e.maxc(x, -110)
+	xp := e.mul(xc, ep.p)
+	xpe := e.t.vec() // xc·p − xp, exact
+	VMOVAPS(xc, xpe)
+	VFMSUB213PS(xp, ep.p, xpe)
+	num := e.sel(neg, xp, x)
+	ne := e.sel(neg, xpe, e.zero())
+	q := e.divFix(num, ne, den, de)
 	return e.sel(neg, e.scaleBy(q, ep), q)
+}
+
+// divFix returns (num + ne)/(den + de) for small ne, de: q = num/den correctly rounded, the
+// exact residual num − q·den plus ne − q·de, times an approximate 1/den, added to q. The
+// sign of q is kept (so −0 stays −0), and where the correction is NaN (q infinite) q is
+// returned as it is.
+func (e em) divFix(num, ne, den, de reg.VecVirtual) reg.VecVirtual {
+	q := e.div(num, den)
+	rem := e.t.vec()
+	VMOVAPS(q, rem)
+	VFNMADD213PS(num, den, rem) // num − den·q
+	VADDPS(ne, rem, rem)
+	VFNMADD231PS(de, q, rem) // − q·de
+	r := e.t.vec()
+	if e.t.z {
+		VRCP14PS(den, r)
+	} else {
+		VRCPPS(den, r)
+	}
+	y := e.fma(rem, r, q)
+	y = e.or(y, e.and(q, cu(0x80000000)))
+	return e.sel(e.cmp(cmpUNORD, y, y), q, y)
 }
 
 // sigPair returns s = σ(a) and c = 1 − σ(a) = σ(−a), each without cancellation.
