@@ -2,6 +2,7 @@ package gen
 
 import (
 	"context"
+	"github.com/interflow/flowbench/kernels"
 	"math"
 	"testing"
 
@@ -81,8 +82,8 @@ func TestMaxMinGradient(t *testing.T) {
 // maximizes G = −E|v*|², so the learned field's kinetic energy E|v|² must end lower
 // (the interpolant's own E|İ|² may grow: only its conditional mean matters).
 func TestMaxMinShortensPath(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains two models")
+	if testing.Short() || kernels.Impl() == kernels.TierGo {
+		t.Skip("trains two models: needs -short off and a vectorized kernel tier (not purego)")
 	}
 	base := DefaultTrainConfig(2)
 	base.Net.Hidden = []int{64, 64}
