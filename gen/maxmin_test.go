@@ -2,11 +2,11 @@ package gen
 
 import (
 	"context"
-	"github.com/interflow/flowbench/kernels"
 	"math"
 	"testing"
 
 	"github.com/interflow/flowbench/interp"
+	"github.com/interflow/flowbench/kernels"
 )
 
 // TestMaxMinGradient checks the ascent gradients of G = (1/B) Σ (|v|² − 2·İ·v) with respect

@@ -2,10 +2,10 @@ package gen
 
 import (
 	"context"
-	"github.com/interflow/flowbench/kernels"
 	"math"
 	"testing"
 
+	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/solver"
 )
 
