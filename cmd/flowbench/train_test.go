@@ -100,6 +100,7 @@ func TestGenCLIErrors(t *testing.T) {
 		{"train unknown time dist", train("--time-dist", "gamma"), 2, "--time-dist"},
 		{"train unknown base", train("--base", "laplace"), 2, "--base"},
 		{"train zero lr", train("--lr", "0"), 2, "--lr must be a positive"},
+		{"train diverges", train("--lr", "1e30", "--warmup", "0", "--schedule", "constant", "--width", "16", "--depth", "2", "--batch", "32"), 1, "step 2: non-finite loss"},
 		{"train unknown data", []string{"train", "--data", "ninegaussians", "--out", filepath.Join(dir, "t.st")}, 2, `"ninegaussians": not a generated data set`},
 		{"train no data", []string{"train", "--out", filepath.Join(dir, "t.st")}, 2, "--data is required"},
 		{"train no out", []string{"train", "--data", "moons"}, 2, "--out is required"},
@@ -243,13 +244,14 @@ func TestGenCLISignals(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "m.safetensors")
 			cmd := startTrain(t, path)
 			time.Sleep(200 * time.Millisecond)
-			var se bytes.Buffer
-			cmd.Stderr = nil
 			cmd.Process.Signal(sig)
 			err := cmd.Wait()
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() != 128+int(sig) {
-				t.Fatalf("exit %v, want %d (%s)", err, 128+int(sig), se.String())
+				t.Fatalf("exit %v, want %d (%s)", err, 128+int(sig), cmd.Stderr)
+			}
+			if se := fmt.Sprint(cmd.Stderr); !strings.Contains(se, "checkpoint") || !strings.Contains(se, "stopped at step") {
+				t.Fatalf("stderr %q does not report the saved checkpoint", se)
 			}
 			m, err := gen.LoadModel(path)
 			if err != nil {

@@ -1,0 +1,69 @@
+package gen
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadTrainAndEvalData(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.csv")
+	var b strings.Builder
+	b.WriteString("a,b\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "%d,%d\n", i, (i%7)*3)
+	}
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	td, err := LoadTrainData(path, DefaultSplit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if td.Train == nil || td.Val == nil || td.Stats == nil || td.Split == nil || td.Split.SHA256 == "" {
+		t.Fatalf("incomplete training data: %+v", td)
+	}
+	// The training rows are standardized: mean 0, std 1 per column.
+	var s, s2 [2]float64
+	for i := range td.Train.N {
+		for j := range 2 {
+			v := float64(td.Train.Data[2*i+j])
+			s[j] += v
+			s2[j] += v * v
+		}
+	}
+	n := float64(td.Train.N)
+	for j := range 2 {
+		if m := s[j] / n; m*m > 1e-10 || s2[j]/n-m*m < 0.999 || s2[j]/n-m*m > 1.001 {
+			t.Fatalf("column %d: mean %g, variance %g after standardization", j, m, s2[j]/n-m*m)
+		}
+	}
+	m := constModel(t, []float32{0, 0})
+	m.Data = DataInfo{Name: path, Split: td.Split, Stats: td.Stats}
+	test, err := LoadEvalData(m, path, PartTest, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := LoadEvalData(m, path, PartAll, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.N != 200 || test.N < 1 || test.N >= 200 || td.Train.N+td.Val.N+test.N != 200 {
+		t.Fatalf("split sizes: train %d val %d test %d of %d", td.Train.N, td.Val.N, test.N, all.N)
+	}
+	// Another file has no split recorded.
+	other := filepath.Join(dir, "e.csv")
+	os.WriteFile(other, []byte("1,2\n3,5\n"), 0o644)
+	if _, err := LoadEvalData(m, other, PartTest, 0, 1); !errors.Is(err, ErrNoSplit) {
+		t.Fatalf("err = %v, want ErrNoSplit", err)
+	}
+	if _, err := LoadEvalData(m, "ninegaussians", PartAll, 10, 1); err == nil || !strings.Contains(err.Error(), "not a generated data set") {
+		t.Fatalf("unknown data: err = %v", err)
+	}
+	g, err := LoadEvalData(m, "8gaussians", PartTest, 50, 1)
+	if err != nil || g.N != 50 || g.Density == nil {
+		t.Fatalf("toy eval data: %v", err)
+	}
+}
