@@ -593,6 +593,13 @@ func TestReliabilityNonFiniteLoss(t *testing.T) {
 	if r := cli(t, "info", path); r.code != 0 {
 		t.Fatalf("info: %s", r.stderr)
 	}
+	// The maximum-likelihood objective as well.
+	mle := filepath.Join(dir, "mle.safetensors")
+	r = cli(t, append(relTrainArgs(mle, "--ckpt-every", "1", "--objective", "mle", "--mle-grad", "discrete", "--mle-steps", "2"), diverge...)...)
+	wantRejected(t, r, 1, "step ", "checkpoint was kept")
+	if r := cli(t, "info", mle); r.code != 0 {
+		t.Fatalf("info after a diverging mle run: %s", r.stderr)
+	}
 	// An earlier good checkpoint at the same path survives a run that diverges before its
 	// first checkpoint.
 	good := snapshot(t, relModel(t, dir, "good.safetensors", 5))
