@@ -10,21 +10,13 @@ import (
 // raceRead and raceWrite tell the race detector about the memory the GEMM reads and writes,
 // since accesses from assembly are not instrumented. Only race builds annotate.
 func raceRead(s []float32, rows, cols, ld int) {
-	if n := raceLen(rows, cols, ld); n > 0 {
+	if n := matLen(rows, cols, ld); n > 0 {
 		runtime.RaceReadRange(unsafe.Pointer(&s[0]), n*4)
 	}
 }
 
 func raceWrite(s []float32, rows, cols, ld int) {
-	if n := raceLen(rows, cols, ld); n > 0 {
+	if n := matLen(rows, cols, ld); n > 0 {
 		runtime.RaceWriteRange(unsafe.Pointer(&s[0]), n*4)
 	}
-}
-
-// raceLen is the number of elements a rows×cols matrix with leading dimension ld spans.
-func raceLen(rows, cols, ld int) int {
-	if rows == 0 || cols == 0 {
-		return 0
-	}
-	return (rows-1)*ld + cols
 }
