@@ -22,8 +22,8 @@ go vet ./...
 (cd kernels/asm && go vet ./...)
 echo "== go test ./..."
 go test -count=1 ./...
-echo "== go test -tags purego ./..."
-go test -count=1 -tags purego ./...
+echo "== go test -short -tags purego ./..."
+go test -count=1 -short -tags purego ./...
 echo "== go test -race"
 go test -count=1 -race -short ./kernels/... ./nn/... ./solver/... ./interp/... ./gen/...
 echo "== arm64 under qemu"
@@ -39,6 +39,8 @@ fuzz FuzzSolve ./solver
 fuzz FuzzCSV ./gen
 fuzz FuzzNPY ./gen
 fuzz FuzzIDX ./gen
+echo "== smoke: flowbench bench objectives (both objectives, tiny budget)"
+go run ./cmd/flowbench bench objectives --data 8gaussians --budget 2 --every 0.5 --width 16 --depth 2 --batch 64 --test-n 200 --png - --json >/dev/null
 echo "== regenerate Avo output and check for a diff"
 (cd kernels/asm && go generate ./...)
 git diff --exit-code -- kernels || { echo "generated assembly differs from the committed files: rerun 'cd kernels/asm && go generate ./...'"; exit 1; }

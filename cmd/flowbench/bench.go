@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -25,6 +26,9 @@ func (o *benchOpts) want(name string) bool { return len(o.only) == 0 || o.only[n
 type benchGroup struct {
 	summary string
 	run     func(ctx context.Context, o *benchOpts) error
+	// flags, when set, adds the group's own flags (accepted when the group is named before
+	// the flags).
+	flags func(fs *flag.FlagSet)
 }
 
 var benchGroups = map[string]*benchGroup{}
@@ -48,6 +52,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var group string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		group, args = args[0], args[1:]
+		if g, ok := benchGroups[group]; ok && g.flags != nil {
+			g.flags(fs)
+		}
 	}
 	rest, err := parseFlags(fs, args)
 	if err != nil {

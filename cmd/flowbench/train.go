@@ -158,6 +158,7 @@ type trainFlags struct {
 	resume                         *bool
 	splitSeed                      *uint64
 	common                         *genCommon
+	mle                            *mleFlags // --objective and the MLE settings (train_mle.go)
 }
 
 func addTrainFlags(fs *flag.FlagSet) *trainFlags {
@@ -192,6 +193,7 @@ func addTrainFlags(fs *flag.FlagSet) *trainFlags {
 		resume:    fs.Bool("resume", false, "continue the run saved in --out"),
 		splitSeed: fs.Uint64("split-seed", 0, "seed of the train/validation/test split of a data file"),
 		common:    addCommon(fs),
+		mle:       addMLEFlags(fs),
 	}
 }
 
@@ -365,7 +367,7 @@ func trainMain(ctx context.Context, cmd string, f *trainFlags, set map[string]bo
 			}
 		},
 	}
-	m, err := gen.Train(ctx, cfg, data, opt)
+	m, err := f.mle.train(ctx, cfg, data, opt, em, pb)
 	pb.done()
 	if err != nil {
 		if errors.Is(err, gen.ErrNonFiniteLoss) {

@@ -1,0 +1,497 @@
+package gen
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/nn"
+	"github.com/interflow/flowbench/solver"
+)
+
+// MLEGradient selects how the gradient of the maximum-likelihood objective is computed.
+type MLEGradient uint8
+
+const (
+	// GradDiscrete back-propagates through a fixed-step RK4 solve of the augmented system
+	// (discretize-then-optimize): the gradient is exact for the discrete objective. The
+	// stage inputs are stored (B×d per stage) and each stage's activations recomputed.
+	GradDiscrete MLEGradient = iota
+	// GradAdjoint solves the augmented system forward (Options.Forward, adaptive Dopri5 by
+	// default) and integrates the augmented adjoint system backward with RK4 (FFJORD's
+	// optimize-then-discretize): the gradient of the continuous objective to within the
+	// solvers' errors, with memory independent of the number of steps.
+	GradAdjoint
+)
+
+// String returns "discrete" or "adjoint".
+func (g MLEGradient) String() string {
+	if g == GradAdjoint {
+		return "adjoint"
+	}
+	return "discrete"
+}
+
+// ParseMLEGradient returns the gradient method named "discrete" (or "rk4") or "adjoint".
+func ParseMLEGradient(s string) (MLEGradient, error) {
+	switch strings.ToLower(s) {
+	case "discrete", "rk4", "":
+		return GradDiscrete, nil
+	case "adjoint":
+		return GradAdjoint, nil
+	}
+	return 0, fmt.Errorf("unknown MLE gradient %q (want discrete or adjoint)", s)
+}
+
+// MLEConfig configures the maximum-likelihood objective of a continuous flow.
+type MLEConfig struct {
+	// Gradient is the gradient method.
+	Gradient MLEGradient `json:"gradient"`
+	// Steps is the number of RK4 steps of the discrete solve (GradDiscrete) or of the
+	// backward adjoint solve (GradAdjoint).
+	Steps int `json:"steps"`
+	// Forward is the forward solver of GradAdjoint (Method 0 with Steps 0: Dopri5 at
+	// rtol = atol = 1e-5). Its Div and ProbeSeed are ignored: the divergence follows Div.
+	Forward solver.Options `json:"-"`
+	// Div is "exact", "hutchinson" or "" (auto: exact for d ≤ 2, Hutchinson above).
+	Div string `json:"div"`
+	// Kinetic and Jacobian are the RNODE weights λ_K and λ_J of the regularizers
+	// (1/B) Σ ∫₀¹ |v|² dt and (1/B) Σ ∫₀¹ ‖∂v/∂x‖²_F dt (Hutchinson: |(∂v/∂x)ε|²).
+	Kinetic  float64 `json:"kinetic"`
+	Jacobian float64 `json:"jacobian"`
+}
+
+// DefaultMLEConfig returns the FFJORD-style configuration: adjoint gradient, adaptive
+// Dopri5 forward solve at rtol = atol = 1e-5, 16 RK4 steps for the adjoint, the automatic
+// divergence and no regularizers.
+func DefaultMLEConfig() MLEConfig {
+	return MLEConfig{Gradient: GradAdjoint, Steps: 16,
+		Forward: solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}}
+}
+
+// Validate reports whether the configuration is usable, naming the bad field.
+func (c *MLEConfig) Validate() error {
+	switch {
+	case c.Gradient > GradAdjoint:
+		return fmt.Errorf("mle config: gradient = %d: want discrete or adjoint", c.Gradient)
+	case c.Steps < 1 || c.Steps > 1<<16:
+		return fmt.Errorf("mle config: steps = %d: want a value in [1, 65536]", c.Steps)
+	case c.Div != "" && c.Div != "exact" && c.Div != "hutchinson":
+		return fmt.Errorf("mle config: div = %q: want exact, hutchinson or empty (auto)", c.Div)
+	case !(c.Kinetic >= 0) || math.IsInf(c.Kinetic, 0):
+		return fmt.Errorf("mle config: kinetic = %g: want a finite value ≥ 0", c.Kinetic)
+	case !(c.Jacobian >= 0) || math.IsInf(c.Jacobian, 0):
+		return fmt.Errorf("mle config: jacobian = %g: want a finite value ≥ 0", c.Jacobian)
+	}
+	if c.Gradient == GradAdjoint {
+		if f := c.forward(); f.Validate() != nil {
+			return fmt.Errorf("mle config: forward solver: %w", f.Validate())
+		}
+	}
+	return nil
+}
+
+// forward returns the adjoint method's forward solver options, defaults filled in.
+func (c *MLEConfig) forward() solver.Options {
+	f := c.Forward
+	if f.Method == 0 && f.Steps == 0 {
+		f.Method = solver.Dopri5
+	}
+	f.Div, f.ProbeSeed = solver.DivExact, 0
+	return f
+}
+
+// ExactDiv reports whether the objective uses the exact divergence for dimension d.
+func (c *MLEConfig) ExactDiv(d int) bool {
+	switch c.Div {
+	case "exact":
+		return true
+	case "hutchinson":
+		return false
+	}
+	return d <= 2
+}
+
+// MLEStats are the values of one evaluation of the objective on a batch.
+type MLEStats struct {
+	// NLL is the batch mean of −log ρ1(x) (nats, in the network's data space) as the
+	// forward solve computes it: −log ρ0(x(0)) − ∫₁⁰ div v dt with ρ0 = N(0, I).
+	NLL float64
+	// Kinetic and Jacobian are the batch means of ∫₀¹ |v|² dt and ∫₀¹ ‖∂v/∂x‖²_F dt (0
+	// when their weight is 0 and the solve did not compute them).
+	Kinetic, Jacobian float64
+	// Loss is NLL + λ_K·Kinetic + λ_J·Jacobian, the value the gradient is of.
+	Loss float64
+	// NFE and NFEBackward count field evaluations of the forward solve and of the
+	// gradient's backward pass.
+	NFE, NFEBackward int
+}
+
+// MLEObjective evaluates the maximum-likelihood objective of a velocity network on data
+// batches and its gradient with respect to the parameters. It owns its buffers: after the
+// first call at a given batch size LossGrad allocates only what the solver package does
+// for an adaptive forward solve. It is not safe for concurrent use.
+type MLEObjective struct {
+	cfg MLEConfig
+	net *nn.MLP
+	dg  *nn.DivGrad
+	d   int
+
+	ys                []float32 // stored stage inputs (GradDiscrete): Steps·4 blocks of B×d
+	y, ab, tmp        []float32
+	k, gy             [4][]float32
+	div, frob, kin    [4][]float64
+	ell, ke, jf       []float64
+	gdiv, gfrob       []float64
+	gv                []float32
+	ws                *solver.Workspace
+	fld               *probeField
+	ka                [4][]float32 // adjoint: stages of a
+	kg                [4][]float32 // adjoint: stages of G
+	g0, gtmp, at, gxb []float32
+}
+
+// NewMLEObjective returns the objective for net under cfg.
+func NewMLEObjective(net *nn.MLP, cfg MLEConfig) (*MLEObjective, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &MLEObjective{cfg: cfg, net: net, dg: nn.NewDivGrad(net), d: net.Dim(),
+		ws: solver.NewWorkspace(), fld: &probeField{net: net}}, nil
+}
+
+// Config returns the objective's configuration.
+func (o *MLEObjective) Config() MLEConfig { return o.cfg }
+
+// ExactDiv reports whether the objective uses the exact divergence (otherwise LossGrad
+// needs a probe).
+func (o *MLEObjective) ExactDiv() bool { return o.cfg.ExactDiv(o.d) }
+
+// rk4B are RK4's weights.
+var rk4B = [4]float32{1.0 / 6, 1.0 / 3, 1.0 / 3, 1.0 / 6}
+
+func (o *MLEObjective) ensure(B int) {
+	n := B * o.d
+	o.y = grow(o.y, n)
+	o.ab = grow(o.ab, n)
+	o.tmp = grow(o.tmp, n)
+	o.gv = grow(o.gv, n)
+	for s := range 4 {
+		o.k[s] = grow(o.k[s], n)
+		o.gy[s] = grow(o.gy[s], n)
+		o.div[s] = grow(o.div[s], B)
+		o.frob[s] = grow(o.frob[s], B)
+		o.kin[s] = grow(o.kin[s], B)
+	}
+	o.ell = grow(o.ell, B)
+	o.ke = grow(o.ke, B)
+	o.jf = grow(o.jf, B)
+	o.gdiv = grow(o.gdiv, B)
+	o.gfrob = grow(o.gfrob, B)
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// LossGrad evaluates the objective on the batch x (B×d rows in the network's data space;
+// not modified) and overwrites grad (len NumParams) with its gradient. probe (B×d, one
+// Hutchinson vector per row, fixed along the trajectory) is required when !ExactDiv() and
+// ignored otherwise. A non-finite result is an error naming the row.
+func (o *MLEObjective) LossGrad(ctx context.Context, x, probe, grad []float32) (MLEStats, error) {
+	d := o.d
+	if len(x) == 0 || len(x)%d != 0 {
+		return MLEStats{}, fmt.Errorf("mle: batch of %d values is not a whole number of rows of dimension %d", len(x), d)
+	}
+	B := len(x) / d
+	if len(grad) != o.net.NumParams() {
+		return MLEStats{}, fmt.Errorf("mle: gradient has %d values, network %d", len(grad), o.net.NumParams())
+	}
+	if o.ExactDiv() {
+		probe = nil
+	} else if len(probe) != len(x) {
+		return MLEStats{}, fmt.Errorf("mle: Hutchinson probe has %d values, want %d", len(probe), len(x))
+	}
+	o.ensure(B)
+	clear(grad)
+	if o.cfg.Gradient == GradAdjoint {
+		return o.adjoint(ctx, x, probe, grad)
+	}
+	return o.discrete(ctx, x, probe, grad)
+}
+
+// stageEval evaluates the augmented field at stage s: v into k[s], div, frob (when needed)
+// and |v|² per row.
+func (o *MLEObjective) stageEval(t float64, y, probe []float32, s int) {
+	var frob []float64
+	if o.cfg.Jacobian > 0 {
+		frob = o.frob[s]
+	}
+	o.dg.Forward(t, y, probe, o.k[s], o.div[s], frob)
+	d := o.d
+	for r := range o.kin[s] {
+		var q float64
+		for _, v := range o.k[s][r*d : (r+1)*d] {
+			q += float64(v) * float64(v)
+		}
+		o.kin[s][r] = q
+	}
+}
+
+// finish turns the final state into the statistics: ell holds ∫₁⁰ div dt, ke and jf the
+// regularizers' integrals, y the encodings x(0).
+func (o *MLEObjective) finish(B int) (MLEStats, error) {
+	d := o.d
+	var st MLEStats
+	for r := range B {
+		nll := -solver.StdNormal(o.y[r*d:(r+1)*d]) - o.ell[r]
+		if math.IsNaN(nll) || math.IsInf(nll, 0) {
+			return st, fmt.Errorf("mle: row %d: negative log-likelihood is %g", r, nll)
+		}
+		st.NLL += nll
+		st.Kinetic += o.ke[r]
+		st.Jacobian += o.jf[r]
+	}
+	fb := float64(B)
+	st.NLL /= fb
+	st.Kinetic /= fb
+	st.Jacobian /= fb
+	st.Loss = st.NLL + o.cfg.Kinetic*st.Kinetic + o.cfg.Jacobian*st.Jacobian
+	return st, nil
+}
+
+// discrete is GradDiscrete: RK4 from t = 1 to 0 storing the stage inputs, then the
+// reverse sweep through the steps.
+func (o *MLEObjective) discrete(ctx context.Context, x, probe, grad []float32) (MLEStats, error) {
+	d, N := o.d, o.cfg.Steps
+	B := len(x) / d
+	n := B * d
+	o.ys = grow(o.ys, 4*N*n)
+	copy(o.y, x)
+	clear(o.ell)
+	clear(o.ke)
+	clear(o.jf)
+	h := -1 / float64(N)
+	hf := float32(h)
+	ks := o.k[:]
+	for step := range N {
+		if step%8 == 0 && ctx.Err() != nil {
+			return MLEStats{}, fmt.Errorf("mle: %w", ctx.Err())
+		}
+		t := 1 + float64(step)*h
+		base := o.ys[4*step*n:]
+		Y := func(s int) []float32 { return base[s*n : (s+1)*n] }
+		copy(Y(0), o.y)
+		o.stageEval(t, Y(0), probe, 0)
+		kernels.RKCombine(Y(1), o.y, hf/2, []float32{1}, ks[0:1])
+		o.stageEval(t+h/2, Y(1), probe, 1)
+		kernels.RKCombine(Y(2), o.y, hf/2, []float32{1}, ks[1:2])
+		o.stageEval(t+h/2, Y(2), probe, 2)
+		kernels.RKCombine(Y(3), o.y, hf, []float32{1}, ks[2:3])
+		o.stageEval(t+h, Y(3), probe, 3)
+		kernels.RKCombine(o.y, o.y, hf, rk4B[:], ks)
+		for r := range B {
+			for s := range 4 {
+				w := h * float64(rk4B[s])
+				o.ell[r] += w * o.div[s][r]
+				o.ke[r] -= w * o.kin[s][r]
+				o.jf[r] -= w * o.frob[s][r]
+			}
+		}
+	}
+	st, err := o.finish(B)
+	st.NFE = 4 * N
+	if err != nil {
+		return st, err
+	}
+	// Reverse sweep. ā = ∂Loss/∂x(0) = x(0)/B; the scalar states' adjoints are constant:
+	// c_ℓ = −1/B, c_K = λ_K/B, c_J = λ_J/B.
+	fb := float32(B)
+	for i, v := range o.y[:n] {
+		o.ab[i] = v / fb
+	}
+	for step := N - 1; step >= 0; step-- {
+		if step%8 == 0 && ctx.Err() != nil {
+			return st, fmt.Errorf("mle: %w", ctx.Err())
+		}
+		t := 1 + float64(step)*h
+		base := o.ys[4*step*n:]
+		ts := [4]float64{t, t + h/2, t + h/2, t + h}
+		for s := 3; s >= 0; s-- {
+			// ∂Loss/∂k_s = h·b_s·ā + (the later stage that reads k_s: Y_{s+1} = y + c·h·k_s).
+			gk := o.gv[:n]
+			for i := range gk {
+				gk[i] = hf * rk4B[s] * o.ab[i]
+			}
+			if s < 3 {
+				c := hf / 2
+				if s == 2 {
+					c = hf
+				}
+				kernels.Axpy(c, o.gy[s+1][:n], gk)
+			}
+			o.stageVJP(ts[s], base[s*n:(s+1)*n], probe, gk, h*float64(rk4B[s]), grad, o.gy[s][:n])
+		}
+		for s := range 4 {
+			kernels.Axpy(1, o.gy[s][:n], o.ab[:n])
+		}
+	}
+	st.NFEBackward = 4 * N
+	return st, nil
+}
+
+// stageVJP re-evaluates the augmented field at (t, y) and back-propagates the cotangent gk
+// of v plus sc times the scalar states' adjoints, adding into grad and writing ∂/∂y into
+// gy. gk is modified.
+func (o *MLEObjective) stageVJP(t float64, y, probe, gk []float32, sc float64, grad, gy []float32) {
+	B := len(y) / o.d
+	o.dg.Forward(t, y, probe, o.tmp, nil, nil)
+	fb := float64(B)
+	cl, cK, cJ := -1/fb, o.cfg.Kinetic/fb, o.cfg.Jacobian/fb
+	if cK != 0 {
+		// The kinetic state's rate is −|v|² (it is integrated from t = 1 down to 0).
+		kernels.Axpy(float32(-2*sc*cK), o.tmp[:len(y)], gk)
+	}
+	for r := range B {
+		o.gdiv[r] = sc * cl
+		o.gfrob[r] = -sc * cJ
+	}
+	var gfrob []float64
+	if cJ != 0 {
+		gfrob = o.gfrob[:B]
+	}
+	o.dg.Backward(gk, o.gdiv[:B], gfrob, grad, gy)
+}
+
+// probeField is the network as a solver.DivField whose "exact" divergence is the
+// Hutchinson estimate with a fixed probe when one is set, so that the solver's forward
+// solve uses the same probe as the adjoint pass.
+type probeField struct {
+	net   *nn.MLP
+	probe []float32
+}
+
+func (f *probeField) Dim() int                             { return f.net.Dim() }
+func (f *probeField) Velocity(t float64, x, out []float32) { f.net.Velocity(t, x, out) }
+func (f *probeField) VelocityDiv(t float64, x, out []float32, div []float64) {
+	if f.probe != nil {
+		f.net.VelocityDivHutchinson(t, x, out, div, f.probe)
+		return
+	}
+	f.net.VelocityDiv(t, x, out, div)
+}
+func (f *probeField) VelocityDivHutchinson(t float64, x, out []float32, div []float64, probe []float32) {
+	f.net.VelocityDivHutchinson(t, x, out, div, probe)
+}
+
+// adjoint is GradAdjoint: the forward solve with the solver package, then the augmented
+// adjoint system (x, a, G) integrated with RK4 from τ = 0 to 1, where
+//
+//	dx/dτ = v,  da/dτ = −aᵀ∂f/∂x,  dG/dτ = −aᵀ∂f/∂θ,  a(0) = x(0)/B,  G(0) = 0
+//
+// for the augmented field f = (v, div, −|v|², −‖∂v/∂x‖²) with the scalar states' adjoints
+// (−1/B, λ_K/B, λ_J/B) constant; the gradient is G(1). The regularizers' integrals are
+// accumulated along the reconstructed trajectory.
+func (o *MLEObjective) adjoint(ctx context.Context, x, probe, grad []float32) (MLEStats, error) {
+	d, N, P := o.d, o.cfg.Steps, len(grad)
+	B := len(x) / d
+	n := B * d
+	copy(o.y, x)
+	clear(o.ell)
+	o.fld.probe = probe
+	fopt := o.cfg.forward()
+	fs, err := o.ws.SolveDiv(ctx, o.fld, o.y[:n], o.ell[:B], 1, 0, &fopt)
+	o.fld.probe = nil
+	if err != nil {
+		return MLEStats{NFE: fs.NFE}, fmt.Errorf("mle: forward solve: %w", err)
+	}
+	// State: y (x), ab (a), grad (G). Stage buffers: k (dx), ka (da), kg (dG).
+	o.at = grow(o.at, n)
+	o.gxb = grow(o.gxb, n)
+	o.g0 = grow(o.g0, P)
+	o.gtmp = grow(o.gtmp, P)
+	for s := range 4 {
+		o.ka[s] = grow(o.ka[s], n)
+		o.kg[s] = grow(o.kg[s], P)
+	}
+	fb := float32(B)
+	for i, v := range o.y[:n] {
+		o.ab[i] = v / fb
+	}
+	x0 := o.gv[:n] // keep x(0) for the NLL
+	copy(x0, o.y[:n])
+	clear(o.ke)
+	clear(o.jf)
+	h := 1 / float64(N)
+	hf := float32(h)
+	xs, as := o.tmp[:n], o.at[:n]
+	eval := func(t float64, xi, ai []float32, s int) {
+		var frob []float64
+		if o.cfg.Jacobian > 0 {
+			frob = o.frob[s]
+		}
+		o.dg.Forward(t, xi, probe, o.k[s], nil, frob)
+		for r := range B {
+			var q float64
+			for _, v := range o.k[s][r*d : (r+1)*d] {
+				q += float64(v) * float64(v)
+			}
+			o.kin[s][r] = q
+		}
+		// Cotangent of f's value: a for v (plus the kinetic term), constants for the rest.
+		gk := o.gy[s][:n]
+		copy(gk, ai)
+		cK := o.cfg.Kinetic / float64(B)
+		if cK != 0 {
+			kernels.Axpy(float32(-2*cK), o.k[s][:n], gk)
+		}
+		for r := range B {
+			o.gdiv[r] = -1 / float64(B)
+			o.gfrob[r] = -o.cfg.Jacobian / float64(B)
+		}
+		var gfrob []float64
+		if o.cfg.Jacobian > 0 {
+			gfrob = o.gfrob[:B]
+		}
+		clear(o.kg[s])
+		o.dg.Backward(gk, o.gdiv[:B], gfrob, o.kg[s], o.ka[s])
+		kernels.Scale(-1, o.ka[s][:n])
+		kernels.Scale(-1, o.kg[s])
+	}
+	one := []float32{1}
+	for step := range N {
+		if step%8 == 0 && ctx.Err() != nil {
+			return MLEStats{NFE: fs.NFE}, fmt.Errorf("mle: adjoint: %w", ctx.Err())
+		}
+		t := float64(step) * h
+		eval(t, o.y[:n], o.ab[:n], 0)
+		for s := 1; s < 4; s++ {
+			c, ts := hf/2, t+h/2
+			if s == 3 {
+				c, ts = hf, t+h
+			}
+			kernels.RKCombine(xs, o.y[:n], c, one, o.k[s-1:s])
+			kernels.RKCombine(as, o.ab[:n], c, one, o.ka[s-1:s])
+			eval(ts, xs, as, s)
+		}
+		kernels.RKCombine(o.y[:n], o.y[:n], hf, rk4B[:], o.k[:])
+		kernels.RKCombine(o.ab[:n], o.ab[:n], hf, rk4B[:], o.ka[:])
+		kernels.RKCombine(grad, grad, hf, rk4B[:], o.kg[:])
+		for r := range B {
+			for s := range 4 {
+				w := h * float64(rk4B[s])
+				o.ke[r] += w * o.kin[s][r]
+				o.jf[r] += w * o.frob[s][r]
+			}
+		}
+	}
+	copy(o.y[:n], x0)
+	st, err := o.finish(B)
+	st.NFE, st.NFEBackward = fs.NFE, 4*N
+	return st, err
+}

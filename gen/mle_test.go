@@ -1,0 +1,345 @@
+package gen
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/nn"
+	"github.com/interflow/flowbench/solver"
+)
+
+// This file checks the MLE objective against an independent float64 reference written
+// from the definitions: the MLP and its forward-mode Jacobian-vector product, and RK4 on
+// the augmented state (x, ℓ, kinetic, Jacobian) from t = 1 to 0.
+
+func act64m(a kernels.Act, x float64) (y, dy float64) {
+	switch a {
+	case kernels.Tanh:
+		th := math.Tanh(x)
+		return th, 1 - th*th
+	case kernels.SiLU:
+		s := 1 / (1 + math.Exp(-x))
+		return x * s, s + x*s*(1-s)
+	}
+	panic("act64m")
+}
+
+// jvp64 returns v(t, x) and (∂v/∂x)·u for one row (time concatenated).
+func jvp64(c nn.Config, p []float64, t float64, x, u []float64) (v, jv []float64) {
+	h := append(append([]float64(nil), x...), t)
+	th := append(append([]float64(nil), u...), 0)
+	off := 0
+	for i := 0; i < c.NumLayers(); i++ {
+		in, out := c.LayerShape(i)
+		w, b := p[off:off+in*out], p[off+in*out:off+in*out+out]
+		off += (in + 1) * out
+		z, tz := make([]float64, out), make([]float64, out)
+		for o := range z {
+			s, ts := b[o], 0.0
+			for r := 0; r < in; r++ {
+				s += h[r] * w[r*out+o]
+				ts += th[r] * w[r*out+o]
+			}
+			if i < c.NumLayers()-1 {
+				var ds float64
+				s, ds = act64m(c.Act, s)
+				ts *= ds
+			}
+			z[o], tz[o] = s, ts
+		}
+		h, th = z, tz
+	}
+	return h, th
+}
+
+// aug64 is the augmented field of one row: v, div, |v|², frob.
+func aug64(c nn.Config, p []float64, t float64, x, probe []float64) (v []float64, div, kin, frob float64) {
+	d := c.Dim
+	dirs := [][]float64{probe}
+	if probe == nil {
+		dirs = nil
+		for k := range d {
+			e := make([]float64, d)
+			e[k] = 1
+			dirs = append(dirs, e)
+		}
+	}
+	for _, u := range dirs {
+		var jv []float64
+		v, jv = jvp64(c, p, t, x, u)
+		for j := range jv {
+			div += u[j] * jv[j]
+			frob += jv[j] * jv[j]
+		}
+	}
+	for _, q := range v {
+		kin += q * q
+	}
+	return v, div, kin, frob
+}
+
+// loss64 is the MLE loss of the batch x under RK4 with N steps from 1 to 0, in float64.
+func loss64(c nn.Config, p []float64, x, probe []float64, N int, lk, lj float64) (loss, nll float64) {
+	d := c.Dim
+	B := len(x) / d
+	h := -1 / float64(N)
+	for r := range B {
+		y := append([]float64(nil), x[r*d:(r+1)*d]...)
+		var pr []float64
+		if probe != nil {
+			pr = probe[r*d : (r+1)*d]
+		}
+		var ell, ke, jf float64
+		for step := range N {
+			t := 1 + float64(step)*h
+			ks := make([][]float64, 4)
+			cs := []float64{0, 0.5, 0.5, 1}
+			ws := []float64{1.0 / 6, 1.0 / 3, 1.0 / 3, 1.0 / 6}
+			for s := range 4 {
+				ys := append([]float64(nil), y...)
+				if s > 0 {
+					for j := range ys {
+						ys[j] += cs[s] * h * ks[s-1][j]
+					}
+				}
+				var dv, kv, fv float64
+				ks[s], dv, kv, fv = aug64(c, p, t+cs[s]*h, ys, pr)
+				ell += h * ws[s] * dv
+				ke -= h * ws[s] * kv
+				jf -= h * ws[s] * fv
+			}
+			for j := range y {
+				for s := range 4 {
+					y[j] += h * ws[s] * ks[s][j]
+				}
+			}
+		}
+		q := 0.0
+		for _, v := range y {
+			q += v * v
+		}
+		n := 0.5*q + 0.5*float64(d)*math.Log(2*math.Pi) - ell
+		nll += n
+		loss += n + lk*ke + lj*jf
+	}
+	return loss / float64(B), nll / float64(B)
+}
+
+func f64s(v []float32) []float64 {
+	if v == nil {
+		return nil
+	}
+	o := make([]float64, len(v))
+	for i, x := range v {
+		o[i] = float64(x)
+	}
+	return o
+}
+
+type mleCase struct {
+	name   string
+	act    kernels.Act
+	div    string
+	lk, lj float64
+}
+
+var mleCases = []mleCase{
+	{"tanh/exact", kernels.Tanh, "", 0, 0},
+	{"silu/hutchinson", kernels.SiLU, "hutchinson", 0, 0},
+	{"silu/exact/rnode", kernels.SiLU, "exact", 0.3, 0.2},
+	{"tanh/hutchinson/rnode", kernels.Tanh, "hutchinson", 0.5, 0.1},
+}
+
+// checkGrad compares grad with central differences of f over every parameter.
+func checkGrad(t *testing.T, grad []float32, p []float64, f func([]float64) float64, rel float64) {
+	t.Helper()
+	const h = 1e-5
+	fd := make([]float64, len(p))
+	scale := 0.0
+	for i := range p {
+		q := append([]float64(nil), p...)
+		q[i] += h
+		lp := f(q)
+		q[i] -= 2 * h
+		fd[i] = (lp - f(q)) / (2 * h)
+		scale = math.Max(scale, math.Abs(fd[i]))
+	}
+	bad := 0
+	for i := range p {
+		if math.Abs(float64(grad[i])-fd[i]) > rel*scale {
+			if bad < 5 {
+				t.Errorf("dL/dθ[%d] = %g, finite difference %g (max |grad| %g)", i, grad[i], fd[i], scale)
+			}
+			bad++
+		}
+	}
+	if scale == 0 {
+		t.Error("gradient is identically zero")
+	}
+}
+
+func mleSetup(t *testing.T, c mleCase, seed uint64) (*nn.MLP, []float32, []float32) {
+	cfg := nn.Config{Dim: 2, Hidden: []int{8, 8}, Act: c.act}
+	net, err := nn.New(cfg, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, 3))
+	B := 4
+	x := make([]float32, B*2)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64() * 1.5)
+	}
+	var probe []float32
+	if c.div == "hutchinson" {
+		probe = make([]float32, B*2)
+		for i := range probe {
+			probe[i] = float32(1 - 2*int(rng.Uint64()&1))
+		}
+	}
+	return net, x, probe
+}
+
+// TestMLEDiscreteGradient: the discrete gradient is the gradient of the RK4 objective
+// (central differences of the float64 reference with the same steps).
+func TestMLEDiscreteGradient(t *testing.T) {
+	for i, c := range mleCases {
+		t.Run(c.name, func(t *testing.T) {
+			net, x, probe := mleSetup(t, c, uint64(i)+1)
+			const N = 5
+			obj, err := NewMLEObjective(net, MLEConfig{Gradient: GradDiscrete, Steps: N, Div: c.div, Kinetic: c.lk, Jacobian: c.lj})
+			if err != nil {
+				t.Fatal(err)
+			}
+			grad := make([]float32, net.NumParams())
+			st, err := obj.LossGrad(context.Background(), x, probe, grad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := net.Config()
+			f := func(p []float64) float64 {
+				l, _ := loss64(cfg, p, f64s(x), f64s(probe), N, c.lk, c.lj)
+				return l
+			}
+			p := f64s(net.Params())
+			wl, wn := loss64(cfg, p, f64s(x), f64s(probe), N, c.lk, c.lj)
+			if math.Abs(st.Loss-wl) > 1e-4*(1+math.Abs(wl)) || math.Abs(st.NLL-wn) > 1e-4*(1+math.Abs(wn)) {
+				t.Errorf("loss, nll = %g, %g; reference %g, %g", st.Loss, st.NLL, wl, wn)
+			}
+			if st.NFE != 4*N || st.NFEBackward != 4*N {
+				t.Errorf("NFE = %d, %d, want %d", st.NFE, st.NFEBackward, 4*N)
+			}
+			checkGrad(t, grad, p, f, 1e-3)
+		})
+	}
+}
+
+// TestMLEAdjointGradient: the adjoint gradient matches central differences of the
+// continuous objective (the float64 RK4 reference with many steps) to within the solvers'
+// errors.
+func TestMLEAdjointGradient(t *testing.T) {
+	for i, c := range mleCases {
+		if testing.Short() && i%2 == 1 {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			net, x, probe := mleSetup(t, c, uint64(i)+11)
+			fwd := solver.Options{Method: solver.Dopri5, RTol: 1e-6, ATol: 1e-6}
+			obj, err := NewMLEObjective(net, MLEConfig{Gradient: GradAdjoint, Steps: 20, Forward: fwd, Div: c.div, Kinetic: c.lk, Jacobian: c.lj})
+			if err != nil {
+				t.Fatal(err)
+			}
+			grad := make([]float32, net.NumParams())
+			st, err := obj.LossGrad(context.Background(), x, probe, grad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := net.Config()
+			const N = 40 // RK4 at 40 steps: the continuous objective to ~1e-7
+			f := func(p []float64) float64 {
+				l, _ := loss64(cfg, p, f64s(x), f64s(probe), N, c.lk, c.lj)
+				return l
+			}
+			p := f64s(net.Params())
+			wl, _ := loss64(cfg, p, f64s(x), f64s(probe), N, c.lk, c.lj)
+			if math.Abs(st.Loss-wl) > 1e-3*(1+math.Abs(wl)) {
+				t.Errorf("loss = %g, reference %g", st.Loss, wl)
+			}
+			if st.NFE < 6 || st.NFEBackward != 80 {
+				t.Errorf("NFE = %d, %d", st.NFE, st.NFEBackward)
+			}
+			checkGrad(t, grad, p, f, 2e-3)
+		})
+	}
+}
+
+// TestMLEMatchesLogProb: the NLL the objective optimizes is the one Model.LogProb (the
+// path of `flowbench nll`) computes for the same weights, with the same RK4 steps (exact
+// divergence) and with Dopri5 (adjoint forward solve).
+func TestMLEMatchesLogProb(t *testing.T) {
+	net, err := nn.New(nn.Config{Dim: 2, Hidden: []int{32, 32}, Act: kernels.SiLU}, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := SampleN(EightGaussians{}, 64, 4)
+	m := &Model{Net: net}
+	for _, tc := range []struct {
+		grad MLEGradient
+		ode  solver.Options
+	}{
+		{GradDiscrete, solver.Options{Method: solver.RK4, Steps: 16}},
+		{GradAdjoint, solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}},
+	} {
+		obj, err := NewMLEObjective(net, MLEConfig{Gradient: tc.grad, Steps: 16, Forward: tc.ode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		grad := make([]float32, net.NumParams())
+		st, err := obj.LossGrad(context.Background(), x, nil, grad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lp, _, err := m.LogProb(context.Background(), x, LikelihoodOptions{ODE: tc.ode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := SummarizeNLL(lp, 2).NLL
+		if math.Abs(st.NLL-want) > 1e-5*(1+math.Abs(want)) {
+			t.Errorf("%v: objective NLL %.8f, Model.LogProb %.8f", tc.grad, st.NLL, want)
+		}
+	}
+}
+
+// TestMLEAllocs: after warm-up, a discrete LossGrad allocates nothing.
+func TestMLEAllocs(t *testing.T) {
+	net, x, _ := mleSetup(t, mleCases[0], 1)
+	obj, _ := NewMLEObjective(net, MLEConfig{Steps: 4})
+	grad := make([]float32, net.NumParams())
+	ctx := context.Background()
+	if _, err := obj.LossGrad(ctx, x, nil, grad); err != nil {
+		t.Fatal(err)
+	}
+	if a := testing.AllocsPerRun(3, func() { obj.LossGrad(ctx, x, nil, grad) }); a != 0 {
+		t.Errorf("LossGrad allocates %v times per call", a)
+	}
+}
+
+// TestMLEConfigErrors: bad settings and inputs are errors naming the field.
+func TestMLEConfigErrors(t *testing.T) {
+	for _, c := range []MLEConfig{{Steps: 0}, {Steps: 4, Div: "nope"}, {Steps: 4, Kinetic: -1}, {Steps: 4, Jacobian: math.NaN()}, {Steps: 4, Gradient: 7}} {
+		if err := c.Validate(); err == nil {
+			t.Errorf("%+v: no error", c)
+		}
+	}
+	net, x, _ := mleSetup(t, mleCases[0], 1)
+	obj, _ := NewMLEObjective(net, MLEConfig{Steps: 4, Div: "hutchinson"})
+	if _, err := obj.LossGrad(context.Background(), x, nil, make([]float32, net.NumParams())); err == nil {
+		t.Error("missing probe: no error")
+	}
+	if _, err := obj.LossGrad(context.Background(), x[:3], x[:3], make([]float32, net.NumParams())); err == nil {
+		t.Error("partial row: no error")
+	}
+}

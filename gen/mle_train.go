@@ -1,0 +1,129 @@
+package gen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/interflow/flowbench/nn"
+)
+
+// MLELogEntry is the record of one maximum-likelihood training step.
+type MLELogEntry struct {
+	Step        int     `json:"step"`
+	Loss        float64 `json:"loss"`     // NLL + regularizers, the optimized value
+	NLL         float64 `json:"nll"`      // batch mean −log ρ1 (model units)
+	Kinetic     float64 `json:"kinetic"`  // batch mean ∫|v|² dt
+	Jacobian    float64 `json:"jacobian"` // batch mean ∫‖∂v/∂x‖²_F dt
+	NFE         int     `json:"nfe"`      // field evaluations of the forward solve
+	NFEBackward int     `json:"nfe_backward"`
+	LR          float64 `json:"lr"`
+	Elapsed     float64 `json:"elapsed_s"`
+}
+
+// TrainMLE trains the network of cfg by maximum likelihood (the continuous-normalizing-flow
+// baseline, FFJORD-style) instead of the interpolant loss: every step draws a batch as
+// Train does, evaluates the objective of mcfg and its gradient, and applies the same
+// optimizer, clipping, schedule and EMA; checkpoints, cancellation and the history work
+// as in Train (the history's Loss is the MLE loss, its Kinetic the kinetic integral when
+// computed). log, when non-nil, receives every step's entry with its NFE. The learned base,
+// the max–min and validation are interpolant-specific and rejected.
+func TrainMLE(ctx context.Context, cfg TrainConfig, mcfg MLEConfig, data *TrainData, opt TrainOptions, log func(MLELogEntry)) (*Model, error) {
+	if err := data.validate(); err != nil {
+		return nil, err
+	}
+	cfg.Net.Dim = data.dim()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.Base != "normal":
+		return nil, fmt.Errorf("train mle: base %q: the MLE objective supports only the normal base", cfg.Base)
+	case cfg.MaxMin > 0:
+		return nil, errors.New("train mle: maxmin is an interpolant option (want 0)")
+	case cfg.ValEvery > 0:
+		return nil, errors.New("train mle: val_every is not supported by the MLE objective (want 0)")
+	}
+	tr, err := newTrainer(cfg, data, opt)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := NewMLEObjective(tr.net, mcfg)
+	if err != nil {
+		return nil, fmt.Errorf("train mle: %w", err)
+	}
+	return tr.runMLE(ctx, obj, log)
+}
+
+func (tr *trainer) runMLE(ctx context.Context, obj *MLEObjective, log func(MLELogEntry)) (*Model, error) {
+	cfg := &tr.cfg
+	st := &tr.model.State
+	tr.start = time.Now()
+	firstCkpt := cfg.FirstCkpt
+	if firstCkpt <= 0 {
+		firstCkpt = time.Second
+	}
+	var probe []float32
+	if !obj.ExactDiv() {
+		probe = make([]float32, len(tr.x1))
+	}
+	for st.Step < cfg.Steps {
+		if err := ctx.Err(); err != nil {
+			return tr.model, tr.interrupted(ctx)
+		}
+		step := st.Step
+		lr := tr.sched.At(step)
+		tr.drawX1()
+		for i := range probe {
+			probe[i] = float32(1 - 2*int(tr.rng.Uint64()&1))
+		}
+		ms, err := obj.LossGrad(ctx, tr.x1, probe, tr.grad)
+		if err != nil {
+			if ctx.Err() != nil {
+				return tr.model, tr.interrupted(ctx)
+			}
+			return tr.model, fmt.Errorf("train mle: step %d: %w; the last checkpoint was kept", step+1, err)
+		}
+		if math.IsNaN(ms.Loss) || math.IsInf(ms.Loss, 0) {
+			return tr.model, fmt.Errorf("train mle: step %d: %w (%g); the last checkpoint was kept", step+1, ErrNonFiniteLoss, ms.Loss)
+		}
+		if cfg.Clip > 0 {
+			nn.ClipGradNorm(tr.grad, cfg.Clip)
+		}
+		tr.adam.Update(tr.net.Params(), tr.grad, lr)
+		if tr.ema != nil {
+			tr.ema.Decay = min(cfg.EMA, float64(1+step)/float64(10+step))
+			tr.ema.Update(tr.net)
+		}
+		st.Step++
+		tr.acc.Loss += ms.Loss
+		tr.acc.Kinetic += ms.Kinetic
+		tr.accN++
+		if log != nil {
+			log(MLELogEntry{Step: st.Step, Loss: ms.Loss, NLL: ms.NLL, Kinetic: ms.Kinetic, Jacobian: ms.Jacobian,
+				NFE: ms.NFE, NFEBackward: ms.NFEBackward, LR: lr, Elapsed: tr.elapsedNow()})
+		}
+		if tr.opt.Progress != nil {
+			tr.opt.Progress(Progress{Step: st.Step, Steps: cfg.Steps, Loss: ms.Loss})
+		}
+		if cfg.LogEvery > 0 && st.Step%cfg.LogEvery == 0 || st.Step == cfg.Steps {
+			tr.flushLog(lr)
+		}
+		due := cfg.CkptEvery > 0 && st.Step%cfg.CkptEvery == 0
+		if !tr.saved && time.Since(tr.start) >= firstCkpt {
+			due = true
+		}
+		if due && st.Step < cfg.Steps {
+			if err := tr.save(); err != nil {
+				return tr.model, err
+			}
+		}
+	}
+	tr.finish()
+	if err := tr.save(); err != nil {
+		return tr.model, err
+	}
+	return tr.model, nil
+}
