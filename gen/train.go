@@ -58,7 +58,7 @@ type TrainConfig struct {
 
 // DefaultTrainConfig returns the quality configuration for data of dimension dim: an MLP of 3
 // hidden layers of 256 SiLU units with t concatenated, the trigonometric interpolant, Adam
-// at 5e-3 with a cosine decay, EMA 0.999 and batches of 4096.
+// at 1e-2 with a cosine decay, EMA 0.999 and batches of 4096.
 func DefaultTrainConfig(dim int) TrainConfig {
 	return TrainConfig{
 		Net:       nn.Config{Dim: dim, Hidden: []int{256, 256, 256}, Act: kernels.SiLU, Time: nn.TimeConcat},
@@ -67,7 +67,7 @@ func DefaultTrainConfig(dim int) TrainConfig {
 		Base:      "normal",
 		Steps:     3000,
 		Batch:     4096,
-		LR:        5e-3,
+		LR:        1e-2,
 		Schedule:  "cosine",
 		Warmup:    100,
 		MinLR:     1e-5,
