@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/interflow/flowbench/interp"
+	"github.com/interflow/flowbench/kernels"
 )
 
 // TestMaxMinGradient checks the ascent gradients of G = (1/B) Σ (|v|² − 2·İ·v) with respect
@@ -81,8 +82,8 @@ func TestMaxMinGradient(t *testing.T) {
 // maximizes G = −E|v*|², so the learned field's kinetic energy E|v|² must end lower
 // (the interpolant's own E|İ|² may grow: only its conditional mean matters).
 func TestMaxMinShortensPath(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains two models")
+	if testing.Short() || kernels.Impl() == kernels.TierGo {
+		t.Skip("trains two models: needs -short off and a vectorized kernel tier (not purego)")
 	}
 	base := DefaultTrainConfig(2)
 	base.Net.Hidden = []int{64, 64}

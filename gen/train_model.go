@@ -227,6 +227,13 @@ func LoadModel(path string) (*Model, error) {
 func ModelFromCheckpoint(ck *nn.Checkpoint) (*Model, error) {
 	m := &Model{Net: ck.Net, Interp: interp.Trig{}, State: TrainState{BestVal: math.Inf(1)}}
 	d := ck.Net.Dim()
+	for name := range ck.Tensors {
+		switch name {
+		case tensorBest, tensorBaseMu, tensorBaseL, tensorAlpha, tensorBeta, tensorAscentG, tensorAscentM, tensorAscentV:
+		default:
+			return nil, fmt.Errorf("unknown tensor %q", name)
+		}
+	}
 	getStr := func(key string) (string, error) {
 		raw, ok := ck.ConfigExtra[key]
 		if !ok {
@@ -319,10 +326,14 @@ func ModelFromCheckpoint(ck *nn.Checkpoint) (*Model, error) {
 			}
 		}
 	}
-	best := ck.Tensors[tensorBest]
-	if best.F32 != nil {
-		if len(best.F32) != ck.Net.NumParams() {
-			return nil, fmt.Errorf("tensor %s has %d values, the network has %d parameters", tensorBest, len(best.F32), ck.Net.NumParams())
+	if best, ok := ck.Tensors[tensorBest]; ok {
+		if best.F32 == nil || len(best.Shape) != 1 || len(best.F32) != ck.Net.NumParams() {
+			return nil, fmt.Errorf("tensor %s must be F32 [%d] (the network's parameters), got shape %v", tensorBest, ck.Net.NumParams(), best.Shape)
+		}
+		for i, x := range best.F32 {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return nil, fmt.Errorf("tensor %s element %d is %v", tensorBest, i, x)
+			}
 		}
 		m.best = ck.Net.Clone()
 		copy(m.best.Params(), best.F32)

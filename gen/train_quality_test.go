@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/solver"
 )
 
@@ -12,8 +13,8 @@ import (
 // trained briefly on 8gaussians must come within 0.3 nats of the true NLL, and SDE samples
 // must be about as close to the data as ODE samples (energy distance).
 func TestQuality8Gaussians(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains a model")
+	if testing.Short() || kernels.Impl() == kernels.TierGo {
+		t.Skip("trains a model: needs -short off and a vectorized kernel tier (not purego)")
 	}
 	cfg := DefaultTrainConfig(2)
 	cfg.Net.Hidden = []int{128, 128, 128}

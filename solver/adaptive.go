@@ -97,6 +97,9 @@ func (w *Workspace) initialStep(y []float32, l []float64, t0, dir, span float64,
 	if d0 >= 1e-5 && d1 >= 1e-5 {
 		h0 = 0.01 * d0 / d1
 	}
+	if !(h0 > 0) || math.IsInf(h0, 0) { // tolerances so small that the norms overflow
+		h0 = 1e-6
+	}
 	h0 = min(h0, span)
 	kernels.RKCombine(w.ytmp, y, float32(dir*h0), one32, w.k[:1])
 	w.eval(t0+dir*h0, w.ytmp, 1)
@@ -117,6 +120,9 @@ func (w *Workspace) initialStep(y []float32, l []float64, t0, dir, span float64,
 		h1 = max(1e-6, h0*1e-3)
 	} else {
 		h1 = math.Pow(0.01/max(d1, d2), 1/float64(tab.errOrder+1))
+	}
+	if h1 != h1 {
+		h1 = 0 // reported as a step-size underflow at t0
 	}
 	return min(100*h0, h1, span)
 }

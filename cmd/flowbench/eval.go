@@ -17,7 +17,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	const cmd = "eval"
 	fs := newFlags(cmd, "--model MODEL [--data NAME|PATH] [flags]", stdout)
 	f := addScoreFlags(fs)
-	sampleSteps := fs.Int("sample-steps", 0, "fixed steps of the sampling solver (0: the likelihood's solver)")
+	sampleSteps := fs.Int("sample-steps", 0, "fixed steps of the sampling solver (0: the likelihood's solver; SDE: 500)")
+	sde := fs.Bool("sde", false, "draw the samples with the score-based SDE (stochastic Heun, ε(t) = 1−t)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -54,6 +55,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	so := gen.SampleOptions{ODE: lo.ODE, Batch: *f.batch, Seed: *f.common.seed}
 	if *sampleSteps > 0 {
 		so.ODE = solver.Options{Method: solver.RK4, Steps: *sampleSteps}
+	}
+	if *sde {
+		so.SDE = &solver.SDEOptions{Method: solver.StochasticHeun, Steps: 500, Eps: solver.LinearEps(1)}
+		if *sampleSteps > 0 {
+			so.SDE.Steps = *sampleSteps
+		}
 	}
 	pb := newBar(stderr, *f.common.quiet, n, "sample")
 	so.Progress = func(done, _ int) { pb.set(done) }
