@@ -963,13 +963,12 @@ loop:
 	VPADDD       vecconst_0000007f<>+0(SB), Y5, Y3
 	VPSLLD       $0x17, Y3, Y3
 	VMULPS       Y3, Y4, Y3
-	VADDPS       Y3, Y3, Y4
-	VADDPS       vecconst_3f800000<>+0(SB), Y3, Y3
-	VDIVPS       Y3, Y4, Y3
+	VADDPS       vecconst_3f800000<>+0(SB), Y3, Y4
+	VDIVPS       Y4, Y3, Y3
 	VMOVUPS      vecconst_3f800000<>+0(SB), Y4
-	VSUBPS       Y3, Y4, Y3
+	VFNMADD231PS vecconst_40000000<>+0(SB), Y3, Y4
 	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Y1, Y1
-	VBLENDVPS    Y1, Y2, Y3, Y1
+	VBLENDVPS    Y1, Y2, Y4, Y1
 	VANDPS       vecconst_80000000<>+0(SB), Y0, Y0
 	VORPS        Y0, Y1, Y0
 	VMOVUPS      Y0, (DX)(BX*4)
@@ -1017,13 +1016,12 @@ tail:
 	VPADDD       vecconst_0000007f<>+0(SB), Y6, Y4
 	VPSLLD       $0x17, Y4, Y4
 	VMULPS       Y4, Y5, Y4
-	VADDPS       Y4, Y4, Y5
-	VADDPS       vecconst_3f800000<>+0(SB), Y4, Y4
-	VDIVPS       Y4, Y5, Y4
+	VADDPS       vecconst_3f800000<>+0(SB), Y4, Y5
+	VDIVPS       Y5, Y4, Y4
 	VMOVUPS      vecconst_3f800000<>+0(SB), Y5
-	VSUBPS       Y4, Y5, Y4
+	VFNMADD231PS vecconst_40000000<>+0(SB), Y4, Y5
 	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Y2, Y2
-	VBLENDVPS    Y2, Y3, Y4, Y2
+	VBLENDVPS    Y2, Y3, Y5, Y2
 	VANDPS       vecconst_80000000<>+0(SB), Y1, Y1
 	VORPS        Y1, Y2, Y1
 	VMASKMOVPS   Y1, Y0, (DX)(BX*4)
@@ -1212,6 +1210,24 @@ DATA vecconst_c1a00000<>+56(SB)/4, $0xc1a00000
 DATA vecconst_c1a00000<>+60(SB)/4, $0xc1a00000
 GLOBL vecconst_c1a00000<>(SB), RODATA|NOPTR, $64
 
+DATA vecconst_40000000<>+0(SB)/4, $0x40000000
+DATA vecconst_40000000<>+4(SB)/4, $0x40000000
+DATA vecconst_40000000<>+8(SB)/4, $0x40000000
+DATA vecconst_40000000<>+12(SB)/4, $0x40000000
+DATA vecconst_40000000<>+16(SB)/4, $0x40000000
+DATA vecconst_40000000<>+20(SB)/4, $0x40000000
+DATA vecconst_40000000<>+24(SB)/4, $0x40000000
+DATA vecconst_40000000<>+28(SB)/4, $0x40000000
+DATA vecconst_40000000<>+32(SB)/4, $0x40000000
+DATA vecconst_40000000<>+36(SB)/4, $0x40000000
+DATA vecconst_40000000<>+40(SB)/4, $0x40000000
+DATA vecconst_40000000<>+44(SB)/4, $0x40000000
+DATA vecconst_40000000<>+48(SB)/4, $0x40000000
+DATA vecconst_40000000<>+52(SB)/4, $0x40000000
+DATA vecconst_40000000<>+56(SB)/4, $0x40000000
+DATA vecconst_40000000<>+60(SB)/4, $0x40000000
+GLOBL vecconst_40000000<>(SB), RODATA|NOPTR, $64
+
 // func tanhDerivAVX2(x []float32, d []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·tanhDerivAVX2(SB), NOSPLIT, $0-48
@@ -1309,24 +1325,6 @@ tail:
 done:
 	VZEROUPPER
 	RET
-
-DATA vecconst_40000000<>+0(SB)/4, $0x40000000
-DATA vecconst_40000000<>+4(SB)/4, $0x40000000
-DATA vecconst_40000000<>+8(SB)/4, $0x40000000
-DATA vecconst_40000000<>+12(SB)/4, $0x40000000
-DATA vecconst_40000000<>+16(SB)/4, $0x40000000
-DATA vecconst_40000000<>+20(SB)/4, $0x40000000
-DATA vecconst_40000000<>+24(SB)/4, $0x40000000
-DATA vecconst_40000000<>+28(SB)/4, $0x40000000
-DATA vecconst_40000000<>+32(SB)/4, $0x40000000
-DATA vecconst_40000000<>+36(SB)/4, $0x40000000
-DATA vecconst_40000000<>+40(SB)/4, $0x40000000
-DATA vecconst_40000000<>+44(SB)/4, $0x40000000
-DATA vecconst_40000000<>+48(SB)/4, $0x40000000
-DATA vecconst_40000000<>+52(SB)/4, $0x40000000
-DATA vecconst_40000000<>+56(SB)/4, $0x40000000
-DATA vecconst_40000000<>+60(SB)/4, $0x40000000
-GLOBL vecconst_40000000<>(SB), RODATA|NOPTR, $64
 
 DATA vecconst_40800000<>+0(SB)/4, $0x40800000
 DATA vecconst_40800000<>+4(SB)/4, $0x40800000
@@ -4690,57 +4688,53 @@ loop2:
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z9
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z9
 	VSCALEFPS    Z8, Z9, Z3
-	VADDPS       Z3, Z3, Z8
-	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z3
-	VDIVPS       Z3, Z8, Z3
+	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z8
+	VDIVPS       Z8, Z3, Z3
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z8
-	VSUBPS       Z3, Z8, Z3
+	VFNMADD231PS vecconst_40000000<>+0(SB), Z3, Z8
 	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z1, K1
-	VBLENDMPS    Z2, Z3, K1, Z4
-	VANDPS       vecconst_80000000<>+0(SB), Z0, Z0
-	VORPS        Z0, Z4, Z0
-	VMOVUPS      64(CX)(BX*4), Z1
-	VANDPS       vecconst_7fffffff<>+0(SB), Z1, Z2
-	VMULPS       Z1, Z1, Z3
-	VMOVUPS      vecconst_b9bc8817<>+0(SB), Z8
-	VFMADD213PS  vecconst_3b171b0c<>+0(SB), Z3, Z8
-	VFMADD213PS  vecconst_bc024b9a<>+0(SB), Z3, Z8
-	VFMADD213PS  vecconst_3cb00f06<>+0(SB), Z3, Z8
-	VFMADD213PS  vecconst_bd5cb311<>+0(SB), Z3, Z8
-	VFMADD213PS  vecconst_3e088609<>+0(SB), Z3, Z8
-	VFMADD213PS  vecconst_beaaaa9f<>+0(SB), Z3, Z8
-	VMULPS       Z3, Z1, Z3
+	VBLENDMPS    Z2, Z8, K1, Z4
+	VPTERNLOGD   $0xf8, vecconst_80000000<>+0(SB), Z0, Z4
+	VMOVUPS      64(CX)(BX*4), Z0
+	VANDPS       vecconst_7fffffff<>+0(SB), Z0, Z1
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      vecconst_b9bc8817<>+0(SB), Z3
+	VFMADD213PS  vecconst_3b171b0c<>+0(SB), Z2, Z3
+	VFMADD213PS  vecconst_bc024b9a<>+0(SB), Z2, Z3
+	VFMADD213PS  vecconst_3cb00f06<>+0(SB), Z2, Z3
+	VFMADD213PS  vecconst_bd5cb311<>+0(SB), Z2, Z3
+	VFMADD213PS  vecconst_3e088609<>+0(SB), Z2, Z3
+	VFMADD213PS  vecconst_beaaaa9f<>+0(SB), Z2, Z3
+	VMULPS       Z2, Z0, Z2
+	VMOVAPS      Z2, Z2
+	VFMADD213PS  Z0, Z3, Z2
+	VMULPS       vecconst_c0000000<>+0(SB), Z1, Z3
+	VMOVUPS      vecconst_c1a00000<>+0(SB), Z8
+	VMAXPS       Z3, Z8, Z3
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z8
+	VMOVAPS      Z3, Z9
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z8, Z9
+	VSUBPS       vecconst_4b400000<>+0(SB), Z9, Z8
 	VMOVAPS      Z3, Z3
-	VFMADD213PS  Z1, Z8, Z3
-	VMULPS       vecconst_c0000000<>+0(SB), Z2, Z8
-	VMOVUPS      vecconst_c1a00000<>+0(SB), Z9
-	VMAXPS       Z8, Z9, Z8
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z9
-	VMOVAPS      Z8, Z10
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z9, Z10
-	VSUBPS       vecconst_4b400000<>+0(SB), Z10, Z9
-	VMOVAPS      Z8, Z8
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z9, Z8
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z9, Z8
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z10
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z8, Z10
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z8, Z10
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z8, Z10
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z8, Z10
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z8, Z10
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z8, Z10
-	VSCALEFPS    Z9, Z10, Z8
-	VADDPS       Z8, Z8, Z9
-	VADDPS       vecconst_3f800000<>+0(SB), Z8, Z8
-	VDIVPS       Z8, Z9, Z8
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z9
-	VSUBPS       Z8, Z9, Z8
-	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z2, K1
-	VBLENDMPS    Z3, Z8, K1, Z5
-	VANDPS       vecconst_80000000<>+0(SB), Z1, Z1
-	VORPS        Z1, Z5, Z1
-	VMOVUPS      Z0, (DX)(BX*4)
-	VMOVUPS      Z1, 64(DX)(BX*4)
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z8, Z3
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z8, Z3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z9
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z3, Z9
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z3, Z9
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z3, Z9
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z3, Z9
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z9
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z9
+	VSCALEFPS    Z8, Z9, Z3
+	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z8
+	VDIVPS       Z8, Z3, Z3
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z8
+	VFNMADD231PS vecconst_40000000<>+0(SB), Z3, Z8
+	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z1, K1
+	VBLENDMPS    Z2, Z8, K1, Z5
+	VPTERNLOGD   $0xf8, vecconst_80000000<>+0(SB), Z0, Z5
+	VMOVUPS      Z4, (DX)(BX*4)
+	VMOVUPS      Z5, 64(DX)(BX*4)
 	ADDQ         $0x00000020, BX
 	JMP          loop2
 
@@ -4780,16 +4774,14 @@ loop:
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
 	VSCALEFPS    Z4, Z5, Z3
-	VADDPS       Z3, Z3, Z4
-	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z3
-	VDIVPS       Z3, Z4, Z3
+	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z4
+	VDIVPS       Z4, Z3, Z3
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z4
-	VSUBPS       Z3, Z4, Z3
+	VFNMADD231PS vecconst_40000000<>+0(SB), Z3, Z4
 	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z1, K1
-	VBLENDMPS    Z2, Z3, K1, Z6
-	VANDPS       vecconst_80000000<>+0(SB), Z0, Z0
-	VORPS        Z0, Z6, Z0
-	VMOVUPS      Z0, (DX)(BX*4)
+	VBLENDMPS    Z2, Z4, K1, Z6
+	VPTERNLOGD   $0xf8, vecconst_80000000<>+0(SB), Z0, Z6
+	VMOVUPS      Z6, (DX)(BX*4)
 	ADDQ         $0x00000010, BX
 	JMP          loop
 
@@ -4829,16 +4821,14 @@ tail:
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
 	VSCALEFPS    Z4, Z5, Z3
-	VADDPS       Z3, Z3, Z4
-	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z3
-	VDIVPS       Z3, Z4, Z3
+	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z4
+	VDIVPS       Z4, Z3, Z3
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z4
-	VSUBPS       Z3, Z4, Z3
+	VFNMADD231PS vecconst_40000000<>+0(SB), Z3, Z4
 	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z1, K2
-	VBLENDMPS    Z2, Z3, K2, Z7
-	VANDPS       vecconst_80000000<>+0(SB), Z0, Z0
-	VORPS        Z0, Z7, Z0
-	VMOVUPS      Z0, K1, (DX)(BX*4)
+	VBLENDMPS    Z2, Z4, K2, Z7
+	VPTERNLOGD   $0xf8, vecconst_80000000<>+0(SB), Z0, Z7
+	VMOVUPS      Z7, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER

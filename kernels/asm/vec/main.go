@@ -360,10 +360,18 @@ func (e em) tanh(x reg.VecVirtual) reg.VecVirtual {
 	// |x| ≥ 1: 1 − 2E/(1+E), E = e^(−2|x|); |x| ≥ 10 gives 1 after rounding.
 	na := e.maxc(e.mul(ax, cf(-2)), -20)
 	E := e.expScaled(e.expParts(na, false))
-	q := e.div(e.add(E, E), e.add(E, cf(1)))
-	ye := e.sub(e.mov(cf(1)), q)
-	// Both branches carry the sign of x (this also makes tanh(−0) = −0).
-	return e.or(e.sel(e.cmp(cmpLT, ax, cf(1)), yp, ye), e.and(x, cu(0x80000000)))
+	// 1 − 2·(E/(1+E)) in one FNMADD: 2·q is exact, so this is the rounding of 1 − 2E/(1+E).
+	q := e.div(E, e.add(E, cf(1)))
+	ye := e.mov(cf(1))
+	VFNMADD231PS(cf(2), q, ye)
+	// Both branches carry the sign of x (this also makes tanh(−0) = −0): yp has it, ye is
+	// positive, so OR in the sign bit of x (AVX-512: one VPTERNLOGD, y | (x & signbit)).
+	y := e.sel(e.cmp(cmpLT, ax, cf(1)), yp, ye)
+	if e.t.z {
+		VPTERNLOGD(U8(0xf8), cu(0x80000000), x, y)
+		return y
+	}
+	return e.or(y, e.and(x, cu(0x80000000)))
 }
 
 // tanhDeriv returns 1 − tanh²(x) = 4E/(1+E)², E = e^(−2|x|).
