@@ -536,24 +536,21 @@ loop:
 	VSUBPS       Y6, Y4, Y4
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Y6
 	VMAXPS       Y0, Y6, Y6
+	VMOVUPS      vecconst_3f800000<>+0(SB), Y7
+	VBLENDVPS    Y0, Y2, Y7, Y2
 	VMULPS       Y2, Y6, Y7
 	VMOVAPS      Y6, Y6
 	VFMSUB213PS  Y7, Y2, Y6
-	VBLENDVPS    Y0, Y7, Y0, Y2
-	VXORPS       Y7, Y7, Y7
-	VBLENDVPS    Y0, Y6, Y7, Y6
-	VDIVPS       Y5, Y2, Y7
-	VMOVAPS      Y7, Y8
-	VFNMADD213PS Y2, Y5, Y8
-	VADDPS       Y6, Y8, Y8
-	VFNMADD231PS Y4, Y7, Y8
-	VRCPPS       Y5, Y2
-	VMOVAPS      Y8, Y4
-	VFMADD213PS  Y7, Y2, Y4
-	VANDPS       vecconst_80000000<>+0(SB), Y7, Y2
-	VORPS        Y2, Y4, Y2
-	VCMPPS       $0x03, Y2, Y2, Y4
-	VBLENDVPS    Y4, Y7, Y2, Y2
+	VDIVPS       Y5, Y7, Y2
+	VMOVAPS      Y2, Y8
+	VFMSUB213PS  Y7, Y5, Y8
+	VSUBPS       Y6, Y8, Y8
+	VFMADD231PS  Y4, Y2, Y8
+	VRCPPS       Y5, Y4
+	VMOVAPS      Y2, Y5
+	VFNMADD231PS Y8, Y4, Y5
+	VCMPPS       $0x03, Y5, Y5, Y4
+	VBLENDVPS    Y4, Y2, Y5, Y2
 	VMULPS       Y1, Y2, Y1
 	VMULPS       Y3, Y1, Y1
 	VBLENDVPS    Y0, Y1, Y2, Y0
@@ -600,24 +597,21 @@ tail:
 	VSUBPS       Y7, Y5, Y5
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Y7
 	VMAXPS       Y1, Y7, Y7
+	VMOVUPS      vecconst_3f800000<>+0(SB), Y8
+	VBLENDVPS    Y1, Y3, Y8, Y3
 	VMULPS       Y3, Y7, Y8
 	VMOVAPS      Y7, Y7
 	VFMSUB213PS  Y8, Y3, Y7
-	VBLENDVPS    Y1, Y8, Y1, Y3
-	VXORPS       Y8, Y8, Y8
-	VBLENDVPS    Y1, Y7, Y8, Y7
-	VDIVPS       Y6, Y3, Y8
-	VMOVAPS      Y8, Y9
-	VFNMADD213PS Y3, Y6, Y9
-	VADDPS       Y7, Y9, Y9
-	VFNMADD231PS Y5, Y8, Y9
-	VRCPPS       Y6, Y3
-	VMOVAPS      Y9, Y5
-	VFMADD213PS  Y8, Y3, Y5
-	VANDPS       vecconst_80000000<>+0(SB), Y8, Y3
-	VORPS        Y3, Y5, Y3
-	VCMPPS       $0x03, Y3, Y3, Y5
-	VBLENDVPS    Y5, Y8, Y3, Y3
+	VDIVPS       Y6, Y8, Y3
+	VMOVAPS      Y3, Y9
+	VFMSUB213PS  Y8, Y6, Y9
+	VSUBPS       Y7, Y9, Y9
+	VFMADD231PS  Y5, Y3, Y9
+	VRCPPS       Y6, Y5
+	VMOVAPS      Y3, Y6
+	VFNMADD231PS Y9, Y5, Y6
+	VCMPPS       $0x03, Y6, Y6, Y5
+	VBLENDVPS    Y5, Y3, Y6, Y3
 	VMULPS       Y2, Y3, Y2
 	VMULPS       Y4, Y2, Y2
 	VBLENDVPS    Y1, Y2, Y3, Y1
@@ -969,13 +963,12 @@ loop:
 	VPADDD       vecconst_0000007f<>+0(SB), Y5, Y3
 	VPSLLD       $0x17, Y3, Y3
 	VMULPS       Y3, Y4, Y3
-	VADDPS       Y3, Y3, Y4
-	VADDPS       vecconst_3f800000<>+0(SB), Y3, Y3
-	VDIVPS       Y3, Y4, Y3
+	VADDPS       vecconst_3f800000<>+0(SB), Y3, Y4
+	VDIVPS       Y4, Y3, Y3
 	VMOVUPS      vecconst_3f800000<>+0(SB), Y4
-	VSUBPS       Y3, Y4, Y3
+	VFNMADD231PS vecconst_40000000<>+0(SB), Y3, Y4
 	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Y1, Y1
-	VBLENDVPS    Y1, Y2, Y3, Y1
+	VBLENDVPS    Y1, Y2, Y4, Y1
 	VANDPS       vecconst_80000000<>+0(SB), Y0, Y0
 	VORPS        Y0, Y1, Y0
 	VMOVUPS      Y0, (DX)(BX*4)
@@ -1023,13 +1016,12 @@ tail:
 	VPADDD       vecconst_0000007f<>+0(SB), Y6, Y4
 	VPSLLD       $0x17, Y4, Y4
 	VMULPS       Y4, Y5, Y4
-	VADDPS       Y4, Y4, Y5
-	VADDPS       vecconst_3f800000<>+0(SB), Y4, Y4
-	VDIVPS       Y4, Y5, Y4
+	VADDPS       vecconst_3f800000<>+0(SB), Y4, Y5
+	VDIVPS       Y5, Y4, Y4
 	VMOVUPS      vecconst_3f800000<>+0(SB), Y5
-	VSUBPS       Y4, Y5, Y4
+	VFNMADD231PS vecconst_40000000<>+0(SB), Y4, Y5
 	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Y2, Y2
-	VBLENDVPS    Y2, Y3, Y4, Y2
+	VBLENDVPS    Y2, Y3, Y5, Y2
 	VANDPS       vecconst_80000000<>+0(SB), Y1, Y1
 	VORPS        Y1, Y2, Y1
 	VMASKMOVPS   Y1, Y0, (DX)(BX*4)
@@ -1218,6 +1210,24 @@ DATA vecconst_c1a00000<>+56(SB)/4, $0xc1a00000
 DATA vecconst_c1a00000<>+60(SB)/4, $0xc1a00000
 GLOBL vecconst_c1a00000<>(SB), RODATA|NOPTR, $64
 
+DATA vecconst_40000000<>+0(SB)/4, $0x40000000
+DATA vecconst_40000000<>+4(SB)/4, $0x40000000
+DATA vecconst_40000000<>+8(SB)/4, $0x40000000
+DATA vecconst_40000000<>+12(SB)/4, $0x40000000
+DATA vecconst_40000000<>+16(SB)/4, $0x40000000
+DATA vecconst_40000000<>+20(SB)/4, $0x40000000
+DATA vecconst_40000000<>+24(SB)/4, $0x40000000
+DATA vecconst_40000000<>+28(SB)/4, $0x40000000
+DATA vecconst_40000000<>+32(SB)/4, $0x40000000
+DATA vecconst_40000000<>+36(SB)/4, $0x40000000
+DATA vecconst_40000000<>+40(SB)/4, $0x40000000
+DATA vecconst_40000000<>+44(SB)/4, $0x40000000
+DATA vecconst_40000000<>+48(SB)/4, $0x40000000
+DATA vecconst_40000000<>+52(SB)/4, $0x40000000
+DATA vecconst_40000000<>+56(SB)/4, $0x40000000
+DATA vecconst_40000000<>+60(SB)/4, $0x40000000
+GLOBL vecconst_40000000<>(SB), RODATA|NOPTR, $64
+
 // func tanhDerivAVX2(x []float32, d []float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·tanhDerivAVX2(SB), NOSPLIT, $0-48
@@ -1315,24 +1325,6 @@ tail:
 done:
 	VZEROUPPER
 	RET
-
-DATA vecconst_40000000<>+0(SB)/4, $0x40000000
-DATA vecconst_40000000<>+4(SB)/4, $0x40000000
-DATA vecconst_40000000<>+8(SB)/4, $0x40000000
-DATA vecconst_40000000<>+12(SB)/4, $0x40000000
-DATA vecconst_40000000<>+16(SB)/4, $0x40000000
-DATA vecconst_40000000<>+20(SB)/4, $0x40000000
-DATA vecconst_40000000<>+24(SB)/4, $0x40000000
-DATA vecconst_40000000<>+28(SB)/4, $0x40000000
-DATA vecconst_40000000<>+32(SB)/4, $0x40000000
-DATA vecconst_40000000<>+36(SB)/4, $0x40000000
-DATA vecconst_40000000<>+40(SB)/4, $0x40000000
-DATA vecconst_40000000<>+44(SB)/4, $0x40000000
-DATA vecconst_40000000<>+48(SB)/4, $0x40000000
-DATA vecconst_40000000<>+52(SB)/4, $0x40000000
-DATA vecconst_40000000<>+56(SB)/4, $0x40000000
-DATA vecconst_40000000<>+60(SB)/4, $0x40000000
-GLOBL vecconst_40000000<>(SB), RODATA|NOPTR, $64
 
 DATA vecconst_40800000<>+0(SB)/4, $0x40800000
 DATA vecconst_40800000<>+4(SB)/4, $0x40800000
@@ -2033,25 +2025,22 @@ loop:
 	VSUBPS       vecconst_3f800000<>+0(SB), Y6, Y7
 	VSUBPS       Y7, Y5, Y5
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Y7
-	VMAXPS       Y0, Y7, Y7
-	VMULPS       Y3, Y7, Y8
-	VMOVAPS      Y7, Y7
-	VFMSUB213PS  Y8, Y3, Y7
-	VBLENDVPS    Y1, Y8, Y0, Y0
-	VXORPS       Y3, Y3, Y3
-	VBLENDVPS    Y1, Y7, Y3, Y3
-	VDIVPS       Y6, Y0, Y7
-	VMOVAPS      Y7, Y8
-	VFNMADD213PS Y0, Y6, Y8
-	VADDPS       Y3, Y8, Y8
-	VFNMADD231PS Y5, Y7, Y8
+	VMAXPS       Y0, Y7, Y0
+	VMOVUPS      vecconst_3f800000<>+0(SB), Y7
+	VBLENDVPS    Y1, Y3, Y7, Y3
+	VMULPS       Y3, Y0, Y7
+	VMOVAPS      Y0, Y0
+	VFMSUB213PS  Y7, Y3, Y0
+	VDIVPS       Y6, Y7, Y3
+	VMOVAPS      Y3, Y8
+	VFMSUB213PS  Y7, Y6, Y8
+	VSUBPS       Y0, Y8, Y8
+	VFMADD231PS  Y5, Y3, Y8
 	VRCPPS       Y6, Y0
-	VMOVAPS      Y8, Y3
-	VFMADD213PS  Y7, Y0, Y3
-	VANDPS       vecconst_80000000<>+0(SB), Y7, Y0
-	VORPS        Y0, Y3, Y0
-	VCMPPS       $0x03, Y0, Y0, Y3
-	VBLENDVPS    Y3, Y7, Y0, Y0
+	VMOVAPS      Y3, Y5
+	VFNMADD231PS Y8, Y0, Y5
+	VCMPPS       $0x03, Y5, Y5, Y0
+	VBLENDVPS    Y0, Y3, Y5, Y0
 	VMULPS       Y2, Y0, Y2
 	VMULPS       Y4, Y2, Y2
 	VBLENDVPS    Y1, Y2, Y0, Y0
@@ -2102,25 +2091,22 @@ tail:
 	VSUBPS       vecconst_3f800000<>+0(SB), Y7, Y8
 	VSUBPS       Y8, Y6, Y6
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Y8
-	VMAXPS       Y1, Y8, Y8
-	VMULPS       Y4, Y8, Y9
-	VMOVAPS      Y8, Y8
-	VFMSUB213PS  Y9, Y4, Y8
-	VBLENDVPS    Y2, Y9, Y1, Y1
-	VXORPS       Y4, Y4, Y4
-	VBLENDVPS    Y2, Y8, Y4, Y4
-	VDIVPS       Y7, Y1, Y8
-	VMOVAPS      Y8, Y9
-	VFNMADD213PS Y1, Y7, Y9
-	VADDPS       Y4, Y9, Y9
-	VFNMADD231PS Y6, Y8, Y9
+	VMAXPS       Y1, Y8, Y1
+	VMOVUPS      vecconst_3f800000<>+0(SB), Y8
+	VBLENDVPS    Y2, Y4, Y8, Y4
+	VMULPS       Y4, Y1, Y8
+	VMOVAPS      Y1, Y1
+	VFMSUB213PS  Y8, Y4, Y1
+	VDIVPS       Y7, Y8, Y4
+	VMOVAPS      Y4, Y9
+	VFMSUB213PS  Y8, Y7, Y9
+	VSUBPS       Y1, Y9, Y9
+	VFMADD231PS  Y6, Y4, Y9
 	VRCPPS       Y7, Y1
-	VMOVAPS      Y9, Y4
-	VFMADD213PS  Y8, Y1, Y4
-	VANDPS       vecconst_80000000<>+0(SB), Y8, Y1
-	VORPS        Y1, Y4, Y1
-	VCMPPS       $0x03, Y1, Y1, Y4
-	VBLENDVPS    Y4, Y8, Y1, Y1
+	VMOVAPS      Y4, Y6
+	VFNMADD231PS Y9, Y1, Y6
+	VCMPPS       $0x03, Y6, Y6, Y1
+	VBLENDVPS    Y1, Y4, Y6, Y1
 	VMULPS       Y3, Y1, Y3
 	VMULPS       Y5, Y3, Y3
 	VBLENDVPS    Y2, Y3, Y1, Y1
@@ -4083,93 +4069,81 @@ loop2:
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
 	VMAXPS       Z1, Z2, Z1
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z19
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z19
-	VSUBPS       vecconst_4b400000<>+0(SB), Z19, Z2
+	VMOVAPS      Z1, Z7
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z7
+	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z2
 	VMOVAPS      Z1, Z1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z19
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z19
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z19
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z19
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z19
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z19
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z19
-	VSCALEFPS    Z2, Z19, Z1
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z20
-	VSUBPS       vecconst_3f800000<>+0(SB), Z20, Z21
-	VSUBPS       Z21, Z1, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z7
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z7
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z7
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z7
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z7
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z7
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z7
+	VSCALEFPS    Z2, Z7, Z1
+	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z8
+	VSUBPS       vecconst_3f800000<>+0(SB), Z8, Z9
+	VSUBPS       Z9, Z1, Z1
 	VPMOVD2M     Z0, K1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z21
-	VMAXPS       Z0, Z21, Z21
-	VMULPS       Z19, Z21, Z22
-	VMOVAPS      Z21, Z21
-	VFMSUB213PS  Z22, Z19, Z21
-	VBLENDMPS    Z22, Z0, K1, Z3
-	VXORPS       Z0, Z0, Z0
-	VBLENDMPS    Z21, Z0, K1, Z4
-	VDIVPS       Z20, Z3, Z0
-	VMOVAPS      Z0, Z19
-	VFNMADD213PS Z3, Z20, Z19
-	VADDPS       Z4, Z19, Z19
-	VFNMADD231PS Z1, Z0, Z19
-	VRCP14PS     Z20, Z1
-	VMOVAPS      Z19, Z19
-	VFMADD213PS  Z0, Z1, Z19
-	VANDPS       vecconst_80000000<>+0(SB), Z0, Z1
-	VORPS        Z1, Z19, Z1
-	VCMPPS       $0x03, Z1, Z1, K2
-	VBLENDMPS    Z0, Z1, K2, Z5
-	VSCALEFPS    Z2, Z5, Z0
-	VBLENDMPS    Z0, Z5, K1, Z6
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z9
+	VMAXPS       Z0, Z9, Z9
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z10
+	VBLENDMPS    Z7, Z10, K1, Z3
+	VMULPS       Z3, Z9, Z7
+	VMOVAPS      Z9, Z9
+	VFMSUB213PS  Z7, Z3, Z9
+	VDIVPS       Z8, Z7, Z10
+	VMOVAPS      Z10, Z11
+	VFMSUB213PS  Z7, Z8, Z11
+	VSUBPS       Z9, Z11, Z11
+	VFMADD231PS  Z1, Z10, Z11
+	VRCP14PS     Z8, Z1
+	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
+	VFNMADD231PS Z11, Z1, K2, Z10
+	VSCALEFPS    Z2, Z10, K1, Z10
 	VMOVUPS      64(CX)(BX*4), Z0
 	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
 	VMAXPS       Z1, Z2, Z1
 	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z19
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z19
-	VSUBPS       vecconst_4b400000<>+0(SB), Z19, Z2
+	VMOVAPS      Z1, Z7
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z7
+	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z2
 	VMOVAPS      Z1, Z1
 	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
 	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z19
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z19
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z19
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z19
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z19
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z19
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z19
-	VSCALEFPS    Z2, Z19, Z1
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z20
-	VSUBPS       vecconst_3f800000<>+0(SB), Z20, Z21
-	VSUBPS       Z21, Z1, Z1
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z7
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z7
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z7
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z7
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z7
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z7
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z7
+	VSCALEFPS    Z2, Z7, Z1
+	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z8
+	VSUBPS       vecconst_3f800000<>+0(SB), Z8, Z9
+	VSUBPS       Z9, Z1, Z1
 	VPMOVD2M     Z0, K1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z21
-	VMAXPS       Z0, Z21, Z21
-	VMULPS       Z19, Z21, Z22
-	VMOVAPS      Z21, Z21
-	VFMSUB213PS  Z22, Z19, Z21
-	VBLENDMPS    Z22, Z0, K1, Z7
-	VXORPS       Z0, Z0, Z0
-	VBLENDMPS    Z21, Z0, K1, Z8
-	VDIVPS       Z20, Z7, Z0
-	VMOVAPS      Z0, Z19
-	VFNMADD213PS Z7, Z20, Z19
-	VADDPS       Z8, Z19, Z19
-	VFNMADD231PS Z1, Z0, Z19
-	VRCP14PS     Z20, Z1
-	VMOVAPS      Z19, Z19
-	VFMADD213PS  Z0, Z1, Z19
-	VANDPS       vecconst_80000000<>+0(SB), Z0, Z1
-	VORPS        Z1, Z19, Z1
-	VCMPPS       $0x03, Z1, Z1, K2
-	VBLENDMPS    Z0, Z1, K2, Z9
-	VSCALEFPS    Z2, Z9, Z0
-	VBLENDMPS    Z0, Z9, K1, Z10
-	VMOVUPS      Z6, (DX)(BX*4)
-	VMOVUPS      Z10, 64(DX)(BX*4)
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z9
+	VMAXPS       Z0, Z9, Z9
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z11
+	VBLENDMPS    Z7, Z11, K1, Z4
+	VMULPS       Z4, Z9, Z7
+	VMOVAPS      Z9, Z9
+	VFMSUB213PS  Z7, Z4, Z9
+	VDIVPS       Z8, Z7, Z11
+	VMOVAPS      Z11, Z12
+	VFMSUB213PS  Z7, Z8, Z12
+	VSUBPS       Z9, Z12, Z12
+	VFMADD231PS  Z1, Z11, Z12
+	VRCP14PS     Z8, Z1
+	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
+	VFNMADD231PS Z12, Z1, K2, Z11
+	VSCALEFPS    Z2, Z11, K1, Z11
+	VMOVUPS      Z10, (DX)(BX*4)
+	VMOVUPS      Z11, 64(DX)(BX*4)
 	ADDQ         $0x00000020, BX
 	JMP          loop2
 
@@ -4198,32 +4172,26 @@ loop:
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
 	VSCALEFPS    Z2, Z3, Z1
 	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z4
-	VSUBPS       vecconst_3f800000<>+0(SB), Z4, Z5
-	VSUBPS       Z5, Z1, Z1
+	VSUBPS       vecconst_3f800000<>+0(SB), Z4, Z7
+	VSUBPS       Z7, Z1, Z1
 	VPMOVD2M     Z0, K1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z5
-	VMAXPS       Z0, Z5, Z5
-	VMULPS       Z3, Z5, Z6
-	VMOVAPS      Z5, Z5
-	VFMSUB213PS  Z6, Z3, Z5
-	VBLENDMPS    Z6, Z0, K1, Z11
-	VXORPS       Z0, Z0, Z0
-	VBLENDMPS    Z5, Z0, K1, Z12
-	VDIVPS       Z4, Z11, Z0
-	VMOVAPS      Z0, Z3
-	VFNMADD213PS Z11, Z4, Z3
-	VADDPS       Z12, Z3, Z3
-	VFNMADD231PS Z1, Z0, Z3
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z7
+	VMAXPS       Z0, Z7, Z7
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z8
+	VBLENDMPS    Z3, Z8, K1, Z5
+	VMULPS       Z5, Z7, Z3
+	VMOVAPS      Z7, Z7
+	VFMSUB213PS  Z3, Z5, Z7
+	VDIVPS       Z4, Z3, Z8
+	VMOVAPS      Z8, Z9
+	VFMSUB213PS  Z3, Z4, Z9
+	VSUBPS       Z7, Z9, Z9
+	VFMADD231PS  Z1, Z8, Z9
 	VRCP14PS     Z4, Z1
-	VMOVAPS      Z3, Z3
-	VFMADD213PS  Z0, Z1, Z3
-	VANDPS       vecconst_80000000<>+0(SB), Z0, Z1
-	VORPS        Z1, Z3, Z1
-	VCMPPS       $0x03, Z1, Z1, K2
-	VBLENDMPS    Z0, Z1, K2, Z13
-	VSCALEFPS    Z2, Z13, Z0
-	VBLENDMPS    Z0, Z13, K1, Z14
-	VMOVUPS      Z14, (DX)(BX*4)
+	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
+	VFNMADD231PS Z9, Z1, K2, Z8
+	VSCALEFPS    Z2, Z8, K1, Z8
+	VMOVUPS      Z8, (DX)(BX*4)
 	ADDQ         $0x00000010, BX
 	JMP          loop
 
@@ -4257,31 +4225,43 @@ tail:
 	VPMOVD2M     Z0, K2
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z5
 	VMAXPS       Z0, Z5, Z5
-	VMULPS       Z3, Z5, Z6
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z7
+	VBLENDMPS    Z3, Z7, K2, Z6
+	VMULPS       Z6, Z5, Z3
 	VMOVAPS      Z5, Z5
-	VFMSUB213PS  Z6, Z3, Z5
-	VBLENDMPS    Z6, Z0, K2, Z15
-	VXORPS       Z0, Z0, Z0
-	VBLENDMPS    Z5, Z0, K2, Z16
-	VDIVPS       Z4, Z15, Z0
-	VMOVAPS      Z0, Z3
-	VFNMADD213PS Z15, Z4, Z3
-	VADDPS       Z16, Z3, Z3
-	VFNMADD231PS Z1, Z0, Z3
+	VFMSUB213PS  Z3, Z6, Z5
+	VDIVPS       Z4, Z3, Z6
+	VMOVAPS      Z6, Z7
+	VFMSUB213PS  Z3, Z4, Z7
+	VSUBPS       Z5, Z7, Z7
+	VFMADD231PS  Z1, Z6, Z7
 	VRCP14PS     Z4, Z1
-	VMOVAPS      Z3, Z3
-	VFMADD213PS  Z0, Z1, Z3
-	VANDPS       vecconst_80000000<>+0(SB), Z0, Z1
-	VORPS        Z1, Z3, Z1
-	VCMPPS       $0x03, Z1, Z1, K3
-	VBLENDMPS    Z0, Z1, K3, Z17
-	VSCALEFPS    Z2, Z17, Z0
-	VBLENDMPS    Z0, Z17, K2, Z18
-	VMOVUPS      Z18, K1, (DX)(BX*4)
+	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K3
+	VFNMADD231PS Z7, Z1, K3, Z6
+	VSCALEFPS    Z2, Z6, K2, Z6
+	VMOVUPS      Z6, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
 	RET
+
+DATA vecconst_7f800000<>+0(SB)/4, $0x7f800000
+DATA vecconst_7f800000<>+4(SB)/4, $0x7f800000
+DATA vecconst_7f800000<>+8(SB)/4, $0x7f800000
+DATA vecconst_7f800000<>+12(SB)/4, $0x7f800000
+DATA vecconst_7f800000<>+16(SB)/4, $0x7f800000
+DATA vecconst_7f800000<>+20(SB)/4, $0x7f800000
+DATA vecconst_7f800000<>+24(SB)/4, $0x7f800000
+DATA vecconst_7f800000<>+28(SB)/4, $0x7f800000
+DATA vecconst_7f800000<>+32(SB)/4, $0x7f800000
+DATA vecconst_7f800000<>+36(SB)/4, $0x7f800000
+DATA vecconst_7f800000<>+40(SB)/4, $0x7f800000
+DATA vecconst_7f800000<>+44(SB)/4, $0x7f800000
+DATA vecconst_7f800000<>+48(SB)/4, $0x7f800000
+DATA vecconst_7f800000<>+52(SB)/4, $0x7f800000
+DATA vecconst_7f800000<>+56(SB)/4, $0x7f800000
+DATA vecconst_7f800000<>+60(SB)/4, $0x7f800000
+GLOBL vecconst_7f800000<>(SB), RODATA|NOPTR, $64
 
 // func siluDerivAVX512(x []float32, d []float32)
 // Requires: AVX, AVX512DQ, AVX512F
@@ -4708,57 +4688,53 @@ loop2:
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z9
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z9
 	VSCALEFPS    Z8, Z9, Z3
-	VADDPS       Z3, Z3, Z8
-	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z3
-	VDIVPS       Z3, Z8, Z3
+	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z8
+	VDIVPS       Z8, Z3, Z3
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z8
-	VSUBPS       Z3, Z8, Z3
+	VFNMADD231PS vecconst_40000000<>+0(SB), Z3, Z8
 	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z1, K1
-	VBLENDMPS    Z2, Z3, K1, Z4
-	VANDPS       vecconst_80000000<>+0(SB), Z0, Z0
-	VORPS        Z0, Z4, Z0
-	VMOVUPS      64(CX)(BX*4), Z1
-	VANDPS       vecconst_7fffffff<>+0(SB), Z1, Z2
-	VMULPS       Z1, Z1, Z3
-	VMOVUPS      vecconst_b9bc8817<>+0(SB), Z8
-	VFMADD213PS  vecconst_3b171b0c<>+0(SB), Z3, Z8
-	VFMADD213PS  vecconst_bc024b9a<>+0(SB), Z3, Z8
-	VFMADD213PS  vecconst_3cb00f06<>+0(SB), Z3, Z8
-	VFMADD213PS  vecconst_bd5cb311<>+0(SB), Z3, Z8
-	VFMADD213PS  vecconst_3e088609<>+0(SB), Z3, Z8
-	VFMADD213PS  vecconst_beaaaa9f<>+0(SB), Z3, Z8
-	VMULPS       Z3, Z1, Z3
+	VBLENDMPS    Z2, Z8, K1, Z4
+	VPTERNLOGD   $0xf8, vecconst_80000000<>+0(SB), Z0, Z4
+	VMOVUPS      64(CX)(BX*4), Z0
+	VANDPS       vecconst_7fffffff<>+0(SB), Z0, Z1
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      vecconst_b9bc8817<>+0(SB), Z3
+	VFMADD213PS  vecconst_3b171b0c<>+0(SB), Z2, Z3
+	VFMADD213PS  vecconst_bc024b9a<>+0(SB), Z2, Z3
+	VFMADD213PS  vecconst_3cb00f06<>+0(SB), Z2, Z3
+	VFMADD213PS  vecconst_bd5cb311<>+0(SB), Z2, Z3
+	VFMADD213PS  vecconst_3e088609<>+0(SB), Z2, Z3
+	VFMADD213PS  vecconst_beaaaa9f<>+0(SB), Z2, Z3
+	VMULPS       Z2, Z0, Z2
+	VMOVAPS      Z2, Z2
+	VFMADD213PS  Z0, Z3, Z2
+	VMULPS       vecconst_c0000000<>+0(SB), Z1, Z3
+	VMOVUPS      vecconst_c1a00000<>+0(SB), Z8
+	VMAXPS       Z3, Z8, Z3
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z8
+	VMOVAPS      Z3, Z9
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z8, Z9
+	VSUBPS       vecconst_4b400000<>+0(SB), Z9, Z8
 	VMOVAPS      Z3, Z3
-	VFMADD213PS  Z1, Z8, Z3
-	VMULPS       vecconst_c0000000<>+0(SB), Z2, Z8
-	VMOVUPS      vecconst_c1a00000<>+0(SB), Z9
-	VMAXPS       Z8, Z9, Z8
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z9
-	VMOVAPS      Z8, Z10
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z9, Z10
-	VSUBPS       vecconst_4b400000<>+0(SB), Z10, Z9
-	VMOVAPS      Z8, Z8
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z9, Z8
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z9, Z8
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z10
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z8, Z10
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z8, Z10
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z8, Z10
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z8, Z10
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z8, Z10
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z8, Z10
-	VSCALEFPS    Z9, Z10, Z8
-	VADDPS       Z8, Z8, Z9
-	VADDPS       vecconst_3f800000<>+0(SB), Z8, Z8
-	VDIVPS       Z8, Z9, Z8
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z9
-	VSUBPS       Z8, Z9, Z8
-	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z2, K1
-	VBLENDMPS    Z3, Z8, K1, Z5
-	VANDPS       vecconst_80000000<>+0(SB), Z1, Z1
-	VORPS        Z1, Z5, Z1
-	VMOVUPS      Z0, (DX)(BX*4)
-	VMOVUPS      Z1, 64(DX)(BX*4)
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z8, Z3
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z8, Z3
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z9
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z3, Z9
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z3, Z9
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z3, Z9
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z3, Z9
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z9
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z9
+	VSCALEFPS    Z8, Z9, Z3
+	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z8
+	VDIVPS       Z8, Z3, Z3
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z8
+	VFNMADD231PS vecconst_40000000<>+0(SB), Z3, Z8
+	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z1, K1
+	VBLENDMPS    Z2, Z8, K1, Z5
+	VPTERNLOGD   $0xf8, vecconst_80000000<>+0(SB), Z0, Z5
+	VMOVUPS      Z4, (DX)(BX*4)
+	VMOVUPS      Z5, 64(DX)(BX*4)
 	ADDQ         $0x00000020, BX
 	JMP          loop2
 
@@ -4798,16 +4774,14 @@ loop:
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
 	VSCALEFPS    Z4, Z5, Z3
-	VADDPS       Z3, Z3, Z4
-	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z3
-	VDIVPS       Z3, Z4, Z3
+	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z4
+	VDIVPS       Z4, Z3, Z3
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z4
-	VSUBPS       Z3, Z4, Z3
+	VFNMADD231PS vecconst_40000000<>+0(SB), Z3, Z4
 	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z1, K1
-	VBLENDMPS    Z2, Z3, K1, Z6
-	VANDPS       vecconst_80000000<>+0(SB), Z0, Z0
-	VORPS        Z0, Z6, Z0
-	VMOVUPS      Z0, (DX)(BX*4)
+	VBLENDMPS    Z2, Z4, K1, Z6
+	VPTERNLOGD   $0xf8, vecconst_80000000<>+0(SB), Z0, Z6
+	VMOVUPS      Z6, (DX)(BX*4)
 	ADDQ         $0x00000010, BX
 	JMP          loop
 
@@ -4847,16 +4821,14 @@ tail:
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
 	VSCALEFPS    Z4, Z5, Z3
-	VADDPS       Z3, Z3, Z4
-	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z3
-	VDIVPS       Z3, Z4, Z3
+	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z4
+	VDIVPS       Z4, Z3, Z3
 	VMOVUPS      vecconst_3f800000<>+0(SB), Z4
-	VSUBPS       Z3, Z4, Z3
+	VFNMADD231PS vecconst_40000000<>+0(SB), Z3, Z4
 	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z1, K2
-	VBLENDMPS    Z2, Z3, K2, Z7
-	VANDPS       vecconst_80000000<>+0(SB), Z0, Z0
-	VORPS        Z0, Z7, Z0
-	VMOVUPS      Z0, K1, (DX)(BX*4)
+	VBLENDMPS    Z2, Z4, K2, Z7
+	VPTERNLOGD   $0xf8, vecconst_80000000<>+0(SB), Z0, Z7
+	VMOVUPS      Z7, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -5754,49 +5726,43 @@ loop2:
 	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
 	VMULPS       Z1, Z0, Z1
 	VORPS        vecconst_80000000<>+0(SB), Z1, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z19
-	VMAXPS       Z2, Z19, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z19
-	VMOVAPS      Z2, Z20
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z19, Z20
-	VSUBPS       vecconst_4b400000<>+0(SB), Z20, Z19
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z7
+	VMAXPS       Z2, Z7, Z2
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z7
+	VMOVAPS      Z2, Z8
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z7, Z8
+	VSUBPS       vecconst_4b400000<>+0(SB), Z8, Z7
 	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z19, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z19, Z2
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z20
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z20
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z20
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z20
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z20
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z20
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z20
-	VSCALEFPS    Z19, Z20, Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z21
-	VSUBPS       vecconst_3f800000<>+0(SB), Z21, Z22
-	VSUBPS       Z22, Z2, Z2
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z7, Z2
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z7, Z2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z8
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z8
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z8
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z8
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z8
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z8
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z8
+	VSCALEFPS    Z7, Z8, Z2
+	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z9
+	VSUBPS       vecconst_3f800000<>+0(SB), Z9, Z10
+	VSUBPS       Z10, Z2, Z2
 	VPMOVD2M     Z1, K1
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
 	VMAXPS       Z0, Z1, Z1
-	VMULPS       Z20, Z1, Z22
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z10
+	VBLENDMPS    Z8, Z10, K1, Z3
+	VMULPS       Z3, Z1, Z8
 	VMOVAPS      Z1, Z1
-	VFMSUB213PS  Z22, Z20, Z1
-	VBLENDMPS    Z22, Z0, K1, Z3
-	VXORPS       Z0, Z0, Z0
-	VBLENDMPS    Z1, Z0, K1, Z4
-	VDIVPS       Z21, Z3, Z0
-	VMOVAPS      Z0, Z1
-	VFNMADD213PS Z3, Z21, Z1
-	VADDPS       Z4, Z1, Z1
-	VFNMADD231PS Z2, Z0, Z1
-	VRCP14PS     Z21, Z2
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  Z0, Z2, Z1
-	VANDPS       vecconst_80000000<>+0(SB), Z0, Z2
-	VORPS        Z2, Z1, Z1
-	VCMPPS       $0x03, Z1, Z1, K2
-	VBLENDMPS    Z0, Z1, K2, Z5
-	VSCALEFPS    Z19, Z5, Z0
-	VBLENDMPS    Z0, Z5, K1, Z6
+	VFMSUB213PS  Z8, Z3, Z1
+	VDIVPS       Z9, Z8, Z10
+	VMOVAPS      Z10, Z11
+	VFMSUB213PS  Z8, Z9, Z11
+	VSUBPS       Z1, Z11, Z11
+	VFMADD231PS  Z2, Z10, Z11
+	VRCP14PS     Z9, Z1
+	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
+	VFNMADD231PS Z11, Z1, K2, Z10
+	VSCALEFPS    Z7, Z10, K1, Z10
 	VMOVUPS      64(CX)(BX*4), Z0
 	VMULPS       Z0, Z0, Z1
 	VMOVUPS      vecconst_3d922279<>+0(SB), Z2
@@ -5804,51 +5770,45 @@ loop2:
 	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
 	VMULPS       Z1, Z0, Z1
 	VORPS        vecconst_80000000<>+0(SB), Z1, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z19
-	VMAXPS       Z2, Z19, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z19
-	VMOVAPS      Z2, Z20
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z19, Z20
-	VSUBPS       vecconst_4b400000<>+0(SB), Z20, Z19
+	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z7
+	VMAXPS       Z2, Z7, Z2
+	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z7
+	VMOVAPS      Z2, Z8
+	VFMADD213PS  vecconst_4b400000<>+0(SB), Z7, Z8
+	VSUBPS       vecconst_4b400000<>+0(SB), Z8, Z7
 	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z19, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z19, Z2
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z20
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z20
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z20
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z20
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z20
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z20
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z20
-	VSCALEFPS    Z19, Z20, Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z21
-	VSUBPS       vecconst_3f800000<>+0(SB), Z21, Z22
-	VSUBPS       Z22, Z2, Z2
+	VFNMADD231PS vecconst_3f318000<>+0(SB), Z7, Z2
+	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z7, Z2
+	VMOVUPS      vecconst_3ab51221<>+0(SB), Z8
+	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z8
+	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z8
+	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z8
+	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z8
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z8
+	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z8
+	VSCALEFPS    Z7, Z8, Z2
+	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z9
+	VSUBPS       vecconst_3f800000<>+0(SB), Z9, Z11
+	VSUBPS       Z11, Z2, Z2
 	VPMOVD2M     Z1, K1
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
 	VMAXPS       Z0, Z1, Z1
-	VMULPS       Z20, Z1, Z22
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z11
+	VBLENDMPS    Z8, Z11, K1, Z4
+	VMULPS       Z4, Z1, Z8
 	VMOVAPS      Z1, Z1
-	VFMSUB213PS  Z22, Z20, Z1
-	VBLENDMPS    Z22, Z0, K1, Z7
-	VXORPS       Z0, Z0, Z0
-	VBLENDMPS    Z1, Z0, K1, Z8
-	VDIVPS       Z21, Z7, Z0
-	VMOVAPS      Z0, Z1
-	VFNMADD213PS Z7, Z21, Z1
-	VADDPS       Z8, Z1, Z1
-	VFNMADD231PS Z2, Z0, Z1
-	VRCP14PS     Z21, Z2
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  Z0, Z2, Z1
-	VANDPS       vecconst_80000000<>+0(SB), Z0, Z2
-	VORPS        Z2, Z1, Z1
-	VCMPPS       $0x03, Z1, Z1, K2
-	VBLENDMPS    Z0, Z1, K2, Z9
-	VSCALEFPS    Z19, Z9, Z0
-	VBLENDMPS    Z0, Z9, K1, Z10
-	VMOVUPS      Z6, (DX)(BX*4)
-	VMOVUPS      Z10, 64(DX)(BX*4)
+	VFMSUB213PS  Z8, Z4, Z1
+	VDIVPS       Z9, Z8, Z11
+	VMOVAPS      Z11, Z12
+	VFMSUB213PS  Z8, Z9, Z12
+	VSUBPS       Z1, Z12, Z12
+	VFMADD231PS  Z2, Z11, Z12
+	VRCP14PS     Z9, Z1
+	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
+	VFNMADD231PS Z12, Z1, K2, Z11
+	VSCALEFPS    Z7, Z11, K1, Z11
+	VMOVUPS      Z10, (DX)(BX*4)
+	VMOVUPS      Z11, 64(DX)(BX*4)
 	ADDQ         $0x00000020, BX
 	JMP          loop2
 
@@ -5881,33 +5841,27 @@ loop:
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
 	VSCALEFPS    Z3, Z4, Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z5
-	VSUBPS       vecconst_3f800000<>+0(SB), Z5, Z6
-	VSUBPS       Z6, Z2, Z2
+	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z7
+	VSUBPS       vecconst_3f800000<>+0(SB), Z7, Z8
+	VSUBPS       Z8, Z2, Z2
 	VPMOVD2M     Z1, K1
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
 	VMAXPS       Z0, Z1, Z1
-	VMULPS       Z4, Z1, Z6
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z8
+	VBLENDMPS    Z4, Z8, K1, Z5
+	VMULPS       Z5, Z1, Z4
 	VMOVAPS      Z1, Z1
-	VFMSUB213PS  Z6, Z4, Z1
-	VBLENDMPS    Z6, Z0, K1, Z11
-	VXORPS       Z0, Z0, Z0
-	VBLENDMPS    Z1, Z0, K1, Z12
-	VDIVPS       Z5, Z11, Z0
-	VMOVAPS      Z0, Z1
-	VFNMADD213PS Z11, Z5, Z1
-	VADDPS       Z12, Z1, Z1
-	VFNMADD231PS Z2, Z0, Z1
-	VRCP14PS     Z5, Z2
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  Z0, Z2, Z1
-	VANDPS       vecconst_80000000<>+0(SB), Z0, Z2
-	VORPS        Z2, Z1, Z1
-	VCMPPS       $0x03, Z1, Z1, K2
-	VBLENDMPS    Z0, Z1, K2, Z13
-	VSCALEFPS    Z3, Z13, Z0
-	VBLENDMPS    Z0, Z13, K1, Z14
-	VMOVUPS      Z14, (DX)(BX*4)
+	VFMSUB213PS  Z4, Z5, Z1
+	VDIVPS       Z7, Z4, Z8
+	VMOVAPS      Z8, Z9
+	VFMSUB213PS  Z4, Z7, Z9
+	VSUBPS       Z1, Z9, Z9
+	VFMADD231PS  Z2, Z8, Z9
+	VRCP14PS     Z7, Z1
+	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
+	VFNMADD231PS Z9, Z1, K2, Z8
+	VSCALEFPS    Z3, Z8, K1, Z8
+	VMOVUPS      Z8, (DX)(BX*4)
 	ADDQ         $0x00000010, BX
 	JMP          loop
 
@@ -5941,32 +5895,26 @@ tail:
 	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
 	VSCALEFPS    Z3, Z4, Z2
 	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z5
-	VSUBPS       vecconst_3f800000<>+0(SB), Z5, Z6
-	VSUBPS       Z6, Z2, Z2
+	VSUBPS       vecconst_3f800000<>+0(SB), Z5, Z7
+	VSUBPS       Z7, Z2, Z2
 	VPMOVD2M     Z1, K2
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
 	VMAXPS       Z0, Z1, Z1
-	VMULPS       Z4, Z1, Z6
+	VMOVUPS      vecconst_3f800000<>+0(SB), Z7
+	VBLENDMPS    Z4, Z7, K2, Z6
+	VMULPS       Z6, Z1, Z4
 	VMOVAPS      Z1, Z1
-	VFMSUB213PS  Z6, Z4, Z1
-	VBLENDMPS    Z6, Z0, K2, Z15
-	VXORPS       Z0, Z0, Z0
-	VBLENDMPS    Z1, Z0, K2, Z16
-	VDIVPS       Z5, Z15, Z0
-	VMOVAPS      Z0, Z1
-	VFNMADD213PS Z15, Z5, Z1
-	VADDPS       Z16, Z1, Z1
-	VFNMADD231PS Z2, Z0, Z1
-	VRCP14PS     Z5, Z2
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  Z0, Z2, Z1
-	VANDPS       vecconst_80000000<>+0(SB), Z0, Z2
-	VORPS        Z2, Z1, Z1
-	VCMPPS       $0x03, Z1, Z1, K3
-	VBLENDMPS    Z0, Z1, K3, Z17
-	VSCALEFPS    Z3, Z17, Z0
-	VBLENDMPS    Z0, Z17, K2, Z18
-	VMOVUPS      Z18, K1, (DX)(BX*4)
+	VFMSUB213PS  Z4, Z6, Z1
+	VDIVPS       Z5, Z4, Z6
+	VMOVAPS      Z6, Z7
+	VFMSUB213PS  Z4, Z5, Z7
+	VSUBPS       Z1, Z7, Z7
+	VFMADD231PS  Z2, Z6, Z7
+	VRCP14PS     Z5, Z1
+	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K3
+	VFNMADD231PS Z7, Z1, K3, Z6
+	VSCALEFPS    Z3, Z6, K2, Z6
+	VMOVUPS      Z6, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER

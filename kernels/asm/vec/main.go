@@ -287,9 +287,10 @@ func (e em) negAbs(x reg.VecVirtual) reg.VecVirtual { return e.or(x, cu(0x800000
 // xsig returns x·σ(a) for a with the sign of x (a = x for SiLU): x/(1+E) where a ≥ 0 and
 // x·E/(1+E) where a < 0, with E = e^−|a| = p·2^n. The negative branch divides x·p and
 // scales by 2^n afterwards, so results that are normal keep full precision while E is
-// subnormal; for a < −110 (and x < −110) it is −0. The roundings of x·p and 1+E are
-// recovered exactly and folded into the quotient (divFix), leaving the error of p and one
-// final rounding.
+// subnormal; for a < −110 (and x < −110) it is −0. The numerator is xc·m with xc =
+// max(x, −110) and m = p where a < 0, 1 elsewhere (so both branches share one product, exact
+// where m = 1). The roundings of xc·m and 1+E are recovered exactly and folded into the
+// quotient (divFix), leaving the error of p and one final rounding.
 func (e em) xsig(x, a reg.VecVirtual) reg.VecVirtual {
 	na := e.maxc(e.negAbs(a), -110)
 	ep := e.expParts(na, true)
@@ -298,35 +299,43 @@ func (e em) xsig(x, a reg.VecVirtual) reg.VecVirtual {
 	de := e.sub(E, e.sub(den, cf(1))) // 1 + E − den, exact
 	neg := e.sign(a)
 	xc := e.maxc(x, -110)
-	xp := e.mul(xc, ep.p)
-	xpe := e.t.vec() // xc·p − xp, exact
-	VMOVAPS(xc, xpe)
-	VFMSUB213PS(xp, ep.p, xpe)
-	num := e.sel(neg, xp, x)
-	ne := e.sel(neg, xpe, e.zero())
-	q := e.divFix(num, ne, den, de)
+	m := e.sel(neg, ep.p, e.mov(cf(1)))
+	num := e.mul(xc, m)
+	ne := e.t.vec() // xc·m − num, exact
+	VMOVAPS(xc, ne)
+	VFMSUB213PS(num, m, ne)
+	q := e.divFix(x, num, ne, den, de)
+	if e.t.z {
+		VSCALEFPS(ep.nf, q, neg.k, q) // only where a < 0
+		return q
+	}
 	return e.sel(neg, e.scaleBy(q, ep), q)
 }
 
-// divFix returns (num + ne)/(den + de) for small ne, de: q = num/den correctly rounded, the
-// exact residual num − q·den plus ne − q·de, times an approximate 1/den, added to q. The
-// sign of q is kept (so −0 stays −0), and where the correction is NaN (q infinite) q is
-// returned as it is.
-func (e em) divFix(num, ne, den, de reg.VecVirtual) reg.VecVirtual {
+// divFix returns (num + ne)/(den + de) for small ne, de: q = num/den correctly rounded, less
+// the exact negated residual (den·q − num) − ne + q·de times an approximate 1/den. Written
+// as a subtraction of the negated residual, the correction keeps the sign of a zero q
+// (−0 − +0 = −0). Where q is infinite (x = +Inf) or NaN the correction would be NaN, and q
+// is returned as it is: on AVX-512 the correcting FMA is masked to lanes with x < +Inf
+// (ordered), on AVX2 NaN results are replaced by q.
+func (e em) divFix(x, num, ne, den, de reg.VecVirtual) reg.VecVirtual {
 	q := e.div(num, den)
 	rem := e.t.vec()
 	VMOVAPS(q, rem)
-	VFNMADD213PS(num, den, rem) // num − den·q
-	VADDPS(ne, rem, rem)
-	VFNMADD231PS(de, q, rem) // − q·de
+	VFMSUB213PS(num, den, rem) // den·q − num
+	VSUBPS(ne, rem, rem)
+	VFMADD231PS(de, q, rem) // + q·de
 	r := e.t.vec()
 	if e.t.z {
 		VRCP14PS(den, r)
-	} else {
-		VRCPPS(den, r)
+		fin := e.cmp(cmpLT, x, cf(float32(math.Inf(1))))
+		VFNMADD231PS(rem, r, fin.k, q) // q − rem·r where x < +Inf
+		return q
 	}
-	y := e.fma(rem, r, q)
-	y = e.or(y, e.and(q, cu(0x80000000)))
+	VRCPPS(den, r)
+	y := e.t.vec()
+	VMOVAPS(q, y)
+	VFNMADD231PS(rem, r, y) // q − rem·r
 	return e.sel(e.cmp(cmpUNORD, y, y), q, y)
 }
 
@@ -351,10 +360,18 @@ func (e em) tanh(x reg.VecVirtual) reg.VecVirtual {
 	// |x| ≥ 1: 1 − 2E/(1+E), E = e^(−2|x|); |x| ≥ 10 gives 1 after rounding.
 	na := e.maxc(e.mul(ax, cf(-2)), -20)
 	E := e.expScaled(e.expParts(na, false))
-	q := e.div(e.add(E, E), e.add(E, cf(1)))
-	ye := e.sub(e.mov(cf(1)), q)
-	// Both branches carry the sign of x (this also makes tanh(−0) = −0).
-	return e.or(e.sel(e.cmp(cmpLT, ax, cf(1)), yp, ye), e.and(x, cu(0x80000000)))
+	// 1 − 2·(E/(1+E)) in one FNMADD: 2·q is exact, so this is the rounding of 1 − 2E/(1+E).
+	q := e.div(E, e.add(E, cf(1)))
+	ye := e.mov(cf(1))
+	VFNMADD231PS(cf(2), q, ye)
+	// Both branches carry the sign of x (this also makes tanh(−0) = −0): yp has it, ye is
+	// positive, so OR in the sign bit of x (AVX-512: one VPTERNLOGD, y | (x & signbit)).
+	y := e.sel(e.cmp(cmpLT, ax, cf(1)), yp, ye)
+	if e.t.z {
+		VPTERNLOGD(U8(0xf8), cu(0x80000000), x, y)
+		return y
+	}
+	return e.or(y, e.and(x, cu(0x80000000)))
 }
 
 // tanhDeriv returns 1 − tanh²(x) = 4E/(1+E)², E = e^(−2|x|).
