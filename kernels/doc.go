@@ -22,9 +22,12 @@
 // Gemm (NN, NT, TN) and GemmBiasAct share one BLIS-style driver (gemm.go) over a per-tier
 // gemmImpl: an mr×nr register-blocked micro-kernel plus its blocking (kc, mc, nc).
 //
-//   - Loops: column blocks of nc (jc) → k blocks of at most kc, split evenly (pc) → op(B)'s
-//     block is packed once, in parallel, into zero-padded kc×nr micro-panels → tasks of
-//     (mc rows × a run of micro-panels) → per micro-panel (jr) → per mr rows (ir) → kernel.
+//   - Loops: column blocks of nc (jc; narrower when k·nc would pass 4 MiB of floats) → the
+//     whole k × nc block of op(B) is packed once, in parallel, into zero-padded kc×nr
+//     micro-panels per k block of at most kc (split evenly) → tasks of (mc rows × a run of
+//     micro-panels), each running every k block in order (pc) → per micro-panel (jr) → per
+//     mr rows (ir) → kernel. So a product costs two barriers per column block, however long
+//     k is (the weight gradient's k = batch size runs 16 k blocks).
 //   - op(A) is not copied for NN and NT: the kernel reads A in place through element strides
 //     (row r, step p at a[r·rsa + p·csa]), so one kernel serves every product. TN packs each
 //     task's row block into mr-row panels (reading Aᵀ in place would touch a new page per

@@ -134,8 +134,7 @@ type gemmJob struct {
 
 	phase  int
 	jc, nc int // current column block
-	pc, kc int // current k block
-	last   bool
+	kcMax  int // k block size (the last block of k may be shorter)
 
 	// task grid of the compute phase: mTasks row blocks of mcEff rows × nTasks column
 	// chunks of ppt panels; of the pack phase: packTasks chunks of ppt panels.
@@ -168,8 +167,14 @@ func (j *gemmJob) run(threads int) {
 	mr, nr := im.mr, im.nr
 	// k blocks of nearly equal size, at most im.kc.
 	nkb := (j.k + im.kc - 1) / im.kc
-	kcMax := (j.k + nkb - 1) / nkb
+	j.kcMax = (j.k + nkb - 1) / nkb
+	// Column blocks: every k block of one is packed at once (one parallel pack phase and
+	// one compute phase per column block, whose tasks run all k blocks), so the packed
+	// block, k × nc floats, is capped at maxPackB (L3-resident) by narrowing nc.
 	ncMax := im.nc
+	if lim := max(nr, maxPackB/j.k/nr*nr); lim < ncMax {
+		ncMax = lim
+	}
 	// Row blocks: im.mc, smaller when that leaves threads idle.
 	mc := im.mc
 	if threads > 1 {
@@ -196,21 +201,21 @@ func (j *gemmJob) run(threads int) {
 		j.ppt = ceilDiv(panels, j.nTasks)
 		j.nTasks = ceilDiv(panels, j.ppt)
 		j.pptPack = max(1, ceilDiv(panels, 4*threads))
-		for pc := 0; pc < j.k; pc += kcMax {
-			j.pc, j.kc = pc, min(kcMax, j.k-pc)
-			j.last = pc+j.kc >= j.k
-			j.st.bp = grow(j.st.bp, panels*nr*j.kc)
-			j.phase = phasePackB
-			packThreads := threads
-			if panels*nr*j.kc < 1<<15 {
-				packThreads = 1 // a small block: not worth a wake-up and a barrier
-			}
-			pool.parallel(packThreads, ceilDiv(panels, j.pptPack), j, j.st.w0)
-			j.phase = phaseCompute
-			pool.parallel(threads, j.mTasks*j.nTasks, j, j.st.w0)
+		j.st.bp = grow(j.st.bp, panels*nr*j.k)
+		j.phase = phasePackB
+		packThreads := threads
+		if panels*nr*j.k < 1<<15 {
+			packThreads = 1 // a small block: not worth a wake-up and a barrier
 		}
+		pool.parallel(packThreads, ceilDiv(panels, j.pptPack), j, j.st.w0)
+		j.phase = phaseCompute
+		pool.parallel(threads, j.mTasks*j.nTasks, j, j.st.w0)
 	}
 }
+
+// maxPackB is the most floats of packed B one column block may take (4 MiB): nc narrows for
+// long k so that the block stays L3-resident and the kept buffer modest.
+const maxPackB = 1 << 20
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
@@ -218,33 +223,45 @@ func (j *gemmJob) runTask(w *gemmWorker, t int) {
 	switch j.phase {
 	case phasePackB:
 		panels := ceilDiv(j.nc, j.impl.nr)
-		j.packB(t*j.pptPack, min((t+1)*j.pptPack, panels))
+		for pc := 0; pc < j.k; pc += j.kcMax {
+			j.packB(pc, min(j.kcMax, j.k-pc), t*j.pptPack, min((t+1)*j.pptPack, panels))
+		}
 	case phaseCompute:
-		j.compute(w, t/j.nTasks, t%j.nTasks)
+		for pc := 0; pc < j.k; pc += j.kcMax {
+			j.compute(w, t/j.nTasks, t%j.nTasks, pc, min(j.kcMax, j.k-pc))
+		}
 	case phaseDot:
 		j.dotTask(w, t)
 	}
 }
 
-// packB packs micro-panels q0..q1-1 of op(B)[pc:pc+kc, jc:jc+nc] into bp: panel q holds kc
-// rows of nr floats, columns past n zero.
-func (j *gemmJob) packB(q0, q1 int) {
-	nr, kc := j.impl.nr, j.kc
+// packedB returns k block [pc, pc+kc) of the packed column block: its panel q holds kc rows
+// of nr floats at q·kc·nr.
+func (j *gemmJob) packedB(pc, kc int) []float32 {
+	panels := ceilDiv(j.nc, j.impl.nr)
+	return j.st.bp[pc*panels*j.impl.nr:][:panels*kc*j.impl.nr]
+}
+
+// packB packs micro-panels q0..q1-1 of op(B)[pc:pc+kc, jc:jc+nc] into its k block of bp:
+// panel q holds kc rows of nr floats, columns past n zero.
+func (j *gemmJob) packB(pc, kc, q0, q1 int) {
+	nr := j.impl.nr
 	b, ldb := j.b, j.ldb
+	bp := j.packedB(pc, kc)
 	for q := q0; q < q1; q++ {
-		dst := j.st.bp[q*kc*nr : (q+1)*kc*nr]
+		dst := bp[q*kc*nr : (q+1)*kc*nr]
 		col := j.jc + q*nr
 		w := min(nr, j.n-col)
 		if !j.transB {
 			for p := 0; p < kc; p++ {
 				d := dst[p*nr : p*nr+nr]
-				copy(d, b[(j.pc+p)*ldb+col:][:w])
+				copy(d, b[(pc+p)*ldb+col:][:w])
 				clear(d[w:])
 			}
 			continue
 		}
 		for jj := 0; jj < w; jj++ {
-			src := b[(col+jj)*ldb+j.pc:][:kc]
+			src := b[(col+jj)*ldb+pc:][:kc]
 			for p, v := range src {
 				dst[p*nr+jj] = v
 			}
@@ -265,10 +282,12 @@ func (j *gemmJob) opA(i, p int) float32 {
 	return j.a[i*j.lda+p]
 }
 
-// compute runs row block ib × column chunk jb of the current (jc, pc) block.
-func (j *gemmJob) compute(w *gemmWorker, ib, jb int) {
+// compute runs row block ib × column chunk jb of k block [pc, pc+kc) of the current column
+// block; the task calls it for each k block in order.
+func (j *gemmJob) compute(w *gemmWorker, ib, jb, pc, kc int) {
 	im := j.impl
-	mr, nr, kc := im.mr, im.nr, j.kc
+	mr, nr := im.mr, im.nr
+	bpk := j.packedB(pc, kc)
 	i0 := ib * j.mcEff
 	i1 := min(i0+j.mcEff, j.m)
 	panels := ceilDiv(j.nc, nr)
@@ -285,7 +304,7 @@ func (j *gemmJob) compute(w *gemmWorker, ib, jb int) {
 		npan := ceilDiv(i1-iFull, mr)
 		w.apack = grow(w.apack, npan*mr*kc)
 		if j.transA {
-			src, rows := j.a[j.pc*j.lda+iFull:], i1-iFull
+			src, rows := j.a[pc*j.lda+iFull:], i1-iFull
 			if im.packT != nil && rows >= mr {
 				// The packer reads src[(kc-1)·lda + full·mr - 1] at most: in bounds.
 				full := rows / mr
@@ -305,7 +324,7 @@ func (j *gemmJob) compute(w *gemmWorker, ib, jb int) {
 				d := pan[p*mr : p*mr+mr]
 				for r := range d {
 					if r < rows {
-						d[r] = j.opA(r0+r, j.pc+p)
+						d[r] = j.opA(r0+r, pc+p)
 					} else {
 						d[r] = 0
 					}
@@ -316,7 +335,7 @@ func (j *gemmJob) compute(w *gemmWorker, ib, jb int) {
 	w.tile = grow(w.tile, mr*nr)
 	beta := j.beta
 	var bias []float32
-	if j.pc > 0 {
+	if pc > 0 {
 		beta = 1
 	} else {
 		bias = j.bias
@@ -324,7 +343,7 @@ func (j *gemmJob) compute(w *gemmWorker, ib, jb int) {
 	a, lda, c, ldc := j.a, j.lda, j.c, j.ldc
 	kern := im.kern
 	for q := q0; q < q1; q++ {
-		bpan := &j.st.bp[q*kc*nr]
+		bpan := &bpk[q*kc*nr]
 		col := j.jc + q*nr
 		cols := min(nr, j.n-col)
 		var bp *float32
@@ -338,7 +357,7 @@ func (j *gemmJob) compute(w *gemmWorker, ib, jb int) {
 			case i >= iFull:
 				ap = &w.apack[(i-iFull)*kc]
 			default:
-				ap, rsa, csa = &a[i*lda+j.pc], lda, 1
+				ap, rsa, csa = &a[i*lda+pc], lda, 1
 			}
 			if i+mr <= j.m && cols == nr {
 				kern(kc, ap, rsa, csa, bpan, &c[i*ldc+col], ldc, j.alpha, beta, bp)
@@ -361,7 +380,7 @@ func (j *gemmJob) compute(w *gemmWorker, ib, jb int) {
 			}
 		}
 	}
-	if j.fused && j.last {
+	if j.fused && pc+kc >= j.k {
 		c0 := j.jc + q0*nr
 		c1 := min(j.jc+q1*nr, j.n)
 		j.activate(i0, i1, c0, c1)

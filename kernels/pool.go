@@ -1,8 +1,10 @@
 package kernels
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The worker pool: persistent goroutines, started on first use up to Threads()-1 of them
@@ -13,22 +15,44 @@ import (
 // One parallel GEMM runs at a time on the pool. A call that finds the pool busy (another
 // goroutine is using it) runs single-threaded on a private state from a sync.Pool, with the
 // same bits as it would have had on the pool.
+//
+// Hand-off. A section publishes itself by storing a new sequence word (generation << 8 |
+// number of workers) after setting up the job. A worker that has just finished a section
+// spins on that word for up to spinWait before it parks on its channel, and the caller spins
+// as long for the workers to finish before it blocks on the WaitGroup: the sections of one
+// GEMM (pack, compute) and of one training step follow each other within microseconds,
+// while waking a parked goroutine takes tens of microseconds, long enough to unbalance a
+// section of a few tasks. Parking is explicit (a parked flag swapped by whichever side
+// gets there first), so no wake-up is lost and a spinning worker is never sent one.
 
 // taskRunner is a parallel section: runTask(w, t) runs task t using worker w's buffers.
 type taskRunner interface {
 	runTask(w *gemmWorker, t int)
 }
 
+// spinWait is how long a worker spins for the next section, and the caller for the end of
+// the current one, before blocking.
+const spinWait = 50 * time.Microsecond
+
+type poolWorker struct {
+	w      *gemmWorker
+	wake   chan struct{}
+	parked atomic.Bool
+	_      [64]byte // keep the flags of different workers on different cache lines
+}
+
 type workerPool struct {
 	mu      sync.Mutex // held by the call that owns the pool
 	workers []*gemmWorker
-	wake    []chan struct{}
-	state   gemmState // the job and shared buffers of the owning call
+	pw      []*poolWorker // pw[i] runs workers[i+1]
+	state   gemmState     // the job and shared buffers of the owning call
 
-	r     taskRunner
-	ntask int64
-	next  atomic.Int64
-	done  sync.WaitGroup
+	seq     atomic.Uint64 // generation << 8 | workers in the section (published last)
+	r       taskRunner
+	ntask   int64
+	next    atomic.Int64
+	pending atomic.Int64 // workers other than the caller still in the section
+	done    sync.WaitGroup
 }
 
 var pool = workerPool{workers: []*gemmWorker{new(gemmWorker)}}
@@ -36,21 +60,60 @@ var pool = workerPool{workers: []*gemmWorker{new(gemmWorker)}}
 // privateStates serves calls that find the pool busy.
 var privateStates = sync.Pool{New: func() any { return &gemmState{w0: new(gemmWorker)} }}
 
-// ensure starts workers until there are n (including the caller's worker 0).
+// ensure starts workers until there are n (including the caller's worker 0). The word
+// argument of loop is the sequence at start, so a new worker never joins a section that
+// began before it.
 func (p *workerPool) ensure(n int) {
 	for len(p.workers) < n {
-		w := new(gemmWorker)
-		ch := make(chan struct{}, 1)
-		p.workers = append(p.workers, w)
-		p.wake = append(p.wake, ch)
-		go p.loop(w, ch)
+		w := &poolWorker{w: new(gemmWorker), wake: make(chan struct{}, 1)}
+		p.workers = append(p.workers, w.w)
+		p.pw = append(p.pw, w)
+		go p.loop(w, len(p.workers)-1, p.seq.Load())
 	}
 }
 
-func (p *workerPool) loop(w *gemmWorker, wake chan struct{}) {
-	for range wake {
-		p.work(w)
+// loop is worker idx (>= 1): it waits for a section that includes it, runs its share of the
+// tasks, and signals completion.
+func (p *workerPool) loop(w *poolWorker, idx int, seen uint64) {
+	for {
+		s := p.await(w, seen)
+		seen = s
+		if int(s&0xff) <= idx {
+			continue // a section with fewer workers
+		}
+		p.work(w.w)
+		p.pending.Add(-1)
 		p.done.Done()
+	}
+}
+
+// await returns the first sequence word after seen: spinning for up to spinWait, then
+// parked on the worker's channel.
+func (p *workerPool) await(w *poolWorker, seen uint64) uint64 {
+	start := time.Now()
+	for i := 0; ; i++ {
+		if s := p.seq.Load(); s != seen {
+			return s
+		}
+		if i&63 == 63 {
+			if time.Since(start) > spinWait {
+				break
+			}
+			runtime.Gosched()
+		}
+	}
+	for {
+		w.parked.Store(true)
+		if s := p.seq.Load(); s != seen {
+			if !w.parked.Swap(false) {
+				<-w.wake // the caller saw us parked and is sending: take it
+			}
+			return s
+		}
+		<-w.wake
+		if s := p.seq.Load(); s != seen {
+			return s
+		}
 	}
 }
 
@@ -67,7 +130,7 @@ func (p *workerPool) work(w *gemmWorker) {
 // parallel runs tasks 0..ntask-1 of r on up to nthreads workers and returns when all are
 // done. w0 is the calling goroutine's worker. With nthreads <= 1 it runs them in order on w0.
 func (p *workerPool) parallel(nthreads, ntask int, r taskRunner, w0 *gemmWorker) {
-	nw := min(nthreads, ntask)
+	nw := min(nthreads, ntask, 255)
 	if nw <= 1 {
 		for t := 0; t < ntask; t++ {
 			r.runTask(w0, t)
@@ -78,11 +141,22 @@ func (p *workerPool) parallel(nthreads, ntask int, r taskRunner, w0 *gemmWorker)
 	p.r = r
 	p.ntask = int64(ntask)
 	p.next.Store(0)
+	p.pending.Store(int64(nw - 1))
 	p.done.Add(nw - 1)
-	for i := 1; i < nw; i++ {
-		p.wake[i-1] <- struct{}{}
+	gen := p.seq.Load()>>8 + 1
+	p.seq.Store(gen<<8 | uint64(nw))
+	for _, w := range p.pw[:nw-1] {
+		if w.parked.Swap(false) {
+			w.wake <- struct{}{}
+		}
 	}
 	p.work(w0)
+	start := time.Now()
+	for i := 0; p.pending.Load() != 0; i++ {
+		if i&63 == 63 && time.Since(start) > spinWait {
+			break
+		}
+	}
 	p.done.Wait()
 	p.r = nil
 }

@@ -3747,110 +3747,110 @@ TEXT ·expAVX512(SB), NOSPLIT, $0-48
 	XORQ BX, BX
 
 loop2:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(BX*4), Z0
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z1
-	VMOVAPS      Z0, Z2
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z1, Z2
-	VSUBPS       vecconst_4b400000<>+0(SB), Z2, Z1
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z1, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z1, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z2
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VSCALEFPS    Z1, Z2, Z0
-	VMOVUPS      64(CX)(BX*4), Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VSCALEFPS    Z2, Z3, Z1
-	VMOVUPS      Z0, (DX)(BX*4)
-	VMOVUPS      Z1, 64(DX)(BX*4)
-	ADDQ         $0x00000020, BX
-	JMP          loop2
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(BX*4), Z0
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z0
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z1
+	VMOVAPS           Z0, Z2
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z2, Z1
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z1, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z1, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z2
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z2
+	VSCALEFPS         Z1, Z2, Z0
+	VMOVUPS           64(CX)(BX*4), Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS         Z2, Z3, Z1
+	VMOVUPS           Z0, (DX)(BX*4)
+	VMOVUPS           Z1, 64(DX)(BX*4)
+	ADDQ              $0x00000020, BX
+	JMP               loop2
 
 loop:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(BX*4), Z0
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z1
-	VMOVAPS      Z0, Z2
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z1, Z2
-	VSUBPS       vecconst_4b400000<>+0(SB), Z2, Z1
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z1, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z1, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z2
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VSCALEFPS    Z1, Z2, Z0
-	VMOVUPS      Z0, (DX)(BX*4)
-	ADDQ         $0x00000010, BX
-	JMP          loop
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(BX*4), Z0
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z0
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z1
+	VMOVAPS           Z0, Z2
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z2, Z1
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z1, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z1, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z2
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z2
+	VSCALEFPS         Z1, Z2, Z0
+	VMOVUPS           Z0, (DX)(BX*4)
+	ADDQ              $0x00000010, BX
+	JMP               loop
 
 tail:
-	TESTQ        SI, SI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(SI*2), K1
-	VMOVUPS.Z    (CX)(BX*4), K1, Z0
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z1
-	VMOVAPS      Z0, Z2
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z1, Z2
-	VSUBPS       vecconst_4b400000<>+0(SB), Z2, Z1
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z1, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z1, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z2
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VSCALEFPS    Z1, Z2, Z0
-	VMOVUPS      Z0, K1, (DX)(BX*4)
+	TESTQ             SI, SI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(SI*2), K1
+	VMOVUPS.Z         (CX)(BX*4), K1, Z0
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z0
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z1
+	VMOVAPS           Z0, Z2
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z2, Z1
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z1, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z1, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z2
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z2
+	VSCALEFPS         Z1, Z2, Z0
+	VMOVUPS           Z0, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -3919,58 +3919,58 @@ TEXT ·reluDerivAVX512(SB), NOSPLIT, $0-48
 	XORQ BX, BX
 
 loop2:
-	MOVQ      AX, SI
-	SUBQ      BX, SI
-	CMPQ      SI, $0x00000020
-	JL        loop
-	VMOVUPS   (CX)(BX*4), Z0
-	VXORPS    Z1, Z1, Z1
-	VCMPPS    $0x0e, Z1, Z0, K1
-	VMOVUPS   vecconst_3f800000<>+0(SB), Z2
-	VBLENDMPS Z2, Z1, K1, Z3
-	VCMPPS    $0x03, Z0, Z0, K1
-	VBLENDMPS Z0, Z3, K1, Z4
-	VMOVUPS   64(CX)(BX*4), Z0
-	VXORPS    Z1, Z1, Z1
-	VCMPPS    $0x0e, Z1, Z0, K1
-	VMOVUPS   vecconst_3f800000<>+0(SB), Z2
-	VBLENDMPS Z2, Z1, K1, Z5
-	VCMPPS    $0x03, Z0, Z0, K1
-	VBLENDMPS Z0, Z5, K1, Z6
-	VMOVUPS   Z4, (DX)(BX*4)
-	VMOVUPS   Z6, 64(DX)(BX*4)
-	ADDQ      $0x00000020, BX
-	JMP       loop2
+	MOVQ         AX, SI
+	SUBQ         BX, SI
+	CMPQ         SI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(BX*4), Z0
+	VXORPS       Z1, Z1, Z1
+	VCMPPS       $0x0e, Z1, Z0, K1
+	VBROADCASTSS vecconst_3f800000<>+0(SB), Z2
+	VBLENDMPS    Z2, Z1, K1, Z3
+	VCMPPS       $0x03, Z0, Z0, K1
+	VBLENDMPS    Z0, Z3, K1, Z4
+	VMOVUPS      64(CX)(BX*4), Z0
+	VXORPS       Z1, Z1, Z1
+	VCMPPS       $0x0e, Z1, Z0, K1
+	VBROADCASTSS vecconst_3f800000<>+0(SB), Z2
+	VBLENDMPS    Z2, Z1, K1, Z5
+	VCMPPS       $0x03, Z0, Z0, K1
+	VBLENDMPS    Z0, Z5, K1, Z6
+	VMOVUPS      Z4, (DX)(BX*4)
+	VMOVUPS      Z6, 64(DX)(BX*4)
+	ADDQ         $0x00000020, BX
+	JMP          loop2
 
 loop:
-	MOVQ      AX, SI
-	SUBQ      BX, SI
-	CMPQ      SI, $0x00000010
-	JL        tail
-	VMOVUPS   (CX)(BX*4), Z0
-	VXORPS    Z1, Z1, Z1
-	VCMPPS    $0x0e, Z1, Z0, K1
-	VMOVUPS   vecconst_3f800000<>+0(SB), Z2
-	VBLENDMPS Z2, Z1, K1, Z7
-	VCMPPS    $0x03, Z0, Z0, K1
-	VBLENDMPS Z0, Z7, K1, Z8
-	VMOVUPS   Z8, (DX)(BX*4)
-	ADDQ      $0x00000010, BX
-	JMP       loop
+	MOVQ         AX, SI
+	SUBQ         BX, SI
+	CMPQ         SI, $0x00000010
+	JL           tail
+	VMOVUPS      (CX)(BX*4), Z0
+	VXORPS       Z1, Z1, Z1
+	VCMPPS       $0x0e, Z1, Z0, K1
+	VBROADCASTSS vecconst_3f800000<>+0(SB), Z2
+	VBLENDMPS    Z2, Z1, K1, Z7
+	VCMPPS       $0x03, Z0, Z0, K1
+	VBLENDMPS    Z0, Z7, K1, Z8
+	VMOVUPS      Z8, (DX)(BX*4)
+	ADDQ         $0x00000010, BX
+	JMP          loop
 
 tail:
-	TESTQ     SI, SI
-	JZ        done
-	LEAQ      vectail16<>+0(SB), AX
-	KMOVW     (AX)(SI*2), K1
-	VMOVUPS.Z (CX)(BX*4), K1, Z0
-	VXORPS    Z1, Z1, Z1
-	VCMPPS    $0x0e, Z1, Z0, K2
-	VMOVUPS   vecconst_3f800000<>+0(SB), Z2
-	VBLENDMPS Z2, Z1, K2, Z9
-	VCMPPS    $0x03, Z0, Z0, K2
-	VBLENDMPS Z0, Z9, K2, Z10
-	VMOVUPS   Z10, K1, (DX)(BX*4)
+	TESTQ        SI, SI
+	JZ           done
+	LEAQ         vectail16<>+0(SB), AX
+	KMOVW        (AX)(SI*2), K1
+	VMOVUPS.Z    (CX)(BX*4), K1, Z0
+	VXORPS       Z1, Z1, Z1
+	VCMPPS       $0x0e, Z1, Z0, K2
+	VBROADCASTSS vecconst_3f800000<>+0(SB), Z2
+	VBLENDMPS    Z2, Z1, K2, Z9
+	VCMPPS       $0x03, Z0, Z0, K2
+	VBLENDMPS    Z0, Z9, K2, Z10
+	VMOVUPS      Z10, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -3986,66 +3986,66 @@ TEXT ·reluBackAVX512(SB), NOSPLIT, $0-72
 	XORQ SI, SI
 
 loop2:
-	MOVQ      AX, DI
-	SUBQ      SI, DI
-	CMPQ      DI, $0x00000020
-	JL        loop
-	VMOVUPS   (CX)(SI*4), Z0
-	VMOVUPS   (DX)(SI*4), Z1
-	VXORPS    Z2, Z2, Z2
-	VCMPPS    $0x0e, Z2, Z0, K1
-	VMOVUPS   vecconst_3f800000<>+0(SB), Z3
-	VBLENDMPS Z3, Z2, K1, Z4
-	VCMPPS    $0x03, Z0, Z0, K1
-	VBLENDMPS Z0, Z4, K1, Z5
-	VMULPS    Z1, Z5, Z0
-	VMOVUPS   64(CX)(SI*4), Z1
-	VMOVUPS   64(DX)(SI*4), Z2
-	VXORPS    Z3, Z3, Z3
-	VCMPPS    $0x0e, Z3, Z1, K1
-	VMOVUPS   vecconst_3f800000<>+0(SB), Z12
-	VBLENDMPS Z12, Z3, K1, Z6
-	VCMPPS    $0x03, Z1, Z1, K1
-	VBLENDMPS Z1, Z6, K1, Z7
-	VMULPS    Z2, Z7, Z1
-	VMOVUPS   Z0, (BX)(SI*4)
-	VMOVUPS   Z1, 64(BX)(SI*4)
-	ADDQ      $0x00000020, SI
-	JMP       loop2
+	MOVQ         AX, DI
+	SUBQ         SI, DI
+	CMPQ         DI, $0x00000020
+	JL           loop
+	VMOVUPS      (CX)(SI*4), Z0
+	VMOVUPS      (DX)(SI*4), Z1
+	VXORPS       Z2, Z2, Z2
+	VCMPPS       $0x0e, Z2, Z0, K1
+	VBROADCASTSS vecconst_3f800000<>+0(SB), Z3
+	VBLENDMPS    Z3, Z2, K1, Z4
+	VCMPPS       $0x03, Z0, Z0, K1
+	VBLENDMPS    Z0, Z4, K1, Z5
+	VMULPS       Z1, Z5, Z0
+	VMOVUPS      64(CX)(SI*4), Z1
+	VMOVUPS      64(DX)(SI*4), Z2
+	VXORPS       Z3, Z3, Z3
+	VCMPPS       $0x0e, Z3, Z1, K1
+	VBROADCASTSS vecconst_3f800000<>+0(SB), Z12
+	VBLENDMPS    Z12, Z3, K1, Z6
+	VCMPPS       $0x03, Z1, Z1, K1
+	VBLENDMPS    Z1, Z6, K1, Z7
+	VMULPS       Z2, Z7, Z1
+	VMOVUPS      Z0, (BX)(SI*4)
+	VMOVUPS      Z1, 64(BX)(SI*4)
+	ADDQ         $0x00000020, SI
+	JMP          loop2
 
 loop:
-	MOVQ      AX, DI
-	SUBQ      SI, DI
-	CMPQ      DI, $0x00000010
-	JL        tail
-	VMOVUPS   (CX)(SI*4), Z0
-	VMOVUPS   (DX)(SI*4), Z1
-	VXORPS    Z2, Z2, Z2
-	VCMPPS    $0x0e, Z2, Z0, K1
-	VMOVUPS   vecconst_3f800000<>+0(SB), Z3
-	VBLENDMPS Z3, Z2, K1, Z8
-	VCMPPS    $0x03, Z0, Z0, K1
-	VBLENDMPS Z0, Z8, K1, Z9
-	VMULPS    Z1, Z9, Z0
-	VMOVUPS   Z0, (BX)(SI*4)
-	ADDQ      $0x00000010, SI
-	JMP       loop
+	MOVQ         AX, DI
+	SUBQ         SI, DI
+	CMPQ         DI, $0x00000010
+	JL           tail
+	VMOVUPS      (CX)(SI*4), Z0
+	VMOVUPS      (DX)(SI*4), Z1
+	VXORPS       Z2, Z2, Z2
+	VCMPPS       $0x0e, Z2, Z0, K1
+	VBROADCASTSS vecconst_3f800000<>+0(SB), Z3
+	VBLENDMPS    Z3, Z2, K1, Z8
+	VCMPPS       $0x03, Z0, Z0, K1
+	VBLENDMPS    Z0, Z8, K1, Z9
+	VMULPS       Z1, Z9, Z0
+	VMOVUPS      Z0, (BX)(SI*4)
+	ADDQ         $0x00000010, SI
+	JMP          loop
 
 tail:
-	TESTQ     DI, DI
-	JZ        done
-	LEAQ      vectail16<>+0(SB), AX
-	KMOVW     (AX)(DI*2), K1
-	VMOVUPS.Z (CX)(SI*4), K1, Z0
-	VMOVUPS.Z (DX)(SI*4), K1, Z1
-	VXORPS    Z2, Z2, Z2
-	VCMPPS    $0x0e, Z2, Z0, K2
-	VMOVUPS   vecconst_3f800000<>+0(SB), Z3
-	VBLENDMPS Z3, Z2, K2, Z10
-	VCMPPS    $0x03, Z0, Z0, K2
-	VBLENDMPS Z0, Z10, K2, Z11
-	VMULPS    Z1, Z11, Z0
-	VMOVUPS   Z0, K1, (BX)(SI*4)
+	TESTQ        DI, DI
+	JZ           done
+	LEAQ         vectail16<>+0(SB), AX
+	KMOVW        (AX)(DI*2), K1
+	VMOVUPS.Z    (CX)(SI*4), K1, Z0
+	VMOVUPS.Z    (DX)(SI*4), K1, Z1
+	VXORPS       Z2, Z2, Z2
+	VCMPPS       $0x0e, Z2, Z0, K2
+	VBROADCASTSS vecconst_3f800000<>+0(SB), Z3
+	VBLENDMPS    Z3, Z2, K2, Z10
+	VCMPPS       $0x03, Z0, Z0, K2
+	VBLENDMPS    Z0, Z10, K2, Z11
+	VMULPS       Z1, Z11, Z0
+	VMOVUPS      Z0, K1, (BX)(SI*4)
 
 done:
 	VZEROUPPER
@@ -4060,186 +4060,186 @@ TEXT ·siluAVX512(SB), NOSPLIT, $0-48
 	XORQ BX, BX
 
 loop2:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(BX*4), Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z7
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z7
-	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z7
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z7
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z7
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z7
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z7
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z7
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z7
-	VSCALEFPS    Z2, Z7, Z1
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z8
-	VSUBPS       vecconst_3f800000<>+0(SB), Z8, Z9
-	VSUBPS       Z9, Z1, Z1
-	VPMOVD2M     Z0, K1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z9
-	VMAXPS       Z0, Z9, Z9
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z10
-	VBLENDMPS    Z7, Z10, K1, Z3
-	VMULPS       Z3, Z9, Z7
-	VMOVAPS      Z9, Z9
-	VFMSUB213PS  Z7, Z3, Z9
-	VDIVPS       Z8, Z7, Z10
-	VMOVAPS      Z10, Z11
-	VFMSUB213PS  Z7, Z8, Z11
-	VSUBPS       Z9, Z11, Z11
-	VFMADD231PS  Z1, Z10, Z11
-	VRCP14PS     Z8, Z1
-	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
-	VFNMADD231PS Z11, Z1, K2, Z10
-	VSCALEFPS    Z2, Z10, K1, Z10
-	VMOVUPS      64(CX)(BX*4), Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z7
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z7
-	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z7
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z7
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z7
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z7
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z7
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z7
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z7
-	VSCALEFPS    Z2, Z7, Z1
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z8
-	VSUBPS       vecconst_3f800000<>+0(SB), Z8, Z9
-	VSUBPS       Z9, Z1, Z1
-	VPMOVD2M     Z0, K1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z9
-	VMAXPS       Z0, Z9, Z9
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z11
-	VBLENDMPS    Z7, Z11, K1, Z4
-	VMULPS       Z4, Z9, Z7
-	VMOVAPS      Z9, Z9
-	VFMSUB213PS  Z7, Z4, Z9
-	VDIVPS       Z8, Z7, Z11
-	VMOVAPS      Z11, Z12
-	VFMSUB213PS  Z7, Z8, Z12
-	VSUBPS       Z9, Z12, Z12
-	VFMADD231PS  Z1, Z11, Z12
-	VRCP14PS     Z8, Z1
-	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
-	VFNMADD231PS Z12, Z1, K2, Z11
-	VSCALEFPS    Z2, Z11, K1, Z11
-	VMOVUPS      Z10, (DX)(BX*4)
-	VMOVUPS      Z11, 64(DX)(BX*4)
-	ADDQ         $0x00000020, BX
-	JMP          loop2
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(BX*4), Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z7
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z7
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z7, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z7
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z7
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z7
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z7
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z7
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z7
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z7
+	VSCALEFPS         Z2, Z7, Z1
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z8
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z8, Z9
+	VSUBPS            Z9, Z1, Z1
+	VPMOVD2M          Z0, K1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z9
+	VMAXPS            Z0, Z9, Z9
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z10
+	VBLENDMPS         Z7, Z10, K1, Z3
+	VMULPS            Z3, Z9, Z7
+	VMOVAPS           Z9, Z9
+	VFMSUB213PS       Z7, Z3, Z9
+	VDIVPS            Z8, Z7, Z10
+	VMOVAPS           Z10, Z11
+	VFMSUB213PS       Z7, Z8, Z11
+	VSUBPS            Z9, Z11, Z11
+	VFMADD231PS       Z1, Z10, Z11
+	VRCP14PS          Z8, Z1
+	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
+	VFNMADD231PS      Z11, Z1, K2, Z10
+	VSCALEFPS         Z2, Z10, K1, Z10
+	VMOVUPS           64(CX)(BX*4), Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z7
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z7
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z7, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z7
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z7
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z7
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z7
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z7
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z7
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z7
+	VSCALEFPS         Z2, Z7, Z1
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z8
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z8, Z9
+	VSUBPS            Z9, Z1, Z1
+	VPMOVD2M          Z0, K1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z9
+	VMAXPS            Z0, Z9, Z9
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z11
+	VBLENDMPS         Z7, Z11, K1, Z4
+	VMULPS            Z4, Z9, Z7
+	VMOVAPS           Z9, Z9
+	VFMSUB213PS       Z7, Z4, Z9
+	VDIVPS            Z8, Z7, Z11
+	VMOVAPS           Z11, Z12
+	VFMSUB213PS       Z7, Z8, Z12
+	VSUBPS            Z9, Z12, Z12
+	VFMADD231PS       Z1, Z11, Z12
+	VRCP14PS          Z8, Z1
+	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
+	VFNMADD231PS      Z12, Z1, K2, Z11
+	VSCALEFPS         Z2, Z11, K1, Z11
+	VMOVUPS           Z10, (DX)(BX*4)
+	VMOVUPS           Z11, 64(DX)(BX*4)
+	ADDQ              $0x00000020, BX
+	JMP               loop2
 
 loop:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(BX*4), Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VSCALEFPS    Z2, Z3, Z1
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z4
-	VSUBPS       vecconst_3f800000<>+0(SB), Z4, Z7
-	VSUBPS       Z7, Z1, Z1
-	VPMOVD2M     Z0, K1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z7
-	VMAXPS       Z0, Z7, Z7
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z8
-	VBLENDMPS    Z3, Z8, K1, Z5
-	VMULPS       Z5, Z7, Z3
-	VMOVAPS      Z7, Z7
-	VFMSUB213PS  Z3, Z5, Z7
-	VDIVPS       Z4, Z3, Z8
-	VMOVAPS      Z8, Z9
-	VFMSUB213PS  Z3, Z4, Z9
-	VSUBPS       Z7, Z9, Z9
-	VFMADD231PS  Z1, Z8, Z9
-	VRCP14PS     Z4, Z1
-	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
-	VFNMADD231PS Z9, Z1, K2, Z8
-	VSCALEFPS    Z2, Z8, K1, Z8
-	VMOVUPS      Z8, (DX)(BX*4)
-	ADDQ         $0x00000010, BX
-	JMP          loop
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(BX*4), Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS         Z2, Z3, Z1
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z4
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z4, Z7
+	VSUBPS            Z7, Z1, Z1
+	VPMOVD2M          Z0, K1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z7
+	VMAXPS            Z0, Z7, Z7
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z8
+	VBLENDMPS         Z3, Z8, K1, Z5
+	VMULPS            Z5, Z7, Z3
+	VMOVAPS           Z7, Z7
+	VFMSUB213PS       Z3, Z5, Z7
+	VDIVPS            Z4, Z3, Z8
+	VMOVAPS           Z8, Z9
+	VFMSUB213PS       Z3, Z4, Z9
+	VSUBPS            Z7, Z9, Z9
+	VFMADD231PS       Z1, Z8, Z9
+	VRCP14PS          Z4, Z1
+	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
+	VFNMADD231PS      Z9, Z1, K2, Z8
+	VSCALEFPS         Z2, Z8, K1, Z8
+	VMOVUPS           Z8, (DX)(BX*4)
+	ADDQ              $0x00000010, BX
+	JMP               loop
 
 tail:
-	TESTQ        SI, SI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(SI*2), K1
-	VMOVUPS.Z    (CX)(BX*4), K1, Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VSCALEFPS    Z2, Z3, Z1
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z4
-	VSUBPS       vecconst_3f800000<>+0(SB), Z4, Z5
-	VSUBPS       Z5, Z1, Z1
-	VPMOVD2M     Z0, K2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z5
-	VMAXPS       Z0, Z5, Z5
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z7
-	VBLENDMPS    Z3, Z7, K2, Z6
-	VMULPS       Z6, Z5, Z3
-	VMOVAPS      Z5, Z5
-	VFMSUB213PS  Z3, Z6, Z5
-	VDIVPS       Z4, Z3, Z6
-	VMOVAPS      Z6, Z7
-	VFMSUB213PS  Z3, Z4, Z7
-	VSUBPS       Z5, Z7, Z7
-	VFMADD231PS  Z1, Z6, Z7
-	VRCP14PS     Z4, Z1
-	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K3
-	VFNMADD231PS Z7, Z1, K3, Z6
-	VSCALEFPS    Z2, Z6, K2, Z6
-	VMOVUPS      Z6, K1, (DX)(BX*4)
+	TESTQ             SI, SI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(SI*2), K1
+	VMOVUPS.Z         (CX)(BX*4), K1, Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS         Z2, Z3, Z1
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z4
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z4, Z5
+	VSUBPS            Z5, Z1, Z1
+	VPMOVD2M          Z0, K2
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z5
+	VMAXPS            Z0, Z5, Z5
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z7
+	VBLENDMPS         Z3, Z7, K2, Z6
+	VMULPS            Z6, Z5, Z3
+	VMOVAPS           Z5, Z5
+	VFMSUB213PS       Z3, Z6, Z5
+	VDIVPS            Z4, Z3, Z6
+	VMOVAPS           Z6, Z7
+	VFMSUB213PS       Z3, Z4, Z7
+	VSUBPS            Z5, Z7, Z7
+	VFMADD231PS       Z1, Z6, Z7
+	VRCP14PS          Z4, Z1
+	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K3
+	VFNMADD231PS      Z7, Z1, K3, Z6
+	VSCALEFPS         Z2, Z6, K2, Z6
+	VMOVUPS           Z6, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -4272,178 +4272,178 @@ TEXT ·siluDerivAVX512(SB), NOSPLIT, $0-48
 	XORQ BX, BX
 
 loop2:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(BX*4), Z0
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_42dc0000<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z10
-	VMAXPS       Z1, Z10, Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z10
-	VMAXPS       Z1, Z10, Z1
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z10
-	VMINPS       Z1, Z10, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z10
-	VMOVAPS      Z1, Z11
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z10, Z11
-	VSUBPS       vecconst_4b400000<>+0(SB), Z11, Z10
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z10, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z10, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z11
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
-	VSCALEFPS    Z10, Z11, Z1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z10
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z11
-	VDIVPS       Z11, Z10, Z10
-	VMULPS       Z10, Z1, Z1
-	VPMOVD2M     Z0, K1
-	VBLENDMPS    Z1, Z10, K1, Z2
-	VBLENDMPS    Z10, Z1, K1, Z3
-	VMULPS       Z2, Z0, Z0
-	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z2, Z3, Z0
-	VMOVUPS      64(CX)(BX*4), Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z10
-	VMAXPS       Z1, Z10, Z1
-	VMOVUPS      vecconst_42dc0000<>+0(SB), Z10
-	VMINPS       Z1, Z10, Z1
-	VORPS        vecconst_80000000<>+0(SB), Z1, Z10
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z11
-	VMAXPS       Z10, Z11, Z10
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z11
-	VMAXPS       Z10, Z11, Z10
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z11
-	VMINPS       Z10, Z11, Z10
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z11
-	VMOVAPS      Z10, Z12
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z11, Z12
-	VSUBPS       vecconst_4b400000<>+0(SB), Z12, Z11
-	VMOVAPS      Z10, Z10
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z11, Z10
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z11, Z10
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z12
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z10, Z12
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z10, Z12
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z10, Z12
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z10, Z12
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z10, Z12
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z10, Z12
-	VSCALEFPS    Z11, Z12, Z10
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z11
-	VADDPS       vecconst_3f800000<>+0(SB), Z10, Z12
-	VDIVPS       Z12, Z11, Z11
-	VMULPS       Z11, Z10, Z10
-	VPMOVD2M     Z1, K1
-	VBLENDMPS    Z10, Z11, K1, Z4
-	VBLENDMPS    Z11, Z10, K1, Z5
-	VMULPS       Z4, Z1, Z1
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  Z4, Z5, Z1
-	VMOVUPS      Z0, (DX)(BX*4)
-	VMOVUPS      Z1, 64(DX)(BX*4)
-	ADDQ         $0x00000020, BX
-	JMP          loop2
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(BX*4), Z0
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z0
+	VBROADCASTSS      vecconst_42dc0000<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z10
+	VMAXPS            Z1, Z10, Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z10
+	VMAXPS            Z1, Z10, Z1
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z10
+	VMINPS            Z1, Z10, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z10
+	VMOVAPS           Z1, Z11
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z10, Z11
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z11, Z10
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z10, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z10, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z11
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z11
+	VSCALEFPS         Z10, Z11, Z1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z10
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z11
+	VDIVPS            Z11, Z10, Z10
+	VMULPS            Z10, Z1, Z1
+	VPMOVD2M          Z0, K1
+	VBLENDMPS         Z1, Z10, K1, Z2
+	VBLENDMPS         Z10, Z1, K1, Z3
+	VMULPS            Z2, Z0, Z0
+	VMOVAPS           Z0, Z0
+	VFMADD213PS       Z2, Z3, Z0
+	VMOVUPS           64(CX)(BX*4), Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z10
+	VMAXPS            Z1, Z10, Z1
+	VBROADCASTSS      vecconst_42dc0000<>+0(SB), Z10
+	VMINPS            Z1, Z10, Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z1, Z10
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z11
+	VMAXPS            Z10, Z11, Z10
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z11
+	VMAXPS            Z10, Z11, Z10
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z11
+	VMINPS            Z10, Z11, Z10
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z11
+	VMOVAPS           Z10, Z12
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z11, Z12
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z12, Z11
+	VMOVAPS           Z10, Z10
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z11, Z10
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z11, Z10
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z12
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z10, Z12
+	VSCALEFPS         Z11, Z12, Z10
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z11
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z10, Z12
+	VDIVPS            Z12, Z11, Z11
+	VMULPS            Z11, Z10, Z10
+	VPMOVD2M          Z1, K1
+	VBLENDMPS         Z10, Z11, K1, Z4
+	VBLENDMPS         Z11, Z10, K1, Z5
+	VMULPS            Z4, Z1, Z1
+	VMOVAPS           Z1, Z1
+	VFMADD213PS       Z4, Z5, Z1
+	VMOVUPS           Z0, (DX)(BX*4)
+	VMOVUPS           Z1, 64(DX)(BX*4)
+	ADDQ              $0x00000020, BX
+	JMP               loop2
 
 loop:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(BX*4), Z0
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_42dc0000<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VSCALEFPS    Z2, Z3, Z1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z3
-	VDIVPS       Z3, Z2, Z2
-	VMULPS       Z2, Z1, Z1
-	VPMOVD2M     Z0, K1
-	VBLENDMPS    Z1, Z2, K1, Z6
-	VBLENDMPS    Z2, Z1, K1, Z7
-	VMULPS       Z6, Z0, Z0
-	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z6, Z7, Z0
-	VMOVUPS      Z0, (DX)(BX*4)
-	ADDQ         $0x00000010, BX
-	JMP          loop
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(BX*4), Z0
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z0
+	VBROADCASTSS      vecconst_42dc0000<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS         Z2, Z3, Z1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z3
+	VDIVPS            Z3, Z2, Z2
+	VMULPS            Z2, Z1, Z1
+	VPMOVD2M          Z0, K1
+	VBLENDMPS         Z1, Z2, K1, Z6
+	VBLENDMPS         Z2, Z1, K1, Z7
+	VMULPS            Z6, Z0, Z0
+	VMOVAPS           Z0, Z0
+	VFMADD213PS       Z6, Z7, Z0
+	VMOVUPS           Z0, (DX)(BX*4)
+	ADDQ              $0x00000010, BX
+	JMP               loop
 
 tail:
-	TESTQ        SI, SI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(SI*2), K1
-	VMOVUPS.Z    (CX)(BX*4), K1, Z0
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_42dc0000<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VSCALEFPS    Z2, Z3, Z1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z3
-	VDIVPS       Z3, Z2, Z2
-	VMULPS       Z2, Z1, Z1
-	VPMOVD2M     Z0, K2
-	VBLENDMPS    Z1, Z2, K2, Z8
-	VBLENDMPS    Z2, Z1, K2, Z9
-	VMULPS       Z8, Z0, Z0
-	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z8, Z9, Z0
-	VMOVUPS      Z0, K1, (DX)(BX*4)
+	TESTQ             SI, SI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(SI*2), K1
+	VMOVUPS.Z         (CX)(BX*4), K1, Z0
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z0
+	VBROADCASTSS      vecconst_42dc0000<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS         Z2, Z3, Z1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z3
+	VDIVPS            Z3, Z2, Z2
+	VMULPS            Z2, Z1, Z1
+	VPMOVD2M          Z0, K2
+	VBLENDMPS         Z1, Z2, K2, Z8
+	VBLENDMPS         Z2, Z1, K2, Z9
+	VMULPS            Z8, Z0, Z0
+	VMOVAPS           Z0, Z0
+	VFMADD213PS       Z8, Z9, Z0
+	VMOVUPS           Z0, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -4459,186 +4459,186 @@ TEXT ·siluBackAVX512(SB), NOSPLIT, $0-72
 	XORQ SI, SI
 
 loop2:
-	MOVQ         AX, DI
-	SUBQ         SI, DI
-	CMPQ         DI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(SI*4), Z0
-	VMOVUPS      (DX)(SI*4), Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_42dc0000<>+0(SB), Z2
-	VMINPS       Z0, Z2, Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z11
-	VMAXPS       Z2, Z11, Z2
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z11
-	VMAXPS       Z2, Z11, Z2
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z11
-	VMINPS       Z2, Z11, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z11
-	VMOVAPS      Z2, Z12
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z11, Z12
-	VSUBPS       vecconst_4b400000<>+0(SB), Z12, Z11
-	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z11, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z11, Z2
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z12
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z12
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z12
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z12
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z12
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
-	VSCALEFPS    Z11, Z12, Z2
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z11
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z12
-	VDIVPS       Z12, Z11, Z11
-	VMULPS       Z11, Z2, Z2
-	VPMOVD2M     Z0, K1
-	VBLENDMPS    Z2, Z11, K1, Z3
-	VBLENDMPS    Z11, Z2, K1, Z4
-	VMULPS       Z3, Z0, Z0
-	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z3, Z4, Z0
-	VMULPS       Z1, Z0, Z0
-	VMOVUPS      64(CX)(SI*4), Z1
-	VMOVUPS      64(DX)(SI*4), Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z11
-	VMAXPS       Z1, Z11, Z1
-	VMOVUPS      vecconst_42dc0000<>+0(SB), Z11
-	VMINPS       Z1, Z11, Z1
-	VORPS        vecconst_80000000<>+0(SB), Z1, Z11
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z12
-	VMAXPS       Z11, Z12, Z11
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z12
-	VMAXPS       Z11, Z12, Z11
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z12
-	VMINPS       Z11, Z12, Z11
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z12
-	VMOVAPS      Z11, Z13
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z12, Z13
-	VSUBPS       vecconst_4b400000<>+0(SB), Z13, Z12
-	VMOVAPS      Z11, Z11
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z12, Z11
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z12, Z11
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z13
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z11, Z13
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z11, Z13
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z11, Z13
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z11, Z13
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z11, Z13
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z11, Z13
-	VSCALEFPS    Z12, Z13, Z11
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z12
-	VADDPS       vecconst_3f800000<>+0(SB), Z11, Z13
-	VDIVPS       Z13, Z12, Z12
-	VMULPS       Z12, Z11, Z11
-	VPMOVD2M     Z1, K1
-	VBLENDMPS    Z11, Z12, K1, Z5
-	VBLENDMPS    Z12, Z11, K1, Z6
-	VMULPS       Z5, Z1, Z1
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  Z5, Z6, Z1
-	VMULPS       Z2, Z1, Z1
-	VMOVUPS      Z0, (BX)(SI*4)
-	VMOVUPS      Z1, 64(BX)(SI*4)
-	ADDQ         $0x00000020, SI
-	JMP          loop2
+	MOVQ              AX, DI
+	SUBQ              SI, DI
+	CMPQ              DI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(SI*4), Z0
+	VMOVUPS           (DX)(SI*4), Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z0, Z2, Z0
+	VBROADCASTSS      vecconst_42dc0000<>+0(SB), Z2
+	VMINPS            Z0, Z2, Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z2
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z11
+	VMAXPS            Z2, Z11, Z2
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z11
+	VMAXPS            Z2, Z11, Z2
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z11
+	VMINPS            Z2, Z11, Z2
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z11
+	VMOVAPS           Z2, Z12
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z11, Z12
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z12, Z11
+	VMOVAPS           Z2, Z2
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z11, Z2
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z11, Z2
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z12
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z12
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z12
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z12
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z12
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z12
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z12
+	VSCALEFPS         Z11, Z12, Z2
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z11
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z12
+	VDIVPS            Z12, Z11, Z11
+	VMULPS            Z11, Z2, Z2
+	VPMOVD2M          Z0, K1
+	VBLENDMPS         Z2, Z11, K1, Z3
+	VBLENDMPS         Z11, Z2, K1, Z4
+	VMULPS            Z3, Z0, Z0
+	VMOVAPS           Z0, Z0
+	VFMADD213PS       Z3, Z4, Z0
+	VMULPS            Z1, Z0, Z0
+	VMOVUPS           64(CX)(SI*4), Z1
+	VMOVUPS           64(DX)(SI*4), Z2
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z11
+	VMAXPS            Z1, Z11, Z1
+	VBROADCASTSS      vecconst_42dc0000<>+0(SB), Z11
+	VMINPS            Z1, Z11, Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z1, Z11
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z12
+	VMAXPS            Z11, Z12, Z11
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z12
+	VMAXPS            Z11, Z12, Z11
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z12
+	VMINPS            Z11, Z12, Z11
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z12
+	VMOVAPS           Z11, Z13
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z12, Z13
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z13, Z12
+	VMOVAPS           Z11, Z11
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z12, Z11
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z12, Z11
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z13
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z11, Z13
+	VSCALEFPS         Z12, Z13, Z11
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z12
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z11, Z13
+	VDIVPS            Z13, Z12, Z12
+	VMULPS            Z12, Z11, Z11
+	VPMOVD2M          Z1, K1
+	VBLENDMPS         Z11, Z12, K1, Z5
+	VBLENDMPS         Z12, Z11, K1, Z6
+	VMULPS            Z5, Z1, Z1
+	VMOVAPS           Z1, Z1
+	VFMADD213PS       Z5, Z6, Z1
+	VMULPS            Z2, Z1, Z1
+	VMOVUPS           Z0, (BX)(SI*4)
+	VMOVUPS           Z1, 64(BX)(SI*4)
+	ADDQ              $0x00000020, SI
+	JMP               loop2
 
 loop:
-	MOVQ         AX, DI
-	SUBQ         SI, DI
-	CMPQ         DI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(SI*4), Z0
-	VMOVUPS      (DX)(SI*4), Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_42dc0000<>+0(SB), Z2
-	VMINPS       Z0, Z2, Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
-	VMINPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
-	VMOVAPS      Z2, Z4
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
-	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
-	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VSCALEFPS    Z3, Z4, Z2
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z4
-	VDIVPS       Z4, Z3, Z3
-	VMULPS       Z3, Z2, Z2
-	VPMOVD2M     Z0, K1
-	VBLENDMPS    Z2, Z3, K1, Z7
-	VBLENDMPS    Z3, Z2, K1, Z8
-	VMULPS       Z7, Z0, Z0
-	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z7, Z8, Z0
-	VMULPS       Z1, Z0, Z0
-	VMOVUPS      Z0, (BX)(SI*4)
-	ADDQ         $0x00000010, SI
-	JMP          loop
+	MOVQ              AX, DI
+	SUBQ              SI, DI
+	CMPQ              DI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(SI*4), Z0
+	VMOVUPS           (DX)(SI*4), Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z0, Z2, Z0
+	VBROADCASTSS      vecconst_42dc0000<>+0(SB), Z2
+	VMINPS            Z0, Z2, Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z2
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z3
+	VMINPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS           Z2, Z4
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z4, Z3
+	VMOVAPS           Z2, Z2
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS         Z3, Z4, Z2
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z3
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z4
+	VDIVPS            Z4, Z3, Z3
+	VMULPS            Z3, Z2, Z2
+	VPMOVD2M          Z0, K1
+	VBLENDMPS         Z2, Z3, K1, Z7
+	VBLENDMPS         Z3, Z2, K1, Z8
+	VMULPS            Z7, Z0, Z0
+	VMOVAPS           Z0, Z0
+	VFMADD213PS       Z7, Z8, Z0
+	VMULPS            Z1, Z0, Z0
+	VMOVUPS           Z0, (BX)(SI*4)
+	ADDQ              $0x00000010, SI
+	JMP               loop
 
 tail:
-	TESTQ        DI, DI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(DI*2), K1
-	VMOVUPS.Z    (CX)(SI*4), K1, Z0
-	VMOVUPS.Z    (DX)(SI*4), K1, Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_42dc0000<>+0(SB), Z2
-	VMINPS       Z0, Z2, Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
-	VMINPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
-	VMOVAPS      Z2, Z4
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
-	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
-	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VSCALEFPS    Z3, Z4, Z2
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z4
-	VDIVPS       Z4, Z3, Z3
-	VMULPS       Z3, Z2, Z2
-	VPMOVD2M     Z0, K2
-	VBLENDMPS    Z2, Z3, K2, Z9
-	VBLENDMPS    Z3, Z2, K2, Z10
-	VMULPS       Z9, Z0, Z0
-	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z9, Z10, Z0
-	VMULPS       Z1, Z0, Z0
-	VMOVUPS      Z0, K1, (BX)(SI*4)
+	TESTQ             DI, DI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(DI*2), K1
+	VMOVUPS.Z         (CX)(SI*4), K1, Z0
+	VMOVUPS.Z         (DX)(SI*4), K1, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z0, Z2, Z0
+	VBROADCASTSS      vecconst_42dc0000<>+0(SB), Z2
+	VMINPS            Z0, Z2, Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z2
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z3
+	VMINPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS           Z2, Z4
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z4, Z3
+	VMOVAPS           Z2, Z2
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS         Z3, Z4, Z2
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z3
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z4
+	VDIVPS            Z4, Z3, Z3
+	VMULPS            Z3, Z2, Z2
+	VPMOVD2M          Z0, K2
+	VBLENDMPS         Z2, Z3, K2, Z9
+	VBLENDMPS         Z3, Z2, K2, Z10
+	VMULPS            Z9, Z0, Z0
+	VMOVAPS           Z0, Z0
+	VFMADD213PS       Z9, Z10, Z0
+	VMULPS            Z1, Z0, Z0
+	VMOVUPS           Z0, K1, (BX)(SI*4)
 
 done:
 	VZEROUPPER
@@ -4653,182 +4653,182 @@ TEXT ·tanhAVX512(SB), NOSPLIT, $0-48
 	XORQ BX, BX
 
 loop2:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(BX*4), Z0
-	VANDPS       vecconst_7fffffff<>+0(SB), Z0, Z1
-	VMULPS       Z0, Z0, Z2
-	VMOVUPS      vecconst_b9bc8817<>+0(SB), Z3
-	VFMADD213PS  vecconst_3b171b0c<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_bc024b9a<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3cb00f06<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_bd5cb311<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3e088609<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_beaaaa9f<>+0(SB), Z2, Z3
-	VMULPS       Z2, Z0, Z2
-	VMOVAPS      Z2, Z2
-	VFMADD213PS  Z0, Z3, Z2
-	VMULPS       vecconst_c0000000<>+0(SB), Z1, Z3
-	VMOVUPS      vecconst_c1a00000<>+0(SB), Z8
-	VMAXPS       Z3, Z8, Z3
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z8
-	VMOVAPS      Z3, Z9
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z8, Z9
-	VSUBPS       vecconst_4b400000<>+0(SB), Z9, Z8
-	VMOVAPS      Z3, Z3
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z8, Z3
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z8, Z3
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z9
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z3, Z9
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z3, Z9
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z3, Z9
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z3, Z9
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z9
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z9
-	VSCALEFPS    Z8, Z9, Z3
-	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z8
-	VDIVPS       Z8, Z3, Z3
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z8
-	VFNMADD231PS vecconst_40000000<>+0(SB), Z3, Z8
-	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z1, K1
-	VBLENDMPS    Z2, Z8, K1, Z4
-	VPTERNLOGD   $0xf8, vecconst_80000000<>+0(SB), Z0, Z4
-	VMOVUPS      64(CX)(BX*4), Z0
-	VANDPS       vecconst_7fffffff<>+0(SB), Z0, Z1
-	VMULPS       Z0, Z0, Z2
-	VMOVUPS      vecconst_b9bc8817<>+0(SB), Z3
-	VFMADD213PS  vecconst_3b171b0c<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_bc024b9a<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3cb00f06<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_bd5cb311<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3e088609<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_beaaaa9f<>+0(SB), Z2, Z3
-	VMULPS       Z2, Z0, Z2
-	VMOVAPS      Z2, Z2
-	VFMADD213PS  Z0, Z3, Z2
-	VMULPS       vecconst_c0000000<>+0(SB), Z1, Z3
-	VMOVUPS      vecconst_c1a00000<>+0(SB), Z8
-	VMAXPS       Z3, Z8, Z3
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z8
-	VMOVAPS      Z3, Z9
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z8, Z9
-	VSUBPS       vecconst_4b400000<>+0(SB), Z9, Z8
-	VMOVAPS      Z3, Z3
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z8, Z3
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z8, Z3
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z9
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z3, Z9
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z3, Z9
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z3, Z9
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z3, Z9
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z9
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z9
-	VSCALEFPS    Z8, Z9, Z3
-	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z8
-	VDIVPS       Z8, Z3, Z3
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z8
-	VFNMADD231PS vecconst_40000000<>+0(SB), Z3, Z8
-	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z1, K1
-	VBLENDMPS    Z2, Z8, K1, Z5
-	VPTERNLOGD   $0xf8, vecconst_80000000<>+0(SB), Z0, Z5
-	VMOVUPS      Z4, (DX)(BX*4)
-	VMOVUPS      Z5, 64(DX)(BX*4)
-	ADDQ         $0x00000020, BX
-	JMP          loop2
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(BX*4), Z0
+	VANDPS.BCST       vecconst_7fffffff<>+0(SB), Z0, Z1
+	VMULPS            Z0, Z0, Z2
+	VBROADCASTSS      vecconst_b9bc8817<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3b171b0c<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_bc024b9a<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_3cb00f06<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_bd5cb311<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_3e088609<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_beaaaa9f<>+0(SB), Z2, Z3
+	VMULPS            Z2, Z0, Z2
+	VMOVAPS           Z2, Z2
+	VFMADD213PS       Z0, Z3, Z2
+	VMULPS.BCST       vecconst_c0000000<>+0(SB), Z1, Z3
+	VBROADCASTSS      vecconst_c1a00000<>+0(SB), Z8
+	VMAXPS            Z3, Z8, Z3
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z8
+	VMOVAPS           Z3, Z9
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z8, Z9
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z9, Z8
+	VMOVAPS           Z3, Z3
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z8, Z3
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z8, Z3
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z9
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z3, Z9
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z3, Z9
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z3, Z9
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z3, Z9
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z3, Z9
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z3, Z9
+	VSCALEFPS         Z8, Z9, Z3
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z3, Z8
+	VDIVPS            Z8, Z3, Z3
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z8
+	VFNMADD231PS.BCST vecconst_40000000<>+0(SB), Z3, Z8
+	VCMPPS.BCST       $0x01, vecconst_3f800000<>+0(SB), Z1, K1
+	VBLENDMPS         Z2, Z8, K1, Z4
+	VPTERNLOGD.BCST   $0xf8, vecconst_80000000<>+0(SB), Z0, Z4
+	VMOVUPS           64(CX)(BX*4), Z0
+	VANDPS.BCST       vecconst_7fffffff<>+0(SB), Z0, Z1
+	VMULPS            Z0, Z0, Z2
+	VBROADCASTSS      vecconst_b9bc8817<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3b171b0c<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_bc024b9a<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_3cb00f06<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_bd5cb311<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_3e088609<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_beaaaa9f<>+0(SB), Z2, Z3
+	VMULPS            Z2, Z0, Z2
+	VMOVAPS           Z2, Z2
+	VFMADD213PS       Z0, Z3, Z2
+	VMULPS.BCST       vecconst_c0000000<>+0(SB), Z1, Z3
+	VBROADCASTSS      vecconst_c1a00000<>+0(SB), Z8
+	VMAXPS            Z3, Z8, Z3
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z8
+	VMOVAPS           Z3, Z9
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z8, Z9
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z9, Z8
+	VMOVAPS           Z3, Z3
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z8, Z3
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z8, Z3
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z9
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z3, Z9
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z3, Z9
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z3, Z9
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z3, Z9
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z3, Z9
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z3, Z9
+	VSCALEFPS         Z8, Z9, Z3
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z3, Z8
+	VDIVPS            Z8, Z3, Z3
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z8
+	VFNMADD231PS.BCST vecconst_40000000<>+0(SB), Z3, Z8
+	VCMPPS.BCST       $0x01, vecconst_3f800000<>+0(SB), Z1, K1
+	VBLENDMPS         Z2, Z8, K1, Z5
+	VPTERNLOGD.BCST   $0xf8, vecconst_80000000<>+0(SB), Z0, Z5
+	VMOVUPS           Z4, (DX)(BX*4)
+	VMOVUPS           Z5, 64(DX)(BX*4)
+	ADDQ              $0x00000020, BX
+	JMP               loop2
 
 loop:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(BX*4), Z0
-	VANDPS       vecconst_7fffffff<>+0(SB), Z0, Z1
-	VMULPS       Z0, Z0, Z2
-	VMOVUPS      vecconst_b9bc8817<>+0(SB), Z3
-	VFMADD213PS  vecconst_3b171b0c<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_bc024b9a<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3cb00f06<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_bd5cb311<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3e088609<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_beaaaa9f<>+0(SB), Z2, Z3
-	VMULPS       Z2, Z0, Z2
-	VMOVAPS      Z2, Z2
-	VFMADD213PS  Z0, Z3, Z2
-	VMULPS       vecconst_c0000000<>+0(SB), Z1, Z3
-	VMOVUPS      vecconst_c1a00000<>+0(SB), Z4
-	VMAXPS       Z3, Z4, Z3
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z4
-	VMOVAPS      Z3, Z5
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z4, Z5
-	VSUBPS       vecconst_4b400000<>+0(SB), Z5, Z4
-	VMOVAPS      Z3, Z3
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z4, Z3
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z4, Z3
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z5
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
-	VSCALEFPS    Z4, Z5, Z3
-	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z4
-	VDIVPS       Z4, Z3, Z3
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z4
-	VFNMADD231PS vecconst_40000000<>+0(SB), Z3, Z4
-	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z1, K1
-	VBLENDMPS    Z2, Z4, K1, Z6
-	VPTERNLOGD   $0xf8, vecconst_80000000<>+0(SB), Z0, Z6
-	VMOVUPS      Z6, (DX)(BX*4)
-	ADDQ         $0x00000010, BX
-	JMP          loop
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(BX*4), Z0
+	VANDPS.BCST       vecconst_7fffffff<>+0(SB), Z0, Z1
+	VMULPS            Z0, Z0, Z2
+	VBROADCASTSS      vecconst_b9bc8817<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3b171b0c<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_bc024b9a<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_3cb00f06<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_bd5cb311<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_3e088609<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_beaaaa9f<>+0(SB), Z2, Z3
+	VMULPS            Z2, Z0, Z2
+	VMOVAPS           Z2, Z2
+	VFMADD213PS       Z0, Z3, Z2
+	VMULPS.BCST       vecconst_c0000000<>+0(SB), Z1, Z3
+	VBROADCASTSS      vecconst_c1a00000<>+0(SB), Z4
+	VMAXPS            Z3, Z4, Z3
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z4
+	VMOVAPS           Z3, Z5
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z4, Z5
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z5, Z4
+	VMOVAPS           Z3, Z3
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z4, Z3
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z4, Z3
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z5
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z3, Z5
+	VSCALEFPS         Z4, Z5, Z3
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z3, Z4
+	VDIVPS            Z4, Z3, Z3
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z4
+	VFNMADD231PS.BCST vecconst_40000000<>+0(SB), Z3, Z4
+	VCMPPS.BCST       $0x01, vecconst_3f800000<>+0(SB), Z1, K1
+	VBLENDMPS         Z2, Z4, K1, Z6
+	VPTERNLOGD.BCST   $0xf8, vecconst_80000000<>+0(SB), Z0, Z6
+	VMOVUPS           Z6, (DX)(BX*4)
+	ADDQ              $0x00000010, BX
+	JMP               loop
 
 tail:
-	TESTQ        SI, SI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(SI*2), K1
-	VMOVUPS.Z    (CX)(BX*4), K1, Z0
-	VANDPS       vecconst_7fffffff<>+0(SB), Z0, Z1
-	VMULPS       Z0, Z0, Z2
-	VMOVUPS      vecconst_b9bc8817<>+0(SB), Z3
-	VFMADD213PS  vecconst_3b171b0c<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_bc024b9a<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3cb00f06<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_bd5cb311<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_3e088609<>+0(SB), Z2, Z3
-	VFMADD213PS  vecconst_beaaaa9f<>+0(SB), Z2, Z3
-	VMULPS       Z2, Z0, Z2
-	VMOVAPS      Z2, Z2
-	VFMADD213PS  Z0, Z3, Z2
-	VMULPS       vecconst_c0000000<>+0(SB), Z1, Z3
-	VMOVUPS      vecconst_c1a00000<>+0(SB), Z4
-	VMAXPS       Z3, Z4, Z3
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z4
-	VMOVAPS      Z3, Z5
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z4, Z5
-	VSUBPS       vecconst_4b400000<>+0(SB), Z5, Z4
-	VMOVAPS      Z3, Z3
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z4, Z3
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z4, Z3
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z5
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
-	VSCALEFPS    Z4, Z5, Z3
-	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z4
-	VDIVPS       Z4, Z3, Z3
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z4
-	VFNMADD231PS vecconst_40000000<>+0(SB), Z3, Z4
-	VCMPPS       $0x01, vecconst_3f800000<>+0(SB), Z1, K2
-	VBLENDMPS    Z2, Z4, K2, Z7
-	VPTERNLOGD   $0xf8, vecconst_80000000<>+0(SB), Z0, Z7
-	VMOVUPS      Z7, K1, (DX)(BX*4)
+	TESTQ             SI, SI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(SI*2), K1
+	VMOVUPS.Z         (CX)(BX*4), K1, Z0
+	VANDPS.BCST       vecconst_7fffffff<>+0(SB), Z0, Z1
+	VMULPS            Z0, Z0, Z2
+	VBROADCASTSS      vecconst_b9bc8817<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3b171b0c<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_bc024b9a<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_3cb00f06<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_bd5cb311<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_3e088609<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST  vecconst_beaaaa9f<>+0(SB), Z2, Z3
+	VMULPS            Z2, Z0, Z2
+	VMOVAPS           Z2, Z2
+	VFMADD213PS       Z0, Z3, Z2
+	VMULPS.BCST       vecconst_c0000000<>+0(SB), Z1, Z3
+	VBROADCASTSS      vecconst_c1a00000<>+0(SB), Z4
+	VMAXPS            Z3, Z4, Z3
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z4
+	VMOVAPS           Z3, Z5
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z4, Z5
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z5, Z4
+	VMOVAPS           Z3, Z3
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z4, Z3
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z4, Z3
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z5
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z3, Z5
+	VSCALEFPS         Z4, Z5, Z3
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z3, Z4
+	VDIVPS            Z4, Z3, Z3
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z4
+	VFNMADD231PS.BCST vecconst_40000000<>+0(SB), Z3, Z4
+	VCMPPS.BCST       $0x01, vecconst_3f800000<>+0(SB), Z1, K2
+	VBLENDMPS         Z2, Z4, K2, Z7
+	VPTERNLOGD.BCST   $0xf8, vecconst_80000000<>+0(SB), Z0, Z7
+	VMOVUPS           Z7, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -4843,134 +4843,134 @@ TEXT ·tanhDerivAVX512(SB), NOSPLIT, $0-48
 	XORQ BX, BX
 
 loop2:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(BX*4), Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z0
-	VMULPS       vecconst_40000000<>+0(SB), Z0, Z0
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z1
-	VMOVAPS      Z0, Z2
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z1, Z2
-	VSUBPS       vecconst_4b400000<>+0(SB), Z2, Z1
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z1, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z1, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z2
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VSCALEFPS    Z1, Z2, Z0
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
-	VADDPS       vecconst_3f800000<>+0(SB), Z0, Z2
-	VDIVPS       Z2, Z1, Z1
-	VMULPS       vecconst_40800000<>+0(SB), Z0, Z0
-	VMULPS       Z1, Z0, Z0
-	VMULPS       Z1, Z0, Z0
-	VMOVUPS      64(CX)(BX*4), Z1
-	VORPS        vecconst_80000000<>+0(SB), Z1, Z1
-	VMULPS       vecconst_40000000<>+0(SB), Z1, Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VSCALEFPS    Z2, Z3, Z1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z3
-	VDIVPS       Z3, Z2, Z2
-	VMULPS       vecconst_40800000<>+0(SB), Z1, Z1
-	VMULPS       Z2, Z1, Z1
-	VMULPS       Z2, Z1, Z1
-	VMOVUPS      Z0, (DX)(BX*4)
-	VMOVUPS      Z1, 64(DX)(BX*4)
-	ADDQ         $0x00000020, BX
-	JMP          loop2
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(BX*4), Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z0
+	VMULPS.BCST       vecconst_40000000<>+0(SB), Z0, Z0
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z1
+	VMOVAPS           Z0, Z2
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z2, Z1
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z1, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z1, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z2
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z2
+	VSCALEFPS         Z1, Z2, Z0
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z1
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z0, Z2
+	VDIVPS            Z2, Z1, Z1
+	VMULPS.BCST       vecconst_40800000<>+0(SB), Z0, Z0
+	VMULPS            Z1, Z0, Z0
+	VMULPS            Z1, Z0, Z0
+	VMOVUPS           64(CX)(BX*4), Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z1, Z1
+	VMULPS.BCST       vecconst_40000000<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS         Z2, Z3, Z1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z3
+	VDIVPS            Z3, Z2, Z2
+	VMULPS.BCST       vecconst_40800000<>+0(SB), Z1, Z1
+	VMULPS            Z2, Z1, Z1
+	VMULPS            Z2, Z1, Z1
+	VMOVUPS           Z0, (DX)(BX*4)
+	VMOVUPS           Z1, 64(DX)(BX*4)
+	ADDQ              $0x00000020, BX
+	JMP               loop2
 
 loop:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(BX*4), Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z0
-	VMULPS       vecconst_40000000<>+0(SB), Z0, Z0
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z1
-	VMOVAPS      Z0, Z2
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z1, Z2
-	VSUBPS       vecconst_4b400000<>+0(SB), Z2, Z1
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z1, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z1, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z2
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VSCALEFPS    Z1, Z2, Z0
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
-	VADDPS       vecconst_3f800000<>+0(SB), Z0, Z2
-	VDIVPS       Z2, Z1, Z1
-	VMULPS       vecconst_40800000<>+0(SB), Z0, Z0
-	VMULPS       Z1, Z0, Z0
-	VMULPS       Z1, Z0, Z0
-	VMOVUPS      Z0, (DX)(BX*4)
-	ADDQ         $0x00000010, BX
-	JMP          loop
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(BX*4), Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z0
+	VMULPS.BCST       vecconst_40000000<>+0(SB), Z0, Z0
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z1
+	VMOVAPS           Z0, Z2
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z2, Z1
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z1, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z1, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z2
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z2
+	VSCALEFPS         Z1, Z2, Z0
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z1
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z0, Z2
+	VDIVPS            Z2, Z1, Z1
+	VMULPS.BCST       vecconst_40800000<>+0(SB), Z0, Z0
+	VMULPS            Z1, Z0, Z0
+	VMULPS            Z1, Z0, Z0
+	VMOVUPS           Z0, (DX)(BX*4)
+	ADDQ              $0x00000010, BX
+	JMP               loop
 
 tail:
-	TESTQ        SI, SI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(SI*2), K1
-	VMOVUPS.Z    (CX)(BX*4), K1, Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z0
-	VMULPS       vecconst_40000000<>+0(SB), Z0, Z0
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z1
-	VMOVAPS      Z0, Z2
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z1, Z2
-	VSUBPS       vecconst_4b400000<>+0(SB), Z2, Z1
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z1, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z1, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z2
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z2
-	VSCALEFPS    Z1, Z2, Z0
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
-	VADDPS       vecconst_3f800000<>+0(SB), Z0, Z2
-	VDIVPS       Z2, Z1, Z1
-	VMULPS       vecconst_40800000<>+0(SB), Z0, Z0
-	VMULPS       Z1, Z0, Z0
-	VMULPS       Z1, Z0, Z0
-	VMOVUPS      Z0, K1, (DX)(BX*4)
+	TESTQ             SI, SI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(SI*2), K1
+	VMOVUPS.Z         (CX)(BX*4), K1, Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z0
+	VMULPS.BCST       vecconst_40000000<>+0(SB), Z0, Z0
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z1
+	VMOVAPS           Z0, Z2
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z1, Z2
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z2, Z1
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z1, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z1, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z2
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z2
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z2
+	VSCALEFPS         Z1, Z2, Z0
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z1
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z0, Z2
+	VDIVPS            Z2, Z1, Z1
+	VMULPS.BCST       vecconst_40800000<>+0(SB), Z0, Z0
+	VMULPS            Z1, Z0, Z0
+	VMULPS            Z1, Z0, Z0
+	VMOVUPS           Z0, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -4986,142 +4986,142 @@ TEXT ·tanhBackAVX512(SB), NOSPLIT, $0-72
 	XORQ SI, SI
 
 loop2:
-	MOVQ         AX, DI
-	SUBQ         SI, DI
-	CMPQ         DI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(SI*4), Z0
-	VMOVUPS      (DX)(SI*4), Z1
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z0
-	VMULPS       vecconst_40000000<>+0(SB), Z0, Z0
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z0, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
-	VSCALEFPS    Z2, Z3, Z0
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z0, Z3
-	VDIVPS       Z3, Z2, Z2
-	VMULPS       vecconst_40800000<>+0(SB), Z0, Z0
-	VMULPS       Z2, Z0, Z0
-	VMULPS       Z2, Z0, Z0
-	VMULPS       Z1, Z0, Z0
-	VMOVUPS      64(CX)(SI*4), Z1
-	VMOVUPS      64(DX)(SI*4), Z2
-	VORPS        vecconst_80000000<>+0(SB), Z1, Z1
-	VMULPS       vecconst_40000000<>+0(SB), Z1, Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z3
-	VMAXPS       Z1, Z3, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
-	VMOVAPS      Z1, Z4
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
-	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z4
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z4
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z4
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z4
-	VSCALEFPS    Z3, Z4, Z1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z4
-	VDIVPS       Z4, Z3, Z3
-	VMULPS       vecconst_40800000<>+0(SB), Z1, Z1
-	VMULPS       Z3, Z1, Z1
-	VMULPS       Z3, Z1, Z1
-	VMULPS       Z2, Z1, Z1
-	VMOVUPS      Z0, (BX)(SI*4)
-	VMOVUPS      Z1, 64(BX)(SI*4)
-	ADDQ         $0x00000020, SI
-	JMP          loop2
+	MOVQ              AX, DI
+	SUBQ              SI, DI
+	CMPQ              DI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(SI*4), Z0
+	VMOVUPS           (DX)(SI*4), Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z0
+	VMULPS.BCST       vecconst_40000000<>+0(SB), Z0, Z0
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z0, Z2, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z0, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z3
+	VSCALEFPS         Z2, Z3, Z0
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z0, Z3
+	VDIVPS            Z3, Z2, Z2
+	VMULPS.BCST       vecconst_40800000<>+0(SB), Z0, Z0
+	VMULPS            Z2, Z0, Z0
+	VMULPS            Z2, Z0, Z0
+	VMULPS            Z1, Z0, Z0
+	VMOVUPS           64(CX)(SI*4), Z1
+	VMOVUPS           64(DX)(SI*4), Z2
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z1, Z1
+	VMULPS.BCST       vecconst_40000000<>+0(SB), Z1, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS            Z1, Z3, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS           Z1, Z4
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z4, Z3
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z3, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z3, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z4
+	VSCALEFPS         Z3, Z4, Z1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z3
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z4
+	VDIVPS            Z4, Z3, Z3
+	VMULPS.BCST       vecconst_40800000<>+0(SB), Z1, Z1
+	VMULPS            Z3, Z1, Z1
+	VMULPS            Z3, Z1, Z1
+	VMULPS            Z2, Z1, Z1
+	VMOVUPS           Z0, (BX)(SI*4)
+	VMOVUPS           Z1, 64(BX)(SI*4)
+	ADDQ              $0x00000020, SI
+	JMP               loop2
 
 loop:
-	MOVQ         AX, DI
-	SUBQ         SI, DI
-	CMPQ         DI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(SI*4), Z0
-	VMOVUPS      (DX)(SI*4), Z1
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z0
-	VMULPS       vecconst_40000000<>+0(SB), Z0, Z0
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z0, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
-	VSCALEFPS    Z2, Z3, Z0
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z0, Z3
-	VDIVPS       Z3, Z2, Z2
-	VMULPS       vecconst_40800000<>+0(SB), Z0, Z0
-	VMULPS       Z2, Z0, Z0
-	VMULPS       Z2, Z0, Z0
-	VMULPS       Z1, Z0, Z0
-	VMOVUPS      Z0, (BX)(SI*4)
-	ADDQ         $0x00000010, SI
-	JMP          loop
+	MOVQ              AX, DI
+	SUBQ              SI, DI
+	CMPQ              DI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(SI*4), Z0
+	VMOVUPS           (DX)(SI*4), Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z0
+	VMULPS.BCST       vecconst_40000000<>+0(SB), Z0, Z0
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z0, Z2, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z0, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z3
+	VSCALEFPS         Z2, Z3, Z0
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z0, Z3
+	VDIVPS            Z3, Z2, Z2
+	VMULPS.BCST       vecconst_40800000<>+0(SB), Z0, Z0
+	VMULPS            Z2, Z0, Z0
+	VMULPS            Z2, Z0, Z0
+	VMULPS            Z1, Z0, Z0
+	VMOVUPS           Z0, (BX)(SI*4)
+	ADDQ              $0x00000010, SI
+	JMP               loop
 
 tail:
-	TESTQ        DI, DI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(DI*2), K1
-	VMOVUPS.Z    (CX)(SI*4), K1, Z0
-	VMOVUPS.Z    (DX)(SI*4), K1, Z1
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z0
-	VMULPS       vecconst_40000000<>+0(SB), Z0, Z0
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z0, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
-	VSCALEFPS    Z2, Z3, Z0
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z0, Z3
-	VDIVPS       Z3, Z2, Z2
-	VMULPS       vecconst_40800000<>+0(SB), Z0, Z0
-	VMULPS       Z2, Z0, Z0
-	VMULPS       Z2, Z0, Z0
-	VMULPS       Z1, Z0, Z0
-	VMOVUPS      Z0, K1, (BX)(SI*4)
+	TESTQ             DI, DI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(DI*2), K1
+	VMOVUPS.Z         (CX)(SI*4), K1, Z0
+	VMOVUPS.Z         (DX)(SI*4), K1, Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z0
+	VMULPS.BCST       vecconst_40000000<>+0(SB), Z0, Z0
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z0, Z2, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z0, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z3
+	VSCALEFPS         Z2, Z3, Z0
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z0, Z3
+	VDIVPS            Z3, Z2, Z2
+	VMULPS.BCST       vecconst_40800000<>+0(SB), Z0, Z0
+	VMULPS            Z2, Z0, Z0
+	VMULPS            Z2, Z0, Z0
+	VMULPS            Z1, Z0, Z0
+	VMOVUPS           Z0, K1, (BX)(SI*4)
 
 done:
 	VZEROUPPER
@@ -5136,246 +5136,246 @@ TEXT ·softplusAVX512(SB), NOSPLIT, $0-48
 	XORQ BX, BX
 
 loop2:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(BX*4), Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z11
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z11
-	VSUBPS       vecconst_4b400000<>+0(SB), Z11, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z11
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
-	VSCALEFPS    Z2, Z11, Z1
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z2
-	VSUBPS       vecconst_3f800000<>+0(SB), Z2, Z11
-	VSUBPS       Z11, Z1, Z1
-	VDIVPS       Z2, Z1, Z1
-	VCMPPS       $0x0e, vecconst_3fb504f3<>+0(SB), Z2, K1
-	VMULPS       vecconst_3f000000<>+0(SB), Z2, Z11
-	VBLENDMPS    Z11, Z2, K1, Z3
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VMOVUPS      vecconst_00000000<>+0(SB), Z11
-	VBLENDMPS    Z2, Z11, K1, Z4
-	VSUBPS       vecconst_3f800000<>+0(SB), Z3, Z2
-	VADDPS       vecconst_40000000<>+0(SB), Z2, Z11
-	VDIVPS       Z11, Z2, Z11
-	VMULPS       Z11, Z11, Z12
-	VMOVUPS      vecconst_3e638e39<>+0(SB), Z13
-	VFMADD213PS  vecconst_3e924925<>+0(SB), Z12, Z13
-	VFMADD213PS  vecconst_3ecccccd<>+0(SB), Z12, Z13
-	VFMADD213PS  vecconst_3f2aaaab<>+0(SB), Z12, Z13
-	VMULPS       Z12, Z13, Z12
-	VMULPS       Z2, Z2, Z13
-	VMULPS       vecconst_3f000000<>+0(SB), Z13, Z13
-	VADDPS       Z12, Z13, Z12
-	VMULPS       Z11, Z12, Z11
-	VSUBPS       Z11, Z13, Z11
-	VSUBPS       Z11, Z2, Z2
-	VADDPS       Z1, Z2, Z1
-	VFMADD231PS  vecconst_b102e308<>+0(SB), Z4, Z1
-	VFMADD231PS  vecconst_3f317218<>+0(SB), Z4, Z1
-	VXORPS       Z2, Z2, Z2
-	VMAXPS       Z0, Z2, Z0
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      64(CX)(BX*4), Z1
-	VORPS        vecconst_80000000<>+0(SB), Z1, Z2
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z11
-	VMAXPS       Z2, Z11, Z2
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z11
-	VMAXPS       Z2, Z11, Z2
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z11
-	VMINPS       Z2, Z11, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z11
-	VMOVAPS      Z2, Z12
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z11, Z12
-	VSUBPS       vecconst_4b400000<>+0(SB), Z12, Z11
-	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z11, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z11, Z2
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z12
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z12
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z12
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z12
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z12
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
-	VSCALEFPS    Z11, Z12, Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z11
-	VSUBPS       vecconst_3f800000<>+0(SB), Z11, Z12
-	VSUBPS       Z12, Z2, Z2
-	VDIVPS       Z11, Z2, Z2
-	VCMPPS       $0x0e, vecconst_3fb504f3<>+0(SB), Z11, K1
-	VMULPS       vecconst_3f000000<>+0(SB), Z11, Z12
-	VBLENDMPS    Z12, Z11, K1, Z5
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z11
-	VMOVUPS      vecconst_00000000<>+0(SB), Z12
-	VBLENDMPS    Z11, Z12, K1, Z6
-	VSUBPS       vecconst_3f800000<>+0(SB), Z5, Z11
-	VADDPS       vecconst_40000000<>+0(SB), Z11, Z12
-	VDIVPS       Z12, Z11, Z12
-	VMULPS       Z12, Z12, Z13
-	VMOVUPS      vecconst_3e638e39<>+0(SB), Z14
-	VFMADD213PS  vecconst_3e924925<>+0(SB), Z13, Z14
-	VFMADD213PS  vecconst_3ecccccd<>+0(SB), Z13, Z14
-	VFMADD213PS  vecconst_3f2aaaab<>+0(SB), Z13, Z14
-	VMULPS       Z13, Z14, Z13
-	VMULPS       Z11, Z11, Z14
-	VMULPS       vecconst_3f000000<>+0(SB), Z14, Z14
-	VADDPS       Z13, Z14, Z13
-	VMULPS       Z12, Z13, Z12
-	VSUBPS       Z12, Z14, Z12
-	VSUBPS       Z12, Z11, Z11
-	VADDPS       Z2, Z11, Z2
-	VFMADD231PS  vecconst_b102e308<>+0(SB), Z6, Z2
-	VFMADD231PS  vecconst_3f317218<>+0(SB), Z6, Z2
-	VXORPS       Z11, Z11, Z11
-	VMAXPS       Z1, Z11, Z1
-	VADDPS       Z2, Z1, Z1
-	VMOVUPS      Z0, (DX)(BX*4)
-	VMOVUPS      Z1, 64(DX)(BX*4)
-	ADDQ         $0x00000020, BX
-	JMP          loop2
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(BX*4), Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z11
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z11
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z11, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z11
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z11
+	VSCALEFPS         Z2, Z11, Z1
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z2
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z11
+	VSUBPS            Z11, Z1, Z1
+	VDIVPS            Z2, Z1, Z1
+	VCMPPS.BCST       $0x0e, vecconst_3fb504f3<>+0(SB), Z2, K1
+	VMULPS.BCST       vecconst_3f000000<>+0(SB), Z2, Z11
+	VBLENDMPS         Z11, Z2, K1, Z3
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VBROADCASTSS      vecconst_00000000<>+0(SB), Z11
+	VBLENDMPS         Z2, Z11, K1, Z4
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z3, Z2
+	VADDPS.BCST       vecconst_40000000<>+0(SB), Z2, Z11
+	VDIVPS            Z11, Z2, Z11
+	VMULPS            Z11, Z11, Z12
+	VBROADCASTSS      vecconst_3e638e39<>+0(SB), Z13
+	VFMADD213PS.BCST  vecconst_3e924925<>+0(SB), Z12, Z13
+	VFMADD213PS.BCST  vecconst_3ecccccd<>+0(SB), Z12, Z13
+	VFMADD213PS.BCST  vecconst_3f2aaaab<>+0(SB), Z12, Z13
+	VMULPS            Z12, Z13, Z12
+	VMULPS            Z2, Z2, Z13
+	VMULPS.BCST       vecconst_3f000000<>+0(SB), Z13, Z13
+	VADDPS            Z12, Z13, Z12
+	VMULPS            Z11, Z12, Z11
+	VSUBPS            Z11, Z13, Z11
+	VSUBPS            Z11, Z2, Z2
+	VADDPS            Z1, Z2, Z1
+	VFMADD231PS.BCST  vecconst_b102e308<>+0(SB), Z4, Z1
+	VFMADD231PS.BCST  vecconst_3f317218<>+0(SB), Z4, Z1
+	VXORPS            Z2, Z2, Z2
+	VMAXPS            Z0, Z2, Z0
+	VADDPS            Z1, Z0, Z0
+	VMOVUPS           64(CX)(BX*4), Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z1, Z2
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z11
+	VMAXPS            Z2, Z11, Z2
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z11
+	VMAXPS            Z2, Z11, Z2
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z11
+	VMINPS            Z2, Z11, Z2
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z11
+	VMOVAPS           Z2, Z12
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z11, Z12
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z12, Z11
+	VMOVAPS           Z2, Z2
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z11, Z2
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z11, Z2
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z12
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z12
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z12
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z12
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z12
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z12
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z12
+	VSCALEFPS         Z11, Z12, Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z11
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z11, Z12
+	VSUBPS            Z12, Z2, Z2
+	VDIVPS            Z11, Z2, Z2
+	VCMPPS.BCST       $0x0e, vecconst_3fb504f3<>+0(SB), Z11, K1
+	VMULPS.BCST       vecconst_3f000000<>+0(SB), Z11, Z12
+	VBLENDMPS         Z12, Z11, K1, Z5
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z11
+	VBROADCASTSS      vecconst_00000000<>+0(SB), Z12
+	VBLENDMPS         Z11, Z12, K1, Z6
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z5, Z11
+	VADDPS.BCST       vecconst_40000000<>+0(SB), Z11, Z12
+	VDIVPS            Z12, Z11, Z12
+	VMULPS            Z12, Z12, Z13
+	VBROADCASTSS      vecconst_3e638e39<>+0(SB), Z14
+	VFMADD213PS.BCST  vecconst_3e924925<>+0(SB), Z13, Z14
+	VFMADD213PS.BCST  vecconst_3ecccccd<>+0(SB), Z13, Z14
+	VFMADD213PS.BCST  vecconst_3f2aaaab<>+0(SB), Z13, Z14
+	VMULPS            Z13, Z14, Z13
+	VMULPS            Z11, Z11, Z14
+	VMULPS.BCST       vecconst_3f000000<>+0(SB), Z14, Z14
+	VADDPS            Z13, Z14, Z13
+	VMULPS            Z12, Z13, Z12
+	VSUBPS            Z12, Z14, Z12
+	VSUBPS            Z12, Z11, Z11
+	VADDPS            Z2, Z11, Z2
+	VFMADD231PS.BCST  vecconst_b102e308<>+0(SB), Z6, Z2
+	VFMADD231PS.BCST  vecconst_3f317218<>+0(SB), Z6, Z2
+	VXORPS            Z11, Z11, Z11
+	VMAXPS            Z1, Z11, Z1
+	VADDPS            Z2, Z1, Z1
+	VMOVUPS           Z0, (DX)(BX*4)
+	VMOVUPS           Z1, 64(DX)(BX*4)
+	ADDQ              $0x00000020, BX
+	JMP               loop2
 
 loop:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(BX*4), Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VSCALEFPS    Z2, Z3, Z1
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z2
-	VSUBPS       vecconst_3f800000<>+0(SB), Z2, Z3
-	VSUBPS       Z3, Z1, Z1
-	VDIVPS       Z2, Z1, Z1
-	VCMPPS       $0x0e, vecconst_3fb504f3<>+0(SB), Z2, K1
-	VMULPS       vecconst_3f000000<>+0(SB), Z2, Z3
-	VBLENDMPS    Z3, Z2, K1, Z7
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VMOVUPS      vecconst_00000000<>+0(SB), Z3
-	VBLENDMPS    Z2, Z3, K1, Z8
-	VSUBPS       vecconst_3f800000<>+0(SB), Z7, Z2
-	VADDPS       vecconst_40000000<>+0(SB), Z2, Z3
-	VDIVPS       Z3, Z2, Z3
-	VMULPS       Z3, Z3, Z4
-	VMOVUPS      vecconst_3e638e39<>+0(SB), Z5
-	VFMADD213PS  vecconst_3e924925<>+0(SB), Z4, Z5
-	VFMADD213PS  vecconst_3ecccccd<>+0(SB), Z4, Z5
-	VFMADD213PS  vecconst_3f2aaaab<>+0(SB), Z4, Z5
-	VMULPS       Z4, Z5, Z4
-	VMULPS       Z2, Z2, Z5
-	VMULPS       vecconst_3f000000<>+0(SB), Z5, Z5
-	VADDPS       Z4, Z5, Z4
-	VMULPS       Z3, Z4, Z3
-	VSUBPS       Z3, Z5, Z3
-	VSUBPS       Z3, Z2, Z2
-	VADDPS       Z1, Z2, Z1
-	VFMADD231PS  vecconst_b102e308<>+0(SB), Z8, Z1
-	VFMADD231PS  vecconst_3f317218<>+0(SB), Z8, Z1
-	VXORPS       Z2, Z2, Z2
-	VMAXPS       Z0, Z2, Z0
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, (DX)(BX*4)
-	ADDQ         $0x00000010, BX
-	JMP          loop
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(BX*4), Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS         Z2, Z3, Z1
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z2
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z3
+	VSUBPS            Z3, Z1, Z1
+	VDIVPS            Z2, Z1, Z1
+	VCMPPS.BCST       $0x0e, vecconst_3fb504f3<>+0(SB), Z2, K1
+	VMULPS.BCST       vecconst_3f000000<>+0(SB), Z2, Z3
+	VBLENDMPS         Z3, Z2, K1, Z7
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VBROADCASTSS      vecconst_00000000<>+0(SB), Z3
+	VBLENDMPS         Z2, Z3, K1, Z8
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z7, Z2
+	VADDPS.BCST       vecconst_40000000<>+0(SB), Z2, Z3
+	VDIVPS            Z3, Z2, Z3
+	VMULPS            Z3, Z3, Z4
+	VBROADCASTSS      vecconst_3e638e39<>+0(SB), Z5
+	VFMADD213PS.BCST  vecconst_3e924925<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST  vecconst_3ecccccd<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST  vecconst_3f2aaaab<>+0(SB), Z4, Z5
+	VMULPS            Z4, Z5, Z4
+	VMULPS            Z2, Z2, Z5
+	VMULPS.BCST       vecconst_3f000000<>+0(SB), Z5, Z5
+	VADDPS            Z4, Z5, Z4
+	VMULPS            Z3, Z4, Z3
+	VSUBPS            Z3, Z5, Z3
+	VSUBPS            Z3, Z2, Z2
+	VADDPS            Z1, Z2, Z1
+	VFMADD231PS.BCST  vecconst_b102e308<>+0(SB), Z8, Z1
+	VFMADD231PS.BCST  vecconst_3f317218<>+0(SB), Z8, Z1
+	VXORPS            Z2, Z2, Z2
+	VMAXPS            Z0, Z2, Z0
+	VADDPS            Z1, Z0, Z0
+	VMOVUPS           Z0, (DX)(BX*4)
+	ADDQ              $0x00000010, BX
+	JMP               loop
 
 tail:
-	TESTQ        SI, SI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(SI*2), K1
-	VMOVUPS.Z    (CX)(BX*4), K1, Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VSCALEFPS    Z2, Z3, Z1
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z2
-	VSUBPS       vecconst_3f800000<>+0(SB), Z2, Z3
-	VSUBPS       Z3, Z1, Z1
-	VDIVPS       Z2, Z1, Z1
-	VCMPPS       $0x0e, vecconst_3fb504f3<>+0(SB), Z2, K2
-	VMULPS       vecconst_3f000000<>+0(SB), Z2, Z3
-	VBLENDMPS    Z3, Z2, K2, Z9
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VMOVUPS      vecconst_00000000<>+0(SB), Z3
-	VBLENDMPS    Z2, Z3, K2, Z10
-	VSUBPS       vecconst_3f800000<>+0(SB), Z9, Z2
-	VADDPS       vecconst_40000000<>+0(SB), Z2, Z3
-	VDIVPS       Z3, Z2, Z3
-	VMULPS       Z3, Z3, Z4
-	VMOVUPS      vecconst_3e638e39<>+0(SB), Z5
-	VFMADD213PS  vecconst_3e924925<>+0(SB), Z4, Z5
-	VFMADD213PS  vecconst_3ecccccd<>+0(SB), Z4, Z5
-	VFMADD213PS  vecconst_3f2aaaab<>+0(SB), Z4, Z5
-	VMULPS       Z4, Z5, Z4
-	VMULPS       Z2, Z2, Z5
-	VMULPS       vecconst_3f000000<>+0(SB), Z5, Z5
-	VADDPS       Z4, Z5, Z4
-	VMULPS       Z3, Z4, Z3
-	VSUBPS       Z3, Z5, Z3
-	VSUBPS       Z3, Z2, Z2
-	VADDPS       Z1, Z2, Z1
-	VFMADD231PS  vecconst_b102e308<>+0(SB), Z10, Z1
-	VFMADD231PS  vecconst_3f317218<>+0(SB), Z10, Z1
-	VXORPS       Z2, Z2, Z2
-	VMAXPS       Z0, Z2, Z0
-	VADDPS       Z1, Z0, Z0
-	VMOVUPS      Z0, K1, (DX)(BX*4)
+	TESTQ             SI, SI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(SI*2), K1
+	VMOVUPS.Z         (CX)(BX*4), K1, Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS         Z2, Z3, Z1
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z2
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z3
+	VSUBPS            Z3, Z1, Z1
+	VDIVPS            Z2, Z1, Z1
+	VCMPPS.BCST       $0x0e, vecconst_3fb504f3<>+0(SB), Z2, K2
+	VMULPS.BCST       vecconst_3f000000<>+0(SB), Z2, Z3
+	VBLENDMPS         Z3, Z2, K2, Z9
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VBROADCASTSS      vecconst_00000000<>+0(SB), Z3
+	VBLENDMPS         Z2, Z3, K2, Z10
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z9, Z2
+	VADDPS.BCST       vecconst_40000000<>+0(SB), Z2, Z3
+	VDIVPS            Z3, Z2, Z3
+	VMULPS            Z3, Z3, Z4
+	VBROADCASTSS      vecconst_3e638e39<>+0(SB), Z5
+	VFMADD213PS.BCST  vecconst_3e924925<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST  vecconst_3ecccccd<>+0(SB), Z4, Z5
+	VFMADD213PS.BCST  vecconst_3f2aaaab<>+0(SB), Z4, Z5
+	VMULPS            Z4, Z5, Z4
+	VMULPS            Z2, Z2, Z5
+	VMULPS.BCST       vecconst_3f000000<>+0(SB), Z5, Z5
+	VADDPS            Z4, Z5, Z4
+	VMULPS            Z3, Z4, Z3
+	VSUBPS            Z3, Z5, Z3
+	VSUBPS            Z3, Z2, Z2
+	VADDPS            Z1, Z2, Z1
+	VFMADD231PS.BCST  vecconst_b102e308<>+0(SB), Z10, Z1
+	VFMADD231PS.BCST  vecconst_3f317218<>+0(SB), Z10, Z1
+	VXORPS            Z2, Z2, Z2
+	VMAXPS            Z0, Z2, Z0
+	VADDPS            Z1, Z0, Z0
+	VMOVUPS           Z0, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -5390,150 +5390,150 @@ TEXT ·softplusDerivAVX512(SB), NOSPLIT, $0-48
 	XORQ BX, BX
 
 loop2:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(BX*4), Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z11
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z11
-	VSUBPS       vecconst_4b400000<>+0(SB), Z11, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z11
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
-	VSCALEFPS    Z2, Z11, Z1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z11
-	VDIVPS       Z11, Z2, Z2
-	VMULPS       Z2, Z1, Z1
-	VPMOVD2M     Z0, K1
-	VBLENDMPS    Z1, Z2, K1, Z3
-	VBLENDMPS    Z2, Z1, K1, Z4
-	VMOVUPS      64(CX)(BX*4), Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z11
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z11
-	VSUBPS       vecconst_4b400000<>+0(SB), Z11, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z11
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z11
-	VSCALEFPS    Z2, Z11, Z1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z11
-	VDIVPS       Z11, Z2, Z2
-	VMULPS       Z2, Z1, Z1
-	VPMOVD2M     Z0, K1
-	VBLENDMPS    Z1, Z2, K1, Z5
-	VBLENDMPS    Z2, Z1, K1, Z6
-	VMOVUPS      Z3, (DX)(BX*4)
-	VMOVUPS      Z5, 64(DX)(BX*4)
-	ADDQ         $0x00000020, BX
-	JMP          loop2
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(BX*4), Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z11
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z11
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z11, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z11
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z11
+	VSCALEFPS         Z2, Z11, Z1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z11
+	VDIVPS            Z11, Z2, Z2
+	VMULPS            Z2, Z1, Z1
+	VPMOVD2M          Z0, K1
+	VBLENDMPS         Z1, Z2, K1, Z3
+	VBLENDMPS         Z2, Z1, K1, Z4
+	VMOVUPS           64(CX)(BX*4), Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z11
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z11
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z11, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z11
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z11
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z11
+	VSCALEFPS         Z2, Z11, Z1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z11
+	VDIVPS            Z11, Z2, Z2
+	VMULPS            Z2, Z1, Z1
+	VPMOVD2M          Z0, K1
+	VBLENDMPS         Z1, Z2, K1, Z5
+	VBLENDMPS         Z2, Z1, K1, Z6
+	VMOVUPS           Z3, (DX)(BX*4)
+	VMOVUPS           Z5, 64(DX)(BX*4)
+	ADDQ              $0x00000020, BX
+	JMP               loop2
 
 loop:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(BX*4), Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VSCALEFPS    Z2, Z3, Z1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z3
-	VDIVPS       Z3, Z2, Z2
-	VMULPS       Z2, Z1, Z1
-	VPMOVD2M     Z0, K1
-	VBLENDMPS    Z1, Z2, K1, Z7
-	VBLENDMPS    Z2, Z1, K1, Z8
-	VMOVUPS      Z7, (DX)(BX*4)
-	ADDQ         $0x00000010, BX
-	JMP          loop
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(BX*4), Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS         Z2, Z3, Z1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z3
+	VDIVPS            Z3, Z2, Z2
+	VMULPS            Z2, Z1, Z1
+	VPMOVD2M          Z0, K1
+	VBLENDMPS         Z1, Z2, K1, Z7
+	VBLENDMPS         Z2, Z1, K1, Z8
+	VMOVUPS           Z7, (DX)(BX*4)
+	ADDQ              $0x00000010, BX
+	JMP               loop
 
 tail:
-	TESTQ        SI, SI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(SI*2), K1
-	VMOVUPS.Z    (CX)(BX*4), K1, Z0
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
-	VMINPS       Z1, Z2, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z3
-	VSCALEFPS    Z2, Z3, Z1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z1, Z3
-	VDIVPS       Z3, Z2, Z2
-	VMULPS       Z2, Z1, Z1
-	VPMOVD2M     Z0, K2
-	VBLENDMPS    Z1, Z2, K2, Z9
-	VBLENDMPS    Z2, Z1, K2, Z10
-	VMOVUPS      Z9, K1, (DX)(BX*4)
+	TESTQ             SI, SI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(SI*2), K1
+	VMOVUPS.Z         (CX)(BX*4), K1, Z0
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS            Z1, Z2, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS         Z2, Z3, Z1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z3
+	VDIVPS            Z3, Z2, Z2
+	VMULPS            Z2, Z1, Z1
+	VPMOVD2M          Z0, K2
+	VBLENDMPS         Z1, Z2, K2, Z9
+	VBLENDMPS         Z2, Z1, K2, Z10
+	VMOVUPS           Z9, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -5549,158 +5549,158 @@ TEXT ·softplusBackAVX512(SB), NOSPLIT, $0-72
 	XORQ SI, SI
 
 loop2:
-	MOVQ         AX, DI
-	SUBQ         SI, DI
-	CMPQ         DI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(SI*4), Z0
-	VMOVUPS      (DX)(SI*4), Z1
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
-	VMINPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
-	VMOVAPS      Z2, Z12
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z12
-	VSUBPS       vecconst_4b400000<>+0(SB), Z12, Z3
-	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z12
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z12
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z12
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z12
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z12
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z12
-	VSCALEFPS    Z3, Z12, Z2
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z12
-	VDIVPS       Z12, Z3, Z3
-	VMULPS       Z3, Z2, Z2
-	VPMOVD2M     Z0, K1
-	VBLENDMPS    Z2, Z3, K1, Z4
-	VBLENDMPS    Z3, Z2, K1, Z5
-	VMULPS       Z1, Z4, Z0
-	VMOVUPS      64(CX)(SI*4), Z1
-	VMOVUPS      64(DX)(SI*4), Z2
-	VORPS        vecconst_80000000<>+0(SB), Z1, Z3
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z12
-	VMAXPS       Z3, Z12, Z3
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z12
-	VMAXPS       Z3, Z12, Z3
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z12
-	VMINPS       Z3, Z12, Z3
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z12
-	VMOVAPS      Z3, Z13
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z12, Z13
-	VSUBPS       vecconst_4b400000<>+0(SB), Z13, Z12
-	VMOVAPS      Z3, Z3
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z12, Z3
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z12, Z3
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z13
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z3, Z13
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z3, Z13
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z3, Z13
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z3, Z13
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z13
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z13
-	VSCALEFPS    Z12, Z13, Z3
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z12
-	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z13
-	VDIVPS       Z13, Z12, Z12
-	VMULPS       Z12, Z3, Z3
-	VPMOVD2M     Z1, K1
-	VBLENDMPS    Z3, Z12, K1, Z6
-	VBLENDMPS    Z12, Z3, K1, Z7
-	VMULPS       Z2, Z6, Z1
-	VMOVUPS      Z0, (BX)(SI*4)
-	VMOVUPS      Z1, 64(BX)(SI*4)
-	ADDQ         $0x00000020, SI
-	JMP          loop2
+	MOVQ              AX, DI
+	SUBQ              SI, DI
+	CMPQ              DI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(SI*4), Z0
+	VMOVUPS           (DX)(SI*4), Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z2
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z3
+	VMINPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS           Z2, Z12
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z3, Z12
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z12, Z3
+	VMOVAPS           Z2, Z2
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z12
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z12
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z12
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z12
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z12
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z12
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z12
+	VSCALEFPS         Z3, Z12, Z2
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z3
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z12
+	VDIVPS            Z12, Z3, Z3
+	VMULPS            Z3, Z2, Z2
+	VPMOVD2M          Z0, K1
+	VBLENDMPS         Z2, Z3, K1, Z4
+	VBLENDMPS         Z3, Z2, K1, Z5
+	VMULPS            Z1, Z4, Z0
+	VMOVUPS           64(CX)(SI*4), Z1
+	VMOVUPS           64(DX)(SI*4), Z2
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z1, Z3
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z12
+	VMAXPS            Z3, Z12, Z3
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z12
+	VMAXPS            Z3, Z12, Z3
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z12
+	VMINPS            Z3, Z12, Z3
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z12
+	VMOVAPS           Z3, Z13
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z12, Z13
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z13, Z12
+	VMOVAPS           Z3, Z3
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z12, Z3
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z12, Z3
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z13
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z3, Z13
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z3, Z13
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z3, Z13
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z3, Z13
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z3, Z13
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z3, Z13
+	VSCALEFPS         Z12, Z13, Z3
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z12
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z3, Z13
+	VDIVPS            Z13, Z12, Z12
+	VMULPS            Z12, Z3, Z3
+	VPMOVD2M          Z1, K1
+	VBLENDMPS         Z3, Z12, K1, Z6
+	VBLENDMPS         Z12, Z3, K1, Z7
+	VMULPS            Z2, Z6, Z1
+	VMOVUPS           Z0, (BX)(SI*4)
+	VMOVUPS           Z1, 64(BX)(SI*4)
+	ADDQ              $0x00000020, SI
+	JMP               loop2
 
 loop:
-	MOVQ         AX, DI
-	SUBQ         SI, DI
-	CMPQ         DI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(SI*4), Z0
-	VMOVUPS      (DX)(SI*4), Z1
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
-	VMINPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
-	VMOVAPS      Z2, Z4
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
-	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
-	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VSCALEFPS    Z3, Z4, Z2
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z4
-	VDIVPS       Z4, Z3, Z3
-	VMULPS       Z3, Z2, Z2
-	VPMOVD2M     Z0, K1
-	VBLENDMPS    Z2, Z3, K1, Z8
-	VBLENDMPS    Z3, Z2, K1, Z9
-	VMULPS       Z1, Z8, Z0
-	VMOVUPS      Z0, (BX)(SI*4)
-	ADDQ         $0x00000010, SI
-	JMP          loop
+	MOVQ              AX, DI
+	SUBQ              SI, DI
+	CMPQ              DI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(SI*4), Z0
+	VMOVUPS           (DX)(SI*4), Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z2
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z3
+	VMINPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS           Z2, Z4
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z4, Z3
+	VMOVAPS           Z2, Z2
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS         Z3, Z4, Z2
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z3
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z4
+	VDIVPS            Z4, Z3, Z3
+	VMULPS            Z3, Z2, Z2
+	VPMOVD2M          Z0, K1
+	VBLENDMPS         Z2, Z3, K1, Z8
+	VBLENDMPS         Z3, Z2, K1, Z9
+	VMULPS            Z1, Z8, Z0
+	VMOVUPS           Z0, (BX)(SI*4)
+	ADDQ              $0x00000010, SI
+	JMP               loop
 
 tail:
-	TESTQ        DI, DI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(DI*2), K1
-	VMOVUPS.Z    (CX)(SI*4), K1, Z0
-	VMOVUPS.Z    (DX)(SI*4), K1, Z1
-	VORPS        vecconst_80000000<>+0(SB), Z0, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
-	VMINPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
-	VMOVAPS      Z2, Z4
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
-	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
-	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VSCALEFPS    Z3, Z4, Z2
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z4
-	VDIVPS       Z4, Z3, Z3
-	VMULPS       Z3, Z2, Z2
-	VPMOVD2M     Z0, K2
-	VBLENDMPS    Z2, Z3, K2, Z10
-	VBLENDMPS    Z3, Z2, K2, Z11
-	VMULPS       Z1, Z10, Z0
-	VMOVUPS      Z0, K1, (BX)(SI*4)
+	TESTQ             DI, DI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(DI*2), K1
+	VMOVUPS.Z         (CX)(SI*4), K1, Z0
+	VMOVUPS.Z         (DX)(SI*4), K1, Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z2
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z3
+	VMINPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS           Z2, Z4
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z4, Z3
+	VMOVAPS           Z2, Z2
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS         Z3, Z4, Z2
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z3
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z4
+	VDIVPS            Z4, Z3, Z3
+	VMULPS            Z3, Z2, Z2
+	VPMOVD2M          Z0, K2
+	VBLENDMPS         Z2, Z3, K2, Z10
+	VBLENDMPS         Z3, Z2, K2, Z11
+	VMULPS            Z1, Z10, Z0
+	VMOVUPS           Z0, K1, (BX)(SI*4)
 
 done:
 	VZEROUPPER
@@ -5715,206 +5715,206 @@ TEXT ·geluAVX512(SB), NOSPLIT, $0-48
 	XORQ BX, BX
 
 loop2:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(BX*4), Z0
-	VMULPS       Z0, Z0, Z1
-	VMOVUPS      vecconst_3d922279<>+0(SB), Z2
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
-	VMULPS       Z1, Z0, Z1
-	VORPS        vecconst_80000000<>+0(SB), Z1, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z7
-	VMAXPS       Z2, Z7, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z7
-	VMOVAPS      Z2, Z8
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z7, Z8
-	VSUBPS       vecconst_4b400000<>+0(SB), Z8, Z7
-	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z7, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z7, Z2
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z8
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z8
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z8
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z8
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z8
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z8
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z8
-	VSCALEFPS    Z7, Z8, Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z9
-	VSUBPS       vecconst_3f800000<>+0(SB), Z9, Z10
-	VSUBPS       Z10, Z2, Z2
-	VPMOVD2M     Z1, K1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z10
-	VBLENDMPS    Z8, Z10, K1, Z3
-	VMULPS       Z3, Z1, Z8
-	VMOVAPS      Z1, Z1
-	VFMSUB213PS  Z8, Z3, Z1
-	VDIVPS       Z9, Z8, Z10
-	VMOVAPS      Z10, Z11
-	VFMSUB213PS  Z8, Z9, Z11
-	VSUBPS       Z1, Z11, Z11
-	VFMADD231PS  Z2, Z10, Z11
-	VRCP14PS     Z9, Z1
-	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
-	VFNMADD231PS Z11, Z1, K2, Z10
-	VSCALEFPS    Z7, Z10, K1, Z10
-	VMOVUPS      64(CX)(BX*4), Z0
-	VMULPS       Z0, Z0, Z1
-	VMOVUPS      vecconst_3d922279<>+0(SB), Z2
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
-	VMULPS       Z1, Z0, Z1
-	VORPS        vecconst_80000000<>+0(SB), Z1, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z7
-	VMAXPS       Z2, Z7, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z7
-	VMOVAPS      Z2, Z8
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z7, Z8
-	VSUBPS       vecconst_4b400000<>+0(SB), Z8, Z7
-	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z7, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z7, Z2
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z8
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z8
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z8
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z8
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z8
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z8
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z8
-	VSCALEFPS    Z7, Z8, Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z9
-	VSUBPS       vecconst_3f800000<>+0(SB), Z9, Z11
-	VSUBPS       Z11, Z2, Z2
-	VPMOVD2M     Z1, K1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z11
-	VBLENDMPS    Z8, Z11, K1, Z4
-	VMULPS       Z4, Z1, Z8
-	VMOVAPS      Z1, Z1
-	VFMSUB213PS  Z8, Z4, Z1
-	VDIVPS       Z9, Z8, Z11
-	VMOVAPS      Z11, Z12
-	VFMSUB213PS  Z8, Z9, Z12
-	VSUBPS       Z1, Z12, Z12
-	VFMADD231PS  Z2, Z11, Z12
-	VRCP14PS     Z9, Z1
-	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
-	VFNMADD231PS Z12, Z1, K2, Z11
-	VSCALEFPS    Z7, Z11, K1, Z11
-	VMOVUPS      Z10, (DX)(BX*4)
-	VMOVUPS      Z11, 64(DX)(BX*4)
-	ADDQ         $0x00000020, BX
-	JMP          loop2
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(BX*4), Z0
+	VMULPS            Z0, Z0, Z1
+	VBROADCASTSS      vecconst_3d922279<>+0(SB), Z2
+	VMOVAPS           Z1, Z1
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z2, Z1
+	VMULPS            Z1, Z0, Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z1, Z2
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z7
+	VMAXPS            Z2, Z7, Z2
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z7
+	VMOVAPS           Z2, Z8
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z7, Z8
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z8, Z7
+	VMOVAPS           Z2, Z2
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z7, Z2
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z7, Z2
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z8
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z8
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z8
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z8
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z8
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z8
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z8
+	VSCALEFPS         Z7, Z8, Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z9
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z9, Z10
+	VSUBPS            Z10, Z2, Z2
+	VPMOVD2M          Z1, K1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z10
+	VBLENDMPS         Z8, Z10, K1, Z3
+	VMULPS            Z3, Z1, Z8
+	VMOVAPS           Z1, Z1
+	VFMSUB213PS       Z8, Z3, Z1
+	VDIVPS            Z9, Z8, Z10
+	VMOVAPS           Z10, Z11
+	VFMSUB213PS       Z8, Z9, Z11
+	VSUBPS            Z1, Z11, Z11
+	VFMADD231PS       Z2, Z10, Z11
+	VRCP14PS          Z9, Z1
+	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
+	VFNMADD231PS      Z11, Z1, K2, Z10
+	VSCALEFPS         Z7, Z10, K1, Z10
+	VMOVUPS           64(CX)(BX*4), Z0
+	VMULPS            Z0, Z0, Z1
+	VBROADCASTSS      vecconst_3d922279<>+0(SB), Z2
+	VMOVAPS           Z1, Z1
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z2, Z1
+	VMULPS            Z1, Z0, Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z1, Z2
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z7
+	VMAXPS            Z2, Z7, Z2
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z7
+	VMOVAPS           Z2, Z8
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z7, Z8
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z8, Z7
+	VMOVAPS           Z2, Z2
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z7, Z2
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z7, Z2
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z8
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z8
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z8
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z8
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z8
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z8
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z8
+	VSCALEFPS         Z7, Z8, Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z9
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z9, Z11
+	VSUBPS            Z11, Z2, Z2
+	VPMOVD2M          Z1, K1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z11
+	VBLENDMPS         Z8, Z11, K1, Z4
+	VMULPS            Z4, Z1, Z8
+	VMOVAPS           Z1, Z1
+	VFMSUB213PS       Z8, Z4, Z1
+	VDIVPS            Z9, Z8, Z11
+	VMOVAPS           Z11, Z12
+	VFMSUB213PS       Z8, Z9, Z12
+	VSUBPS            Z1, Z12, Z12
+	VFMADD231PS       Z2, Z11, Z12
+	VRCP14PS          Z9, Z1
+	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
+	VFNMADD231PS      Z12, Z1, K2, Z11
+	VSCALEFPS         Z7, Z11, K1, Z11
+	VMOVUPS           Z10, (DX)(BX*4)
+	VMOVUPS           Z11, 64(DX)(BX*4)
+	ADDQ              $0x00000020, BX
+	JMP               loop2
 
 loop:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(BX*4), Z0
-	VMULPS       Z0, Z0, Z1
-	VMOVUPS      vecconst_3d922279<>+0(SB), Z2
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
-	VMULPS       Z1, Z0, Z1
-	VORPS        vecconst_80000000<>+0(SB), Z1, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
-	VMOVAPS      Z2, Z4
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
-	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
-	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VSCALEFPS    Z3, Z4, Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z7
-	VSUBPS       vecconst_3f800000<>+0(SB), Z7, Z8
-	VSUBPS       Z8, Z2, Z2
-	VPMOVD2M     Z1, K1
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z8
-	VBLENDMPS    Z4, Z8, K1, Z5
-	VMULPS       Z5, Z1, Z4
-	VMOVAPS      Z1, Z1
-	VFMSUB213PS  Z4, Z5, Z1
-	VDIVPS       Z7, Z4, Z8
-	VMOVAPS      Z8, Z9
-	VFMSUB213PS  Z4, Z7, Z9
-	VSUBPS       Z1, Z9, Z9
-	VFMADD231PS  Z2, Z8, Z9
-	VRCP14PS     Z7, Z1
-	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
-	VFNMADD231PS Z9, Z1, K2, Z8
-	VSCALEFPS    Z3, Z8, K1, Z8
-	VMOVUPS      Z8, (DX)(BX*4)
-	ADDQ         $0x00000010, BX
-	JMP          loop
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(BX*4), Z0
+	VMULPS            Z0, Z0, Z1
+	VBROADCASTSS      vecconst_3d922279<>+0(SB), Z2
+	VMOVAPS           Z1, Z1
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z2, Z1
+	VMULPS            Z1, Z0, Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z1, Z2
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS           Z2, Z4
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z4, Z3
+	VMOVAPS           Z2, Z2
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS         Z3, Z4, Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z7
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z7, Z8
+	VSUBPS            Z8, Z2, Z2
+	VPMOVD2M          Z1, K1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z8
+	VBLENDMPS         Z4, Z8, K1, Z5
+	VMULPS            Z5, Z1, Z4
+	VMOVAPS           Z1, Z1
+	VFMSUB213PS       Z4, Z5, Z1
+	VDIVPS            Z7, Z4, Z8
+	VMOVAPS           Z8, Z9
+	VFMSUB213PS       Z4, Z7, Z9
+	VSUBPS            Z1, Z9, Z9
+	VFMADD231PS       Z2, Z8, Z9
+	VRCP14PS          Z7, Z1
+	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
+	VFNMADD231PS      Z9, Z1, K2, Z8
+	VSCALEFPS         Z3, Z8, K1, Z8
+	VMOVUPS           Z8, (DX)(BX*4)
+	ADDQ              $0x00000010, BX
+	JMP               loop
 
 tail:
-	TESTQ        SI, SI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(SI*2), K1
-	VMOVUPS.Z    (CX)(BX*4), K1, Z0
-	VMULPS       Z0, Z0, Z1
-	VMOVUPS      vecconst_3d922279<>+0(SB), Z2
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
-	VMULPS       Z1, Z0, Z1
-	VORPS        vecconst_80000000<>+0(SB), Z1, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
-	VMOVAPS      Z2, Z4
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
-	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
-	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VSCALEFPS    Z3, Z4, Z2
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z5
-	VSUBPS       vecconst_3f800000<>+0(SB), Z5, Z7
-	VSUBPS       Z7, Z2, Z2
-	VPMOVD2M     Z1, K2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z7
-	VBLENDMPS    Z4, Z7, K2, Z6
-	VMULPS       Z6, Z1, Z4
-	VMOVAPS      Z1, Z1
-	VFMSUB213PS  Z4, Z6, Z1
-	VDIVPS       Z5, Z4, Z6
-	VMOVAPS      Z6, Z7
-	VFMSUB213PS  Z4, Z5, Z7
-	VSUBPS       Z1, Z7, Z7
-	VFMADD231PS  Z2, Z6, Z7
-	VRCP14PS     Z5, Z1
-	VCMPPS       $0x01, vecconst_7f800000<>+0(SB), Z0, K3
-	VFNMADD231PS Z7, Z1, K3, Z6
-	VSCALEFPS    Z3, Z6, K2, Z6
-	VMOVUPS      Z6, K1, (DX)(BX*4)
+	TESTQ             SI, SI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(SI*2), K1
+	VMOVUPS.Z         (CX)(BX*4), K1, Z0
+	VMULPS            Z0, Z0, Z1
+	VBROADCASTSS      vecconst_3d922279<>+0(SB), Z2
+	VMOVAPS           Z1, Z1
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z2, Z1
+	VMULPS            Z1, Z0, Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z1, Z2
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS           Z2, Z4
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z4, Z3
+	VMOVAPS           Z2, Z2
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS         Z3, Z4, Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z5
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z5, Z7
+	VSUBPS            Z7, Z2, Z2
+	VPMOVD2M          Z1, K2
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z7
+	VBLENDMPS         Z4, Z7, K2, Z6
+	VMULPS            Z6, Z1, Z4
+	VMOVAPS           Z1, Z1
+	VFMSUB213PS       Z4, Z6, Z1
+	VDIVPS            Z5, Z4, Z6
+	VMOVAPS           Z6, Z7
+	VFMSUB213PS       Z4, Z5, Z7
+	VSUBPS            Z1, Z7, Z7
+	VFMADD231PS       Z2, Z6, Z7
+	VRCP14PS          Z5, Z1
+	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K3
+	VFNMADD231PS      Z7, Z1, K3, Z6
+	VSCALEFPS         Z3, Z6, K2, Z6
+	VMOVUPS           Z6, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -5929,218 +5929,218 @@ TEXT ·geluDerivAVX512(SB), NOSPLIT, $0-48
 	XORQ BX, BX
 
 loop2:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(BX*4), Z0
-	VMOVUPS      vecconst_c1a00000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_41a00000<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z0
-	VMULPS       Z0, Z0, Z1
-	VMOVUPS      vecconst_3d922279<>+0(SB), Z10
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z10, Z1
-	VMULPS       Z1, Z0, Z1
-	VORPS        vecconst_80000000<>+0(SB), Z1, Z10
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z11
-	VMAXPS       Z10, Z11, Z10
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z11
-	VMAXPS       Z10, Z11, Z10
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z11
-	VMINPS       Z10, Z11, Z10
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z11
-	VMOVAPS      Z10, Z12
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z11, Z12
-	VSUBPS       vecconst_4b400000<>+0(SB), Z12, Z11
-	VMOVAPS      Z10, Z10
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z11, Z10
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z11, Z10
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z12
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z10, Z12
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z10, Z12
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z10, Z12
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z10, Z12
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z10, Z12
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z10, Z12
-	VSCALEFPS    Z11, Z12, Z10
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z11
-	VADDPS       vecconst_3f800000<>+0(SB), Z10, Z12
-	VDIVPS       Z12, Z11, Z11
-	VMULPS       Z11, Z10, Z10
-	VPMOVD2M     Z1, K1
-	VBLENDMPS    Z10, Z11, K1, Z2
-	VBLENDMPS    Z11, Z10, K1, Z3
-	VMULPS       Z0, Z0, Z1
-	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z10
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z10, Z1
-	VMULPS       Z1, Z0, Z0
-	VMULPS       Z2, Z0, Z0
-	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z2, Z3, Z0
-	VMOVUPS      64(CX)(BX*4), Z1
-	VMOVUPS      vecconst_c1a00000<>+0(SB), Z10
-	VMAXPS       Z1, Z10, Z1
-	VMOVUPS      vecconst_41a00000<>+0(SB), Z10
-	VMINPS       Z1, Z10, Z1
-	VMULPS       Z1, Z1, Z10
-	VMOVUPS      vecconst_3d922279<>+0(SB), Z11
-	VMOVAPS      Z10, Z10
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z11, Z10
-	VMULPS       Z10, Z1, Z10
-	VORPS        vecconst_80000000<>+0(SB), Z10, Z11
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z12
-	VMAXPS       Z11, Z12, Z11
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z12
-	VMAXPS       Z11, Z12, Z11
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z12
-	VMINPS       Z11, Z12, Z11
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z12
-	VMOVAPS      Z11, Z13
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z12, Z13
-	VSUBPS       vecconst_4b400000<>+0(SB), Z13, Z12
-	VMOVAPS      Z11, Z11
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z12, Z11
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z12, Z11
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z13
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z11, Z13
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z11, Z13
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z11, Z13
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z11, Z13
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z11, Z13
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z11, Z13
-	VSCALEFPS    Z12, Z13, Z11
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z12
-	VADDPS       vecconst_3f800000<>+0(SB), Z11, Z13
-	VDIVPS       Z13, Z12, Z12
-	VMULPS       Z12, Z11, Z11
-	VPMOVD2M     Z10, K1
-	VBLENDMPS    Z11, Z12, K1, Z4
-	VBLENDMPS    Z12, Z11, K1, Z5
-	VMULPS       Z1, Z1, Z10
-	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z11
-	VMOVAPS      Z10, Z10
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z11, Z10
-	VMULPS       Z10, Z1, Z1
-	VMULPS       Z4, Z1, Z1
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  Z4, Z5, Z1
-	VMOVUPS      Z0, (DX)(BX*4)
-	VMOVUPS      Z1, 64(DX)(BX*4)
-	ADDQ         $0x00000020, BX
-	JMP          loop2
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(BX*4), Z0
+	VBROADCASTSS      vecconst_c1a00000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z0
+	VBROADCASTSS      vecconst_41a00000<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z0
+	VMULPS            Z0, Z0, Z1
+	VBROADCASTSS      vecconst_3d922279<>+0(SB), Z10
+	VMOVAPS           Z1, Z1
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z10, Z1
+	VMULPS            Z1, Z0, Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z1, Z10
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z11
+	VMAXPS            Z10, Z11, Z10
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z11
+	VMAXPS            Z10, Z11, Z10
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z11
+	VMINPS            Z10, Z11, Z10
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z11
+	VMOVAPS           Z10, Z12
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z11, Z12
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z12, Z11
+	VMOVAPS           Z10, Z10
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z11, Z10
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z11, Z10
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z12
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z10, Z12
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z10, Z12
+	VSCALEFPS         Z11, Z12, Z10
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z11
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z10, Z12
+	VDIVPS            Z12, Z11, Z11
+	VMULPS            Z11, Z10, Z10
+	VPMOVD2M          Z1, K1
+	VBLENDMPS         Z10, Z11, K1, Z2
+	VBLENDMPS         Z11, Z10, K1, Z3
+	VMULPS            Z0, Z0, Z1
+	VBROADCASTSS      vecconst_3e5b33b6<>+0(SB), Z10
+	VMOVAPS           Z1, Z1
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z10, Z1
+	VMULPS            Z1, Z0, Z0
+	VMULPS            Z2, Z0, Z0
+	VMOVAPS           Z0, Z0
+	VFMADD213PS       Z2, Z3, Z0
+	VMOVUPS           64(CX)(BX*4), Z1
+	VBROADCASTSS      vecconst_c1a00000<>+0(SB), Z10
+	VMAXPS            Z1, Z10, Z1
+	VBROADCASTSS      vecconst_41a00000<>+0(SB), Z10
+	VMINPS            Z1, Z10, Z1
+	VMULPS            Z1, Z1, Z10
+	VBROADCASTSS      vecconst_3d922279<>+0(SB), Z11
+	VMOVAPS           Z10, Z10
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z11, Z10
+	VMULPS            Z10, Z1, Z10
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z10, Z11
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z12
+	VMAXPS            Z11, Z12, Z11
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z12
+	VMAXPS            Z11, Z12, Z11
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z12
+	VMINPS            Z11, Z12, Z11
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z12
+	VMOVAPS           Z11, Z13
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z12, Z13
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z13, Z12
+	VMOVAPS           Z11, Z11
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z12, Z11
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z12, Z11
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z13
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z11, Z13
+	VSCALEFPS         Z12, Z13, Z11
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z12
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z11, Z13
+	VDIVPS            Z13, Z12, Z12
+	VMULPS            Z12, Z11, Z11
+	VPMOVD2M          Z10, K1
+	VBLENDMPS         Z11, Z12, K1, Z4
+	VBLENDMPS         Z12, Z11, K1, Z5
+	VMULPS            Z1, Z1, Z10
+	VBROADCASTSS      vecconst_3e5b33b6<>+0(SB), Z11
+	VMOVAPS           Z10, Z10
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z11, Z10
+	VMULPS            Z10, Z1, Z1
+	VMULPS            Z4, Z1, Z1
+	VMOVAPS           Z1, Z1
+	VFMADD213PS       Z4, Z5, Z1
+	VMOVUPS           Z0, (DX)(BX*4)
+	VMOVUPS           Z1, 64(DX)(BX*4)
+	ADDQ              $0x00000020, BX
+	JMP               loop2
 
 loop:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(BX*4), Z0
-	VMOVUPS      vecconst_c1a00000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_41a00000<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z0
-	VMULPS       Z0, Z0, Z1
-	VMOVUPS      vecconst_3d922279<>+0(SB), Z2
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
-	VMULPS       Z1, Z0, Z1
-	VORPS        vecconst_80000000<>+0(SB), Z1, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
-	VMINPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
-	VMOVAPS      Z2, Z4
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
-	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
-	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VSCALEFPS    Z3, Z4, Z2
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z4
-	VDIVPS       Z4, Z3, Z3
-	VMULPS       Z3, Z2, Z2
-	VPMOVD2M     Z1, K1
-	VBLENDMPS    Z2, Z3, K1, Z6
-	VBLENDMPS    Z3, Z2, K1, Z7
-	VMULPS       Z0, Z0, Z1
-	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z2
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
-	VMULPS       Z1, Z0, Z0
-	VMULPS       Z6, Z0, Z0
-	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z6, Z7, Z0
-	VMOVUPS      Z0, (DX)(BX*4)
-	ADDQ         $0x00000010, BX
-	JMP          loop
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(BX*4), Z0
+	VBROADCASTSS      vecconst_c1a00000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z0
+	VBROADCASTSS      vecconst_41a00000<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z0
+	VMULPS            Z0, Z0, Z1
+	VBROADCASTSS      vecconst_3d922279<>+0(SB), Z2
+	VMOVAPS           Z1, Z1
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z2, Z1
+	VMULPS            Z1, Z0, Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z1, Z2
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z3
+	VMINPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS           Z2, Z4
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z4, Z3
+	VMOVAPS           Z2, Z2
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS         Z3, Z4, Z2
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z3
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z4
+	VDIVPS            Z4, Z3, Z3
+	VMULPS            Z3, Z2, Z2
+	VPMOVD2M          Z1, K1
+	VBLENDMPS         Z2, Z3, K1, Z6
+	VBLENDMPS         Z3, Z2, K1, Z7
+	VMULPS            Z0, Z0, Z1
+	VBROADCASTSS      vecconst_3e5b33b6<>+0(SB), Z2
+	VMOVAPS           Z1, Z1
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z2, Z1
+	VMULPS            Z1, Z0, Z0
+	VMULPS            Z6, Z0, Z0
+	VMOVAPS           Z0, Z0
+	VFMADD213PS       Z6, Z7, Z0
+	VMOVUPS           Z0, (DX)(BX*4)
+	ADDQ              $0x00000010, BX
+	JMP               loop
 
 tail:
-	TESTQ        SI, SI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(SI*2), K1
-	VMOVUPS.Z    (CX)(BX*4), K1, Z0
-	VMOVUPS      vecconst_c1a00000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z0
-	VMOVUPS      vecconst_41a00000<>+0(SB), Z1
-	VMINPS       Z0, Z1, Z0
-	VMULPS       Z0, Z0, Z1
-	VMOVUPS      vecconst_3d922279<>+0(SB), Z2
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
-	VMULPS       Z1, Z0, Z1
-	VORPS        vecconst_80000000<>+0(SB), Z1, Z2
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z3
-	VMAXPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
-	VMINPS       Z2, Z3, Z2
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
-	VMOVAPS      Z2, Z4
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
-	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
-	VMOVAPS      Z2, Z2
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z2
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z2
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z2, Z4
-	VSCALEFPS    Z3, Z4, Z2
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z3
-	VADDPS       vecconst_3f800000<>+0(SB), Z2, Z4
-	VDIVPS       Z4, Z3, Z3
-	VMULPS       Z3, Z2, Z2
-	VPMOVD2M     Z1, K2
-	VBLENDMPS    Z2, Z3, K2, Z8
-	VBLENDMPS    Z3, Z2, K2, Z9
-	VMULPS       Z0, Z0, Z1
-	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z2
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z2, Z1
-	VMULPS       Z1, Z0, Z0
-	VMULPS       Z8, Z0, Z0
-	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z8, Z9, Z0
-	VMOVUPS      Z0, K1, (DX)(BX*4)
+	TESTQ             SI, SI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(SI*2), K1
+	VMOVUPS.Z         (CX)(BX*4), K1, Z0
+	VBROADCASTSS      vecconst_c1a00000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z0
+	VBROADCASTSS      vecconst_41a00000<>+0(SB), Z1
+	VMINPS            Z0, Z1, Z0
+	VMULPS            Z0, Z0, Z1
+	VBROADCASTSS      vecconst_3d922279<>+0(SB), Z2
+	VMOVAPS           Z1, Z1
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z2, Z1
+	VMULPS            Z1, Z0, Z1
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z1, Z2
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z3
+	VMINPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS           Z2, Z4
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z4, Z3
+	VMOVAPS           Z2, Z2
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS         Z3, Z4, Z2
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z3
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z4
+	VDIVPS            Z4, Z3, Z3
+	VMULPS            Z3, Z2, Z2
+	VPMOVD2M          Z1, K2
+	VBLENDMPS         Z2, Z3, K2, Z8
+	VBLENDMPS         Z3, Z2, K2, Z9
+	VMULPS            Z0, Z0, Z1
+	VBROADCASTSS      vecconst_3e5b33b6<>+0(SB), Z2
+	VMOVAPS           Z1, Z1
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z2, Z1
+	VMULPS            Z1, Z0, Z0
+	VMULPS            Z8, Z0, Z0
+	VMOVAPS           Z0, Z0
+	VFMADD213PS       Z8, Z9, Z0
+	VMOVUPS           Z0, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -6156,226 +6156,226 @@ TEXT ·geluBackAVX512(SB), NOSPLIT, $0-72
 	XORQ SI, SI
 
 loop2:
-	MOVQ         AX, DI
-	SUBQ         SI, DI
-	CMPQ         DI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(SI*4), Z0
-	VMOVUPS      (DX)(SI*4), Z1
-	VMOVUPS      vecconst_c1a00000<>+0(SB), Z2
-	VMAXPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_41a00000<>+0(SB), Z2
-	VMINPS       Z0, Z2, Z0
-	VMULPS       Z0, Z0, Z2
-	VMOVUPS      vecconst_3d922279<>+0(SB), Z11
-	VMOVAPS      Z2, Z2
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z11, Z2
-	VMULPS       Z2, Z0, Z2
-	VORPS        vecconst_80000000<>+0(SB), Z2, Z11
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z12
-	VMAXPS       Z11, Z12, Z11
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z12
-	VMAXPS       Z11, Z12, Z11
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z12
-	VMINPS       Z11, Z12, Z11
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z12
-	VMOVAPS      Z11, Z13
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z12, Z13
-	VSUBPS       vecconst_4b400000<>+0(SB), Z13, Z12
-	VMOVAPS      Z11, Z11
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z12, Z11
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z12, Z11
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z13
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z11, Z13
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z11, Z13
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z11, Z13
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z11, Z13
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z11, Z13
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z11, Z13
-	VSCALEFPS    Z12, Z13, Z11
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z12
-	VADDPS       vecconst_3f800000<>+0(SB), Z11, Z13
-	VDIVPS       Z13, Z12, Z12
-	VMULPS       Z12, Z11, Z11
-	VPMOVD2M     Z2, K1
-	VBLENDMPS    Z11, Z12, K1, Z3
-	VBLENDMPS    Z12, Z11, K1, Z4
-	VMULPS       Z0, Z0, Z2
-	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z11
-	VMOVAPS      Z2, Z2
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z11, Z2
-	VMULPS       Z2, Z0, Z0
-	VMULPS       Z3, Z0, Z0
-	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z3, Z4, Z0
-	VMULPS       Z1, Z0, Z0
-	VMOVUPS      64(CX)(SI*4), Z1
-	VMOVUPS      64(DX)(SI*4), Z2
-	VMOVUPS      vecconst_c1a00000<>+0(SB), Z11
-	VMAXPS       Z1, Z11, Z1
-	VMOVUPS      vecconst_41a00000<>+0(SB), Z11
-	VMINPS       Z1, Z11, Z1
-	VMULPS       Z1, Z1, Z11
-	VMOVUPS      vecconst_3d922279<>+0(SB), Z12
-	VMOVAPS      Z11, Z11
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z12, Z11
-	VMULPS       Z11, Z1, Z11
-	VORPS        vecconst_80000000<>+0(SB), Z11, Z12
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z13
-	VMAXPS       Z12, Z13, Z12
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z13
-	VMAXPS       Z12, Z13, Z12
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z13
-	VMINPS       Z12, Z13, Z12
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z13
-	VMOVAPS      Z12, Z14
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z13, Z14
-	VSUBPS       vecconst_4b400000<>+0(SB), Z14, Z13
-	VMOVAPS      Z12, Z12
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z13, Z12
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z13, Z12
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z14
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z12, Z14
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z12, Z14
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z12, Z14
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z12, Z14
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z12, Z14
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z12, Z14
-	VSCALEFPS    Z13, Z14, Z12
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z13
-	VADDPS       vecconst_3f800000<>+0(SB), Z12, Z14
-	VDIVPS       Z14, Z13, Z13
-	VMULPS       Z13, Z12, Z12
-	VPMOVD2M     Z11, K1
-	VBLENDMPS    Z12, Z13, K1, Z5
-	VBLENDMPS    Z13, Z12, K1, Z6
-	VMULPS       Z1, Z1, Z11
-	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z12
-	VMOVAPS      Z11, Z11
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z12, Z11
-	VMULPS       Z11, Z1, Z1
-	VMULPS       Z5, Z1, Z1
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  Z5, Z6, Z1
-	VMULPS       Z2, Z1, Z1
-	VMOVUPS      Z0, (BX)(SI*4)
-	VMOVUPS      Z1, 64(BX)(SI*4)
-	ADDQ         $0x00000020, SI
-	JMP          loop2
+	MOVQ              AX, DI
+	SUBQ              SI, DI
+	CMPQ              DI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(SI*4), Z0
+	VMOVUPS           (DX)(SI*4), Z1
+	VBROADCASTSS      vecconst_c1a00000<>+0(SB), Z2
+	VMAXPS            Z0, Z2, Z0
+	VBROADCASTSS      vecconst_41a00000<>+0(SB), Z2
+	VMINPS            Z0, Z2, Z0
+	VMULPS            Z0, Z0, Z2
+	VBROADCASTSS      vecconst_3d922279<>+0(SB), Z11
+	VMOVAPS           Z2, Z2
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z11, Z2
+	VMULPS            Z2, Z0, Z2
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z2, Z11
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z12
+	VMAXPS            Z11, Z12, Z11
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z12
+	VMAXPS            Z11, Z12, Z11
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z12
+	VMINPS            Z11, Z12, Z11
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z12
+	VMOVAPS           Z11, Z13
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z12, Z13
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z13, Z12
+	VMOVAPS           Z11, Z11
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z12, Z11
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z12, Z11
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z13
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z11, Z13
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z11, Z13
+	VSCALEFPS         Z12, Z13, Z11
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z12
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z11, Z13
+	VDIVPS            Z13, Z12, Z12
+	VMULPS            Z12, Z11, Z11
+	VPMOVD2M          Z2, K1
+	VBLENDMPS         Z11, Z12, K1, Z3
+	VBLENDMPS         Z12, Z11, K1, Z4
+	VMULPS            Z0, Z0, Z2
+	VBROADCASTSS      vecconst_3e5b33b6<>+0(SB), Z11
+	VMOVAPS           Z2, Z2
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z11, Z2
+	VMULPS            Z2, Z0, Z0
+	VMULPS            Z3, Z0, Z0
+	VMOVAPS           Z0, Z0
+	VFMADD213PS       Z3, Z4, Z0
+	VMULPS            Z1, Z0, Z0
+	VMOVUPS           64(CX)(SI*4), Z1
+	VMOVUPS           64(DX)(SI*4), Z2
+	VBROADCASTSS      vecconst_c1a00000<>+0(SB), Z11
+	VMAXPS            Z1, Z11, Z1
+	VBROADCASTSS      vecconst_41a00000<>+0(SB), Z11
+	VMINPS            Z1, Z11, Z1
+	VMULPS            Z1, Z1, Z11
+	VBROADCASTSS      vecconst_3d922279<>+0(SB), Z12
+	VMOVAPS           Z11, Z11
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z12, Z11
+	VMULPS            Z11, Z1, Z11
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z11, Z12
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z13
+	VMAXPS            Z12, Z13, Z12
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z13
+	VMAXPS            Z12, Z13, Z12
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z13
+	VMINPS            Z12, Z13, Z12
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z13
+	VMOVAPS           Z12, Z14
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z13, Z14
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z14, Z13
+	VMOVAPS           Z12, Z12
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z13, Z12
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z13, Z12
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z14
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z12, Z14
+	VSCALEFPS         Z13, Z14, Z12
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z13
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z12, Z14
+	VDIVPS            Z14, Z13, Z13
+	VMULPS            Z13, Z12, Z12
+	VPMOVD2M          Z11, K1
+	VBLENDMPS         Z12, Z13, K1, Z5
+	VBLENDMPS         Z13, Z12, K1, Z6
+	VMULPS            Z1, Z1, Z11
+	VBROADCASTSS      vecconst_3e5b33b6<>+0(SB), Z12
+	VMOVAPS           Z11, Z11
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z12, Z11
+	VMULPS            Z11, Z1, Z1
+	VMULPS            Z5, Z1, Z1
+	VMOVAPS           Z1, Z1
+	VFMADD213PS       Z5, Z6, Z1
+	VMULPS            Z2, Z1, Z1
+	VMOVUPS           Z0, (BX)(SI*4)
+	VMOVUPS           Z1, 64(BX)(SI*4)
+	ADDQ              $0x00000020, SI
+	JMP               loop2
 
 loop:
-	MOVQ         AX, DI
-	SUBQ         SI, DI
-	CMPQ         DI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(SI*4), Z0
-	VMOVUPS      (DX)(SI*4), Z1
-	VMOVUPS      vecconst_c1a00000<>+0(SB), Z2
-	VMAXPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_41a00000<>+0(SB), Z2
-	VMINPS       Z0, Z2, Z0
-	VMULPS       Z0, Z0, Z2
-	VMOVUPS      vecconst_3d922279<>+0(SB), Z3
-	VMOVAPS      Z2, Z2
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z3, Z2
-	VMULPS       Z2, Z0, Z2
-	VORPS        vecconst_80000000<>+0(SB), Z2, Z3
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z4
-	VMAXPS       Z3, Z4, Z3
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z4
-	VMAXPS       Z3, Z4, Z3
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z4
-	VMINPS       Z3, Z4, Z3
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z4
-	VMOVAPS      Z3, Z5
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z4, Z5
-	VSUBPS       vecconst_4b400000<>+0(SB), Z5, Z4
-	VMOVAPS      Z3, Z3
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z4, Z3
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z4, Z3
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z5
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
-	VSCALEFPS    Z4, Z5, Z3
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z4
-	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z5
-	VDIVPS       Z5, Z4, Z4
-	VMULPS       Z4, Z3, Z3
-	VPMOVD2M     Z2, K1
-	VBLENDMPS    Z3, Z4, K1, Z7
-	VBLENDMPS    Z4, Z3, K1, Z8
-	VMULPS       Z0, Z0, Z2
-	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z3
-	VMOVAPS      Z2, Z2
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z3, Z2
-	VMULPS       Z2, Z0, Z0
-	VMULPS       Z7, Z0, Z0
-	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z7, Z8, Z0
-	VMULPS       Z1, Z0, Z0
-	VMOVUPS      Z0, (BX)(SI*4)
-	ADDQ         $0x00000010, SI
-	JMP          loop
+	MOVQ              AX, DI
+	SUBQ              SI, DI
+	CMPQ              DI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(SI*4), Z0
+	VMOVUPS           (DX)(SI*4), Z1
+	VBROADCASTSS      vecconst_c1a00000<>+0(SB), Z2
+	VMAXPS            Z0, Z2, Z0
+	VBROADCASTSS      vecconst_41a00000<>+0(SB), Z2
+	VMINPS            Z0, Z2, Z0
+	VMULPS            Z0, Z0, Z2
+	VBROADCASTSS      vecconst_3d922279<>+0(SB), Z3
+	VMOVAPS           Z2, Z2
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z3, Z2
+	VMULPS            Z2, Z0, Z2
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z2, Z3
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z4
+	VMAXPS            Z3, Z4, Z3
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z4
+	VMAXPS            Z3, Z4, Z3
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z4
+	VMINPS            Z3, Z4, Z3
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z4
+	VMOVAPS           Z3, Z5
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z4, Z5
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z5, Z4
+	VMOVAPS           Z3, Z3
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z4, Z3
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z4, Z3
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z5
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z3, Z5
+	VSCALEFPS         Z4, Z5, Z3
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z4
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z3, Z5
+	VDIVPS            Z5, Z4, Z4
+	VMULPS            Z4, Z3, Z3
+	VPMOVD2M          Z2, K1
+	VBLENDMPS         Z3, Z4, K1, Z7
+	VBLENDMPS         Z4, Z3, K1, Z8
+	VMULPS            Z0, Z0, Z2
+	VBROADCASTSS      vecconst_3e5b33b6<>+0(SB), Z3
+	VMOVAPS           Z2, Z2
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z3, Z2
+	VMULPS            Z2, Z0, Z0
+	VMULPS            Z7, Z0, Z0
+	VMOVAPS           Z0, Z0
+	VFMADD213PS       Z7, Z8, Z0
+	VMULPS            Z1, Z0, Z0
+	VMOVUPS           Z0, (BX)(SI*4)
+	ADDQ              $0x00000010, SI
+	JMP               loop
 
 tail:
-	TESTQ        DI, DI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(DI*2), K1
-	VMOVUPS.Z    (CX)(SI*4), K1, Z0
-	VMOVUPS.Z    (DX)(SI*4), K1, Z1
-	VMOVUPS      vecconst_c1a00000<>+0(SB), Z2
-	VMAXPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_41a00000<>+0(SB), Z2
-	VMINPS       Z0, Z2, Z0
-	VMULPS       Z0, Z0, Z2
-	VMOVUPS      vecconst_3d922279<>+0(SB), Z3
-	VMOVAPS      Z2, Z2
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z3, Z2
-	VMULPS       Z2, Z0, Z2
-	VORPS        vecconst_80000000<>+0(SB), Z2, Z3
-	VMOVUPS      vecconst_c2dc0000<>+0(SB), Z4
-	VMAXPS       Z3, Z4, Z3
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z4
-	VMAXPS       Z3, Z4, Z3
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z4
-	VMINPS       Z3, Z4, Z3
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z4
-	VMOVAPS      Z3, Z5
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z4, Z5
-	VSUBPS       vecconst_4b400000<>+0(SB), Z5, Z4
-	VMOVAPS      Z3, Z3
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z4, Z3
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z4, Z3
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z5
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z3, Z5
-	VSCALEFPS    Z4, Z5, Z3
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z4
-	VADDPS       vecconst_3f800000<>+0(SB), Z3, Z5
-	VDIVPS       Z5, Z4, Z4
-	VMULPS       Z4, Z3, Z3
-	VPMOVD2M     Z2, K2
-	VBLENDMPS    Z3, Z4, K2, Z9
-	VBLENDMPS    Z4, Z3, K2, Z10
-	VMULPS       Z0, Z0, Z2
-	VMOVUPS      vecconst_3e5b33b6<>+0(SB), Z3
-	VMOVAPS      Z2, Z2
-	VFMADD213PS  vecconst_3fcc422a<>+0(SB), Z3, Z2
-	VMULPS       Z2, Z0, Z0
-	VMULPS       Z9, Z0, Z0
-	VMOVAPS      Z0, Z0
-	VFMADD213PS  Z9, Z10, Z0
-	VMULPS       Z1, Z0, Z0
-	VMOVUPS      Z0, K1, (BX)(SI*4)
+	TESTQ             DI, DI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(DI*2), K1
+	VMOVUPS.Z         (CX)(SI*4), K1, Z0
+	VMOVUPS.Z         (DX)(SI*4), K1, Z1
+	VBROADCASTSS      vecconst_c1a00000<>+0(SB), Z2
+	VMAXPS            Z0, Z2, Z0
+	VBROADCASTSS      vecconst_41a00000<>+0(SB), Z2
+	VMINPS            Z0, Z2, Z0
+	VMULPS            Z0, Z0, Z2
+	VBROADCASTSS      vecconst_3d922279<>+0(SB), Z3
+	VMOVAPS           Z2, Z2
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z3, Z2
+	VMULPS            Z2, Z0, Z2
+	VORPS.BCST        vecconst_80000000<>+0(SB), Z2, Z3
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z4
+	VMAXPS            Z3, Z4, Z3
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z4
+	VMAXPS            Z3, Z4, Z3
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z4
+	VMINPS            Z3, Z4, Z3
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z4
+	VMOVAPS           Z3, Z5
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z4, Z5
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z5, Z4
+	VMOVAPS           Z3, Z3
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z4, Z3
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z4, Z3
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z5
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z3, Z5
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z3, Z5
+	VSCALEFPS         Z4, Z5, Z3
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z4
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z3, Z5
+	VDIVPS            Z5, Z4, Z4
+	VMULPS            Z4, Z3, Z3
+	VPMOVD2M          Z2, K2
+	VBLENDMPS         Z3, Z4, K2, Z9
+	VBLENDMPS         Z4, Z3, K2, Z10
+	VMULPS            Z0, Z0, Z2
+	VBROADCASTSS      vecconst_3e5b33b6<>+0(SB), Z3
+	VMOVAPS           Z2, Z2
+	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z3, Z2
+	VMULPS            Z2, Z0, Z0
+	VMULPS            Z9, Z0, Z0
+	VMOVAPS           Z0, Z0
+	VFMADD213PS       Z9, Z10, Z0
+	VMULPS            Z1, Z0, Z0
+	VMOVUPS           Z0, K1, (BX)(SI*4)
 
 done:
 	VZEROUPPER
@@ -6390,138 +6390,138 @@ TEXT ·eluAVX512(SB), NOSPLIT, $0-48
 	XORQ BX, BX
 
 loop2:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(BX*4), Z0
-	VMOVUPS      vecconst_c1f00000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z6
-	VMOVAPS      Z1, Z7
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z6, Z7
-	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z6
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z6, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z6, Z1
-	VMULPS       Z1, Z1, Z7
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z8
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z8
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z8
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z8
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z8
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z8
-	VMOVAPS      Z7, Z7
-	VFMADD213PS  Z1, Z8, Z7
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
-	VSCALEFPS    Z6, Z1, Z1
-	VSUBPS       vecconst_3f800000<>+0(SB), Z1, Z6
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  Z6, Z7, Z1
-	VXORPS       Z6, Z6, Z6
-	VCMPPS       $0x0d, Z6, Z0, K1
-	VBLENDMPS    Z0, Z1, K1, Z2
-	VMOVUPS      64(CX)(BX*4), Z0
-	VMOVUPS      vecconst_c1f00000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z6
-	VMOVAPS      Z1, Z7
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z6, Z7
-	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z6
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z6, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z6, Z1
-	VMULPS       Z1, Z1, Z7
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z8
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z8
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z8
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z8
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z8
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z8
-	VMOVAPS      Z7, Z7
-	VFMADD213PS  Z1, Z8, Z7
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
-	VSCALEFPS    Z6, Z1, Z1
-	VSUBPS       vecconst_3f800000<>+0(SB), Z1, Z6
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  Z6, Z7, Z1
-	VXORPS       Z6, Z6, Z6
-	VCMPPS       $0x0d, Z6, Z0, K1
-	VBLENDMPS    Z0, Z1, K1, Z3
-	VMOVUPS      Z2, (DX)(BX*4)
-	VMOVUPS      Z3, 64(DX)(BX*4)
-	ADDQ         $0x00000020, BX
-	JMP          loop2
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(BX*4), Z0
+	VBROADCASTSS      vecconst_c1f00000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z6
+	VMOVAPS           Z1, Z7
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z6, Z7
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z7, Z6
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z6, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z6, Z1
+	VMULPS            Z1, Z1, Z7
+	VBROADCASTSS      vecconst_39500d01<>+0(SB), Z8
+	VFMADD213PS.BCST  vecconst_3ab60b61<>+0(SB), Z1, Z8
+	VFMADD213PS.BCST  vecconst_3c088889<>+0(SB), Z1, Z8
+	VFMADD213PS.BCST  vecconst_3d2aaaab<>+0(SB), Z1, Z8
+	VFMADD213PS.BCST  vecconst_3e2aaaab<>+0(SB), Z1, Z8
+	VFMADD213PS.BCST  vecconst_3f000000<>+0(SB), Z1, Z8
+	VMOVAPS           Z7, Z7
+	VFMADD213PS       Z1, Z8, Z7
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z1
+	VSCALEFPS         Z6, Z1, Z1
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z6
+	VMOVAPS           Z1, Z1
+	VFMADD213PS       Z6, Z7, Z1
+	VXORPS            Z6, Z6, Z6
+	VCMPPS            $0x0d, Z6, Z0, K1
+	VBLENDMPS         Z0, Z1, K1, Z2
+	VMOVUPS           64(CX)(BX*4), Z0
+	VBROADCASTSS      vecconst_c1f00000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z6
+	VMOVAPS           Z1, Z7
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z6, Z7
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z7, Z6
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z6, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z6, Z1
+	VMULPS            Z1, Z1, Z7
+	VBROADCASTSS      vecconst_39500d01<>+0(SB), Z8
+	VFMADD213PS.BCST  vecconst_3ab60b61<>+0(SB), Z1, Z8
+	VFMADD213PS.BCST  vecconst_3c088889<>+0(SB), Z1, Z8
+	VFMADD213PS.BCST  vecconst_3d2aaaab<>+0(SB), Z1, Z8
+	VFMADD213PS.BCST  vecconst_3e2aaaab<>+0(SB), Z1, Z8
+	VFMADD213PS.BCST  vecconst_3f000000<>+0(SB), Z1, Z8
+	VMOVAPS           Z7, Z7
+	VFMADD213PS       Z1, Z8, Z7
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z1
+	VSCALEFPS         Z6, Z1, Z1
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z6
+	VMOVAPS           Z1, Z1
+	VFMADD213PS       Z6, Z7, Z1
+	VXORPS            Z6, Z6, Z6
+	VCMPPS            $0x0d, Z6, Z0, K1
+	VBLENDMPS         Z0, Z1, K1, Z3
+	VMOVUPS           Z2, (DX)(BX*4)
+	VMOVUPS           Z3, 64(DX)(BX*4)
+	ADDQ              $0x00000020, BX
+	JMP               loop2
 
 loop:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(BX*4), Z0
-	VMOVUPS      vecconst_c1f00000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMULPS       Z1, Z1, Z3
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z6
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z6
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z6
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z6
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z6
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z6
-	VMOVAPS      Z3, Z3
-	VFMADD213PS  Z1, Z6, Z3
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
-	VSCALEFPS    Z2, Z1, Z1
-	VSUBPS       vecconst_3f800000<>+0(SB), Z1, Z2
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  Z2, Z3, Z1
-	VXORPS       Z2, Z2, Z2
-	VCMPPS       $0x0d, Z2, Z0, K1
-	VBLENDMPS    Z0, Z1, K1, Z4
-	VMOVUPS      Z4, (DX)(BX*4)
-	ADDQ         $0x00000010, BX
-	JMP          loop
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(BX*4), Z0
+	VBROADCASTSS      vecconst_c1f00000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VMULPS            Z1, Z1, Z3
+	VBROADCASTSS      vecconst_39500d01<>+0(SB), Z6
+	VFMADD213PS.BCST  vecconst_3ab60b61<>+0(SB), Z1, Z6
+	VFMADD213PS.BCST  vecconst_3c088889<>+0(SB), Z1, Z6
+	VFMADD213PS.BCST  vecconst_3d2aaaab<>+0(SB), Z1, Z6
+	VFMADD213PS.BCST  vecconst_3e2aaaab<>+0(SB), Z1, Z6
+	VFMADD213PS.BCST  vecconst_3f000000<>+0(SB), Z1, Z6
+	VMOVAPS           Z3, Z3
+	VFMADD213PS       Z1, Z6, Z3
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z1
+	VSCALEFPS         Z2, Z1, Z1
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z2
+	VMOVAPS           Z1, Z1
+	VFMADD213PS       Z2, Z3, Z1
+	VXORPS            Z2, Z2, Z2
+	VCMPPS            $0x0d, Z2, Z0, K1
+	VBLENDMPS         Z0, Z1, K1, Z4
+	VMOVUPS           Z4, (DX)(BX*4)
+	ADDQ              $0x00000010, BX
+	JMP               loop
 
 tail:
-	TESTQ        SI, SI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(SI*2), K1
-	VMOVUPS.Z    (CX)(BX*4), K1, Z0
-	VMOVUPS      vecconst_c1f00000<>+0(SB), Z1
-	VMAXPS       Z0, Z1, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z1, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z1
-	VMULPS       Z1, Z1, Z3
-	VMOVUPS      vecconst_39500d01<>+0(SB), Z4
-	VFMADD213PS  vecconst_3ab60b61<>+0(SB), Z1, Z4
-	VFMADD213PS  vecconst_3c088889<>+0(SB), Z1, Z4
-	VFMADD213PS  vecconst_3d2aaaab<>+0(SB), Z1, Z4
-	VFMADD213PS  vecconst_3e2aaaab<>+0(SB), Z1, Z4
-	VFMADD213PS  vecconst_3f000000<>+0(SB), Z1, Z4
-	VMOVAPS      Z3, Z3
-	VFMADD213PS  Z1, Z4, Z3
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
-	VSCALEFPS    Z2, Z1, Z1
-	VSUBPS       vecconst_3f800000<>+0(SB), Z1, Z2
-	VMOVAPS      Z1, Z1
-	VFMADD213PS  Z2, Z3, Z1
-	VXORPS       Z2, Z2, Z2
-	VCMPPS       $0x0d, Z2, Z0, K2
-	VBLENDMPS    Z0, Z1, K2, Z5
-	VMOVUPS      Z5, K1, (DX)(BX*4)
+	TESTQ             SI, SI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(SI*2), K1
+	VMOVUPS.Z         (CX)(BX*4), K1, Z0
+	VBROADCASTSS      vecconst_c1f00000<>+0(SB), Z1
+	VMAXPS            Z0, Z1, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z1, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
+	VMULPS            Z1, Z1, Z3
+	VBROADCASTSS      vecconst_39500d01<>+0(SB), Z4
+	VFMADD213PS.BCST  vecconst_3ab60b61<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST  vecconst_3c088889<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST  vecconst_3d2aaaab<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST  vecconst_3e2aaaab<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST  vecconst_3f000000<>+0(SB), Z1, Z4
+	VMOVAPS           Z3, Z3
+	VFMADD213PS       Z1, Z4, Z3
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z1
+	VSCALEFPS         Z2, Z1, Z1
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z2
+	VMOVAPS           Z1, Z1
+	VFMADD213PS       Z2, Z3, Z1
+	VXORPS            Z2, Z2, Z2
+	VCMPPS            $0x0d, Z2, Z0, K2
+	VBLENDMPS         Z0, Z1, K2, Z5
+	VMOVUPS           Z5, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -6536,126 +6536,126 @@ TEXT ·eluDerivAVX512(SB), NOSPLIT, $0-48
 	XORQ BX, BX
 
 loop2:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(BX*4), Z0
-	VXORPS       Z1, Z1, Z1
-	VCMPPS       $0x0e, Z1, Z0, K1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z6
-	VMAXPS       Z0, Z6, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z6
-	VMINPS       Z0, Z6, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z6
-	VMOVAPS      Z0, Z7
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z6, Z7
-	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z6
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z6, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z6, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z7
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z7
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z7
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z7
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z7
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z7
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z7
-	VSCALEFPS    Z6, Z7, Z0
-	VBLENDMPS    Z1, Z0, K1, Z2
-	VMOVUPS      64(CX)(BX*4), Z0
-	VXORPS       Z1, Z1, Z1
-	VCMPPS       $0x0e, Z1, Z0, K1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z6
-	VMAXPS       Z0, Z6, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z6
-	VMINPS       Z0, Z6, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z6
-	VMOVAPS      Z0, Z7
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z6, Z7
-	VSUBPS       vecconst_4b400000<>+0(SB), Z7, Z6
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z6, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z6, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z7
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z7
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z7
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z7
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z7
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z7
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z7
-	VSCALEFPS    Z6, Z7, Z0
-	VBLENDMPS    Z1, Z0, K1, Z3
-	VMOVUPS      Z2, (DX)(BX*4)
-	VMOVUPS      Z3, 64(DX)(BX*4)
-	ADDQ         $0x00000020, BX
-	JMP          loop2
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(BX*4), Z0
+	VXORPS            Z1, Z1, Z1
+	VCMPPS            $0x0e, Z1, Z0, K1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z6
+	VMAXPS            Z0, Z6, Z0
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z6
+	VMINPS            Z0, Z6, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z6
+	VMOVAPS           Z0, Z7
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z6, Z7
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z7, Z6
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z6, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z6, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z7
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z7
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z7
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z7
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z7
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z7
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z7
+	VSCALEFPS         Z6, Z7, Z0
+	VBLENDMPS         Z1, Z0, K1, Z2
+	VMOVUPS           64(CX)(BX*4), Z0
+	VXORPS            Z1, Z1, Z1
+	VCMPPS            $0x0e, Z1, Z0, K1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z6
+	VMAXPS            Z0, Z6, Z0
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z6
+	VMINPS            Z0, Z6, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z6
+	VMOVAPS           Z0, Z7
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z6, Z7
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z7, Z6
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z6, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z6, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z7
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z7
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z7
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z7
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z7
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z7
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z7
+	VSCALEFPS         Z6, Z7, Z0
+	VBLENDMPS         Z1, Z0, K1, Z3
+	VMOVUPS           Z2, (DX)(BX*4)
+	VMOVUPS           Z3, 64(DX)(BX*4)
+	ADDQ              $0x00000020, BX
+	JMP               loop2
 
 loop:
-	MOVQ         AX, SI
-	SUBQ         BX, SI
-	CMPQ         SI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(BX*4), Z0
-	VXORPS       Z1, Z1, Z1
-	VCMPPS       $0x0e, Z1, Z0, K1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
-	VMINPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z0, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
-	VSCALEFPS    Z2, Z3, Z0
-	VBLENDMPS    Z1, Z0, K1, Z4
-	VMOVUPS      Z4, (DX)(BX*4)
-	ADDQ         $0x00000010, BX
-	JMP          loop
+	MOVQ              AX, SI
+	SUBQ              BX, SI
+	CMPQ              SI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(BX*4), Z0
+	VXORPS            Z1, Z1, Z1
+	VCMPPS            $0x0e, Z1, Z0, K1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS            Z0, Z2, Z0
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS            Z0, Z2, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z0, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z3
+	VSCALEFPS         Z2, Z3, Z0
+	VBLENDMPS         Z1, Z0, K1, Z4
+	VMOVUPS           Z4, (DX)(BX*4)
+	ADDQ              $0x00000010, BX
+	JMP               loop
 
 tail:
-	TESTQ        SI, SI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(SI*2), K1
-	VMOVUPS.Z    (CX)(BX*4), K1, Z0
-	VXORPS       Z1, Z1, Z1
-	VCMPPS       $0x0e, Z1, Z0, K2
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z1
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z2
-	VMAXPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z2
-	VMINPS       Z0, Z2, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS      Z0, Z3
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z2, Z3
-	VSUBPS       vecconst_4b400000<>+0(SB), Z3, Z2
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z2, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z2, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z3
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z3
-	VSCALEFPS    Z2, Z3, Z0
-	VBLENDMPS    Z1, Z0, K2, Z5
-	VMOVUPS      Z5, K1, (DX)(BX*4)
+	TESTQ             SI, SI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(SI*2), K1
+	VMOVUPS.Z         (CX)(BX*4), K1, Z0
+	VXORPS            Z1, Z1, Z1
+	VCMPPS            $0x0e, Z1, Z0, K2
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z1
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z2
+	VMAXPS            Z0, Z2, Z0
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z2
+	VMINPS            Z0, Z2, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
+	VMOVAPS           Z0, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z3
+	VSCALEFPS         Z2, Z3, Z0
+	VBLENDMPS         Z1, Z0, K2, Z5
+	VMOVUPS           Z5, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -6671,134 +6671,134 @@ TEXT ·eluBackAVX512(SB), NOSPLIT, $0-72
 	XORQ SI, SI
 
 loop2:
-	MOVQ         AX, DI
-	SUBQ         SI, DI
-	CMPQ         DI, $0x00000020
-	JL           loop
-	VMOVUPS      (CX)(SI*4), Z0
-	VMOVUPS      (DX)(SI*4), Z1
-	VXORPS       Z2, Z2, Z2
-	VCMPPS       $0x0e, Z2, Z0, K1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z7
-	VMAXPS       Z0, Z7, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z7
-	VMINPS       Z0, Z7, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z7
-	VMOVAPS      Z0, Z8
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z7, Z8
-	VSUBPS       vecconst_4b400000<>+0(SB), Z8, Z7
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z7, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z7, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z8
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z8
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z8
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z8
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z8
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z8
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z8
-	VSCALEFPS    Z7, Z8, Z0
-	VBLENDMPS    Z2, Z0, K1, Z3
-	VMULPS       Z1, Z3, Z0
-	VMOVUPS      64(CX)(SI*4), Z1
-	VMOVUPS      64(DX)(SI*4), Z2
-	VXORPS       Z7, Z7, Z7
-	VCMPPS       $0x0e, Z7, Z1, K1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z7
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z8
-	VMAXPS       Z1, Z8, Z1
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z8
-	VMINPS       Z1, Z8, Z1
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z8
-	VMOVAPS      Z1, Z9
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z8, Z9
-	VSUBPS       vecconst_4b400000<>+0(SB), Z9, Z8
-	VMOVAPS      Z1, Z1
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z8, Z1
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z8, Z1
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z9
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z1, Z9
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z1, Z9
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z1, Z9
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z1, Z9
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z9
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z1, Z9
-	VSCALEFPS    Z8, Z9, Z1
-	VBLENDMPS    Z7, Z1, K1, Z4
-	VMULPS       Z2, Z4, Z1
-	VMOVUPS      Z0, (BX)(SI*4)
-	VMOVUPS      Z1, 64(BX)(SI*4)
-	ADDQ         $0x00000020, SI
-	JMP          loop2
+	MOVQ              AX, DI
+	SUBQ              SI, DI
+	CMPQ              DI, $0x00000020
+	JL                loop
+	VMOVUPS           (CX)(SI*4), Z0
+	VMOVUPS           (DX)(SI*4), Z1
+	VXORPS            Z2, Z2, Z2
+	VCMPPS            $0x0e, Z2, Z0, K1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z7
+	VMAXPS            Z0, Z7, Z0
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z7
+	VMINPS            Z0, Z7, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z7
+	VMOVAPS           Z0, Z8
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z7, Z8
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z8, Z7
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z7, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z7, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z8
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z8
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z8
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z8
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z8
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z8
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z8
+	VSCALEFPS         Z7, Z8, Z0
+	VBLENDMPS         Z2, Z0, K1, Z3
+	VMULPS            Z1, Z3, Z0
+	VMOVUPS           64(CX)(SI*4), Z1
+	VMOVUPS           64(DX)(SI*4), Z2
+	VXORPS            Z7, Z7, Z7
+	VCMPPS            $0x0e, Z7, Z1, K1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z7
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z8
+	VMAXPS            Z1, Z8, Z1
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z8
+	VMINPS            Z1, Z8, Z1
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z8
+	VMOVAPS           Z1, Z9
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z8, Z9
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z9, Z8
+	VMOVAPS           Z1, Z1
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z8, Z1
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z8, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z9
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z9
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z9
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z9
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z9
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z9
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z9
+	VSCALEFPS         Z8, Z9, Z1
+	VBLENDMPS         Z7, Z1, K1, Z4
+	VMULPS            Z2, Z4, Z1
+	VMOVUPS           Z0, (BX)(SI*4)
+	VMOVUPS           Z1, 64(BX)(SI*4)
+	ADDQ              $0x00000020, SI
+	JMP               loop2
 
 loop:
-	MOVQ         AX, DI
-	SUBQ         SI, DI
-	CMPQ         DI, $0x00000010
-	JL           tail
-	VMOVUPS      (CX)(SI*4), Z0
-	VMOVUPS      (DX)(SI*4), Z1
-	VXORPS       Z2, Z2, Z2
-	VCMPPS       $0x0e, Z2, Z0, K1
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z3
-	VMAXPS       Z0, Z3, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
-	VMINPS       Z0, Z3, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
-	VMOVAPS      Z0, Z4
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
-	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z4
-	VSCALEFPS    Z3, Z4, Z0
-	VBLENDMPS    Z2, Z0, K1, Z5
-	VMULPS       Z1, Z5, Z0
-	VMOVUPS      Z0, (BX)(SI*4)
-	ADDQ         $0x00000010, SI
-	JMP          loop
+	MOVQ              AX, DI
+	SUBQ              SI, DI
+	CMPQ              DI, $0x00000010
+	JL                tail
+	VMOVUPS           (CX)(SI*4), Z0
+	VMOVUPS           (DX)(SI*4), Z1
+	VXORPS            Z2, Z2, Z2
+	VCMPPS            $0x0e, Z2, Z0, K1
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z3
+	VMAXPS            Z0, Z3, Z0
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z3
+	VMINPS            Z0, Z3, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS           Z0, Z4
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z4, Z3
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z3, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z3, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z4
+	VSCALEFPS         Z3, Z4, Z0
+	VBLENDMPS         Z2, Z0, K1, Z5
+	VMULPS            Z1, Z5, Z0
+	VMOVUPS           Z0, (BX)(SI*4)
+	ADDQ              $0x00000010, SI
+	JMP               loop
 
 tail:
-	TESTQ        DI, DI
-	JZ           done
-	LEAQ         vectail16<>+0(SB), AX
-	KMOVW        (AX)(DI*2), K1
-	VMOVUPS.Z    (CX)(SI*4), K1, Z0
-	VMOVUPS.Z    (DX)(SI*4), K1, Z1
-	VXORPS       Z2, Z2, Z2
-	VCMPPS       $0x0e, Z2, Z0, K2
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z2
-	VMOVUPS      vecconst_c2d00000<>+0(SB), Z3
-	VMAXPS       Z0, Z3, Z0
-	VMOVUPS      vecconst_42b20000<>+0(SB), Z3
-	VMINPS       Z0, Z3, Z0
-	VMOVUPS      vecconst_3fb8aa3b<>+0(SB), Z3
-	VMOVAPS      Z0, Z4
-	VFMADD213PS  vecconst_4b400000<>+0(SB), Z3, Z4
-	VSUBPS       vecconst_4b400000<>+0(SB), Z4, Z3
-	VMOVAPS      Z0, Z0
-	VFNMADD231PS vecconst_3f318000<>+0(SB), Z3, Z0
-	VFNMADD231PS vecconst_b95e8083<>+0(SB), Z3, Z0
-	VMOVUPS      vecconst_3ab51221<>+0(SB), Z4
-	VFMADD213PS  vecconst_3c091cf1<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3d2aac79<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3e2aaa49<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3efffffe<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z4
-	VFMADD213PS  vecconst_3f800000<>+0(SB), Z0, Z4
-	VSCALEFPS    Z3, Z4, Z0
-	VBLENDMPS    Z2, Z0, K2, Z6
-	VMULPS       Z1, Z6, Z0
-	VMOVUPS      Z0, K1, (BX)(SI*4)
+	TESTQ             DI, DI
+	JZ                done
+	LEAQ              vectail16<>+0(SB), AX
+	KMOVW             (AX)(DI*2), K1
+	VMOVUPS.Z         (CX)(SI*4), K1, Z0
+	VMOVUPS.Z         (DX)(SI*4), K1, Z1
+	VXORPS            Z2, Z2, Z2
+	VCMPPS            $0x0e, Z2, Z0, K2
+	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z2
+	VBROADCASTSS      vecconst_c2d00000<>+0(SB), Z3
+	VMAXPS            Z0, Z3, Z0
+	VBROADCASTSS      vecconst_42b20000<>+0(SB), Z3
+	VMINPS            Z0, Z3, Z0
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS           Z0, Z4
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z4, Z3
+	VMOVAPS           Z0, Z0
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z3, Z0
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z3, Z0
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z0, Z4
+	VSCALEFPS         Z3, Z4, Z0
+	VBLENDMPS         Z2, Z0, K2, Z6
+	VMULPS            Z1, Z6, Z0
+	VMOVUPS           Z0, K1, (BX)(SI*4)
 
 done:
 	VZEROUPPER
@@ -6973,9 +6973,9 @@ TEXT ·adamAVX512(SB), NOSPLIT, $0-104
 	VBROADCASTSS 16(DI), Z4
 	VBROADCASTSS 20(DI), Z5
 	VBROADCASTSS 24(DI), Z6
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z7
+	VBROADCASTSS vecconst_3f800000<>+0(SB), Z7
 	VSUBPS       Z1, Z7, Z7
-	VMOVUPS      vecconst_3f800000<>+0(SB), Z8
+	VBROADCASTSS vecconst_3f800000<>+0(SB), Z8
 	VSUBPS       Z2, Z8, Z8
 	XORQ         DI, DI
 

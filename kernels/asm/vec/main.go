@@ -40,6 +40,12 @@ func (t *isa) vec() reg.VecVirtual {
 func (t *isa) bytes() int { return 4 * t.lanes }
 
 // ---- constants: each is 16 replicated 32-bit words (64 bytes), read as a memory operand. ----
+//
+// AVX2 reads the first 32 bytes (the linker aligns these symbols to 32, so the load never
+// crosses a cache line). AVX-512 reads a constant as a 4-byte embedded broadcast ({1to16}:
+// the .BCST forms, see em.op) or with VBROADCASTSS: a 64-byte load of a 32-byte-aligned
+// symbol would straddle two cache lines, and with a dozen constants per vector those split
+// loads, not arithmetic, bounded the transcendental kernels (exp measured 2.9 G elements/s).
 
 var (
 	consts    = map[uint32]Mem{}
@@ -58,6 +64,16 @@ func cu(bits uint32) Mem {
 	}
 	consts[bits] = m
 	return m
+}
+
+// isConst reports whether m is one of the constants of cu.
+func isConst(m Mem) bool {
+	for _, c := range consts {
+		if c == m {
+			return true
+		}
+	}
+	return false
 }
 
 func cf(v float32) Mem { return cu(math.Float32bits(v)) }
@@ -87,35 +103,57 @@ type mask struct {
 
 type em struct{ t *isa }
 
-func (e em) mov(src Op) reg.VecVirtual { d := e.t.vec(); VMOVUPS(src, d); return d }
+// op emits instruction plain with operands ops, or its embedded-broadcast form bcst on
+// AVX-512 when the memory operand (ops[0], or ops[1] after an immediate) is a constant.
+func (e em) op(plain, bcst func(...Op), ops ...Op) {
+	i := 0
+	if _, ok := ops[0].(U8); ok {
+		i = 1
+	}
+	if m, ok := ops[i].(Mem); ok && e.t.z && isConst(m) {
+		bcst(ops...)
+		return
+	}
+	plain(ops...)
+}
+
+func (e em) mov(src Op) reg.VecVirtual {
+	d := e.t.vec()
+	if m, ok := src.(Mem); ok && e.t.z && isConst(m) {
+		VBROADCASTSS(m, d)
+		return d
+	}
+	VMOVUPS(src, d)
+	return d
+}
 func (e em) add(a reg.VecVirtual, b Op) reg.VecVirtual {
 	d := e.t.vec()
-	VADDPS(b, a, d)
+	e.op(VADDPS, VADDPS_BCST, b, a, d)
 	return d
 }
 func (e em) sub(a reg.VecVirtual, b Op) reg.VecVirtual { // a − b
 	d := e.t.vec()
-	VSUBPS(b, a, d)
+	e.op(VSUBPS, VSUBPS_BCST, b, a, d)
 	return d
 }
 func (e em) mul(a reg.VecVirtual, b Op) reg.VecVirtual {
 	d := e.t.vec()
-	VMULPS(b, a, d)
+	e.op(VMULPS, VMULPS_BCST, b, a, d)
 	return d
 }
 func (e em) div(a reg.VecVirtual, b Op) reg.VecVirtual { // a / b
 	d := e.t.vec()
-	VDIVPS(b, a, d)
+	e.op(VDIVPS, VDIVPS_BCST, b, a, d)
 	return d
 }
 func (e em) and(a reg.VecVirtual, b Op) reg.VecVirtual {
 	d := e.t.vec()
-	VANDPS(b, a, d)
+	e.op(VANDPS, VANDPS_BCST, b, a, d)
 	return d
 }
 func (e em) or(a reg.VecVirtual, b Op) reg.VecVirtual {
 	d := e.t.vec()
-	VORPS(b, a, d)
+	e.op(VORPS, VORPS_BCST, b, a, d)
 	return d
 }
 
@@ -123,7 +161,7 @@ func (e em) or(a reg.VecVirtual, b Op) reg.VecVirtual {
 func (e em) fma(a, b reg.VecVirtual, c Op) reg.VecVirtual {
 	d := e.t.vec()
 	VMOVAPS(a, d)
-	VFMADD213PS(c, b, d)
+	e.op(VFMADD213PS, VFMADD213PS_BCST, c, b, d)
 	return d
 }
 
@@ -131,7 +169,7 @@ func (e em) fma(a, b reg.VecVirtual, c Op) reg.VecVirtual {
 func (e em) horner(r reg.VecVirtual, c ...float32) reg.VecVirtual {
 	p := e.mov(cf(c[len(c)-1]))
 	for i := len(c) - 2; i >= 0; i-- {
-		VFMADD213PS(cf(c[i]), r, p)
+		e.op(VFMADD213PS, VFMADD213PS_BCST, cf(c[i]), r, p)
 	}
 	return p
 }
@@ -161,7 +199,7 @@ const (
 func (e em) cmp(pred int, x reg.VecVirtual, y Op) mask {
 	if e.t.z {
 		k := K()
-		VCMPPS(U8(pred), y, x, k)
+		e.op(VCMPPS, VCMPPS_BCST, U8(pred), y, x, k)
 		return mask{k: k}
 	}
 	d := e.t.vec()
@@ -193,7 +231,7 @@ func (e em) sel(m mask, a, b reg.VecVirtual) reg.VecVirtual {
 // pow2 returns the float 2^n for int32 lanes n in [−126, 127].
 func (e em) pow2(n reg.VecVirtual) reg.VecVirtual {
 	d := e.t.vec()
-	VPADDD(ci(127), n, d)
+	e.op(VPADDD, VPADDD_BCST, ci(127), n, d)
 	VPSLLD(U8(23), d, d)
 	return d
 }
@@ -227,8 +265,8 @@ func (e em) reduce(a reg.VecVirtual) (nf, ni, r reg.VecVirtual) {
 	}
 	r = e.t.vec()
 	VMOVAPS(a, r)
-	VFNMADD231PS(cf(expC1), nf, r)
-	VFNMADD231PS(cf(expC2), nf, r)
+	e.op(VFNMADD231PS, VFNMADD231PS_BCST, cf(expC1), nf, r)
+	e.op(VFNMADD231PS, VFNMADD231PS_BCST, cf(expC2), nf, r)
 	return nf, ni, r
 }
 
@@ -363,12 +401,12 @@ func (e em) tanh(x reg.VecVirtual) reg.VecVirtual {
 	// 1 − 2·(E/(1+E)) in one FNMADD: 2·q is exact, so this is the rounding of 1 − 2E/(1+E).
 	q := e.div(E, e.add(E, cf(1)))
 	ye := e.mov(cf(1))
-	VFNMADD231PS(cf(2), q, ye)
+	e.op(VFNMADD231PS, VFNMADD231PS_BCST, cf(2), q, ye)
 	// Both branches carry the sign of x (this also makes tanh(−0) = −0): yp has it, ye is
 	// positive, so OR in the sign bit of x (AVX-512: one VPTERNLOGD, y | (x & signbit)).
 	y := e.sel(e.cmp(cmpLT, ax, cf(1)), yp, ye)
 	if e.t.z {
-		VPTERNLOGD(U8(0xf8), cu(0x80000000), x, y)
+		e.op(VPTERNLOGD, VPTERNLOGD_BCST, U8(0xf8), cu(0x80000000), x, y)
 		return y
 	}
 	return e.or(y, e.and(x, cu(0x80000000)))
@@ -403,8 +441,8 @@ func (e em) log1p01(E reg.VecVirtual) reg.VecVirtual {
 	t = e.sub(hfsq, t)
 	L := e.sub(f, t)
 	L = e.add(L, c)
-	VFMADD231PS(cf(ln2Lo), kf, L)
-	VFMADD231PS(cf(ln2Hi), kf, L)
+	e.op(VFMADD231PS, VFMADD231PS_BCST, cf(ln2Lo), kf, L)
+	e.op(VFMADD231PS, VFMADD231PS_BCST, cf(ln2Hi), kf, L)
 	return L
 }
 
@@ -535,6 +573,10 @@ type stream struct {
 	out string
 }
 
+// interleave is the number of vectors one AVX-512 loop iteration of an elementwise kernel
+// carries.
+var interleave = 2
+
 // elementwise emits: main loop over whole vectors, then one masked step for the tail.
 func elementwise(t *isa, name, sig string, doc []string, s stream, setup func(), body func(e em, in []reg.VecVirtual) reg.VecVirtual) {
 	TEXT(name+t.name, NOSPLIT, sig)
@@ -556,16 +598,17 @@ func elementwise(t *isa, name, sig string, doc []string, s stream, setup func(),
 	XORQ(i, i)
 	rem := GP64()
 	var in []reg.VecVirtual
-	// AVX-512 interleaves two independent vectors per iteration so the long dependency
+	// AVX-512 interleaves ilv independent vectors per iteration so the long dependency
 	// chains of the transcendental bodies overlap; AVX2 keeps one (16 registers).
 	if t.z {
+		ilv := interleave
 		Label("loop2")
 		MOVQ(n, rem)
 		SUBQ(i, rem)
-		CMPQ(rem, U32(2*t.lanes))
+		CMPQ(rem, U32(ilv*t.lanes))
 		JL(LabelRef("loop"))
 		var ys []reg.VecVirtual
-		for u := 0; u < 2; u++ {
+		for u := 0; u < ilv; u++ {
 			in = in[:0]
 			for _, p := range s.in {
 				v := t.vec()
@@ -577,7 +620,7 @@ func elementwise(t *isa, name, sig string, doc []string, s stream, setup func(),
 		for u, y := range ys {
 			VMOVUPS(y, Mem{Base: ptr[s.out], Index: i, Scale: 4, Disp: u * t.bytes()})
 		}
-		ADDQ(U32(2*t.lanes), i)
+		ADDQ(U32(ilv*t.lanes), i)
 		JMP(LabelRef("loop2"))
 	}
 	Label("loop")
