@@ -151,12 +151,22 @@ type gemmJob struct {
 // than on one. (A variable so that tests can thread small products.)
 var minParallelWork = 1 << 22
 
+// actWork is what one element of a transcendental activation (SiLU, tanh, softplus, GELU,
+// ELU: 25–40 vector instructions per 16 elements) costs in GEMM multiply-adds, for the
+// threading decision of a fused product: the first layer of an MLP (k = 3) is mostly
+// activation.
+const actWork = 32
+
 func (j *gemmJob) run(threads int) {
 	if j.k == 0 || j.alpha == 0 {
 		j.scaleOnly()
 		return
 	}
-	if j.m*j.n*j.k < minParallelWork {
+	work := j.m * j.n * j.k
+	if j.fused && j.act != Identity && j.act != ReLU {
+		work += j.m * j.n * actWork // the epilogue's activation, in multiply-adds
+	}
+	if work < minParallelWork {
 		threads = 1
 	}
 	if j.n <= 4 && !j.transA && j.k >= 8 {

@@ -8,19 +8,29 @@ import (
 	"github.com/interflow/flowbench/kernels"
 )
 
-// measure runs fn once to warm up, then repeatedly (at least 5 times and about 1 s in all,
-// at most 200 times) and returns the median wall time of one run in milliseconds.
+// measure runs fn once to warm up, then in samples of enough back-to-back runs to last about
+// a millisecond (at least 5 samples and about 1 s in all, at most 1000 samples), and returns
+// the median wall time of one run in milliseconds. Batching keeps short kernels (tens of
+// microseconds) from being timed one call at a time, where the clock read and scheduling
+// noise are a large share of each sample.
 func measure(ctx context.Context, fn func()) float64 {
+	t0 := time.Now()
 	fn()
+	batch := 1
+	if one := time.Since(t0); one < time.Millisecond {
+		batch = int(time.Millisecond / max(one, time.Microsecond))
+	}
 	var ts []float64
 	start := time.Now()
-	for len(ts) < 200 && (len(ts) < 5 || time.Since(start) < time.Second) {
+	for len(ts) < 1000 && (len(ts) < 5 || time.Since(start) < time.Second) {
 		if ctx.Err() != nil && len(ts) > 0 {
 			break
 		}
 		t0 := time.Now()
-		fn()
-		ts = append(ts, float64(time.Since(t0).Nanoseconds())/1e6)
+		for range batch {
+			fn()
+		}
+		ts = append(ts, float64(time.Since(t0).Nanoseconds())/1e6/float64(batch))
 	}
 	sort.Float64s(ts)
 	return ts[len(ts)/2]
