@@ -270,7 +270,19 @@ func (j *gemmJob) packB(pc, kc, q0, q1 int) {
 			}
 			continue
 		}
-		for jj := 0; jj < w; jj++ {
+		// Four stored rows at a time: four sequential reads and one 16-byte write per step.
+		jj := 0
+		for ; jj+4 <= w; jj += 4 {
+			s0 := b[(col+jj)*ldb+pc:][:kc]
+			s1 := b[(col+jj+1)*ldb+pc:][:kc]
+			s2 := b[(col+jj+2)*ldb+pc:][:kc]
+			s3 := b[(col+jj+3)*ldb+pc:][:kc]
+			for p := range s0 {
+				d := (*[4]float32)(dst[p*nr+jj:])
+				d[0], d[1], d[2], d[3] = s0[p], s1[p], s2[p], s3[p]
+			}
+		}
+		for ; jj < w; jj++ {
 			src := b[(col+jj)*ldb+pc:][:kc]
 			for p, v := range src {
 				dst[p*nr+jj] = v
