@@ -30,7 +30,7 @@ type gemmDotKernel func(k int, a *float32, lda int, b *float32, ldb int, out *fl
 type gemmImpl struct {
 	name   string
 	mr, nr int // micro-tile of C
-	kc     int // largest k block (packed B micro-panel kc×nr should sit in L1)
+	kc     int // largest k block (see kernels/asm/gemm for the measured choice)
 	mc     int // rows per task block (multiple of mr; the A rows it reads sit in L2)
 	nc     int // largest column block of packed B (multiple of nr)
 	kern   gemmKernel

@@ -8,12 +8,12 @@ package kernels
 // init installs the generated SGEMM micro-kernel of each amd64 tier and lists every
 // generated kernel (alternatives included) in gemmVariants.
 func init() {
-	gemmImpls[tierAVX2] = &gemmImpl{name: "gemmKernAVX2_6x16", mr: 6, nr: 16, kc: 256, mc: 96, nc: 1024, kern: gemmKernAVX2_6x16, dot: gemmDotAVX2_4x2, packT: gemmPackTAVX_6}
-	gemmImpls[tierAVX512] = &gemmImpl{name: "gemmKernAVX512_8x32", mr: 8, nr: 32, kc: 256, mc: 96, nc: 1024, kern: gemmKernAVX512_8x32, dot: gemmDotAVX2_4x2, packT: gemmPackTAVX_8}
+	gemmImpls[tierAVX2] = &gemmImpl{name: "gemmKernAVX2_6x16", mr: 6, nr: 16, kc: 512, mc: 96, nc: 1024, kern: gemmKernAVX2_6x16, dot: gemmDotAVX2_4x2, packT: gemmPackTAVX_6}
+	gemmImpls[tierAVX512] = &gemmImpl{name: "gemmKernAVX512_8x32", mr: 8, nr: 32, kc: 512, mc: 96, nc: 1024, kern: gemmKernAVX512_8x32, dot: gemmDotAVX2_4x2, packT: gemmPackTAVX_8}
 	gemmVariants = append(gemmVariants,
-		gemmVariant{tierAVX2, &gemmImpl{name: "gemmKernAVX2_6x16", mr: 6, nr: 16, kc: 256, mc: 96, nc: 1024, kern: gemmKernAVX2_6x16, dot: gemmDotAVX2_4x2, packT: gemmPackTAVX_6}},
-		gemmVariant{tierAVX512, &gemmImpl{name: "gemmKernAVX512_8x32", mr: 8, nr: 32, kc: 256, mc: 96, nc: 1024, kern: gemmKernAVX512_8x32, dot: gemmDotAVX2_4x2, packT: gemmPackTAVX_8}},
-		gemmVariant{tierAVX512, &gemmImpl{name: "gemmKernAVX512_12x32", mr: 12, nr: 32, kc: 256, mc: 96, nc: 1024, kern: gemmKernAVX512_12x32, dot: gemmDotAVX2_4x2}},
-		gemmVariant{tierAVX512, &gemmImpl{name: "gemmKernAVX512_6x64", mr: 6, nr: 64, kc: 256, mc: 96, nc: 1024, kern: gemmKernAVX512_6x64, dot: gemmDotAVX2_4x2, packT: gemmPackTAVX_6}},
+		gemmVariant{tierAVX2, &gemmImpl{name: "gemmKernAVX2_6x16", mr: 6, nr: 16, kc: 512, mc: 96, nc: 1024, kern: gemmKernAVX2_6x16, dot: gemmDotAVX2_4x2, packT: gemmPackTAVX_6}},
+		gemmVariant{tierAVX512, &gemmImpl{name: "gemmKernAVX512_8x32", mr: 8, nr: 32, kc: 512, mc: 96, nc: 1024, kern: gemmKernAVX512_8x32, dot: gemmDotAVX2_4x2, packT: gemmPackTAVX_8}},
+		gemmVariant{tierAVX512, &gemmImpl{name: "gemmKernAVX512_12x32", mr: 12, nr: 32, kc: 512, mc: 96, nc: 1024, kern: gemmKernAVX512_12x32, dot: gemmDotAVX2_4x2}},
+		gemmVariant{tierAVX512, &gemmImpl{name: "gemmKernAVX512_6x64", mr: 6, nr: 64, kc: 512, mc: 96, nc: 1024, kern: gemmKernAVX512_6x64, dot: gemmDotAVX2_4x2, packT: gemmPackTAVX_6}},
 	)
 }
