@@ -162,14 +162,20 @@ func (j *gemmJob) run(threads int) {
 		j.scaleOnly()
 		return
 	}
+	dotPath := j.n <= 4 && !j.transA && j.k >= 8
 	work := j.m * j.n * j.k
+	if dotPath {
+		// The small-n path streams A once at a few multiply-adds per element: count it as
+		// four columns (the last layer of an MLP, 4096×256×2, scales on two threads).
+		work = j.m * 4 * j.k
+	}
 	if j.fused && j.act != Identity && j.act != ReLU {
 		work += j.m * j.n * actWork // the epilogue's activation, in multiply-adds
 	}
 	if work < minParallelWork {
 		threads = 1
 	}
-	if j.n <= 4 && !j.transA && j.k >= 8 {
+	if dotPath {
 		j.runDot(threads)
 		return
 	}
