@@ -146,9 +146,9 @@ type gemmJob struct {
 }
 
 // minParallelWork is the m·n·k below which a GEMM runs on one thread: waking a parked
-// worker costs microseconds, as much as such a product takes, and the skinny products of an
-// MLP's first and last layers (4096×3×256, 4096×256×2) measured no faster on two threads
-// than on one. (A variable so that tests can thread small products.)
+// worker costs tens of microseconds, as much as such a product takes (an unfused 4096×3×256,
+// store-bound, gains under 1.2× from a second thread). Fused activations and the small-n
+// path adjust the count (actWork, run). (A variable so that tests can thread small products.)
 var minParallelWork = 1 << 22
 
 // actWork is what one element of a transcendental activation (SiLU, tanh, softplus, GELU,
