@@ -48,12 +48,14 @@
 //     4×4 for "go", purego builds and arm64 until a NEON kernel registers itself in
 //     gemmImpls[tierNEON] with the same gemmKernel contract.
 //   - Threads: a package-owned pool of persistent goroutines (pool.go) hands out tasks by an
-//     atomic counter. Tasks split output tiles only; the k blocking and every tile's
-//     arithmetic are fixed by the shape and tier, so the bits never depend on the thread
-//     count or on scheduling. Buffers (packed B, per-worker A panel and edge tile) grow once
-//     and are reused: no allocation in steady state. A call that finds the pool busy runs
-//     single-threaded on a private state with the same result, and so does a product with
-//     m·n·k < 2²⁰ (waking a worker would cost as much as the work).
+//     atomic counter; workers spin for 50 µs after a section before parking, so the sections
+//     of one product and of one training step find them awake. Tasks split output tiles
+//     only; the k blocking and every tile's arithmetic are fixed by the shape and tier, so
+//     the bits never depend on the thread count or on scheduling. Buffers (packed B,
+//     per-worker A panel and edge tile) grow once and are reused: no allocation in steady
+//     state. A call that finds the pool busy runs single-threaded on a private state with
+//     the same result, and so does a product of under 2²² multiply-adds (a fused
+//     activation counts 32 per element, the small-n path four columns per row of A).
 //
 // # Regenerating
 //
