@@ -2,9 +2,9 @@ package kernels
 
 import "fmt"
 
-// This file holds small kernels that the nn package needs beyond the core API. They are
-// pure Go for now (each doc comment states the loop); a SIMD tier may replace the body
-// later without changing the results' contract.
+// This file holds small kernels that the nn package needs beyond the core API. Mul and
+// ScaleCols run the amd64 tiers' generated elementwise multiply (one rounding per product,
+// the same bits as the Go loop) and the Go loop elsewhere.
 
 // Mul sets out[i] = x[i]·y[i] for i < len(x). out may alias x or y exactly.
 func Mul(x, y, out []float32) {
@@ -12,6 +12,9 @@ func Mul(x, y, out []float32) {
 		panic(fmt.Sprintf("kernels: Mul: len(x) = %d, len(y) = %d, len(out) = %d", len(x), len(y), len(out)))
 	}
 	y, out = y[:len(x)], out[:len(x)]
+	if len(x) == 0 || mulSIMD(x, y, out) {
+		return
+	}
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
 		xs, ys, os := x[i:i+4:i+4], y[i:i+4:i+4], out[i:i+4:i+4]
@@ -52,7 +55,9 @@ func ScaleCols(m, n int, a []float32, lda int, v []float32) {
 	}
 	v = v[:n]
 	for i := 0; i < m; i++ {
-		mulInto(a[i*lda:i*lda+n], v)
+		if r := a[i*lda : i*lda+n]; n == 0 || !mulSIMD(r, v, r) {
+			mulInto(r, v)
+		}
 	}
 }
 

@@ -31,7 +31,11 @@ func xcheckGuards(t *testing.T, buf []float32, off, n int) {
 	}
 }
 
-func TestMul(t *testing.T) {
+// TestMul checks Mul on every tier (the amd64 tiers run the generated multiply) bit for bit
+// against x·y, with offsets, guard bands and aliasing.
+func TestMul(t *testing.T) { forEachTier(t, testMul) }
+
+func testMul(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, n := range extraSizes {
 		for off := 0; off < 4; off++ {
@@ -57,7 +61,10 @@ func TestMul(t *testing.T) {
 	}
 }
 
-func TestScaleCols(t *testing.T) {
+// TestScaleCols checks ScaleCols on every tier bit for bit, with padded leading dimensions.
+func TestScaleCols(t *testing.T) { forEachTier(t, testScaleCols) }
+
+func testScaleCols(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, n := range extraSizes {
 		for _, m := range []int{0, 1, 3} {

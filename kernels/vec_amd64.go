@@ -160,6 +160,19 @@ func addSIMD(x, y []float32) bool {
 	return false
 }
 
+// mulSIMD runs out = x·y.
+func mulSIMD(x, y, out []float32) bool {
+	switch tier {
+	case tierAVX512:
+		mulAVX512(x, y, out)
+		return true
+	case tierAVX2:
+		mulAVX2(x, y, out)
+		return true
+	}
+	return false
+}
+
 // axpySIMD runs y = float32(alpha·x) + y.
 func axpySIMD(alpha float32, x, y []float32) bool {
 	switch tier {

@@ -2892,6 +2892,43 @@ done:
 	VZEROUPPER
 	RET
 
+// func mulAVX2(x []float32, y []float32, out []float32)
+// Requires: AVX
+TEXT ·mulAVX2(SB), NOSPLIT, $0-72
+	MOVQ x_len+8(FP), AX
+	MOVQ x_base+0(FP), CX
+	MOVQ y_base+24(FP), DX
+	MOVQ out_base+48(FP), BX
+	XORQ SI, SI
+
+loop:
+	MOVQ    AX, DI
+	SUBQ    SI, DI
+	CMPQ    DI, $0x00000008
+	JL      tail
+	VMOVUPS (CX)(SI*4), Y0
+	VMOVUPS (DX)(SI*4), Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS Y0, (BX)(SI*4)
+	ADDQ    $0x00000008, SI
+	JMP     loop
+
+tail:
+	TESTQ      DI, DI
+	JZ         done
+	LEAQ       vectail8<>+0(SB), AX
+	MOVQ       $0x00000008, R8
+	SUBQ       DI, R8
+	VMOVUPS    (AX)(R8*4), Y0
+	VMASKMOVPS (CX)(SI*4), Y0, Y1
+	VMASKMOVPS (DX)(SI*4), Y0, Y2
+	VMULPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (BX)(SI*4)
+
+done:
+	VZEROUPPER
+	RET
+
 // func axpyAVX2(alpha float32, x []float32, y []float32)
 // Requires: AVX, AVX2, SSE
 TEXT ·axpyAVX2(SB), NOSPLIT, $0-56
@@ -6849,6 +6886,57 @@ tail:
 	VMOVUPS.Z (DX)(BX*4), K1, Z1
 	VADDPS    Z0, Z1, Z0
 	VMOVUPS   Z0, K1, (DX)(BX*4)
+
+done:
+	VZEROUPPER
+	RET
+
+// func mulAVX512(x []float32, y []float32, out []float32)
+// Requires: AVX, AVX512F
+TEXT ·mulAVX512(SB), NOSPLIT, $0-72
+	MOVQ x_len+8(FP), AX
+	MOVQ x_base+0(FP), CX
+	MOVQ y_base+24(FP), DX
+	MOVQ out_base+48(FP), BX
+	XORQ SI, SI
+
+loop2:
+	MOVQ    AX, DI
+	SUBQ    SI, DI
+	CMPQ    DI, $0x00000020
+	JL      loop
+	VMOVUPS (CX)(SI*4), Z0
+	VMOVUPS (DX)(SI*4), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS 64(CX)(SI*4), Z1
+	VMOVUPS 64(DX)(SI*4), Z2
+	VMULPS  Z2, Z1, Z1
+	VMOVUPS Z0, (BX)(SI*4)
+	VMOVUPS Z1, 64(BX)(SI*4)
+	ADDQ    $0x00000020, SI
+	JMP     loop2
+
+loop:
+	MOVQ    AX, DI
+	SUBQ    SI, DI
+	CMPQ    DI, $0x00000010
+	JL      tail
+	VMOVUPS (CX)(SI*4), Z0
+	VMOVUPS (DX)(SI*4), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, (BX)(SI*4)
+	ADDQ    $0x00000010, SI
+	JMP     loop
+
+tail:
+	TESTQ     DI, DI
+	JZ        done
+	LEAQ      vectail16<>+0(SB), AX
+	KMOVW     (AX)(DI*2), K1
+	VMOVUPS.Z (CX)(SI*4), K1, Z0
+	VMOVUPS.Z (DX)(SI*4), K1, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (BX)(SI*4)
 
 done:
 	VZEROUPPER

@@ -52,6 +52,9 @@ func axpySIMD(alpha float32, x, y []float32) bool {
 	return true
 }
 
+// mulSIMD declines on arm64: Mul and ScaleCols run their pure-Go loop there.
+func mulSIMD(x, y, out []float32) bool { return false }
+
 // addSIMD runs y += x on NEON.
 func addSIMD(x, y []float32) bool {
 	if tier != tierNEON {

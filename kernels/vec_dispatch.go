@@ -16,6 +16,7 @@ import "runtime"
 //	actBackSIMD(act, z, dy, dz) bool dz = dy·act'(z)      (act ≠ Identity)
 //	expSIMD(x, y) bool              y = e^x
 //	addSIMD(x, y) bool              y += x
+//	mulSIMD(x, y, out) bool         out = x·y (may decline: Mul and ScaleCols loop in Go)
 //	axpySIMD(alpha, x, y) bool      y = float32(alpha·x) + y
 //	scaleSIMD(alpha, x) bool        x *= alpha
 //	dotSIMD(x, y) (float32, bool)   Σ x·y (fixed lane order)

@@ -10,6 +10,7 @@ func actDerivSIMD(act Act, x, d []float32) bool         { return false }
 func actBackSIMD(act Act, z, dy, dz []float32) bool     { return false }
 func expSIMD(x, y []float32) bool                       { return false }
 func addSIMD(x, y []float32) bool                       { return false }
+func mulSIMD(x, y, out []float32) bool                  { return false }
 func axpySIMD(alpha float32, x, y []float32) bool       { return false }
 func scaleSIMD(alpha float32, x []float32) bool         { return false }
 func dotSIMD(x, y []float32) (float32, bool)            { return 0, false }

@@ -134,6 +134,11 @@ func eluBackAVX2(z []float32, dy []float32, dz []float32)
 //go:noescape
 func addAVX2(x []float32, y []float32)
 
+// mulAVX2 computes out[i] = x[i]·y[i] for i < len(x) (out may be x or y).
+//
+//go:noescape
+func mulAVX2(x []float32, y []float32, out []float32)
+
 // axpyAVX2 computes y[i] = float32(alpha·x[i]) + y[i] for i < len(x) (no FMA).
 //
 //go:noescape
@@ -300,6 +305,11 @@ func eluBackAVX512(z []float32, dy []float32, dz []float32)
 //
 //go:noescape
 func addAVX512(x []float32, y []float32)
+
+// mulAVX512 computes out[i] = x[i]·y[i] for i < len(x) (out may be x or y).
+//
+//go:noescape
+func mulAVX512(x []float32, y []float32, out []float32)
 
 // axpyAVX512 computes y[i] = float32(alpha·x[i]) + y[i] for i < len(x) (no FMA).
 //

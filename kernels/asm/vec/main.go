@@ -706,6 +706,11 @@ func genVec(t *isa) {
 		stream{in: []string{"x", "y"}, out: "y"}, nil,
 		func(e em, in []reg.VecVirtual) reg.VecVirtual { return e.add(in[1], in[0]) })
 
+	elementwise(t, "mul", "func(x, y, out []float32)",
+		[]string{"mul" + t.name + " computes out[i] = x[i]·y[i] for i < len(x) (out may be x or y)."},
+		stream{in: []string{"x", "y"}, out: "out"}, nil,
+		func(e em, in []reg.VecVirtual) reg.VecVirtual { return e.mul(in[0], in[1]) })
+
 	var alpha reg.VecVirtual
 	setAlpha := func() {
 		a := Load(Param("alpha"), XMM())
