@@ -72,6 +72,14 @@ func FuzzVec(f *testing.F) {
 			if i := sameBits(got, want); i >= 0 {
 				t.Fatalf("scale[%d] = %g, want %g", i, got[i], want[i])
 			}
+			// Mul: one rounding per product, the same bits as x[i]·y[i] (NaN payloads aside).
+			got = append(got[:0], y...)
+			Mul(x, y, got)
+			for i := range x {
+				if w := x[i] * y[i]; math.Float32bits(got[i]) != math.Float32bits(w) && !(w != w && got[i] != got[i]) {
+					t.Fatalf("mul[%d] = %g, want %g", i, got[i], w)
+				}
+			}
 			// Reductions: finite inputs only (an Inf−Inf NaN is order dependent).
 			var abs float64
 			finite := true
