@@ -153,8 +153,11 @@ func (p *workerPool) parallel(nthreads, ntask int, r taskRunner, w0 *gemmWorker)
 	p.work(w0)
 	start := time.Now()
 	for i := 0; p.pending.Load() != 0; i++ {
-		if i&63 == 63 && time.Since(start) > spinWait {
-			break
+		if i&63 == 63 {
+			if time.Since(start) > spinWait {
+				break
+			}
+			runtime.Gosched() // with fewer Ps than threads a worker may need this one
 		}
 	}
 	p.done.Wait()
