@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 const guard = float32(-7777.25) // sentinel around and between outputs
@@ -449,6 +450,40 @@ func TestGemmConcurrentCallers(t *testing.T) {
 	for g := 0; g < 4; g++ {
 		if err := <-errs; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestPoolSpinAndPark drives the pool through sections of changing worker counts, some
+// back to back (workers still spinning) and some after pauses longer than spinWait (workers
+// parked), so both hand-offs and the sections that leave some workers out are exercised;
+// every result must equal the one-thread bits, and the test must not hang.
+func TestPoolSpinAndPark(t *testing.T) {
+	defer SetThreads(Threads())
+	defer func(w int) { minParallelWork = w }(minParallelWork)
+	minParallelWork = 0
+	rng := rand.New(rand.NewPCG(15, 16))
+	m, n, k := 70, 97, 40
+	a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+	want := make([]float32, m*n)
+	SetThreads(1)
+	Gemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+	c := make([]float32, m*n)
+	iters := 300
+	if testing.Short() {
+		iters = 60
+	}
+	for it := 0; it < iters; it++ {
+		SetThreads([]int{2, 7, 3, 1, 5}[it%5])
+		if it%7 == 0 {
+			time.Sleep(2 * spinWait) // let the workers park
+		}
+		clear(c)
+		Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+		for e := range c {
+			if math.Float32bits(c[e]) != math.Float32bits(want[e]) {
+				t.Fatalf("iteration %d (threads %d): element %d = %v, want %v", it, Threads(), e, c[e], want[e])
+			}
 		}
 	}
 }
