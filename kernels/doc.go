@@ -29,9 +29,10 @@
 //     mr rows (ir) → kernel. So a product costs two barriers per column block, however long
 //     k is (the weight gradient's k = batch size runs 16 k blocks).
 //   - op(A) is not copied for NN and NT: the kernel reads A in place through element strides
-//     (row r, step p at a[r·rsa + p·csa]), so one kernel serves every product. TN packs each
-//     task's row block into mr-row panels (reading Aᵀ in place would touch a new page per
-//     step). Only a final partial row tile is packed for NN/NT.
+//     (row r, step p at a[r·rsa + p·csa]), so one kernel serves every product. TN reads Aᵀ
+//     in place too while A's rows are at most 512 floats (the weight gradient of a layer up
+//     to 512 wide), and beyond that packs each task's row block into mr-row panels (in place
+//     would touch a new page per step). Only a final partial row tile is packed otherwise.
 //   - Edge tiles: B panels are zero-padded, partial A tiles are packed with zero rows, and a
 //     tile that overhangs C is computed into a worker-local mr×nr buffer and merged; the
 //     micro-kernel itself never branches on edges.

@@ -205,10 +205,11 @@ func gemmTails(t *testing.T) {
 }
 
 // TestGemmBlocks crosses the k, row and column blocking (kc = 512, mc, nc = 1024, and nc
-// narrowed to keep k × nc within maxPackB: k = 4100 gives column blocks of 224 or 240) and
-// the small-n path, with float entries and the error bound. Shapes are {m, n, k}.
+// narrowed to keep k × nc within maxPackB: k = 4100 gives column blocks of 224 or 240), TN
+// read in place (m ≤ 512) and packed (m = 603 > tnInPlaceLd), and the small-n path, with
+// float entries and the error bound. Shapes are {m, n, k}.
 func TestGemmBlocks(t *testing.T) {
-	shapes := [][3]int{{37, 33, 513}, {5, 2, 100}, {131, 3, 77}, {130, 4, 9}, {66, 1, 1000}, {9, 1, 8}, {30, 40, 65}, {100, 40, 30}, {20, 1030, 5}, {9, 300, 4100}}
+	shapes := [][3]int{{37, 33, 513}, {5, 2, 100}, {131, 3, 77}, {130, 4, 9}, {66, 1, 1000}, {9, 1, 8}, {30, 40, 65}, {100, 40, 30}, {20, 1030, 5}, {9, 300, 4100}, {603, 40, 70}}
 	if !testing.Short() {
 		shapes = append(shapes, [3]int{97, 67, 300}, [3]int{300, 40, 65}, [3]int{50, 1100, 30}, [3]int{1030, 70, 260}, [3]int{200, 2, 2049})
 	}
