@@ -65,6 +65,7 @@ func currentGemmImpl() *gemmImpl {
 
 // gemmWorker holds one worker's private buffers, grown on first use and kept.
 type gemmWorker struct {
+	id    int       // index in the pool (0: the calling goroutine); RunTasks reports it
 	apack []float32 // edge panel of A: mr×kc, packed p-major
 	tile  []float32 // edge tile of C: mr×nr
 	arows []float32 // dot path: up to 4 tail rows of A, zero-padded
@@ -93,7 +94,7 @@ func acquireState() (*gemmState, int) {
 	if pool.mu.TryLock() {
 		return &pool.state, Threads()
 	}
-	return privateStates.Get().(*gemmState), 1
+	return getPrivateState(), 1
 }
 
 func releaseState(st *gemmState) {
@@ -102,7 +103,7 @@ func releaseState(st *gemmState) {
 		pool.mu.Unlock()
 		return
 	}
-	privateStates.Put(st)
+	putPrivateState(st)
 }
 
 const (

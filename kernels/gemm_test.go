@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -486,5 +487,61 @@ func TestPoolSpinAndPark(t *testing.T) {
 				t.Fatalf("iteration %d (threads %d): element %d = %v, want %v", it, Threads(), e, c[e], want[e])
 			}
 		}
+	}
+}
+
+// countTask records which tasks ran and on which workers, and runs a GEMM in each.
+type countTask struct {
+	runs    []atomic.Int32
+	badW    atomic.Int32
+	nw      int
+	a, b, c []float32
+	m, n, k int
+}
+
+func (c *countTask) RunTask(w, t int) {
+	c.runs[t].Add(1)
+	if w < 0 || w >= c.nw {
+		c.badW.Add(1)
+	}
+	out := c.c[t*c.m*c.n : (t+1)*c.m*c.n]
+	Gemm(false, false, c.m, c.n, c.k, 1, c.a, c.k, c.b, c.n, 0, out, c.n)
+}
+
+// TestRunTasks checks that RunTasks runs every task once, on worker numbers below
+// WorkersFor, that kernels inside tasks give the one-thread bits, and that it allocates
+// nothing in steady state.
+func TestRunTasks(t *testing.T) {
+	defer SetThreads(Threads())
+	rng := rand.New(rand.NewPCG(17, 18))
+	m, n, k := 40, 70, 90
+	a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+	want := make([]float32, m*n)
+	SetThreads(1)
+	Gemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+	for _, th := range []int{1, 2, 3, 7} {
+		for _, ntask := range []int{0, 1, 2, 5, 40} {
+			SetThreads(th)
+			ct := &countTask{runs: make([]atomic.Int32, ntask), nw: WorkersFor(ntask), a: a, b: b, c: make([]float32, ntask*m*n), m: m, n: n, k: k}
+			RunTasks(ntask, ct)
+			for i := range ct.runs {
+				if r := ct.runs[i].Load(); r != 1 {
+					t.Fatalf("threads %d, %d tasks: task %d ran %d times", th, ntask, i, r)
+				}
+				for e, v := range ct.c[i*m*n : (i+1)*m*n] {
+					if math.Float32bits(v) != math.Float32bits(want[e]) {
+						t.Fatalf("threads %d: task %d element %d = %v, want %v", th, i, e, v, want[e])
+					}
+				}
+			}
+			if ct.badW.Load() != 0 {
+				t.Fatalf("threads %d, %d tasks: a worker number outside [0, %d)", th, ntask, ct.nw)
+			}
+		}
+	}
+	SetThreads(2)
+	ct := &countTask{runs: make([]atomic.Int32, 8), nw: 2, a: a, b: b, c: make([]float32, 8*m*n), m: m, n: n, k: k}
+	if allocs := testing.AllocsPerRun(20, func() { RunTasks(8, ct) }); allocs != 0 {
+		t.Errorf("RunTasks: %v allocations per call", allocs)
 	}
 }

@@ -13,7 +13,8 @@ import (
 // computes, so results do not depend on the thread count or on scheduling.
 //
 // One parallel GEMM runs at a time on the pool. A call that finds the pool busy (another
-// goroutine is using it) runs single-threaded on a private state from a sync.Pool, with the
+// goroutine is using it, or a RunTasks section holds it) runs single-threaded on a private
+// state from a free list, with the
 // same bits as it would have had on the pool.
 //
 // Hand-off. A section publishes itself by storing a new sequence word (generation << 8 |
@@ -46,6 +47,7 @@ type workerPool struct {
 	workers []*gemmWorker
 	pw      []*poolWorker // pw[i] runs workers[i+1]
 	state   gemmState     // the job and shared buffers of the owning call
+	tasks   taskAdapter   // the RunTasks section of the owner (tasks.go)
 
 	seq     atomic.Uint64 // generation << 8 | workers in the section (published last)
 	r       taskRunner
@@ -57,15 +59,42 @@ type workerPool struct {
 
 var pool = workerPool{workers: []*gemmWorker{new(gemmWorker)}}
 
-// privateStates serves calls that find the pool busy.
-var privateStates = sync.Pool{New: func() any { return &gemmState{w0: new(gemmWorker)} }}
+// privateStates serves calls that find the pool busy: the GEMMs inside RunTasks tasks and
+// those of other goroutines. A free list rather than a sync.Pool, which drops its items at
+// every garbage collection and would make each worker regrow megabytes of packing buffers
+// after it; it keeps at most maxPrivateStates.
+var privateStates struct {
+	mu   sync.Mutex
+	free []*gemmState
+}
+
+const maxPrivateStates = 64
+
+func getPrivateState() *gemmState {
+	privateStates.mu.Lock()
+	defer privateStates.mu.Unlock()
+	if n := len(privateStates.free); n > 0 {
+		st := privateStates.free[n-1]
+		privateStates.free = privateStates.free[:n-1]
+		return st
+	}
+	return &gemmState{w0: new(gemmWorker)}
+}
+
+func putPrivateState(st *gemmState) {
+	privateStates.mu.Lock()
+	defer privateStates.mu.Unlock()
+	if len(privateStates.free) < maxPrivateStates {
+		privateStates.free = append(privateStates.free, st)
+	}
+}
 
 // ensure starts workers until there are n (including the caller's worker 0). The word
 // argument of loop is the sequence at start, so a new worker never joins a section that
 // began before it.
 func (p *workerPool) ensure(n int) {
 	for len(p.workers) < n {
-		w := &poolWorker{w: new(gemmWorker), wake: make(chan struct{}, 1)}
+		w := &poolWorker{w: &gemmWorker{id: len(p.workers)}, wake: make(chan struct{}, 1)}
 		p.workers = append(p.workers, w.w)
 		p.pw = append(p.pw, w)
 		go p.loop(w, len(p.workers)-1, p.seq.Load())

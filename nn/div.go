@@ -26,11 +26,7 @@ func (m *MLP) VelocityDiv(t float64, x, out []float32, div []float64) {
 	d, L := m.cfg.Dim, len(m.layers)
 	m.foldBias(t)
 	if L == 1 { // a linear map: constant divergence Σ_j W0[j, j]
-		m.ensureChunk(min(inferRows, B), 0)
-		for r := 0; r < B; r += inferRows {
-			n := min(inferRows, B-r)
-			m.inferChunk(n, x[r*d:(r+n)*d], out[r*d:(r+n)*d])
-		}
+		m.runChunks(chunkRun{kind: chunkInfer, rows: inferRows, b: B, x: x, out: out})
 		l0 := m.layers[0]
 		var s float64
 		for j := 0; j < d; j++ {
@@ -41,8 +37,6 @@ func (m *MLP) VelocityDiv(t float64, x, out []float32, div []float64) {
 		}
 		return
 	}
-	rows := max(1, divTangents/d)
-	m.ensureChunk(min(rows, B), min(rows, B)*d)
 	// The last layer's W transposed, so that column j is contiguous.
 	ws, last := m.ws, m.layers[L-1]
 	ws.wlt = grow32(ws.wlt, d*last.In)
@@ -51,20 +45,18 @@ func (m *MLP) VelocityDiv(t float64, x, out []float32, div []float64) {
 			ws.wlt[j*last.In+k] = last.W[k*d+j]
 		}
 	}
-	for r := 0; r < B; r += rows {
-		n := min(rows, B-r)
-		m.divChunk(n, x[r*d:(r+n)*d], out[r*d:(r+n)*d], div[r:r+n])
-	}
+	rows := max(1, divTangents/d)
+	m.runChunks(chunkRun{kind: chunkDiv, rows: rows, tangents: d, b: B, x: x, out: out, div: div})
 }
 
-// divChunk is VelocityDiv for n rows.
-func (m *MLP) divChunk(n int, x, out []float32, div []float64) {
-	ws, d, L, act := m.ws, m.cfg.Dim, len(m.layers), m.cfg.Act
+// divChunk is VelocityDiv for n rows, in ws's buffers.
+func (m *MLP) divChunk(ws *workspace, n int, x, out []float32, div []float64) {
+	d, L, act := m.cfg.Dim, len(m.layers), m.cfg.Act
 	l0 := m.layers[0]
 	w := l0.Out
 	// Layer 0: Z = x·W0[:d] + bias0; tangent j of row b is act'(Z_b) ⊙ W0[j, :].
 	z, a := ws.zc[:n*w], ws.h[0][:n*w]
-	kernels.GemmBiasAct(n, w, d, x, d, l0.W, w, ws.bias0, act, z, w, a, w)
+	kernels.GemmBiasAct(n, w, d, x, d, l0.W, w, m.ws.bias0, act, z, w, a, w)
 	kernels.ActDeriv(act, z, z)
 	tan := ws.tan[0][:n*d*w]
 	for b := 0; b < n; b++ {
@@ -95,7 +87,7 @@ func (m *MLP) divChunk(n int, x, out []float32, div []float64) {
 		var s float64
 		for j := 0; j < d; j++ {
 			o := (b*d + j) * k
-			s += float64(kernels.Dot(tan[o:o+k], ws.wlt[j*k:(j+1)*k]))
+			s += float64(kernels.Dot(tan[o:o+k], m.ws.wlt[j*k:(j+1)*k]))
 		}
 		div[b] = s
 	}
@@ -111,25 +103,19 @@ func (m *MLP) JVP(t float64, x, u, out, jv []float32) {
 	if B == 0 {
 		return
 	}
-	d := m.cfg.Dim
 	m.foldBias(t)
-	rows := min(inferRows, B)
-	m.ensureChunk(rows, rows)
-	for r := 0; r < B; r += inferRows {
-		n := min(inferRows, B-r)
-		m.jvpChunk(n, x[r*d:(r+n)*d], u[r*d:(r+n)*d], out[r*d:(r+n)*d], jv[r*d:(r+n)*d])
-	}
+	m.runChunks(chunkRun{kind: chunkJVP, rows: inferRows, tangents: 1, b: B, x: x, u: u, out: out, jv: jv})
 }
 
-// jvpChunk is JVP for n rows.
-func (m *MLP) jvpChunk(n int, x, u, out, jv []float32) {
-	ws, d, L, act := m.ws, m.cfg.Dim, len(m.layers), m.cfg.Act
+// jvpChunk is JVP for n rows, in ws's buffers.
+func (m *MLP) jvpChunk(ws *workspace, n int, x, u, out, jv []float32) {
+	d, L, act := m.cfg.Dim, len(m.layers), m.cfg.Act
 	in, tin, ld := x, u, d
 	cur := 0
 	for i, l := range m.layers {
 		k, bias := l.In, l.B
 		if i == 0 {
-			k, bias = d, ws.bias0
+			k, bias = d, m.ws.bias0
 		}
 		if i == L-1 {
 			kernels.GemmBiasAct(n, d, k, in, ld, l.W, d, bias, kernels.Identity, nil, 0, out, d)

@@ -83,9 +83,9 @@ func (m *MLP) foldBias(t float64) {
 	}
 }
 
-// ensureChunk sizes the scalar-t buffers for chunks of n rows and nt tangent rows.
-func (m *MLP) ensureChunk(n, nt int) {
-	ws, w := m.ws, m.maxWidth()
+// ensureChunk sizes ws's scalar-t buffers for chunks of n rows and nt tangent rows.
+func (m *MLP) ensureChunk(ws *workspace, n, nt int) {
+	w := m.maxWidth()
 	ws.h[0] = grow32(ws.h[0], n*w)
 	ws.h[1] = grow32(ws.h[1], n*w)
 	ws.zc = grow32(ws.zc, n*w)
@@ -107,23 +107,18 @@ func (m *MLP) Velocity(t float64, x, out []float32) {
 	if B == 0 {
 		return
 	}
-	d := m.cfg.Dim
 	m.foldBias(t)
-	m.ensureChunk(min(inferRows, B), 0)
-	for r := 0; r < B; r += inferRows {
-		n := min(inferRows, B-r)
-		m.inferChunk(n, x[r*d:(r+n)*d], out[r*d:(r+n)*d])
-	}
+	m.runChunks(chunkRun{kind: chunkInfer, rows: inferRows, b: B, x: x, out: out})
 }
 
-// inferChunk runs the forward pass of n rows at the folded bias.
-func (m *MLP) inferChunk(n int, x, out []float32) {
-	ws, d, L := m.ws, m.cfg.Dim, len(m.layers)
+// inferChunk runs the forward pass of n rows at the folded bias, in ws's buffers.
+func (m *MLP) inferChunk(ws *workspace, n int, x, out []float32) {
+	d, L := m.cfg.Dim, len(m.layers)
 	in, ld := x, d
 	for i, l := range m.layers {
 		k, bias := l.In, l.B
 		if i == 0 {
-			k, bias = d, ws.bias0
+			k, bias = d, m.ws.bias0
 		}
 		if i == L-1 {
 			kernels.GemmBiasAct(n, l.Out, k, in, ld, l.W, l.Out, bias, kernels.Identity, nil, 0, out, d)

@@ -24,6 +24,8 @@ type MLP struct {
 	params []float32
 	layers []Layer
 	ws     *workspace
+	wsw    []*workspace // chunk workspaces of RunTasks workers 1, 2, … (chunks.go)
+	run    chunkRun     // the scalar-t pass in progress (chunks.go)
 }
 
 // New returns an MLP with the given configuration, initialized as PyTorch's nn.Linear

@@ -174,7 +174,8 @@ func TestZeroAllocs(t *testing.T) {
 	}
 }
 
-// Same seed, 1 or 2 kernel threads: the same bits everywhere.
+// Same seed, 1, 2 or 3 kernel threads: the same bits everywhere (training, and the scalar-t
+// passes, whose row chunks run in parallel).
 func TestThreadsBitIdentical(t *testing.T) {
 	defer kernels.SetThreads(kernels.Threads())
 	run := func(threads int, c Config, B int) []float32 {
@@ -202,23 +203,32 @@ func TestThreadsBitIdentical(t *testing.T) {
 		for _, v := range div {
 			res = append(res, float32(v), float32(v-float64(float32(v))))
 		}
+		// The scalar-t passes split their row chunks over the threads (chunks.go).
+		m.Velocity(0.7, x, out)
+		res = append(res, out...)
+		jv := make([]float32, B*d)
+		m.JVP(0.4, x, u, out, jv)
+		res = append(append(res, out...), jv...)
 		return append(res, m.Params()...)
 	}
 	cases := []struct {
 		c Config
 		B int
 	}{
-		{Config{Dim: 4, Hidden: []int{96, 80}, Act: kernels.GELU}, 300},
+		{Config{Dim: 4, Hidden: []int{96, 80}, Act: kernels.GELU}, 1300}, // 2–3 chunks per pass
 		{Config{Dim: 2, Hidden: []int{256, 256, 256}, Act: kernels.SiLU}, 1500},
 	}
 	if testing.Short() {
 		cases = cases[:1]
 	}
 	for _, tc := range cases {
-		a, b := run(1, tc.c, tc.B), run(2, tc.c, tc.B)
-		for i := range a {
-			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-				t.Fatalf("%s: element %d differs: %v (1 thread) vs %v (2 threads)", cfgName(tc.c), i, a[i], b[i])
+		a := run(1, tc.c, tc.B)
+		for _, th := range []int{2, 3} {
+			b := run(th, tc.c, tc.B)
+			for i := range a {
+				if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+					t.Fatalf("%s: element %d differs: %v (1 thread) vs %v (%d threads)", cfgName(tc.c), i, a[i], b[i], th)
+				}
 			}
 		}
 	}
