@@ -14,8 +14,7 @@ import (
 //
 // One parallel GEMM runs at a time on the pool. A call that finds the pool busy (another
 // goroutine is using it, or a RunTasks section holds it) runs single-threaded on a private
-// state from a free list, with the
-// same bits as it would have had on the pool.
+// state from a free list, with the same bits as it would have had on the pool.
 //
 // Hand-off. A section publishes itself by storing a new sequence word (generation << 8 |
 // number of workers) after setting up the job. A worker that has just finished a section
