@@ -57,6 +57,9 @@
 //     state. A call that finds the pool busy runs single-threaded on a private state with
 //     the same result, and so does a product of under 2²² multiply-adds (a fused
 //     activation counts 32 per element, the small-n path four columns per row of A).
+//   - RunTasks lends the pool to a caller's own parallel sections (Task: RunTask(worker,
+//     task)); kernel calls inside them run single-threaded on private states, so a job made
+//     of independent pieces (nn's row chunks at a scalar t) is split once, not per GEMM.
 //
 // # Regenerating
 //

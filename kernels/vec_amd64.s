@@ -537,20 +537,20 @@ loop:
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Y6
 	VMAXPS       Y0, Y6, Y6
 	VMOVUPS      vecconst_3f800000<>+0(SB), Y7
-	VBLENDVPS    Y0, Y2, Y7, Y2
-	VMULPS       Y2, Y6, Y7
+	VBLENDVPS    Y0, Y2, Y7, Y7
+	VMULPS       Y7, Y6, Y2
 	VMOVAPS      Y6, Y6
-	VFMSUB213PS  Y7, Y2, Y6
-	VDIVPS       Y5, Y7, Y2
-	VMOVAPS      Y2, Y8
-	VFMSUB213PS  Y7, Y5, Y8
+	VFMSUB213PS  Y2, Y7, Y6
+	VDIVPS       Y5, Y2, Y7
+	VMOVAPS      Y7, Y8
+	VFMSUB213PS  Y2, Y5, Y8
 	VSUBPS       Y6, Y8, Y8
-	VFMADD231PS  Y4, Y2, Y8
-	VRCPPS       Y5, Y4
-	VMOVAPS      Y2, Y5
-	VFNMADD231PS Y8, Y4, Y5
-	VCMPPS       $0x03, Y5, Y5, Y4
-	VBLENDVPS    Y4, Y2, Y5, Y2
+	VFMADD231PS  Y4, Y7, Y8
+	VRCPPS       Y5, Y2
+	VMOVAPS      Y7, Y4
+	VFNMADD231PS Y8, Y2, Y4
+	VCMPPS       $0x03, Y4, Y4, Y2
+	VBLENDVPS    Y2, Y7, Y4, Y2
 	VMULPS       Y1, Y2, Y1
 	VMULPS       Y3, Y1, Y1
 	VBLENDVPS    Y0, Y1, Y2, Y0
@@ -598,20 +598,20 @@ tail:
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Y7
 	VMAXPS       Y1, Y7, Y7
 	VMOVUPS      vecconst_3f800000<>+0(SB), Y8
-	VBLENDVPS    Y1, Y3, Y8, Y3
-	VMULPS       Y3, Y7, Y8
+	VBLENDVPS    Y1, Y3, Y8, Y8
+	VMULPS       Y8, Y7, Y3
 	VMOVAPS      Y7, Y7
-	VFMSUB213PS  Y8, Y3, Y7
-	VDIVPS       Y6, Y8, Y3
-	VMOVAPS      Y3, Y9
-	VFMSUB213PS  Y8, Y6, Y9
+	VFMSUB213PS  Y3, Y8, Y7
+	VDIVPS       Y6, Y3, Y8
+	VMOVAPS      Y8, Y9
+	VFMSUB213PS  Y3, Y6, Y9
 	VSUBPS       Y7, Y9, Y9
-	VFMADD231PS  Y5, Y3, Y9
-	VRCPPS       Y6, Y5
-	VMOVAPS      Y3, Y6
-	VFNMADD231PS Y9, Y5, Y6
-	VCMPPS       $0x03, Y6, Y6, Y5
-	VBLENDVPS    Y5, Y3, Y6, Y3
+	VFMADD231PS  Y5, Y8, Y9
+	VRCPPS       Y6, Y3
+	VMOVAPS      Y8, Y5
+	VFNMADD231PS Y9, Y3, Y5
+	VCMPPS       $0x03, Y5, Y5, Y3
+	VBLENDVPS    Y3, Y8, Y5, Y3
 	VMULPS       Y2, Y3, Y2
 	VMULPS       Y4, Y2, Y2
 	VBLENDVPS    Y1, Y2, Y3, Y1
@@ -2027,20 +2027,20 @@ loop:
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Y7
 	VMAXPS       Y0, Y7, Y0
 	VMOVUPS      vecconst_3f800000<>+0(SB), Y7
-	VBLENDVPS    Y1, Y3, Y7, Y3
-	VMULPS       Y3, Y0, Y7
+	VBLENDVPS    Y1, Y3, Y7, Y7
+	VMULPS       Y7, Y0, Y3
 	VMOVAPS      Y0, Y0
-	VFMSUB213PS  Y7, Y3, Y0
-	VDIVPS       Y6, Y7, Y3
-	VMOVAPS      Y3, Y8
-	VFMSUB213PS  Y7, Y6, Y8
+	VFMSUB213PS  Y3, Y7, Y0
+	VDIVPS       Y6, Y3, Y7
+	VMOVAPS      Y7, Y8
+	VFMSUB213PS  Y3, Y6, Y8
 	VSUBPS       Y0, Y8, Y8
-	VFMADD231PS  Y5, Y3, Y8
+	VFMADD231PS  Y5, Y7, Y8
 	VRCPPS       Y6, Y0
-	VMOVAPS      Y3, Y5
-	VFNMADD231PS Y8, Y0, Y5
-	VCMPPS       $0x03, Y5, Y5, Y0
-	VBLENDVPS    Y0, Y3, Y5, Y0
+	VMOVAPS      Y7, Y3
+	VFNMADD231PS Y8, Y0, Y3
+	VCMPPS       $0x03, Y3, Y3, Y0
+	VBLENDVPS    Y0, Y7, Y3, Y0
 	VMULPS       Y2, Y0, Y2
 	VMULPS       Y4, Y2, Y2
 	VBLENDVPS    Y1, Y2, Y0, Y0
@@ -2093,20 +2093,20 @@ tail:
 	VMOVUPS      vecconst_c2dc0000<>+0(SB), Y8
 	VMAXPS       Y1, Y8, Y1
 	VMOVUPS      vecconst_3f800000<>+0(SB), Y8
-	VBLENDVPS    Y2, Y4, Y8, Y4
-	VMULPS       Y4, Y1, Y8
+	VBLENDVPS    Y2, Y4, Y8, Y8
+	VMULPS       Y8, Y1, Y4
 	VMOVAPS      Y1, Y1
-	VFMSUB213PS  Y8, Y4, Y1
-	VDIVPS       Y7, Y8, Y4
-	VMOVAPS      Y4, Y9
-	VFMSUB213PS  Y8, Y7, Y9
+	VFMSUB213PS  Y4, Y8, Y1
+	VDIVPS       Y7, Y4, Y8
+	VMOVAPS      Y8, Y9
+	VFMSUB213PS  Y4, Y7, Y9
 	VSUBPS       Y1, Y9, Y9
-	VFMADD231PS  Y6, Y4, Y9
+	VFMADD231PS  Y6, Y8, Y9
 	VRCPPS       Y7, Y1
-	VMOVAPS      Y4, Y6
-	VFNMADD231PS Y9, Y1, Y6
-	VCMPPS       $0x03, Y6, Y6, Y1
-	VBLENDVPS    Y1, Y4, Y6, Y1
+	VMOVAPS      Y8, Y4
+	VFNMADD231PS Y9, Y1, Y4
+	VCMPPS       $0x03, Y4, Y4, Y1
+	VBLENDVPS    Y1, Y8, Y4, Y1
 	VMULPS       Y3, Y1, Y3
 	VMULPS       Y5, Y3, Y3
 	VBLENDVPS    Y2, Y3, Y1, Y1
@@ -4106,81 +4106,79 @@ loop2:
 	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
 	VMAXPS            Z1, Z2, Z1
 	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS           Z1, Z7
-	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z7
-	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z7, Z2
+	VMOVAPS           Z1, Z3
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z3
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z3, Z2
 	VMOVAPS           Z1, Z1
 	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
 	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
-	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z7
-	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z7
-	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z7
-	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z7
-	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z7
-	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z7
-	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z7
-	VSCALEFPS         Z2, Z7, Z1
-	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z8
-	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z8, Z9
-	VSUBPS            Z9, Z1, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z3
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
+	VSCALEFPS         Z2, Z3, Z1
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z4
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z4, Z5
+	VSUBPS            Z5, Z1, Z1
 	VPMOVD2M          Z0, K1
-	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z9
-	VMAXPS            Z0, Z9, Z9
-	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z10
-	VBLENDMPS         Z7, Z10, K1, Z3
-	VMULPS            Z3, Z9, Z7
-	VMOVAPS           Z9, Z9
-	VFMSUB213PS       Z7, Z3, Z9
-	VDIVPS            Z8, Z7, Z10
-	VMOVAPS           Z10, Z11
-	VFMSUB213PS       Z7, Z8, Z11
-	VSUBPS            Z9, Z11, Z11
-	VFMADD231PS       Z1, Z10, Z11
-	VRCP14PS          Z8, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z5
+	VMAXPS            Z0, Z5, Z5
+	VMOVAPS           Z5, Z6
+	VMULPS            Z3, Z5, K1, Z6
+	VMOVAPS           Z5, Z5
+	VFMSUB213PS.Z     Z6, Z3, K1, Z5
+	VDIVPS            Z4, Z6, Z3
+	VMOVAPS           Z3, Z7
+	VFMSUB213PS       Z6, Z4, Z7
+	VSUBPS            Z5, Z7, Z7
+	VFMADD231PS       Z1, Z3, Z7
+	VRCP14PS          Z4, Z1
 	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
-	VFNMADD231PS      Z11, Z1, K2, Z10
-	VSCALEFPS         Z2, Z10, K1, Z10
+	VFNMADD231PS      Z7, Z1, K2, Z3
+	VSCALEFPS         Z2, Z3, K1, Z3
 	VMOVUPS           64(CX)(BX*4), Z0
 	VORPS.BCST        vecconst_80000000<>+0(SB), Z0, Z1
 	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z2
 	VMAXPS            Z1, Z2, Z1
 	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z2
-	VMOVAPS           Z1, Z7
-	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z7
-	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z7, Z2
+	VMOVAPS           Z1, Z4
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z2, Z4
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z4, Z2
 	VMOVAPS           Z1, Z1
 	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z2, Z1
 	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z2, Z1
-	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z7
-	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z7
-	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z7
-	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z7
-	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z7
-	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z7
-	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z7
-	VSCALEFPS         Z2, Z7, Z1
-	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z8
-	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z8, Z9
-	VSUBPS            Z9, Z1, Z1
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z4
+	VSCALEFPS         Z2, Z4, Z1
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z5
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z5, Z6
+	VSUBPS            Z6, Z1, Z1
 	VPMOVD2M          Z0, K1
-	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z9
-	VMAXPS            Z0, Z9, Z9
-	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z11
-	VBLENDMPS         Z7, Z11, K1, Z4
-	VMULPS            Z4, Z9, Z7
-	VMOVAPS           Z9, Z9
-	VFMSUB213PS       Z7, Z4, Z9
-	VDIVPS            Z8, Z7, Z11
-	VMOVAPS           Z11, Z12
-	VFMSUB213PS       Z7, Z8, Z12
-	VSUBPS            Z9, Z12, Z12
-	VFMADD231PS       Z1, Z11, Z12
-	VRCP14PS          Z8, Z1
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z6
+	VMAXPS            Z0, Z6, Z6
+	VMOVAPS           Z6, Z7
+	VMULPS            Z4, Z6, K1, Z7
+	VMOVAPS           Z6, Z6
+	VFMSUB213PS.Z     Z7, Z4, K1, Z6
+	VDIVPS            Z5, Z7, Z4
+	VMOVAPS           Z4, Z8
+	VFMSUB213PS       Z7, Z5, Z8
+	VSUBPS            Z6, Z8, Z8
+	VFMADD231PS       Z1, Z4, Z8
+	VRCP14PS          Z5, Z1
 	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
-	VFNMADD231PS      Z12, Z1, K2, Z11
-	VSCALEFPS         Z2, Z11, K1, Z11
-	VMOVUPS           Z10, (DX)(BX*4)
-	VMOVUPS           Z11, 64(DX)(BX*4)
+	VFNMADD231PS      Z8, Z1, K2, Z4
+	VSCALEFPS         Z2, Z4, K1, Z4
+	VMOVUPS           Z3, (DX)(BX*4)
+	VMOVUPS           Z4, 64(DX)(BX*4)
 	ADDQ              $0x00000020, BX
 	JMP               loop2
 
@@ -4209,26 +4207,25 @@ loop:
 	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z1, Z3
 	VSCALEFPS         Z2, Z3, Z1
 	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z1, Z4
-	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z4, Z7
-	VSUBPS            Z7, Z1, Z1
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z4, Z5
+	VSUBPS            Z5, Z1, Z1
 	VPMOVD2M          Z0, K1
-	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z7
-	VMAXPS            Z0, Z7, Z7
-	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z8
-	VBLENDMPS         Z3, Z8, K1, Z5
-	VMULPS            Z5, Z7, Z3
-	VMOVAPS           Z7, Z7
-	VFMSUB213PS       Z3, Z5, Z7
-	VDIVPS            Z4, Z3, Z8
-	VMOVAPS           Z8, Z9
-	VFMSUB213PS       Z3, Z4, Z9
-	VSUBPS            Z7, Z9, Z9
-	VFMADD231PS       Z1, Z8, Z9
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z5
+	VMAXPS            Z0, Z5, Z5
+	VMOVAPS           Z5, Z6
+	VMULPS            Z3, Z5, K1, Z6
+	VMOVAPS           Z5, Z5
+	VFMSUB213PS.Z     Z6, Z3, K1, Z5
+	VDIVPS            Z4, Z6, Z3
+	VMOVAPS           Z3, Z7
+	VFMSUB213PS       Z6, Z4, Z7
+	VSUBPS            Z5, Z7, Z7
+	VFMADD231PS       Z1, Z3, Z7
 	VRCP14PS          Z4, Z1
 	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
-	VFNMADD231PS      Z9, Z1, K2, Z8
-	VSCALEFPS         Z2, Z8, K1, Z8
-	VMOVUPS           Z8, (DX)(BX*4)
+	VFNMADD231PS      Z7, Z1, K2, Z3
+	VSCALEFPS         Z2, Z3, K1, Z3
+	VMOVUPS           Z3, (DX)(BX*4)
 	ADDQ              $0x00000010, BX
 	JMP               loop
 
@@ -4262,21 +4259,20 @@ tail:
 	VPMOVD2M          Z0, K2
 	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z5
 	VMAXPS            Z0, Z5, Z5
-	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z7
-	VBLENDMPS         Z3, Z7, K2, Z6
-	VMULPS            Z6, Z5, Z3
+	VMOVAPS           Z5, Z6
+	VMULPS            Z3, Z5, K2, Z6
 	VMOVAPS           Z5, Z5
-	VFMSUB213PS       Z3, Z6, Z5
-	VDIVPS            Z4, Z3, Z6
-	VMOVAPS           Z6, Z7
-	VFMSUB213PS       Z3, Z4, Z7
+	VFMSUB213PS.Z     Z6, Z3, K2, Z5
+	VDIVPS            Z4, Z6, Z3
+	VMOVAPS           Z3, Z7
+	VFMSUB213PS       Z6, Z4, Z7
 	VSUBPS            Z5, Z7, Z7
-	VFMADD231PS       Z1, Z6, Z7
+	VFMADD231PS       Z1, Z3, Z7
 	VRCP14PS          Z4, Z1
 	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K3
-	VFNMADD231PS      Z7, Z1, K3, Z6
-	VSCALEFPS         Z2, Z6, K2, Z6
-	VMOVUPS           Z6, K1, (DX)(BX*4)
+	VFNMADD231PS      Z7, Z1, K3, Z3
+	VSCALEFPS         Z2, Z3, K2, Z3
+	VMOVUPS           Z3, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER
@@ -5763,43 +5759,42 @@ loop2:
 	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z2, Z1
 	VMULPS            Z1, Z0, Z1
 	VORPS.BCST        vecconst_80000000<>+0(SB), Z1, Z2
-	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z7
-	VMAXPS            Z2, Z7, Z2
-	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z7
-	VMOVAPS           Z2, Z8
-	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z7, Z8
-	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z8, Z7
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS           Z2, Z4
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z3, Z4
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z4, Z3
 	VMOVAPS           Z2, Z2
-	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z7, Z2
-	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z7, Z2
-	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z8
-	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z8
-	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z8
-	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z8
-	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z8
-	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z8
-	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z8
-	VSCALEFPS         Z7, Z8, Z2
-	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z9
-	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z9, Z10
-	VSUBPS            Z10, Z2, Z2
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z4
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
+	VSCALEFPS         Z3, Z4, Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z5
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z5, Z6
+	VSUBPS            Z6, Z2, Z2
 	VPMOVD2M          Z1, K1
 	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z1
 	VMAXPS            Z0, Z1, Z1
-	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z10
-	VBLENDMPS         Z8, Z10, K1, Z3
-	VMULPS            Z3, Z1, Z8
+	VMOVAPS           Z1, Z6
+	VMULPS            Z4, Z1, K1, Z6
 	VMOVAPS           Z1, Z1
-	VFMSUB213PS       Z8, Z3, Z1
-	VDIVPS            Z9, Z8, Z10
-	VMOVAPS           Z10, Z11
-	VFMSUB213PS       Z8, Z9, Z11
-	VSUBPS            Z1, Z11, Z11
-	VFMADD231PS       Z2, Z10, Z11
-	VRCP14PS          Z9, Z1
+	VFMSUB213PS.Z     Z6, Z4, K1, Z1
+	VDIVPS            Z5, Z6, Z4
+	VMOVAPS           Z4, Z7
+	VFMSUB213PS       Z6, Z5, Z7
+	VSUBPS            Z1, Z7, Z7
+	VFMADD231PS       Z2, Z4, Z7
+	VRCP14PS          Z5, Z1
 	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
-	VFNMADD231PS      Z11, Z1, K2, Z10
-	VSCALEFPS         Z7, Z10, K1, Z10
+	VFNMADD231PS      Z7, Z1, K2, Z4
+	VSCALEFPS         Z3, Z4, K1, Z4
 	VMOVUPS           64(CX)(BX*4), Z0
 	VMULPS            Z0, Z0, Z1
 	VBROADCASTSS      vecconst_3d922279<>+0(SB), Z2
@@ -5807,45 +5802,44 @@ loop2:
 	VFMADD213PS.BCST  vecconst_3fcc422a<>+0(SB), Z2, Z1
 	VMULPS            Z1, Z0, Z1
 	VORPS.BCST        vecconst_80000000<>+0(SB), Z1, Z2
-	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z7
-	VMAXPS            Z2, Z7, Z2
-	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z7
-	VMOVAPS           Z2, Z8
-	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z7, Z8
-	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z8, Z7
+	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z3
+	VMAXPS            Z2, Z3, Z2
+	VBROADCASTSS      vecconst_3fb8aa3b<>+0(SB), Z3
+	VMOVAPS           Z2, Z5
+	VFMADD213PS.BCST  vecconst_4b400000<>+0(SB), Z3, Z5
+	VSUBPS.BCST       vecconst_4b400000<>+0(SB), Z5, Z3
 	VMOVAPS           Z2, Z2
-	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z7, Z2
-	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z7, Z2
-	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z8
-	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z8
-	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z8
-	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z8
-	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z8
-	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z8
-	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z8
-	VSCALEFPS         Z7, Z8, Z2
-	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z9
-	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z9, Z11
-	VSUBPS            Z11, Z2, Z2
+	VFNMADD231PS.BCST vecconst_3f318000<>+0(SB), Z3, Z2
+	VFNMADD231PS.BCST vecconst_b95e8083<>+0(SB), Z3, Z2
+	VBROADCASTSS      vecconst_3ab51221<>+0(SB), Z5
+	VFMADD213PS.BCST  vecconst_3c091cf1<>+0(SB), Z2, Z5
+	VFMADD213PS.BCST  vecconst_3d2aac79<>+0(SB), Z2, Z5
+	VFMADD213PS.BCST  vecconst_3e2aaa49<>+0(SB), Z2, Z5
+	VFMADD213PS.BCST  vecconst_3efffffe<>+0(SB), Z2, Z5
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z5
+	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z5
+	VSCALEFPS         Z3, Z5, Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z6
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z6, Z7
+	VSUBPS            Z7, Z2, Z2
 	VPMOVD2M          Z1, K1
 	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z1
 	VMAXPS            Z0, Z1, Z1
-	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z11
-	VBLENDMPS         Z8, Z11, K1, Z4
-	VMULPS            Z4, Z1, Z8
+	VMOVAPS           Z1, Z7
+	VMULPS            Z5, Z1, K1, Z7
 	VMOVAPS           Z1, Z1
-	VFMSUB213PS       Z8, Z4, Z1
-	VDIVPS            Z9, Z8, Z11
-	VMOVAPS           Z11, Z12
-	VFMSUB213PS       Z8, Z9, Z12
-	VSUBPS            Z1, Z12, Z12
-	VFMADD231PS       Z2, Z11, Z12
-	VRCP14PS          Z9, Z1
+	VFMSUB213PS.Z     Z7, Z5, K1, Z1
+	VDIVPS            Z6, Z7, Z5
+	VMOVAPS           Z5, Z8
+	VFMSUB213PS       Z7, Z6, Z8
+	VSUBPS            Z1, Z8, Z8
+	VFMADD231PS       Z2, Z5, Z8
+	VRCP14PS          Z6, Z1
 	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
-	VFNMADD231PS      Z12, Z1, K2, Z11
-	VSCALEFPS         Z7, Z11, K1, Z11
-	VMOVUPS           Z10, (DX)(BX*4)
-	VMOVUPS           Z11, 64(DX)(BX*4)
+	VFNMADD231PS      Z8, Z1, K2, Z5
+	VSCALEFPS         Z3, Z5, K1, Z5
+	VMOVUPS           Z4, (DX)(BX*4)
+	VMOVUPS           Z5, 64(DX)(BX*4)
 	ADDQ              $0x00000020, BX
 	JMP               loop2
 
@@ -5878,27 +5872,26 @@ loop:
 	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
 	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
 	VSCALEFPS         Z3, Z4, Z2
-	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z7
-	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z7, Z8
-	VSUBPS            Z8, Z2, Z2
+	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z5
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z5, Z6
+	VSUBPS            Z6, Z2, Z2
 	VPMOVD2M          Z1, K1
 	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z1
 	VMAXPS            Z0, Z1, Z1
-	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z8
-	VBLENDMPS         Z4, Z8, K1, Z5
-	VMULPS            Z5, Z1, Z4
+	VMOVAPS           Z1, Z6
+	VMULPS            Z4, Z1, K1, Z6
 	VMOVAPS           Z1, Z1
-	VFMSUB213PS       Z4, Z5, Z1
-	VDIVPS            Z7, Z4, Z8
-	VMOVAPS           Z8, Z9
-	VFMSUB213PS       Z4, Z7, Z9
-	VSUBPS            Z1, Z9, Z9
-	VFMADD231PS       Z2, Z8, Z9
-	VRCP14PS          Z7, Z1
+	VFMSUB213PS.Z     Z6, Z4, K1, Z1
+	VDIVPS            Z5, Z6, Z4
+	VMOVAPS           Z4, Z7
+	VFMSUB213PS       Z6, Z5, Z7
+	VSUBPS            Z1, Z7, Z7
+	VFMADD231PS       Z2, Z4, Z7
+	VRCP14PS          Z5, Z1
 	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K2
-	VFNMADD231PS      Z9, Z1, K2, Z8
-	VSCALEFPS         Z3, Z8, K1, Z8
-	VMOVUPS           Z8, (DX)(BX*4)
+	VFNMADD231PS      Z7, Z1, K2, Z4
+	VSCALEFPS         Z3, Z4, K1, Z4
+	VMOVUPS           Z4, (DX)(BX*4)
 	ADDQ              $0x00000010, BX
 	JMP               loop
 
@@ -5932,26 +5925,25 @@ tail:
 	VFMADD213PS.BCST  vecconst_3f800000<>+0(SB), Z2, Z4
 	VSCALEFPS         Z3, Z4, Z2
 	VADDPS.BCST       vecconst_3f800000<>+0(SB), Z2, Z5
-	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z5, Z7
-	VSUBPS            Z7, Z2, Z2
+	VSUBPS.BCST       vecconst_3f800000<>+0(SB), Z5, Z6
+	VSUBPS            Z6, Z2, Z2
 	VPMOVD2M          Z1, K2
 	VBROADCASTSS      vecconst_c2dc0000<>+0(SB), Z1
 	VMAXPS            Z0, Z1, Z1
-	VBROADCASTSS      vecconst_3f800000<>+0(SB), Z7
-	VBLENDMPS         Z4, Z7, K2, Z6
-	VMULPS            Z6, Z1, Z4
+	VMOVAPS           Z1, Z6
+	VMULPS            Z4, Z1, K2, Z6
 	VMOVAPS           Z1, Z1
-	VFMSUB213PS       Z4, Z6, Z1
-	VDIVPS            Z5, Z4, Z6
-	VMOVAPS           Z6, Z7
-	VFMSUB213PS       Z4, Z5, Z7
+	VFMSUB213PS.Z     Z6, Z4, K2, Z1
+	VDIVPS            Z5, Z6, Z4
+	VMOVAPS           Z4, Z7
+	VFMSUB213PS       Z6, Z5, Z7
 	VSUBPS            Z1, Z7, Z7
-	VFMADD231PS       Z2, Z6, Z7
+	VFMADD231PS       Z2, Z4, Z7
 	VRCP14PS          Z5, Z1
 	VCMPPS.BCST       $0x01, vecconst_7f800000<>+0(SB), Z0, K3
-	VFNMADD231PS      Z7, Z1, K3, Z6
-	VSCALEFPS         Z3, Z6, K2, Z6
-	VMOVUPS           Z6, K1, (DX)(BX*4)
+	VFNMADD231PS      Z7, Z1, K3, Z4
+	VSCALEFPS         Z3, Z4, K2, Z4
+	VMOVUPS           Z4, K1, (DX)(BX*4)
 
 done:
 	VZEROUPPER

