@@ -65,3 +65,79 @@ func (m *MLP) runChunks(c chunkRun) {
 	kernels.RunTasks(nch, &m.run)
 	m.run = chunkRun{}
 }
+
+// trainRows is the row chunk of a LossGrad pass with more rows than that. It is fixed, not
+// derived from the thread count, so the partial sums, and so the bits, are the same on any
+// number of threads: each chunk runs forward, loss and backward on its rows into its own
+// gradient buffer (chunk 0 into grad), and the partial gradients and loss sums are then
+// added in chunk order. On two threads the chunks run in parallel with single-threaded
+// kernels, like the scalar-t passes, and one chunk's activations (1024 × width floats per
+// tensor) stay near the core that made them.
+const trainRows = 1024
+
+// trainRun is one chunked LossGrad; it lives in the MLP (m.trun) while it runs.
+type trainRun struct {
+	m             *MLP
+	b             int
+	t             []float64
+	xt, dxt, grad []float32
+	dx            []float32
+	dt            []float64
+}
+
+// RunTask implements kernels.Task: forward, loss and backward of chunk k on worker w.
+func (c *trainRun) RunTask(w, k int) {
+	m, d := c.m, c.m.cfg.Dim
+	ws := m.ws
+	if w > 0 {
+		ws = m.wsw[w-1]
+	}
+	r := k * trainRows
+	n := min(trainRows, c.b-r)
+	out := m.ws.out[r*d : (r+n)*d]
+	m.forward(ws, c.t[r:r+n], c.xt[r*d:(r+n)*d], out)
+	l, g, kin := lossRows(out, c.dxt[r*d:(r+n)*d], float32(2/float64(c.b)))
+	m.lossPart[k] = [3]float64{l, g, kin}
+	gp := c.grad
+	if k > 0 {
+		gp = m.gpart[k-1]
+	}
+	var dx []float32
+	if c.dx != nil {
+		dx = c.dx[r*d : (r+n)*d]
+	}
+	var dt []float64
+	if c.dt != nil {
+		dt = c.dt[r : r+n]
+	}
+	m.backward(ws, out, gp, dx, dt)
+}
+
+// lossGradChunks is LossGrad for B > trainRows rows (m.ws.out already sized B×d).
+func (m *MLP) lossGradChunks(t []float64, xt, dxt, grad, dx []float32, dt []float64) LossStats {
+	B := len(t)
+	nch := (B + trainRows - 1) / trainRows
+	nw := kernels.WorkersFor(nch)
+	for len(m.wsw) < nw-1 {
+		m.wsw = append(m.wsw, &workspace{})
+	}
+	for len(m.gpart) < nch-1 {
+		m.gpart = append(m.gpart, make([]float32, len(m.params)))
+	}
+	if cap(m.lossPart) < nch {
+		m.lossPart = make([][3]float64, nch)
+	}
+	m.lossPart = m.lossPart[:nch]
+	m.trun = trainRun{m: m, b: B, t: t, xt: xt, dxt: dxt, grad: grad, dx: dx, dt: dt}
+	kernels.RunTasks(nch, &m.trun)
+	m.trun = trainRun{}
+	var loss, g, kin float64
+	for k, p := range m.lossPart {
+		loss, g, kin = loss+p[0], g+p[1], kin+p[2]
+		if k > 0 {
+			kernels.Axpy(1, m.gpart[k-1], grad)
+		}
+	}
+	fb := float64(B)
+	return LossStats{Loss: loss / fb, G: g / fb, GTilde: (g + kin) / fb, Kinetic: kin / fb}
+}

@@ -26,6 +26,11 @@ type MLP struct {
 	ws     *workspace
 	wsw    []*workspace // chunk workspaces of RunTasks workers 1, 2, … (chunks.go)
 	run    chunkRun     // the scalar-t pass in progress (chunks.go)
+	// chunked LossGrad (chunks.go): the pass, gradient partials of chunks 1, 2, … and the
+	// loss sums of every chunk
+	trun     trainRun
+	gpart    [][]float32
+	lossPart [][3]float64
 }
 
 // New returns an MLP with the given configuration, initialized as PyTorch's nn.Linear

@@ -412,3 +412,61 @@ func TestTiersAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestLossGradChunks checks LossGrad over more than trainRows rows (3 chunks, the last
+// partial) against the same pass done in one piece with Forward and Backward: dL/dv, dL/dx
+// and dL/dt bit for bit (each row's arithmetic is the same), the gradient and the loss
+// statistics to rounding (the chunk partials are summed in another order), on 1 and 2
+// threads.
+func TestLossGradChunks(t *testing.T) {
+	defer kernels.SetThreads(kernels.Threads())
+	c := Config{Dim: 3, Hidden: []int{48, 40}, Act: kernels.SiLU}
+	B := 2*trainRows + 555
+	rng := rand.New(rand.NewPCG(21, 22))
+	x, u := randVec(rng, B*3, 1), randVec(rng, B*3, 1)
+	ts := make([]float64, B)
+	for i := range ts {
+		ts[i] = rng.Float64()
+	}
+	// One piece: Forward, the loss gradient by hand, Backward.
+	m := newTestNet(t, c, 23)
+	out := make([]float32, B*3)
+	m.Forward(ts, x, out)
+	var loss float64
+	for i := range out {
+		r := float64(out[i]) - float64(u[i])
+		loss += r * r
+		out[i] = float32(2/float64(B)) * (out[i] - u[i])
+	}
+	loss /= float64(B)
+	wantGrad, wantDx, wantDt := make([]float32, m.NumParams()), make([]float32, B*3), make([]float64, B)
+	m.Backward(out, wantGrad, wantDx, wantDt)
+	for _, th := range []int{1, 2} {
+		kernels.SetThreads(th)
+		grad, dx, dt := make([]float32, m.NumParams()), make([]float32, B*3), make([]float64, B)
+		st := m.LossGrad(ts, x, u, grad, dx, dt)
+		if !closeTo(st.Loss, loss, 1e-9) {
+			t.Errorf("threads %d: loss %v, want %v", th, st.Loss, loss)
+		}
+		gout := m.LossGradOutput()
+		for i := range out {
+			if math.Float32bits(gout[i]) != math.Float32bits(out[i]) || math.Float32bits(dx[i]) != math.Float32bits(wantDx[i]) {
+				t.Fatalf("threads %d: row element %d: dL/dv %v (want %v), dL/dx %v (want %v)", th, i, gout[i], out[i], dx[i], wantDx[i])
+			}
+		}
+		for i := range dt {
+			if dt[i] != wantDt[i] {
+				t.Fatalf("threads %d: dL/dt[%d] = %v, want %v", th, i, dt[i], wantDt[i])
+			}
+		}
+		var scale float64
+		for _, g := range wantGrad {
+			scale = math.Max(scale, math.Abs(float64(g)))
+		}
+		for i := range grad {
+			if math.Abs(float64(grad[i])-float64(wantGrad[i])) > 1e-5*scale {
+				t.Fatalf("threads %d: grad[%d] = %v, want %v (scale %v)", th, i, grad[i], wantGrad[i], scale)
+			}
+		}
+	}
+}

@@ -14,7 +14,13 @@ func (m *MLP) Forward(t []float64, x, out []float32) {
 	if len(x) != B*d || len(out) < B*d {
 		panic(fmt.Sprintf("nn: Forward: %d times, len(x) = %d, len(out) = %d, want x = %d", B, len(x), len(out), B*d))
 	}
-	ws, id, L := m.ws, m.cfg.InputDim(), len(m.layers)
+	m.forward(m.ws, t, x, out)
+}
+
+// forward is Forward in the buffers of ws.
+func (m *MLP) forward(ws *workspace, t []float64, x, out []float32) {
+	B, d := len(t), m.cfg.Dim
+	id, L := m.cfg.InputDim(), len(m.layers)
 	ws.rows, ws.haveFwd = 0, true
 	if B == 0 {
 		return
@@ -69,11 +75,12 @@ func (m *MLP) Backward(dOut, grad, dx []float32, dt []float64) {
 	if dt != nil && len(dt) < B {
 		panic(fmt.Sprintf("nn: Backward: len(dt) = %d < %d", len(dt), B))
 	}
-	m.backward(dOut, grad, dx, dt)
+	m.backward(m.ws, dOut, grad, dx, dt)
 }
 
-func (m *MLP) backward(dOut, grad, dx []float32, dt []float64) {
-	ws, d, id, L := m.ws, m.cfg.Dim, m.cfg.InputDim(), len(m.layers)
+// backward is Backward on the state ws holds from its forward.
+func (m *MLP) backward(ws *workspace, dOut, grad, dx []float32, dt []float64) {
+	d, id, L := m.cfg.Dim, m.cfg.InputDim(), len(m.layers)
 	B := ws.rows
 	ws.rows, ws.haveFwd = 0, false
 	if B == 0 {
@@ -158,7 +165,9 @@ type LossStats struct {
 // statistics, and overwrites grad (len NumParams) with dL/dθ. When dx or dt are non-nil
 // they receive dL/dx_t (B×d) and dL/dt (B) of each row, for training the interpolant;
 // dL/d(dI/dt) is the negation of LossGradOutput(). It allocates nothing once the workspace
-// has grown to B rows.
+// has grown to B rows. A batch of more than 1024 rows runs in fixed chunks of 1024 rows whose
+// gradients and loss sums are added in chunk order, in parallel on several kernel threads
+// (chunks.go): the bits are the same on any thread count.
 func (m *MLP) LossGrad(t []float64, xt, dxt, grad, dx []float32, dt []float64) LossStats {
 	B, d := len(t), m.cfg.Dim
 	if len(xt) != B*d || len(dxt) != B*d {
@@ -167,27 +176,38 @@ func (m *MLP) LossGrad(t []float64, xt, dxt, grad, dx []float32, dt []float64) L
 	if len(grad) != len(m.params) {
 		panic(fmt.Sprintf("nn: LossGrad: len(grad) = %d, want %d", len(grad), len(m.params)))
 	}
+	if dx != nil && len(dx) < B*d || dt != nil && len(dt) < B {
+		panic(fmt.Sprintf("nn: LossGrad: len(dx) = %d, len(dt) = %d for %d rows", len(dx), len(dt), B))
+	}
 	ws := m.ws
 	ws.out = grow32(ws.out, B*d)
-	m.Forward(t, xt, ws.out)
 	if B == 0 {
+		m.forward(ws, t, xt, ws.out)
 		clear(grad)
 		return LossStats{}
 	}
-	var loss, g, kin float64
-	scale := float32(2 / float64(B))
-	v := ws.out
-	for i, u32 := range dxt[:B*d] {
-		vv, u := float64(v[i]), float64(u32)
-		r := vv - u
+	if B > trainRows {
+		return m.lossGradChunks(t, xt, dxt, grad, dx, dt)
+	}
+	m.forward(ws, t, xt, ws.out)
+	loss, g, kin := lossRows(ws.out, dxt[:B*d], float32(2/float64(B)))
+	m.backward(ws, ws.out, grad, dx, dt)
+	fb := float64(B)
+	return LossStats{Loss: loss / fb, G: g / fb, GTilde: (g + kin) / fb, Kinetic: kin / fb}
+}
+
+// lossRows accumulates the loss sums of v against the targets u and overwrites v with
+// dL/dv = scale·(v − u).
+func lossRows(v, u []float32, scale float32) (loss, g, kin float64) {
+	for i, u32 := range u {
+		vv, uu := float64(v[i]), float64(u32)
+		r := vv - uu
 		loss += r * r
-		g += vv*vv - 2*u*vv
+		g += vv*vv - 2*uu*vv
 		kin += vv * vv
 		v[i] = scale * (v[i] - u32)
 	}
-	m.backward(v, grad, dx, dt)
-	fb := float64(B)
-	return LossStats{Loss: loss / fb, G: g / fb, GTilde: (g + kin) / fb, Kinetic: kin / fb}
+	return loss, g, kin
 }
 
 // LossGradOutput returns dL/dv of the last LossGrad call (B×d, valid until the next pass on
@@ -206,6 +226,6 @@ func (m *MLP) VJP(t float64, x, u, out, vj []float32) {
 	for i := range ws.trow {
 		ws.trow[i] = t
 	}
-	m.Forward(ws.trow, x, out[:len(x)])
-	m.backward(u[:len(x)], nil, vj, nil)
+	m.forward(ws, ws.trow, x, out[:len(x)])
+	m.backward(ws, u[:len(x)], nil, vj, nil)
 }
