@@ -53,9 +53,12 @@ func ScaleCols(m, n int, a []float32, lda int, v []float32) {
 	if len(v) < n {
 		panic(fmt.Sprintf("kernels: ScaleCols: v has %d elements, want %d", len(v), n))
 	}
+	if n == 0 {
+		return
+	}
 	v = v[:n]
 	for i := 0; i < m; i++ {
-		if r := a[i*lda : i*lda+n]; n == 0 || !mulSIMD(r, v, r) {
+		if r := a[i*lda : i*lda+n]; !mulSIMD(r, v, r) {
 			mulInto(r, v)
 		}
 	}

@@ -456,6 +456,16 @@ func TestGemmConcurrentCallers(t *testing.T) {
 	}
 }
 
+// oneThreadNN returns random A (m×k), B (k×n) from seed and their NN product on one thread
+// (the thread count is left at 1).
+func oneThreadNN(seed uint64, m, n, k int) (a, b, c []float32) {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	a, b, c = randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
+	SetThreads(1)
+	Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+	return a, b, c
+}
+
 // TestPoolSpinAndPark drives the pool through sections of changing worker counts, some
 // back to back (workers still spinning) and some after pauses longer than spinWait (workers
 // parked), so both hand-offs and the sections that leave some workers out are exercised;
@@ -464,12 +474,8 @@ func TestPoolSpinAndPark(t *testing.T) {
 	defer SetThreads(Threads())
 	defer func(w int) { minParallelWork = w }(minParallelWork)
 	minParallelWork = 0
-	rng := rand.New(rand.NewPCG(15, 16))
 	m, n, k := 70, 97, 40
-	a, b := randSlice(rng, m*k), randSlice(rng, k*n)
-	want := make([]float32, m*n)
-	SetThreads(1)
-	Gemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+	a, b, want := oneThreadNN(15, m, n, k)
 	c := make([]float32, m*n)
 	iters := 300
 	if testing.Short() {
@@ -495,6 +501,7 @@ type countTask struct {
 	runs    []atomic.Int32
 	badW    atomic.Int32
 	nw      int
+	delay   time.Duration // per task, so that every worker gets some
 	a, b, c []float32
 	m, n, k int
 }
@@ -504,26 +511,23 @@ func (c *countTask) RunTask(w, t int) {
 	if w < 0 || w >= c.nw {
 		c.badW.Add(1)
 	}
+	time.Sleep(c.delay)
 	out := c.c[t*c.m*c.n : (t+1)*c.m*c.n]
 	Gemm(false, false, c.m, c.n, c.k, 1, c.a, c.k, c.b, c.n, 0, out, c.n)
 }
 
-// TestRunTasks checks that RunTasks runs every task once, on worker numbers below
-// WorkersFor, that kernels inside tasks give the one-thread bits, and that it allocates
-// nothing in steady state.
+// TestRunTasks checks that RunTasks runs every task once, on worker numbers below the
+// caller's cap (WorkersFor, or a smaller one), that kernels inside tasks give the one-thread
+// bits, and that it allocates nothing in steady state.
 func TestRunTasks(t *testing.T) {
 	defer SetThreads(Threads())
-	rng := rand.New(rand.NewPCG(17, 18))
 	m, n, k := 40, 70, 90
-	a, b := randSlice(rng, m*k), randSlice(rng, k*n)
-	want := make([]float32, m*n)
-	SetThreads(1)
-	Gemm(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+	a, b, want := oneThreadNN(17, m, n, k)
 	for _, th := range []int{1, 2, 3, 7} {
 		for _, ntask := range []int{0, 1, 2, 5, 40} {
 			SetThreads(th)
 			ct := &countTask{runs: make([]atomic.Int32, ntask), nw: WorkersFor(ntask), a: a, b: b, c: make([]float32, ntask*m*n), m: m, n: n, k: k}
-			RunTasks(ntask, ct)
+			RunTasks(ntask, ct.nw, ct)
 			for i := range ct.runs {
 				if r := ct.runs[i].Load(); r != 1 {
 					t.Fatalf("threads %d, %d tasks: task %d ran %d times", th, ntask, i, r)
@@ -539,9 +543,16 @@ func TestRunTasks(t *testing.T) {
 			}
 		}
 	}
+	// A caller's cap below Threads() bounds the worker numbers.
+	SetThreads(7)
+	capped := &countTask{runs: make([]atomic.Int32, 30), nw: 2, delay: time.Millisecond, a: a, b: b, c: make([]float32, 30*m*n), m: m, n: n, k: k}
+	RunTasks(30, 2, capped)
+	if capped.badW.Load() != 0 {
+		t.Fatal("threads 7, maxWorkers 2: a worker number above 1")
+	}
 	SetThreads(2)
 	ct := &countTask{runs: make([]atomic.Int32, 8), nw: 2, a: a, b: b, c: make([]float32, 8*m*n), m: m, n: n, k: k}
-	if allocs := testing.AllocsPerRun(20, func() { RunTasks(8, ct) }); allocs != 0 {
+	if allocs := testing.AllocsPerRun(20, func() { RunTasks(8, ct.nw, ct) }); allocs != 0 {
 		t.Errorf("RunTasks: %v allocations per call", allocs)
 	}
 }

@@ -61,13 +61,12 @@ var pool = workerPool{workers: []*gemmWorker{new(gemmWorker)}}
 // privateStates serves calls that find the pool busy: the GEMMs inside RunTasks tasks and
 // those of other goroutines. A free list rather than a sync.Pool, which drops its items at
 // every garbage collection and would make each worker regrow megabytes of packing buffers
-// after it; it keeps at most maxPrivateStates.
+// after it. It keeps at most 2·GOMAXPROCS states (GEMMs that run at once are bounded by the
+// Ps, with slack for goroutines preempted inside one), each up to about 4 MiB of packed B.
 var privateStates struct {
 	mu   sync.Mutex
 	free []*gemmState
 }
-
-const maxPrivateStates = 64
 
 func getPrivateState() *gemmState {
 	privateStates.mu.Lock()
@@ -83,7 +82,7 @@ func getPrivateState() *gemmState {
 func putPrivateState(st *gemmState) {
 	privateStates.mu.Lock()
 	defer privateStates.mu.Unlock()
-	if len(privateStates.free) < maxPrivateStates {
+	if len(privateStates.free) < 2*runtime.GOMAXPROCS(0) {
 		privateStates.free = append(privateStates.free, st)
 	}
 }

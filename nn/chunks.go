@@ -30,10 +30,7 @@ type chunkRun struct {
 // RunTask implements kernels.Task: chunk t on worker w's workspace.
 func (c *chunkRun) RunTask(w, t int) {
 	m, d := c.m, c.m.cfg.Dim
-	ws := m.ws
-	if w > 0 {
-		ws = m.wsw[w-1]
-	}
+	ws := m.workerWS(w)
 	r := t * c.rows
 	n := min(c.rows, c.b-r)
 	x, out := c.x[r*d:(r+n)*d], c.out[r*d:(r+n)*d]
@@ -53,17 +50,31 @@ func (m *MLP) runChunks(c chunkRun) {
 	c.m = m
 	nch := (c.b + c.rows - 1) / c.rows
 	rows := min(c.rows, c.b)
-	nw := kernels.WorkersFor(nch)
+	nw := m.ensureWorkers(nch)
+	for w := range nw {
+		m.ensureChunk(m.workerWS(w), rows, rows*c.tangents)
+	}
+	m.run = c
+	kernels.RunTasks(nch, nw, &m.run)
+	m.run = chunkRun{}
+}
+
+// ensureWorkers makes sure there is a workspace for every worker RunTasks may use for n
+// tasks and returns that worker count.
+func (m *MLP) ensureWorkers(n int) int {
+	nw := kernels.WorkersFor(n)
 	for len(m.wsw) < nw-1 {
 		m.wsw = append(m.wsw, &workspace{})
 	}
-	m.ensureChunk(m.ws, rows, rows*c.tangents)
-	for _, ws := range m.wsw[:nw-1] {
-		m.ensureChunk(ws, rows, rows*c.tangents)
+	return nw
+}
+
+// workerWS returns worker w's workspace: m.ws for the calling goroutine (worker 0).
+func (m *MLP) workerWS(w int) *workspace {
+	if w == 0 {
+		return m.ws
 	}
-	m.run = c
-	kernels.RunTasks(nch, &m.run)
-	m.run = chunkRun{}
+	return m.wsw[w-1]
 }
 
 // trainRows is the row chunk of a LossGrad pass with more rows than that. It is fixed, not
@@ -88,10 +99,7 @@ type trainRun struct {
 // RunTask implements kernels.Task: forward, loss and backward of chunk k on worker w.
 func (c *trainRun) RunTask(w, k int) {
 	m, d := c.m, c.m.cfg.Dim
-	ws := m.ws
-	if w > 0 {
-		ws = m.wsw[w-1]
-	}
+	ws := m.workerWS(w)
 	r := k * trainRows
 	n := min(trainRows, c.b-r)
 	out := m.ws.out[r*d : (r+n)*d]
@@ -117,10 +125,7 @@ func (c *trainRun) RunTask(w, k int) {
 func (m *MLP) lossGradChunks(t []float64, xt, dxt, grad, dx []float32, dt []float64) LossStats {
 	B := len(t)
 	nch := (B + trainRows - 1) / trainRows
-	nw := kernels.WorkersFor(nch)
-	for len(m.wsw) < nw-1 {
-		m.wsw = append(m.wsw, &workspace{})
-	}
+	nw := m.ensureWorkers(nch)
 	for len(m.gpart) < nch-1 {
 		m.gpart = append(m.gpart, make([]float32, len(m.params)))
 	}
@@ -129,7 +134,7 @@ func (m *MLP) lossGradChunks(t []float64, xt, dxt, grad, dx []float32, dt []floa
 	}
 	m.lossPart = m.lossPart[:nch]
 	m.trun = trainRun{m: m, b: B, t: t, xt: xt, dxt: dxt, grad: grad, dx: dx, dt: dt}
-	kernels.RunTasks(nch, &m.trun)
+	kernels.RunTasks(nch, nw, &m.trun)
 	m.trun = trainRun{}
 	var loss, g, kin float64
 	for k, p := range m.lossPart {
