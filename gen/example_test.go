@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/solver"
@@ -21,11 +22,11 @@ func Example() {
 	}
 	// Flatten into a Table and standardize (the model works in standardized units; sampling
 	// and likelihood map back to data units).
-	tab := &gen.Table{Source: "mine", N: len(rows), D: 2}
+	tab := &dataset.Table{Source: "mine", N: len(rows), D: 2}
 	for _, r := range rows {
 		tab.Data = append(tab.Data, r...)
 	}
-	stats, err := gen.ComputeStats(tab, nil)
+	stats, err := dataset.ComputeStats(tab, nil)
 	if err != nil {
 		panic(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/interflow/flowbench/metrics"
 	"github.com/interflow/flowbench/solver"
 )
 
@@ -162,9 +163,9 @@ func SummarizeNLL(logp []float64, d int) NLLSummary {
 	for i, v := range logp {
 		nll[i] = -v
 	}
-	mean, se := MeanStderr(nll)
+	mean, se := metrics.MeanStderr(nll)
 	if len(nll) < 2 {
 		se = math.NaN()
 	}
-	return NLLSummary{N: len(logp), NLL: mean, StdErr: se, BPD: BitsPerDim(mean, d)}
+	return NLLSummary{N: len(logp), NLL: mean, StdErr: se, BPD: metrics.BitsPerDim(mean, d)}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
@@ -39,15 +40,15 @@ func TestLogProbClosedForm(t *testing.T) {
 	rk4 := solver.Options{Method: solver.RK4, Steps: 7}
 	for _, tc := range []struct {
 		name  string
-		stats *Stats
+		stats *dataset.Stats
 		base  *GaussianBase
 		hutch int
 	}{
 		{name: "plain"},
 		{name: "hutchinson", hutch: 3},
-		{name: "standardized", stats: &Stats{N: 10, Mean: []float64{1, -2}, Std: []float64{2, 0.5}}},
+		{name: "standardized", stats: &dataset.Stats{N: 10, Mean: []float64{1, -2}, Std: []float64{2, 0.5}}},
 		{name: "learned base", base: &GaussianBase{Mu: []float64{0.3, -0.2}, L: []float64{1.5, 0, 0.4, 0.8}}},
-		{name: "both", stats: &Stats{N: 10, Mean: []float64{-1, 3}, Std: []float64{3, 0.25}}, base: &GaussianBase{Mu: []float64{0.1, 0.2}, L: []float64{0.7, 0, -0.3, 1.2}}},
+		{name: "both", stats: &dataset.Stats{N: 10, Mean: []float64{-1, 3}, Std: []float64{3, 0.25}}, base: &GaussianBase{Mu: []float64{0.1, 0.2}, L: []float64{0.7, 0, -0.3, 1.2}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := constModel(t, c)
@@ -106,7 +107,7 @@ func TestLogProbClosedForm(t *testing.T) {
 func TestSampleConstantField(t *testing.T) {
 	c := []float32{2, -1}
 	m := constModel(t, c)
-	m.Data.Stats = &Stats{N: 1, Mean: []float64{10, 0}, Std: []float64{1, 3}}
+	m.Data.Stats = &dataset.Stats{N: 1, Mean: []float64{10, 0}, Std: []float64{1, 3}}
 	n := 20000
 	res, err := m.Sample(context.Background(), n, SampleOptions{ODE: solver.Options{Method: solver.Heun, Steps: 3}, Batch: 3000, Seed: 5, WithLogP: true})
 	if err != nil {

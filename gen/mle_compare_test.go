@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/interflow/flowbench/dataset"
 )
 
 // TestCompareObjectives runs both objectives for a short budget and checks the points:
@@ -17,9 +19,9 @@ func TestCompareObjectives(t *testing.T) {
 	cc.Train.Batch = 64
 	cc.MLE.Steps = 4
 	cc.Budget, cc.EvalEvery = 400*time.Millisecond, 100*time.Millisecond
-	cc.Test = SampleN(EightGaussians{}, 200, 5)
+	cc.Test = dataset.SampleN(dataset.EightGaussians{}, 200, 5)
 	var pts []ComparePoint
-	err := CompareObjectives(context.Background(), cc, &TrainData{Name: "8gaussians", Toy: EightGaussians{}}, func(p ComparePoint) { pts = append(pts, p) })
+	err := CompareObjectives(context.Background(), cc, &TrainData{Name: "8gaussians", Toy: dataset.EightGaussians{}}, func(p ComparePoint) { pts = append(pts, p) })
 	if err != nil {
 		t.Fatal(err)
 	}

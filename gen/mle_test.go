@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
 	"github.com/interflow/flowbench/solver"
@@ -284,7 +285,7 @@ func TestMLEMatchesLogProb(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := SampleN(EightGaussians{}, 64, 4)
+	x := dataset.SampleN(dataset.EightGaussians{}, 64, 4)
 	m := &Model{Net: net}
 	for _, tc := range []struct {
 		grad MLEGradient

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
 	"github.com/interflow/flowbench/solver"
@@ -24,7 +25,7 @@ func mleTrainConfig(steps int) TrainConfig {
 // testNLL is the NLL of fresh 8gaussians points under m, by the likelihood path of
 // `flowbench nll` (Dopri5).
 func testNLL(t *testing.T, m *Model) float64 {
-	x := SampleN(EightGaussians{}, 500, 77)
+	x := dataset.SampleN(dataset.EightGaussians{}, 500, 77)
 	lp, _, err := m.LogProb(context.Background(), x, LikelihoodOptions{ODE: solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}})
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +49,7 @@ func TestTrainMLE(t *testing.T) {
 			mc.Gradient, mc.Steps = g, 8
 			path := filepath.Join(t.TempDir(), "m.safetensors")
 			var logs []MLELogEntry
-			m, err := TrainMLE(context.Background(), cfg, mc, &TrainData{Name: "8gaussians", Toy: EightGaussians{}},
+			m, err := TrainMLE(context.Background(), cfg, mc, &TrainData{Name: "8gaussians", Toy: dataset.EightGaussians{}},
 				TrainOptions{CkptPath: path}, func(e MLELogEntry) { logs = append(logs, e) })
 			if err != nil {
 				t.Fatal(err)
@@ -78,10 +79,10 @@ func TestTrainMLE(t *testing.T) {
 }
 
 func eightGaussiansNLL() float64 {
-	x := SampleN(EightGaussians{}, 500, 77)
+	x := dataset.SampleN(dataset.EightGaussians{}, 500, 77)
 	s := 0.0
 	for i := 0; i < len(x); i += 2 {
-		s -= EightGaussians{}.LogProb(x[i : i+2])
+		s -= dataset.EightGaussians{}.LogProb(x[i : i+2])
 	}
 	return s / 500
 }
@@ -91,7 +92,7 @@ func eightGaussiansNLL() float64 {
 func TestTrainMLECancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
-	_, err := TrainMLE(ctx, mleTrainConfig(50), MLEConfig{Steps: 4}, &TrainData{Name: "8gaussians", Toy: EightGaussians{}},
+	_, err := TrainMLE(ctx, mleTrainConfig(50), MLEConfig{Steps: 4}, &TrainData{Name: "8gaussians", Toy: dataset.EightGaussians{}},
 		TrainOptions{}, func(MLELogEntry) {
 			if n++; n == 3 {
 				cancel()
@@ -102,7 +103,7 @@ func TestTrainMLECancel(t *testing.T) {
 	}
 	cfg := mleTrainConfig(5)
 	cfg.Base = "learned"
-	if _, err := TrainMLE(context.Background(), cfg, MLEConfig{Steps: 4}, &TrainData{Name: "8gaussians", Toy: EightGaussians{}}, TrainOptions{}, nil); err == nil {
+	if _, err := TrainMLE(context.Background(), cfg, MLEConfig{Steps: 4}, &TrainData{Name: "8gaussians", Toy: dataset.EightGaussians{}}, TrainOptions{}, nil); err == nil {
 		t.Error("learned base: no error")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
@@ -160,18 +161,18 @@ type TrainData struct {
 	// Name is the data set's name or file path, recorded in the checkpoint.
 	Name string
 	// Toy draws fresh training points every step (generated data sets).
-	Toy Sampler
+	Toy dataset.Sampler
 	// Train holds the training rows, already standardized when Stats is set; batches are
 	// drawn uniformly with replacement.
-	Train *Table
+	Train *dataset.Table
 	// Val holds validation rows in the model's units (optional; for a Toy, ValN fresh
 	// points are drawn from a separate stream when Val is nil).
-	Val *Table
+	Val *dataset.Table
 	// Stats, when set, are the standardization statistics: the model works in standardized
 	// units and the likelihood is reported in data units.
-	Stats *Stats
+	Stats *dataset.Stats
 	// Split is the train/validation/test split of a file, recorded in the checkpoint.
-	Split *Split
+	Split *dataset.Split
 	// Dequantize adds U[0, 1) noise (in data units) to every drawn row of 8-bit data.
 	Dequantize bool
 }

@@ -5,23 +5,25 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/interflow/flowbench/dataset"
 )
 
 // DefaultSplit is the train/validation/test split of data files used when none is given:
 // 80/10/10 from seed 0.
-var DefaultSplit = Split{Seed: 0, Train: 0.8, Val: 0.1, Test: 0.1}
+var DefaultSplit = dataset.Split{Seed: 0, Train: 0.8, Val: 0.1, Test: 0.1}
 
 // LoadTrainData prepares the training data named by nameOrPath: a generated data set
 // (NewToy) or a data file (CSV/TSV, .npy, IDX). A file is split by split (its SHA-256 is
 // recorded), standardized with statistics of its training rows, and dequantized per draw
 // when it holds 8-bit values.
-func LoadTrainData(nameOrPath string, split Split) (*TrainData, error) {
-	if toy, err := NewToy(nameOrPath); err == nil {
+func LoadTrainData(nameOrPath string, split dataset.Split) (*TrainData, error) {
+	if toy, err := dataset.NewToy(nameOrPath); err == nil {
 		return &TrainData{Name: toy.Name(), Toy: toy}, nil
 	} else if _, serr := os.Stat(nameOrPath); serr != nil {
-		return nil, fmt.Errorf("data %q: not a generated data set (%s) nor a readable file: %v", nameOrPath, strings.Join(ToyNames(), ", "), serr)
+		return nil, fmt.Errorf("data %q: not a generated data set (%s) nor a readable file: %v", nameOrPath, strings.Join(dataset.ToyNames(), ", "), serr)
 	}
-	f, err := LoadDataFile(nameOrPath, split)
+	f, err := dataset.LoadFile(nameOrPath, split)
 	if err != nil {
 		return nil, err
 	}
@@ -31,13 +33,13 @@ func LoadTrainData(nameOrPath string, split Split) (*TrainData, error) {
 	if err != nil {
 		return nil, err
 	}
-	train, err := f.Part(PartTrain)
+	train, err := f.Part(dataset.PartTrain)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", nameOrPath, err)
 	}
-	var val *Table
+	var val *dataset.Table
 	if split.Val > 0 {
-		if v, err := f.Part(PartVal); err == nil {
+		if v, err := f.Part(dataset.PartVal); err == nil {
 			val = v
 		}
 	}
@@ -58,9 +60,9 @@ type EvalData struct {
 	X    []float32 // n×d rows in data units
 	N, D int
 	// Density is the closed-form density of a generated data set, or nil.
-	Density Density
+	Density dataset.Density
 	// Toy is the generated data set, or nil for a file.
-	Toy Sampler
+	Toy dataset.Sampler
 	// Source names the data and part scored ("8gaussians (fresh draws)", "x.csv test split").
 	Source string
 }
@@ -70,22 +72,22 @@ type EvalData struct {
 // split (when the file is the one the model was trained on, by SHA-256; otherwise p must
 // be PartAll). n > 0 keeps at most the first n rows of a file. The data's dimension must
 // match the model's.
-func LoadEvalData(m *Model, nameOrPath string, p SplitPart, n int, seed uint64) (*EvalData, error) {
+func LoadEvalData(m *Model, nameOrPath string, p dataset.SplitPart, n int, seed uint64) (*EvalData, error) {
 	d := m.Dim()
-	if toy, err := NewToy(nameOrPath); err == nil {
+	if toy, err := dataset.NewToy(nameOrPath); err == nil {
 		if toy.Dim() != d {
 			return nil, fmt.Errorf("data %s has dimension %d, the model %d", toy.Name(), toy.Dim(), d)
 		}
 		if n <= 0 {
 			return nil, errors.New("generated data: the number of points must be ≥ 1")
 		}
-		ed := &EvalData{X: SampleN(toy, n, seed^0x6576616c), N: n, D: d, Toy: toy, Source: toy.Name() + " (fresh draws)"}
-		ed.Density, _ = toy.(Density)
+		ed := &EvalData{X: dataset.SampleN(toy, n, seed^0x6576616c), N: n, D: d, Toy: toy, Source: toy.Name() + " (fresh draws)"}
+		ed.Density, _ = toy.(dataset.Density)
 		return ed, nil
 	} else if _, serr := os.Stat(nameOrPath); serr != nil {
-		return nil, fmt.Errorf("data %q: not a generated data set (%s) nor a readable file: %v", nameOrPath, strings.Join(ToyNames(), ", "), serr)
+		return nil, fmt.Errorf("data %q: not a generated data set (%s) nor a readable file: %v", nameOrPath, strings.Join(dataset.ToyNames(), ", "), serr)
 	}
-	tab, err := ReadTable(nameOrPath)
+	tab, err := dataset.ReadTable(nameOrPath)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +95,7 @@ func LoadEvalData(m *Model, nameOrPath string, p SplitPart, n int, seed uint64) 
 		return nil, fmt.Errorf("%s: %d columns, but the model has dimension %d", nameOrPath, tab.D, d)
 	}
 	src := nameOrPath
-	if p != PartAll {
+	if p != dataset.PartAll {
 		sp := m.Data.Split
 		if sp == nil || sp.SHA256 != tab.SHA256 {
 			return nil, fmt.Errorf("%s: %w (it is not the file the model was trained on), so it has no %s part; use --split all", nameOrPath, ErrNoSplit, p)
@@ -108,7 +110,7 @@ func LoadEvalData(m *Model, nameOrPath string, p SplitPart, n int, seed uint64) 
 		tab.Data = tab.Data[:n*d]
 	}
 	if tab.Bytes8 {
-		Dequantize(ToyRNG(seed, 0x6465717561), tab.Data)
+		dataset.Dequantize(dataset.ToyRNG(seed, 0x6465717561), tab.Data)
 	}
 	return &EvalData{X: tab.Data, N: tab.N, D: d, Source: src}, nil
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/interflow/flowbench/dataset"
 )
 
 func TestLoadTrainAndEvalData(t *testing.T) {
@@ -42,11 +44,11 @@ func TestLoadTrainAndEvalData(t *testing.T) {
 	}
 	m := constModel(t, []float32{0, 0})
 	m.Data = DataInfo{Name: path, Split: td.Split, Stats: td.Stats}
-	test, err := LoadEvalData(m, path, PartTest, 0, 1)
+	test, err := LoadEvalData(m, path, dataset.PartTest, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := LoadEvalData(m, path, PartAll, 0, 1)
+	all, err := LoadEvalData(m, path, dataset.PartAll, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,13 +58,13 @@ func TestLoadTrainAndEvalData(t *testing.T) {
 	// Another file has no split recorded.
 	other := filepath.Join(dir, "e.csv")
 	os.WriteFile(other, []byte("1,2\n3,5\n"), 0o644)
-	if _, err := LoadEvalData(m, other, PartTest, 0, 1); !errors.Is(err, ErrNoSplit) {
+	if _, err := LoadEvalData(m, other, dataset.PartTest, 0, 1); !errors.Is(err, ErrNoSplit) {
 		t.Fatalf("err = %v, want ErrNoSplit", err)
 	}
-	if _, err := LoadEvalData(m, "ninegaussians", PartAll, 10, 1); err == nil || !strings.Contains(err.Error(), "not a generated data set") {
+	if _, err := LoadEvalData(m, "ninegaussians", dataset.PartAll, 10, 1); err == nil || !strings.Contains(err.Error(), "not a generated data set") {
 		t.Fatalf("unknown data: err = %v", err)
 	}
-	g, err := LoadEvalData(m, "8gaussians", PartTest, 50, 1)
+	g, err := LoadEvalData(m, "8gaussians", dataset.PartTest, 50, 1)
 	if err != nil || g.N != 50 || g.Density == nil {
 		t.Fatalf("toy eval data: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/nn"
 )
@@ -44,12 +45,12 @@ type trainRun struct {
 
 // DataInfo describes a model's training data.
 type DataInfo struct {
-	Name       string   `json:"name"`
-	SHA256     string   `json:"sha256,omitempty"`
-	Columns    []string `json:"columns,omitempty"`
-	Split      *Split   `json:"split,omitempty"`
-	Stats      *Stats   `json:"stats,omitempty"`
-	Dequantize bool     `json:"dequantize,omitempty"`
+	Name       string         `json:"name"`
+	SHA256     string         `json:"sha256,omitempty"`
+	Columns    []string       `json:"columns,omitempty"`
+	Split      *dataset.Split `json:"split,omitempty"`
+	Stats      *dataset.Stats `json:"stats,omitempty"`
+	Dequantize bool           `json:"dequantize,omitempty"`
 }
 
 // TrainState is the progress of a training run, saved in its checkpoints.

@@ -5,7 +5,9 @@ import (
 	"math"
 	"testing"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/metrics"
 	"github.com/interflow/flowbench/solver"
 )
 
@@ -25,7 +27,7 @@ func TestQuality8Gaussians(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 3000
-	x := SampleN(EightGaussians{}, n, 11)
+	x := dataset.SampleN(dataset.EightGaussians{}, n, 11)
 	lp, _, err := m.LogProb(context.Background(), x, LikelihoodOptions{ODE: solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}})
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +35,7 @@ func TestQuality8Gaussians(t *testing.T) {
 	s := SummarizeNLL(lp, 2)
 	truth := 0.0
 	for i := range n {
-		truth -= EightGaussians{}.LogProb(x[2*i : 2*i+2])
+		truth -= dataset.EightGaussians{}.LogProb(x[2*i : 2*i+2])
 	}
 	truth /= n
 	gap := s.NLL - truth
@@ -49,10 +51,10 @@ func TestQuality8Gaussians(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := SampleN(EightGaussians{}, n, 12)
-	floor := EnergyDistance(SampleN(EightGaussians{}, n, 13), ref, 2, 0)
-	eODE := EnergyDistance(ode.X, ref, 2, 0)
-	eSDE := EnergyDistance(sde.X, ref, 2, 0)
+	ref := dataset.SampleN(dataset.EightGaussians{}, n, 12)
+	floor := metrics.EnergyDistance(dataset.SampleN(dataset.EightGaussians{}, n, 13), ref, 2, 0)
+	eODE := metrics.EnergyDistance(ode.X, ref, 2, 0)
+	eSDE := metrics.EnergyDistance(sde.X, ref, 2, 0)
 	t.Logf("energy distance: ODE %.5f, SDE %.5f, data floor %.5f", eODE, eSDE, floor)
 	if eODE > 4*floor+0.01 {
 		t.Errorf("ODE energy distance %.5f > 4×floor + 0.01", eODE)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
 )
@@ -148,7 +149,7 @@ func TestResumeRejectsOtherConfig(t *testing.T) {
 
 // nanAfter is a sampler that returns NaN from its calls-th call on.
 type nanAfter struct {
-	Sampler
+	dataset.Sampler
 	calls, n int
 }
 
@@ -165,7 +166,7 @@ func TestNonFiniteLossKeepsCheckpoint(t *testing.T) {
 	cfg.CkptEvery = 5
 	cfg.FirstCkpt = 1 << 62 // only the step-count checkpoints
 	path := filepath.Join(t.TempDir(), "m.safetensors")
-	data := &TrainData{Name: "8gaussians", Toy: &nanAfter{Sampler: EightGaussians{}, calls: 13}}
+	data := &TrainData{Name: "8gaussians", Toy: &nanAfter{Sampler: dataset.EightGaussians{}, calls: 13}}
 	_, err := Train(context.Background(), cfg, data, TrainOptions{CkptPath: path})
 	if !errors.Is(err, ErrNonFiniteLoss) || !strings.Contains(err.Error(), "step 13") {
 		t.Fatalf("err = %v, want a non-finite loss at step 13", err)

@@ -25,7 +25,7 @@ go test -count=1 ./...
 echo "== go test -short -tags purego ./..."
 go test -count=1 -short -tags purego ./...
 echo "== go test -race"
-go test -count=1 -race -short ./kernels/... ./nn/... ./solver/... ./interp/... ./gen/... ./cmd/...
+go test -count=1 -race -short ./internal/... ./kernels/... ./nn/... ./solver/... ./interp/... ./dataset/... ./metrics/... ./gen/... ./cmd/...
 echo "== arm64: vet, NEON tier and pure-Go path under qemu"
 GOARCH=arm64 go vet ./... && GOARCH=arm64 go vet -tags purego ./...
 GOARCH=arm64 go test -count=1 -short -exec qemu-aarch64-static ./kernels/... ./nn/...
@@ -53,9 +53,9 @@ fuzz FuzzVec ./kernels
 fuzz FuzzLoadCheckpoint ./nn
 fuzz FuzzParse ./interp
 fuzz FuzzSolve ./solver
-fuzz FuzzCSV ./gen
-fuzz FuzzNPY ./gen
-fuzz FuzzIDX ./gen
+fuzz FuzzCSV ./dataset
+fuzz FuzzNPY ./dataset
+fuzz FuzzIDX ./dataset
 echo "== smoke: flowbench bench objectives (both objectives, tiny budget)"
 go run ./cmd/flowbench bench objectives --data 8gaussians --budget 2 --every 0.5 --width 16 --depth 2 --batch 64 --test-n 200 --png - --json >/dev/null
 echo "== regenerate Avo output and check for a diff"

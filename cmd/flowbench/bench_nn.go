@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
@@ -93,14 +93,14 @@ func emitRun(o *benchOpts, workload, impl string, threads int, timeKey string, m
 type trainStep struct {
 	m                  *nn.MLP
 	opt                *nn.Adam
-	data               gen.Sampler
+	data               dataset.Sampler
 	rng                *rand.Rand
 	d                  int
 	t                  []float64
 	x0, x1, xt, dxt, g []float32
 }
 
-func newTrainStep(m *nn.MLP, data gen.Sampler, batch int) *trainStep {
+func newTrainStep(m *nn.MLP, data dataset.Sampler, batch int) *trainStep {
 	d := m.Dim()
 	return &trainStep{
 		m: m, opt: nn.NewAdam(m.NumParams()), data: data, rng: rand.New(rand.NewPCG(1, 2)), d: d,
@@ -126,9 +126,9 @@ func benchTrain(ctx context.Context, o *benchOpts) error {
 	type wl struct {
 		name         string
 		d, width, bs int
-		data         gen.Sampler
+		data         dataset.Sampler
 	}
-	wls := []wl{{"W-train-2d", 2, 256, 4096, gen.Checkerboard{}}, {"W-train-64d", 64, 512, 1024, gen.GMM64()}}
+	wls := []wl{{"W-train-2d", 2, 256, 4096, dataset.Checkerboard{}}, {"W-train-64d", 64, 512, 1024, dataset.GMM64()}}
 	if err := checkOnly(o, "train", wls[0].name, wls[1].name); err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/solver"
@@ -63,21 +64,21 @@ func init() {
 // objectivesData returns the training data and test points of --data.
 func objectivesData(name string, n int, seed uint64) (*gen.TrainData, []float32, error) {
 	if name == "gmm64" {
-		g := gen.GMM64()
-		return &gen.TrainData{Name: "gmm64", Toy: g}, gen.SampleN(g, n, seed^0x74657374), nil
+		g := dataset.GMM64()
+		return &gen.TrainData{Name: "gmm64", Toy: g}, dataset.SampleN(g, n, seed^0x74657374), nil
 	}
 	data, err := gen.LoadTrainData(name, gen.DefaultSplit)
 	if err != nil {
 		return nil, nil, err
 	}
 	if data.Toy != nil {
-		return data, gen.SampleN(data.Toy, n, seed^0x74657374), nil
+		return data, dataset.SampleN(data.Toy, n, seed^0x74657374), nil
 	}
-	f, err := gen.LoadDataFile(name, gen.DefaultSplit)
+	f, err := dataset.LoadFile(name, gen.DefaultSplit)
 	if err != nil {
 		return nil, nil, err
 	}
-	test, err := f.Part(gen.PartTest)
+	test, err := f.Part(dataset.PartTest)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -86,7 +87,7 @@ func objectivesData(name string, n int, seed uint64) (*gen.TrainData, []float32,
 		x = x[:n*test.D]
 	}
 	if test.Bytes8 {
-		gen.Dequantize(gen.ToyRNG(seed, 0x6465717561), x)
+		dataset.Dequantize(dataset.ToyRNG(seed, 0x6465717561), x)
 	}
 	return data, x, nil
 }

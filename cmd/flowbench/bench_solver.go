@@ -6,7 +6,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/solver"
 )
 
@@ -154,7 +154,7 @@ func benchNLL(ctx context.Context, o *benchOpts) error {
 		m := benchNet(2, 256)
 		tf := &timedField{f: m}
 		data := make([]float32, 2*n)
-		gen.Checkerboard{}.Sample(rand.New(rand.NewPCG(2, 0)), data)
+		dataset.Checkerboard{}.Sample(rand.New(rand.NewPCG(2, 0)), data)
 		x := make([]float32, 2*n)
 		logp := make([]float64, n)
 		var ws solver.Workspace

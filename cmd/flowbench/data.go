@@ -7,7 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/dataset"
+	"github.com/interflow/flowbench/internal/atomicfile"
 )
 
 func init() {
@@ -18,9 +19,9 @@ func init() {
 func dataOutputWriter(path string) (func(w io.Writer, data []float32, n, d int) error, error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".npy":
-		return gen.WriteNPY, nil
+		return dataset.WriteNPY, nil
 	case ".csv":
-		return func(w io.Writer, data []float32, n, d int) error { return gen.WriteCSV(w, data, n, d, nil) }, nil
+		return func(w io.Writer, data []float32, n, d int) error { return dataset.WriteCSV(w, data, n, d, nil) }, nil
 	case ".tsv":
 		return func(w io.Writer, data []float32, n, d int) error { return writeTSV(w, data, n, d) }, nil
 	}
@@ -29,7 +30,7 @@ func dataOutputWriter(path string) (func(w io.Writer, data []float32, n, d int) 
 
 // writeTSV writes tab-separated values (WriteCSV's output with tabs for commas).
 func writeTSV(w io.Writer, data []float32, n, d int) error {
-	return gen.WriteCSV(&tabWriter{w}, data, n, d, nil)
+	return dataset.WriteCSV(&tabWriter{w}, data, n, d, nil)
 }
 
 // tabWriter turns the commas of WriteCSV's numeric output into tabs.
@@ -47,8 +48,8 @@ func (t *tabWriter) Write(p []byte) (int, error) {
 }
 
 func runData(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("data", "--name NAME --n N --out FILE(.csv|.tsv|.npy) [--seed S] [--json]\ndata sets: "+strings.Join(gen.ToyNames(), ", "), stdout)
-	name := fs.String("name", "", "generated data set (one of "+strings.Join(gen.ToyNames(), ", ")+")")
+	fs := newFlags("data", "--name NAME --n N --out FILE(.csv|.tsv|.npy) [--seed S] [--json]\ndata sets: "+strings.Join(dataset.ToyNames(), ", "), stdout)
+	name := fs.String("name", "", "generated data set (one of "+strings.Join(dataset.ToyNames(), ", ")+")")
 	n := fs.Int("n", 0, "number of points (> 0)")
 	out := fs.String("out", "", "output file; the extension (.csv, .tsv, .npy) selects the format")
 	seed := fs.Uint64("seed", 0, "random seed")
@@ -61,9 +62,9 @@ func runData(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("data: unexpected argument %q", rest[0])
 	}
 	if *name == "" {
-		return usagef("data: --name is required (one of %s)", strings.Join(gen.ToyNames(), ", "))
+		return usagef("data: --name is required (one of %s)", strings.Join(dataset.ToyNames(), ", "))
 	}
-	s, err := gen.NewToy(*name)
+	s, err := dataset.NewToy(*name)
 	if err != nil {
 		return usagef("data: --name: %v", err)
 	}
@@ -77,7 +78,7 @@ func runData(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return usagef("data: --out %v", err)
 	}
-	if err := gen.CheckOutputPath(*out); err != nil {
+	if err := atomicfile.CheckPath(*out); err != nil {
 		return usagef("data: --out %v", err)
 	}
 	d := s.Dim()
@@ -87,8 +88,8 @@ func runData(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	pts := gen.SampleN(s, *n, *seed)
-	if err := gen.WriteFileAtomic(*out, func(w io.Writer) error { return write(w, pts, *n, d) }); err != nil {
+	pts := dataset.SampleN(s, *n, *seed)
+	if err := atomicfile.Write(*out, func(w io.Writer) error { return write(w, pts, *n, d) }); err != nil {
 		return err
 	}
 	e := &emitter{w: stdout, json: *js}

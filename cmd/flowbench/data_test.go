@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/dataset"
 )
 
 // TestDataCLI runs `flowbench data` from the real binary over the accepted and rejected
@@ -72,21 +72,21 @@ func TestDataCLI(t *testing.T) {
 		})
 	}
 	// The files hold exactly the seeded draws.
-	g, err := gen.ReadTable(filepath.Join(dir, "g.csv"))
+	g, err := dataset.ReadTable(filepath.Join(dir, "g.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := gen.SampleN(gen.EightGaussians{}, 1000, 3); !slices.Equal(g.Data, want) {
+	if want := dataset.SampleN(dataset.EightGaussians{}, 1000, 3); !slices.Equal(g.Data, want) {
 		t.Error("g.csv differs from SampleN(8gaussians, 1000, 3)")
 	}
-	c, err := gen.ReadTable(filepath.Join(dir, "c.npy"))
+	c, err := dataset.ReadTable(filepath.Join(dir, "c.npy"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := gen.SampleN(gen.Checkerboard{}, 500, 0); !slices.Equal(c.Data, want) {
+	if want := dataset.SampleN(dataset.Checkerboard{}, 500, 0); !slices.Equal(c.Data, want) {
 		t.Error("c.npy differs from SampleN(checkerboard, 500, 0)")
 	}
-	m, err := gen.ReadTable(filepath.Join(dir, "m.tsv"))
+	m, err := dataset.ReadTable(filepath.Join(dir, "m.tsv"))
 	if err != nil || m.N != 10 {
 		t.Fatalf("m.tsv: %v", err)
 	}

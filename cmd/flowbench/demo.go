@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
 	"github.com/interflow/flowbench/solver"
 )
@@ -78,7 +79,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	trainTime := time.Since(start).Seconds()
-	ed, err := gen.LoadEvalData(m, *data, gen.PartTest, *n, *c.seed)
+	ed, err := gen.LoadEvalData(m, *data, dataset.PartTest, *n, *c.seed)
 	if err != nil {
 		return err
 	}

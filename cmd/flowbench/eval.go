@@ -4,8 +4,10 @@ import (
 	"context"
 	"io"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
 	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/metrics"
 	"github.com/interflow/flowbench/solver"
 )
 
@@ -42,7 +44,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ref, floorRef := ed.X, []float32(nil)
 	n := ed.N
 	if ed.Toy != nil {
-		floorRef = gen.SampleN(ed.Toy, n, *f.common.seed^0x666c6f6f72)
+		floorRef = dataset.SampleN(ed.Toy, n, *f.common.seed^0x666c6f6f72)
 	} else {
 		n = ed.N / 2
 		if n < 2 {
@@ -70,8 +72,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	thr := kernels.Threads()
-	dm := gen.Compare(res.X, ref, ed.D, *f.common.seed, thr)
-	fl := gen.Compare(floorRef, ref, ed.D, *f.common.seed, thr)
+	dm := metrics.Compare(res.X, ref, ed.D, *f.common.seed, thr)
+	fl := metrics.Compare(floorRef, ref, ed.D, *f.common.seed, thr)
 	kv = append(kv, "energy", dm.Energy, "mmd", dm.MMD, "sw2", dm.SW2,
 		"floor_energy", fl.Energy, "floor_mmd", fl.MMD, "floor_sw2", fl.SW2, "sample_n", n, "sample_nfe", res.NFE)
 	e := &emitter{w: stdout, json: *f.common.json}

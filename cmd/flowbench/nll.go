@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
 )
 
@@ -47,7 +48,7 @@ func (f *scoreFlags) setup(cmd string, set map[string]bool) (*gen.Model, *gen.Ev
 	if err != nil {
 		return nil, nil, lo, err
 	}
-	part, err := gen.ParseSplitPart(*f.split)
+	part, err := dataset.ParseSplitPart(*f.split)
 	if err != nil {
 		return nil, nil, lo, usagef("%s: --split: %v", cmd, err)
 	}
@@ -71,7 +72,7 @@ func (f *scoreFlags) setup(cmd string, set map[string]bool) (*gen.Model, *gen.Ev
 	ed, err := gen.LoadEvalData(m, data, part, *f.n, *f.common.seed)
 	if errors.Is(err, gen.ErrNoSplit) && !set["split"] {
 		// Another file than the training data: score all of it.
-		ed, err = gen.LoadEvalData(m, data, gen.PartAll, *f.n, *f.common.seed)
+		ed, err = gen.LoadEvalData(m, data, dataset.PartAll, *f.n, *f.common.seed)
 	}
 	if err != nil {
 		return nil, nil, lo, err

@@ -17,7 +17,9 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/internal/atomicfile"
 	"github.com/interflow/flowbench/solver"
 )
 
@@ -148,7 +150,7 @@ func writePlot(ctx context.Context, m *gen.Model, path string, o plotOpts) error
 	for i, p := range plots {
 		p.Draw(cs[0][i])
 	}
-	return gen.WriteFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 		return err
 	})
@@ -185,7 +187,7 @@ func samplePlot(m *gen.Model, x []float32, lim float64, o plotOpts) (*plot.Plot,
 		return nil, fmt.Errorf("plot: samples need dimension ≥ 2, the model has %d", d)
 	}
 	if o.data != "" {
-		ed, err := gen.LoadEvalData(m, o.data, gen.PartAll, o.n, o.seed)
+		ed, err := gen.LoadEvalData(m, o.data, dataset.PartAll, o.n, o.seed)
 		if err != nil {
 			return nil, err
 		}

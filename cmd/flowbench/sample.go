@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/internal/atomicfile"
 	"github.com/interflow/flowbench/solver"
 )
 
@@ -166,7 +168,7 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := ctx.Err(); err != nil {
 		return err // never write a file for an interrupted run
 	}
-	if err := gen.WriteFileAtomic(*out, func(w io.Writer) error { return write(w, pts, *n, cols) }); err != nil {
+	if err := atomicfile.Write(*out, func(w io.Writer) error { return write(w, pts, *n, cols) }); err != nil {
 		return err
 	}
 	e := &emitter{w: stdout, json: *c.json}
@@ -203,7 +205,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	part, err := gen.ParseSplitPart(*split)
+	part, err := dataset.ParseSplitPart(*split)
 	if err != nil {
 		return usagef("%s: --split: %v", cmd, err)
 	}
@@ -237,7 +239,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := gen.WriteFileAtomic(*out, func(w io.Writer) error { return write(w, z, ed.N, ed.D) }); err != nil {
+	if err := atomicfile.Write(*out, func(w io.Writer) error { return write(w, z, ed.N, ed.D) }); err != nil {
 		return err
 	}
 	mean, sd := moments(z, ed.D)

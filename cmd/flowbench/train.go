@@ -14,7 +14,9 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/internal/atomicfile"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
@@ -87,7 +89,7 @@ func checkOut(cmd, flagName, path string) error {
 	if path == "" {
 		return usagef("%s: --%s is required", cmd, flagName)
 	}
-	if err := gen.CheckOutputPath(path); err != nil {
+	if err := atomicfile.CheckPath(path); err != nil {
 		return usagef("%s: --%s: %v", cmd, flagName, err)
 	}
 	return nil
@@ -180,7 +182,7 @@ type trainFlags struct {
 func addTrainFlags(fs *flag.FlagSet) *trainFlags {
 	def := gen.DefaultTrainConfig(2)
 	return &trainFlags{
-		data:      fs.String("data", "", "generated data set ("+joinNames(gen.ToyNames())+") or data file (.csv, .tsv, .npy, IDX)"),
+		data:      fs.String("data", "", "generated data set ("+joinNames(dataset.ToyNames())+") or data file (.csv, .tsv, .npy, IDX)"),
 		out:       fs.String("out", "", "model checkpoint to write (safetensors)"),
 		steps:     fs.Int("steps", def.Steps, "optimizer steps"),
 		batch:     fs.Int("batch", def.Batch, "rows per step"),
@@ -299,7 +301,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // trainMain runs a training from parsed flags and returns the model.
 func trainMain(ctx context.Context, cmd string, f *trainFlags, set map[string]bool, stdout, stderr io.Writer) (*gen.Model, error) {
 	if *f.data == "" {
-		return nil, usagef("%s: --data is required (a generated data set: %s; or a data file)", cmd, joinNames(gen.ToyNames()))
+		return nil, usagef("%s: --data is required (a generated data set: %s; or a data file)", cmd, joinNames(dataset.ToyNames()))
 	}
 	if err := checkOut(cmd, "out", *f.out); err != nil {
 		return nil, err
@@ -410,11 +412,11 @@ func trainMain(ctx context.Context, cmd string, f *trainFlags, set map[string]bo
 // checkDataArg reports a --data that is neither a generated data set nor an existing file
 // as a usage error.
 func checkDataArg(cmd, data string) error {
-	if _, err := gen.NewToy(data); err == nil {
+	if _, err := dataset.NewToy(data); err == nil {
 		return nil
 	}
 	if _, err := os.Stat(data); err != nil {
-		return usagef("%s: --data %q: not a generated data set (%s) nor an existing file", cmd, data, joinNames(gen.ToyNames()))
+		return usagef("%s: --data %q: not a generated data set (%s) nor an existing file", cmd, data, joinNames(dataset.ToyNames()))
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
 )
 
@@ -154,7 +155,7 @@ func TestGenCLIWorkflow(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("sample: exit %d: %s", code, se)
 	}
-	tab, err := gen.ReadTable(csvOut)
+	tab, err := dataset.ReadTable(csvOut)
 	if err != nil || tab.N != 50 || tab.D != 3 {
 		t.Fatalf("sample output: %v (%+v)", err, tab)
 	}
@@ -183,7 +184,7 @@ func TestGenCLIWorkflow(t *testing.T) {
 	if code, _, se = runBin(t, "encode", "--model", model, "--data", "8gaussians", "--n", "30", "--out", npyOut, "--solver", "rk4", "--steps", "4"); code != 0 {
 		t.Fatalf("encode: exit %d: %s", code, se)
 	}
-	if tab, err := gen.ReadTable(npyOut); err != nil || tab.N != 30 {
+	if tab, err := dataset.ReadTable(npyOut); err != nil || tab.N != 30 {
 		t.Fatalf("encode output: %v", err)
 	}
 	for _, kind := range []string{"", "loss", "trajectories"} {

@@ -1,10 +1,12 @@
-package gen
+package dataset
 
 import (
 	"math"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/interflow/flowbench/metrics"
 )
 
 // quad integrates f over [a, b] with composite Simpson's rule on n (even) intervals.
@@ -219,7 +221,7 @@ func TestLogProbValues(t *testing.T) {
 	for i := range v {
 		v[i] = -EightGaussians{}.LogProb(x[2*i : 2*i+2])
 	}
-	m, se := MeanStderr(v)
+	m, se := metrics.MeanStderr(v)
 	h := math.Log(8) + math.Log(2*math.Pi*math.E*sigma*sigma)
 	if math.Abs(m-h) > 5*se+1e-3 {
 		t.Errorf("8gaussians mean NLL %.4f ± %.4f, want ≈ %.4f", m, se, h)
@@ -273,7 +275,7 @@ func TestLogProbMatchesSampler(t *testing.T) {
 		for i := range v {
 			v[i] = c.p.LogProb(x[2*i : 2*i+2])
 		}
-		m, se := MeanStderr(v)
+		m, se := metrics.MeanStderr(v)
 		if math.Abs(m-negH) > 5*se+1e-4 {
 			t.Errorf("%s: mean log ρ of draws %.4f ± %.4f, ∫ρ log ρ = %.4f", c.p.Name(), m, se, negH)
 		}

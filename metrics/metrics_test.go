@@ -1,15 +1,17 @@
-package gen
+package metrics
 
 import (
 	"fmt"
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/interflow/flowbench/dataset"
 )
 
 // gaussSet returns n points of N(mu, sigma²·I) in d dimensions.
 func gaussSet(n, d int, mu []float64, sigma float64, seed uint64) []float32 {
-	rng := ToyRNG(seed, 11)
+	rng := dataset.ToyRNG(seed, 11)
 	x := make([]float32, n*d)
 	for i := range n {
 		for j := range d {
@@ -121,8 +123,8 @@ func TestDistancesMatchReference(t *testing.T) {
 }
 
 func TestDistancesIdenticalAndInvariant(t *testing.T) {
-	x := SampleN(Moons{}, 400, 1)
-	y := SampleN(Moons{}, 300, 2)
+	x := dataset.SampleN(dataset.Moons{}, 400, 1)
+	y := dataset.SampleN(dataset.Moons{}, 300, 2)
 	r := Compare(x, x, 2, 3, 0)
 	if math.Abs(r.Energy) > 1e-12 || math.Abs(r.MMD) > 1e-12 || r.SW2 != 0 {
 		t.Errorf("identical sets: %+v", r)
@@ -156,8 +158,8 @@ func TestDistancesIdenticalAndInvariant(t *testing.T) {
 }
 
 func TestDistancesThreadIndependent(t *testing.T) {
-	x := SampleN(Pinwheel{}, 603, 1)
-	y := SampleN(Pinwheel{}, 598, 2)
+	x := dataset.SampleN(dataset.Pinwheel{}, 603, 1)
+	y := dataset.SampleN(dataset.Pinwheel{}, 598, 2)
 	want := Compare(x, y, 2, 5, 1)
 	for _, th := range []int{2, 3, 8} {
 		if got := Compare(x, y, 2, 5, th); got != want {
@@ -233,7 +235,7 @@ func TestWasserstein2Sorted(t *testing.T) {
 }
 
 func TestSelectKth(t *testing.T) {
-	rng := ToyRNG(1, 2)
+	rng := dataset.ToyRNG(1, 2)
 	for _, n := range []int{1, 2, 3, 5, 10, 101, 1000} {
 		for trial := range 20 {
 			a := make([]float64, n)
@@ -300,13 +302,19 @@ func TestMedianDistanceDegenerate(t *testing.T) {
 // BenchmarkCompare measures the 10 000 × 10 000 2-D case of the quality targets.
 func BenchmarkCompare(b *testing.B) {
 	for _, n := range []int{2000, 10000} {
-		x := SampleN(EightGaussians{}, n, 1)
-		y := SampleN(EightGaussians{}, n, 2)
+		x := dataset.SampleN(dataset.EightGaussians{}, n, 1)
+		y := dataset.SampleN(dataset.EightGaussians{}, n, 2)
 		b.Run(fmt.Sprintf("n=%d,d=2", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				Compare(x, y, 2, 1, 0)
 			}
 		})
+	}
+}
+
+func TestBitsPerDim(t *testing.T) {
+	if got := BitsPerDim(784*math.Ln2*3, 784); math.Abs(got-3) > 1e-12 {
+		t.Errorf("BitsPerDim = %v, want 3", got)
 	}
 }

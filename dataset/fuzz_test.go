@@ -1,4 +1,4 @@
-package gen
+package dataset
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 // go test -run '^$' -fuzz '^FuzzNPY$' -fuzztime 30s ./gen
 
 // fuzzRead parses content as a file of that name, in memory, and checks the result: an
-// error is a *DataError (or a gzip error wrapped in one); a table is non-empty, its values
+// error is a *Error (or a gzip error wrapped in one); a table is non-empty, its values
 // finite with squares that fit float32, and a second streaming pass agrees.
 func fuzzRead(t *testing.T, name string, content []byte) *Table {
 	rr, err := openRowsFrom(name, bytes.NewReader(content), nil, int64(len(content)))
@@ -58,9 +58,9 @@ func fuzzRead(t *testing.T, name string, content []byte) *Table {
 }
 
 func checkFuzzErr(t *testing.T, err error) {
-	var de *DataError
+	var de *Error
 	if !errors.As(err, &de) {
-		t.Fatalf("error %T %v is not a *DataError", err, err)
+		t.Fatalf("error %T %v is not a *Error", err, err)
 	}
 	if de.File == "" || de.Msg == "" {
 		t.Fatalf("error without file or message: %+v", de)

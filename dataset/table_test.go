@@ -1,4 +1,4 @@
-package gen
+package dataset
 
 import (
 	"bytes"
@@ -205,9 +205,6 @@ func TestDequantize(t *testing.T) {
 	if m := sum / float64(len(x)); math.Abs(m-0.5) > 5*math.Sqrt(1.0/12/float64(len(x))) {
 		t.Errorf("mean noise %v, want 0.5", m)
 	}
-	if got := BitsPerDim(784*math.Ln2*3, 784); math.Abs(got-3) > 1e-12 {
-		t.Errorf("BitsPerDim = %v", got)
-	}
 }
 
 // TestReadTableMemory checks that reading a text file holds only the float32 values: the
@@ -248,11 +245,11 @@ func TestReadTableMemory(t *testing.T) {
 }
 
 func TestDataErrorFormat(t *testing.T) {
-	e := &DataError{File: "a.csv", Line: 3, Row: -1, Col: 2, Column: "y", Msg: "bad"}
+	e := &Error{File: "a.csv", Line: 3, Row: -1, Col: 2, Column: "y", Msg: "bad"}
 	if e.Error() != `a.csv:3: column 2 ("y"): bad` {
 		t.Error(e.Error())
 	}
-	e = &DataError{File: "a.npy", Row: 7, Col: 1, Msg: "NaN"}
+	e = &Error{File: "a.npy", Row: 7, Col: 1, Msg: "NaN"}
 	if e.Error() != "a.npy: row 7: column 1: NaN" {
 		t.Error(e.Error())
 	}
@@ -265,7 +262,7 @@ func TestLoadDataFile(t *testing.T) {
 	WriteNPY(&buf, x, n, 2)
 	p := writeTemp(t, "c.npy", buf.Bytes())
 	sp, _ := NewSplit(3, 0.7, 0.1, 0.2)
-	f, err := LoadDataFile(p, sp)
+	f, err := LoadFile(p, sp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +310,7 @@ func TestDequantizedStats(t *testing.T) {
 		return b
 	}()))
 	sp, _ := NewSplit(1, 1, 0, 0)
-	f, err := LoadDataFile(p, sp)
+	f, err := LoadFile(p, sp)
 	if err != nil || !f.All.Bytes8 {
 		t.Fatalf("%v", err)
 	}

@@ -1,4 +1,4 @@
-package gen
+package dataset
 
 import (
 	"bufio"
@@ -75,7 +75,7 @@ func newTextReader(src *source, delim byte) (*textReader, error) {
 		}
 		next, err := t.nextLine()
 		if err == io.EOF {
-			return nil, &DataError{File: src.path, Line: t.line, Row: -1,
+			return nil, &Error{File: src.path, Line: t.line, Row: -1,
 				Msg: fmt.Sprintf("header only (%d columns), no data rows", t.d)}
 		}
 		if err != nil {
@@ -103,13 +103,13 @@ func (t *textReader) nextLine() ([]byte, error) {
 	}
 	if err := t.sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, &DataError{File: t.src.path, Line: t.line + 1, Row: -1, Msg: fmt.Sprintf("line longer than %d MiB", maxLineBytes>>20)}
+			return nil, &Error{File: t.src.path, Line: t.line + 1, Row: -1, Msg: fmt.Sprintf("line longer than %d MiB", maxLineBytes>>20)}
 		}
-		var de *DataError
+		var de *Error
 		if errors.As(err, &de) {
 			return nil, err
 		}
-		return nil, &DataError{File: t.src.path, Line: t.line + 1, Row: -1, Msg: err.Error()}
+		return nil, &Error{File: t.src.path, Line: t.line + 1, Row: -1, Msg: err.Error()}
 	}
 	return nil, io.EOF
 }
@@ -185,7 +185,7 @@ func (t *textReader) Next(dst []float32) error {
 		if t.cols != nil {
 			what = "the header"
 		}
-		return &DataError{File: t.src.path, Line: ln, Row: -1,
+		return &Error{File: t.src.path, Line: ln, Row: -1,
 			Msg: fmt.Sprintf("ragged row: %d fields, want %d as in %s", len(t.fields), t.d, what)}
 	}
 	for j, f := range t.fields {
@@ -198,7 +198,7 @@ func (t *textReader) Next(dst []float32) error {
 
 func (t *textReader) parse(f []byte, ln, j int, out *float32) error {
 	bad := func(format string, a ...any) error {
-		e := &DataError{File: t.src.path, Line: ln, Row: -1, Col: j + 1, Msg: fmt.Sprintf(format, a...)}
+		e := &Error{File: t.src.path, Line: ln, Row: -1, Col: j + 1, Msg: fmt.Sprintf(format, a...)}
 		if t.cols != nil {
 			e.Column = t.cols[j]
 		}
@@ -237,7 +237,7 @@ func truncate(s string, n int) string {
 // float32.
 func WriteCSV(w io.Writer, data []float32, n, d int, header []string) error {
 	if len(data) < n*d {
-		panic(fmt.Sprintf("gen.WriteCSV: %d values for %d×%d", len(data), n, d))
+		panic(fmt.Sprintf("dataset.WriteCSV: %d values for %d×%d", len(data), n, d))
 	}
 	bw := bufio.NewWriter(w)
 	if header != nil {

@@ -1,4 +1,4 @@
-package gen
+package atomicfile
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 func TestWriteFileAtomic(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "out.csv")
-	if err := WriteFileAtomic(p, func(w io.Writer) error {
+	if err := Write(p, func(w io.Writer) error {
 		_, err := io.WriteString(w, "first\n")
 		return err
 	}); err != nil {
@@ -20,7 +20,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	}
 	// A failing writer leaves the previous content and no temporary file.
 	boom := errors.New("boom")
-	err := WriteFileAtomic(p, func(w io.Writer) error {
+	err := Write(p, func(w io.Writer) error {
 		io.WriteString(w, strings.Repeat("partial", 1<<15))
 		return boom
 	})
@@ -35,7 +35,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if len(ents) != 1 {
 		t.Fatalf("directory holds %d entries after failed write, want 1", len(ents))
 	}
-	if err := WriteFileAtomic(p, func(w io.Writer) error {
+	if err := Write(p, func(w io.Writer) error {
 		_, err := io.WriteString(w, "second\n")
 		return err
 	}); err != nil {
@@ -65,7 +65,7 @@ func TestCheckOutputPath(t *testing.T) {
 		{"", "empty"},
 	}
 	for _, c := range cases {
-		err := CheckOutputPath(c.path)
+		err := CheckPath(c.path)
 		if c.want == "" {
 			if err != nil {
 				t.Errorf("%q: %v", c.path, err)
@@ -75,8 +75,8 @@ func TestCheckOutputPath(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: got %v, want error containing %q", c.path, err, c.want)
 		}
-		if err := WriteFileAtomic(c.path, func(io.Writer) error { return nil }); err == nil {
-			t.Errorf("WriteFileAtomic(%q) succeeded", c.path)
+		if err := Write(c.path, func(io.Writer) error { return nil }); err == nil {
+			t.Errorf("Write(%q) succeeded", c.path)
 		}
 	}
 }

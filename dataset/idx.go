@@ -1,4 +1,4 @@
-package gen
+package dataset
 
 import (
 	"encoding/binary"
@@ -109,7 +109,7 @@ func (r *idxReader) Next(dst []float32) error {
 	}
 	if err := r.src.read(r.buf); err != nil {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return &DataError{File: r.src.path, Row: r.row, Msg: fmt.Sprintf("truncated: the data end in this row (header claims dimensions %v)", r.dims)}
+			return &Error{File: r.src.path, Row: r.row, Msg: fmt.Sprintf("truncated: the data end in this row (header claims dimensions %v)", r.dims)}
 		}
 		return err
 	}
@@ -134,7 +134,7 @@ func (r *idxReader) Next(dst []float32) error {
 			v = math.Float64frombits(binary.BigEndian.Uint64(b[8*j:]))
 		}
 		if msg := checkValue(v); msg != "" {
-			return &DataError{File: r.src.path, Row: r.row, Col: j + 1, Msg: msg}
+			return &Error{File: r.src.path, Row: r.row, Col: j + 1, Msg: msg}
 		}
 		dst[j] = float32(v)
 	}

@@ -1,31 +1,31 @@
-package gen
+package dataset
 
 import (
 	"fmt"
 	"math"
 )
 
-// DataFile is a data file loaded for training or evaluation: its rows in data units and the
+// File is a data file loaded for training or evaluation: its rows in data units and the
 // seeded split that assigns them to train, validation and test.
-type DataFile struct {
+type File struct {
 	All   *Table // every row, in data units
 	Split Split  // the split, with SHA256 set to the file's hash
 }
 
-// LoadDataFile reads a data file (CSV/TSV, .npy, IDX; see OpenRows) and attaches split,
+// LoadFile reads a data file (CSV/TSV, .npy, IDX; see OpenRows) and attaches split,
 // recording the file's SHA-256 in it. Every value is validated as it is read.
-func LoadDataFile(path string, split Split) (*DataFile, error) {
+func LoadFile(path string, split Split) (*File, error) {
 	t, err := ReadTable(path)
 	if err != nil {
 		return nil, err
 	}
 	split.SHA256 = t.SHA256
-	return &DataFile{All: t, Split: split}, nil
+	return &File{All: t, Split: split}, nil
 }
 
 // Part returns a copy of the rows in part p (PartAll: every row), in data units, or an
 // error naming the file if that part is empty.
-func (f *DataFile) Part(p SplitPart) (*Table, error) {
+func (f *File) Part(p SplitPart) (*Table, error) {
 	return f.Split.Take(f.All, p)
 }
 
@@ -33,7 +33,7 @@ func (f *DataFile) Part(p SplitPart) (*Table, error) {
 // (Table.Bytes8) they are the statistics of the dequantized values x + U[0, 1) — mean + ½,
 // variance + 1/12 — so a constant pixel (the border of MNIST) is no error; otherwise a
 // column that cannot be standardized is an error naming the file and column.
-func (f *DataFile) TrainStats() (Stats, error) {
+func (f *File) TrainStats() (Stats, error) {
 	keep := f.Split.Keep(PartTrain, int64(f.All.N))
 	return ComputeStats(f.All, func(i int) bool { return keep.Keep(int64(i)) })
 }
@@ -63,7 +63,7 @@ func (s Split) CheckFile(t *Table) error {
 // column counts differ.
 func (s *Stats) Standardized(t *Table) *Table {
 	if len(s.Mean) != t.D {
-		panic(fmt.Sprintf("gen: statistics for %d columns applied to %d", len(s.Mean), t.D))
+		panic(fmt.Sprintf("data: statistics for %d columns applied to %d", len(s.Mean), t.D))
 	}
 	out := *t
 	out.Data = append([]float32(nil), t.Data...)

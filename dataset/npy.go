@@ -1,4 +1,4 @@
-package gen
+package dataset
 
 import (
 	"bufio"
@@ -317,7 +317,7 @@ func (r *npyReader) Next(dst []float32) error {
 	}
 	if err := r.src.read(r.buf); err != nil {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return &DataError{File: r.src.path, Row: r.row, Msg: fmt.Sprintf("truncated: the data end in this row (header claims %d rows × %d columns)", r.n, r.d)}
+			return &Error{File: r.src.path, Row: r.row, Msg: fmt.Sprintf("truncated: the data end in this row (header claims %d rows × %d columns)", r.n, r.d)}
 		}
 		return err
 	}
@@ -329,7 +329,7 @@ func (r *npyReader) Next(dst []float32) error {
 			v = math.Float64frombits(binary.LittleEndian.Uint64(r.buf[8*j:]))
 		}
 		if msg := checkValue(v); msg != "" {
-			return &DataError{File: r.src.path, Row: r.row, Col: j + 1, Msg: msg}
+			return &Error{File: r.src.path, Row: r.row, Col: j + 1, Msg: msg}
 		}
 		dst[j] = float32(v)
 	}
@@ -342,7 +342,7 @@ func (r *npyReader) Next(dst []float32) error {
 // bytes, as NumPy does.
 func WriteNPY(w io.Writer, data []float32, n, d int) error {
 	if len(data) < n*d {
-		panic(fmt.Sprintf("gen.WriteNPY: %d values for %d×%d", len(data), n, d))
+		panic(fmt.Sprintf("dataset.WriteNPY: %d values for %d×%d", len(data), n, d))
 	}
 	dict := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", n, d)
 	total := len(npyMagic) + 4 + len(dict) + 1

@@ -1,4 +1,4 @@
-package gen
+package dataset
 
 import (
 	"fmt"
@@ -10,10 +10,10 @@ import (
 	"strings"
 )
 
-// DataError reports a problem in a data file, naming the file and, where they apply, the
+// Error reports a problem in a data file, naming the file and, where they apply, the
 // line (text formats, 1-based), the data row (binary formats, 0-based), the column (1-based)
 // and its name.
-type DataError struct {
+type Error struct {
 	File   string // path of the file
 	Line   int    // 1-based line number in a text file, 0 if not applicable
 	Row    int64  // 0-based data row in a binary file, -1 if not applicable
@@ -23,7 +23,7 @@ type DataError struct {
 }
 
 // Error formats the error as "file[:line]: [row R: ][column C ("name"): ]message".
-func (e *DataError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Line > 0 {
@@ -44,9 +44,9 @@ func (e *DataError) Error() string {
 	return b.String()
 }
 
-// fileErr returns a DataError about the whole file.
-func fileErr(file, format string, a ...any) *DataError {
-	return &DataError{File: file, Row: -1, Msg: fmt.Sprintf(format, a...)}
+// fileErr returns a Error about the whole file.
+func fileErr(file, format string, a ...any) *Error {
+	return &Error{File: file, Row: -1, Msg: fmt.Sprintf(format, a...)}
 }
 
 // maxAbsValue is the largest magnitude accepted in a data file: beyond it the square of a
@@ -78,7 +78,7 @@ type RowReader interface {
 	// Columns returns the column names from a header row, or nil.
 	Columns() []string
 	// Next reads the next row into dst (len Dim()) and returns io.EOF after the last row.
-	// Any other error is a *DataError naming the file and position.
+	// Any other error is a *Error naming the file and position.
 	Next(dst []float32) error
 	// SHA256 returns the hex SHA-256 of the whole file; it is valid once Next has
 	// returned io.EOF.
@@ -318,10 +318,10 @@ func (a *StatsAccumulator) Check(source string, columns []string) error {
 		}
 		switch {
 		case a.max[j] == a.min[j]:
-			return &DataError{File: source, Row: -1, Col: j + 1, Column: name,
+			return &Error{File: source, Row: -1, Col: j + 1, Column: name,
 				Msg: fmt.Sprintf("zero variance (all %d values are %g): the column cannot be standardized; remove it", s.N, a.max[j])}
 		case sd <= 1e-6*math.Abs(s.Mean[j]):
-			return &DataError{File: source, Row: -1, Col: j + 1, Column: name,
+			return &Error{File: source, Row: -1, Col: j + 1, Column: name,
 				Msg: fmt.Sprintf("variance too small to standardize in float32 (std %g around mean %g)", sd, s.Mean[j])}
 		}
 	}
@@ -463,7 +463,3 @@ func Dequantize(rng *rand.Rand, x []float32) {
 		x[i] = u
 	}
 }
-
-// BitsPerDim converts an NLL in nats of a D-dimensional point to bits per dimension:
-// nll / (D·ln 2). For 8-bit data the NLL must be in the units of [0, 256) values.
-func BitsPerDim(nll float64, d int) float64 { return nll / (float64(d) * math.Ln2) }

@@ -1,4 +1,4 @@
-package gen
+package dataset
 
 import (
 	"bytes"
@@ -80,12 +80,12 @@ func TestTextSingleRowAndGzip(t *testing.T) {
 	}
 }
 
-// wantDataError checks that err is a *DataError whose message holds every fragment.
+// wantDataError checks that err is a *Error whose message holds every fragment.
 func wantDataError(t *testing.T, err error, frags ...string) {
 	t.Helper()
-	var de *DataError
+	var de *Error
 	if !errors.As(err, &de) {
-		t.Fatalf("got %T %v, want *DataError", err, err)
+		t.Fatalf("got %T %v, want *Error", err, err)
 	}
 	for _, f := range frags {
 		if !strings.Contains(err.Error(), f) {
