@@ -69,6 +69,9 @@ func (m *Model) LogProb(ctx context.Context, x []float32, opt LikelihoodOptions)
 	tmp := make([]float64, batch)
 	buf := make([]float32, batch*d)
 	ws := solver.NewWorkspace()
+	net := m.Net
+	fld := m.views.get(net)
+	defer m.views.put(net, fld)
 	var baseLog solver.LogDensityFunc
 	if m.Base != nil {
 		baseLog = m.Base.logDensityFunc()
@@ -91,7 +94,7 @@ func (m *Model) LogProb(ctx context.Context, x []float32, opt LikelihoodOptions)
 				st.Standardize(xb)
 			}
 			lp := tmp[:e-s]
-			stt, err := ws.LogDensity(ctx, m.Net, 1, xb, lp, baseLog, &o)
+			stt, err := ws.LogDensity(ctx, fld, 1, xb, lp, baseLog, &o)
 			nfe += stt.NFE
 			if err != nil {
 				return nil, nfe, fmt.Errorf("likelihood: rows %d–%d: %w", s, e-1, err)
@@ -133,10 +136,13 @@ func (m *Model) Encode(ctx context.Context, x []float32, opt LikelihoodOptions) 
 		st.Standardize(out)
 	}
 	ws := solver.NewWorkspace()
+	net := m.Net
+	fld := m.views.get(net)
+	defer m.views.put(net, fld)
 	nfe := 0
 	for s := 0; s < n; s += batch {
 		e := min(n, s+batch)
-		st, err := ws.Solve(ctx, m.Net, out[s*d:e*d], 1, 0, &opt.ODE)
+		st, err := ws.Solve(ctx, fld, out[s*d:e*d], 1, 0, &opt.ODE)
 		nfe += st.NFE
 		if err != nil {
 			return nil, nfe, fmt.Errorf("encode: rows %d–%d: %w", s, e-1, err)

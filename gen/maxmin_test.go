@@ -14,7 +14,7 @@ import (
 // differences of G computed in float64 from the network's forward pass.
 func TestMaxMinGradient(t *testing.T) {
 	cfg := smallConfig(10)
-	cfg.Interp, cfg.Base, cfg.MaxMin = "fourier:2", "learned", 1
+	cfg.Interp, cfg.Base, cfg.MaxMin = interp.NewFourier(2), BaseLearned, 1
 	cfg.Batch = 16
 	cfg.Net.Dim = 2
 	tr, err := newTrainer(cfg, toyData(t, "8gaussians"), TrainOptions{})
@@ -89,7 +89,7 @@ func TestMaxMinShortensPath(t *testing.T) {
 	base.Net.Hidden = []int{64, 64}
 	base.Steps, base.Batch, base.Warmup, base.LogEvery, base.Seed = 1500, 512, 20, 500, 5
 	mm := base
-	mm.Interp, mm.MaxMin, mm.MaxMinLR = "fourier:4", 1, 2e-2
+	mm.Interp, mm.MaxMin, mm.MaxMinLR = interp.NewFourier(4), 1, 2e-2
 	data := toyData(t, "checkerboard")
 	plain, err := Train(context.Background(), base, data, TrainOptions{})
 	if err != nil {

@@ -169,7 +169,7 @@ func compareRun(ctx context.Context, name string, cfg TrainConfig, cc CompareCon
 // rtol = atol = 1e-5.
 func CompareDefaults(d int) CompareConfig {
 	cfg := DefaultTrainConfig(d)
-	cfg.Batch, cfg.LR, cfg.Schedule, cfg.Warmup, cfg.EMA, cfg.LogEvery = 512, 1e-3, "constant", 0, 0, 0
+	cfg.Batch, cfg.LR, cfg.Schedule, cfg.Warmup, cfg.EMA, cfg.LogEvery = 512, 1e-3, LRConstant, 0, 0, 0
 	return CompareConfig{
 		Train: cfg,
 		MLE:   DefaultMLEConfig(),

@@ -39,8 +39,8 @@ func TrainMLE(ctx context.Context, cfg TrainConfig, mcfg MLEConfig, data *TrainD
 		return nil, err
 	}
 	switch {
-	case cfg.Base != "normal":
-		return nil, fmt.Errorf("train mle: base %q: the MLE objective supports only the normal base", cfg.Base)
+	case cfg.Base != BaseNormal:
+		return nil, fmt.Errorf("train mle: base %v: the MLE objective supports only the normal base", cfg.Base)
 	case cfg.MaxMin > 0:
 		return nil, errors.New("train mle: maxmin is an interpolant option (want 0)")
 	case cfg.ValEvery > 0:

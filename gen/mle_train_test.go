@@ -102,7 +102,7 @@ func TestTrainMLECancel(t *testing.T) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 	cfg := mleTrainConfig(5)
-	cfg.Base = "learned"
+	cfg.Base = BaseLearned
 	if _, err := TrainMLE(context.Background(), cfg, MLEConfig{Steps: 4}, &TrainData{Name: "8gaussians", Toy: dataset.EightGaussians{}}, TrainOptions{}, nil); err == nil {
 		t.Error("learned base: no error")
 	}

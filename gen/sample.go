@@ -80,6 +80,9 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, streamSample))
 	ws := solver.NewWorkspace()
+	net := m.Net
+	fld := m.views.get(net)
+	defer m.views.put(net, fld)
 	z := make([]float32, batch*d)
 	var baseLog solver.LogDensityFunc
 	if m.Base != nil {
@@ -104,11 +107,11 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 			so := *opt.SDE
 			so.Interp = m.Interp
 			so.Seed = opt.Seed ^ (uint64(chunk)+1)*0x9e3779b97f4a7c15
-			st, err = ws.SolveSDE(ctx, m.Net, x, 0, tEnd, &so)
+			st, err = ws.SolveSDE(ctx, fld, x, 0, tEnd, &so)
 		case opt.WithLogP:
-			st, err = ws.SampleLogDensity(ctx, m.Net, x, res.LogP[s:e], baseLog, &opt.ODE)
+			st, err = ws.SampleLogDensity(ctx, fld, x, res.LogP[s:e], baseLog, &opt.ODE)
 		default:
-			st, err = ws.Solve(ctx, m.Net, x, 0, tEnd, &opt.ODE)
+			st, err = ws.Solve(ctx, fld, x, 0, tEnd, &opt.ODE)
 		}
 		res.NFE += st.NFE
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/interp"
@@ -14,6 +15,13 @@ import (
 // Model is a trained flow: the velocity network used for sampling and likelihood, the
 // interpolant it was trained with, the base distribution, the data's standardization and
 // the record of its training. Models are written and read as nn checkpoints (safetensors).
+//
+// Concurrency: Sample, LogProb, Encode, Save and the read-only accessors may be called from
+// several goroutines at once. Each call of the first three takes a view of Net with its
+// own workspace from a small pool (nn.MLP.Fork: the parameters are shared, not copied), so
+// concurrent calls never share buffers and each returns the same bits as the same call
+// made alone. Changing the model's fields, or training with it (TrainOptions.Resume), while
+// such calls run is not safe.
 type Model struct {
 	// Net is the velocity field used for inference: the best-validation weights when
 	// validation ran, else the EMA weights, else the trained weights.
@@ -34,6 +42,43 @@ type Model struct {
 	best   *nn.MLP      // best-validation weights
 	train  *trainRun    // optimizer state, for resuming
 	ascent *ascentState // max–min state, for resuming
+	views  netViews     // workspaces of concurrent inference calls
+}
+
+// netViews is a free list of forks of one network, so that concurrent inference calls
+// each have their own workspace and a steady stream of calls allocates none.
+type netViews struct {
+	mu   sync.Mutex
+	src  *nn.MLP
+	free []*nn.MLP
+}
+
+// maxIdleViews bounds the forks kept for reuse (each holds its workspace's buffers).
+const maxIdleViews = 8
+
+// get returns a fork of net not used by any other call.
+func (v *netViews) get(net *nn.MLP) *nn.MLP {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.src != net {
+		// Model.Net was replaced: forks of the old network must not be handed out.
+		v.src, v.free = net, nil
+	}
+	if k := len(v.free); k > 0 {
+		f := v.free[k-1]
+		v.free = v.free[:k-1]
+		return f
+	}
+	return net.Fork()
+}
+
+// put returns a fork of net taken by get.
+func (v *netViews) put(net, f *nn.MLP) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.src == net && len(v.free) < maxIdleViews {
+		v.free = append(v.free, f)
+	}
 }
 
 // trainRun is the state a resumed run needs beyond the inference weights.
@@ -156,10 +201,9 @@ func (m *Model) Checkpoint() (*nn.Checkpoint, error) {
 	}
 	ipSpec := "trig"
 	if m.Interp != nil {
-		ipSpec = m.Interp.Name()
+		ipSpec = interp.Spec(m.Interp)
 	}
 	if f, ok := m.Interp.(*interp.Fourier); ok {
-		ipSpec = fmt.Sprintf("fourier:%d", len(f.Alpha))
 		if len(f.Alpha) > 0 {
 			ck.Tensors[tensorAlpha] = nn.Tensor{Shape: []int{len(f.Alpha)}, F64: f.Alpha}
 			ck.Tensors[tensorBeta] = nn.Tensor{Shape: []int{len(f.Beta)}, F64: f.Beta}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/interflow/flowbench/dataset"
+	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
 )
@@ -65,8 +66,8 @@ func resumeConfigs() map[string]TrainConfig {
 	val := smallConfig(24)
 	val.ValEvery, val.ValN = 4, 256
 	mm := smallConfig(24)
-	mm.Interp, mm.Base, mm.MaxMin = "fourier:3", "learned", 2
-	mm.TimeDist = "beta:1,0.7"
+	mm.Interp, mm.Base, mm.MaxMin = interp.NewFourier(3), BaseLearned, 2
+	mm.TimeDist = interp.BetaTimes{A: 1, B: 0.7}
 	return map[string]TrainConfig{"plain": plain, "validation": val, "maxmin": mm}
 }
 
@@ -186,11 +187,12 @@ func TestNonFiniteLossKeepsCheckpoint(t *testing.T) {
 }
 
 func TestTrainStepAllocs(t *testing.T) {
-	for _, ip := range []string{"trig", "fourier:2"} {
+	for _, spec := range []string{"trig", "fourier:2"} {
 		cfg := smallConfig(1000)
+		ip, _ := interp.Parse(spec)
 		cfg.Interp, cfg.MaxMin = ip, 2
-		if ip == "fourier:2" {
-			cfg.Base = "learned"
+		if spec == "fourier:2" {
+			cfg.Base = BaseLearned
 		}
 		cfg.Net.Dim = 2
 		tr, err := newTrainer(cfg, toyData(t, "8gaussians"), TrainOptions{})
@@ -222,7 +224,7 @@ func TestValidationKeepsBest(t *testing.T) {
 	cfg.ValEvery, cfg.ValN = 5, 512
 	cfg.Patience = 2
 	cfg.LR = 0.3 // diverging: validation stops improving quickly
-	cfg.Schedule = "constant"
+	cfg.Schedule = LRConstant
 	m, err := Train(context.Background(), cfg, toyData(t, "8gaussians"), TrainOptions{})
 	if err != nil && !errors.Is(err, ErrNonFiniteLoss) {
 		t.Fatal(err)
@@ -245,7 +247,7 @@ func TestValidationKeepsBest(t *testing.T) {
 
 func TestCheckpointRoundTrip(t *testing.T) {
 	cfg := smallConfig(12)
-	cfg.Interp, cfg.Base, cfg.MaxMin = "fourier:2", "learned", 1
+	cfg.Interp, cfg.Base, cfg.MaxMin = interp.NewFourier(2), BaseLearned, 1
 	path := filepath.Join(t.TempDir(), "m.safetensors")
 	m, err := Train(context.Background(), cfg, toyData(t, "moons"), TrainOptions{CkptPath: path})
 	if err != nil {
@@ -264,7 +266,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	if len(got.History) != len(m.History) || got.State.Step != 12 || got.Data.Name != "moons" {
 		t.Fatalf("history/state/data lost: %d entries, step %d, data %q", len(got.History), got.State.Step, got.Data.Name)
 	}
-	if got.Config.Interp != cfg.Interp || got.Config.MaxMin != 1 {
+	if interp.Spec(got.Config.Interp) != interp.Spec(cfg.Interp) || got.Config.MaxMin != 1 {
 		t.Fatalf("config lost: %+v", got.Config)
 	}
 }
@@ -275,10 +277,10 @@ func TestTrainConfigValidate(t *testing.T) {
 		"batch":     func(c *TrainConfig) { c.Batch = -1 },
 		"lr":        func(c *TrainConfig) { c.LR = math.NaN() },
 		"ema":       func(c *TrainConfig) { c.EMA = 1 },
-		"schedule":  func(c *TrainConfig) { c.Schedule = "linear" },
-		"interp":    func(c *TrainConfig) { c.Interp = "cubic" },
-		"time_dist": func(c *TrainConfig) { c.TimeDist = "beta:1" },
-		"base":      func(c *TrainConfig) { c.Base = "laplace" },
+		"schedule":  func(c *TrainConfig) { c.Schedule = LRSchedule(9) },
+		"interp":    func(c *TrainConfig) { c.Interp = nil },
+		"time_dist": func(c *TrainConfig) { c.TimeDist = interp.BetaTimes{A: 1} },
+		"base":      func(c *TrainConfig) { c.Base = BaseKind(7) },
 		"net":       func(c *TrainConfig) { c.Net.Hidden = []int{0} },
 	} {
 		c := DefaultTrainConfig(2)

@@ -329,6 +329,30 @@ func Parse(spec string) (Interpolant, error) {
 	return nil, fmt.Errorf("interp: %q: unknown noise term %q (want sqrt or sin)", spec, nname)
 }
 
+// Spec returns the configuration string of ip that Parse reads back into an interpolant of
+// the same kind and shape: "fourier:M" for a Fourier interpolant (its coefficients are
+// values, not configuration), "linear+sqrt:0.5" for a noisy one, and Name otherwise. For an
+// interpolant Parse does not know (an Affine, a program's own type), Parse(Spec(ip)) fails.
+func Spec(ip Interpolant) string {
+	switch p := ip.(type) {
+	case *Fourier:
+		return fmt.Sprintf("fourier:%d", len(p.Alpha))
+	case Noisy:
+		scale := math.NaN()
+		switch n := p.Noise.(type) {
+		case SqrtNoise:
+			scale = n.Scale
+		case SinNoise:
+			scale = n.Scale
+		}
+		if math.IsNaN(scale) {
+			return p.Name()
+		}
+		return fmt.Sprintf("%s+%s:%g", Spec(p.Base), p.Noise.Name(), scale)
+	}
+	return ip.Name()
+}
+
 func cut(s string, sep byte) (before, after string, found bool) {
 	for i := 0; i < len(s); i++ {
 		if s[i] == sep {

@@ -291,3 +291,65 @@ func TestTimeSamplers(t *testing.T) {
 		}
 	}
 }
+
+// TestSpecRoundTrip checks that Parse(Spec(ip)) gives back the same kind and shape for every
+// interpolant Parse knows, and that Spec(Parse(s)) == s for canonical strings.
+func TestSpecRoundTrip(t *testing.T) {
+	for _, s := range []string{"trig", "linear", "fourier:0", "fourier:3", "linear+sqrt:0.5", "trig+sin:2", "fourier:2+sqrt:1"} {
+		ip, err := Parse(s)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", s, err)
+		}
+		if got := Spec(ip); got != s {
+			t.Errorf("Spec(Parse(%q)) = %q", s, got)
+		}
+		back, err := Parse(Spec(ip))
+		if err != nil {
+			t.Fatalf("Parse(Spec(%q)): %v", s, err)
+		}
+		for _, tt := range []float64{0, 0.3, 0.77, 1} {
+			a0, b0, da0, db0 := ip.Coeffs(tt)
+			a1, b1, da1, db1 := back.Coeffs(tt)
+			if a0 != a1 || b0 != b1 || da0 != da1 || db0 != db1 {
+				t.Errorf("%q: coefficients at t=%g differ after the round trip", s, tt)
+			}
+		}
+	}
+	aff, err := NewAffine("mine", func(t float64) float64 { return 1 - t }, func(t float64) float64 { return t },
+		func(float64) float64 { return -1 }, func(float64) float64 { return 1 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse(Spec(aff)); err == nil {
+		t.Errorf("Parse(Spec(affine)) succeeded; an Affine has no configuration string")
+	}
+}
+
+// TestTimeDistRoundTrip checks ParseTimeDist against Name and that a parsed distribution's
+// sampler draws the same times as ParseTimeSampler's.
+func TestTimeDistRoundTrip(t *testing.T) {
+	for _, s := range []string{"uniform", "beta:1,0.7", "stratified", "antithetic"} {
+		d, err := ParseTimeDist(s)
+		if err != nil {
+			t.Fatalf("ParseTimeDist(%q): %v", s, err)
+		}
+		if d.Name() != s {
+			t.Errorf("ParseTimeDist(%q).Name() = %q", s, d.Name())
+		}
+		a, _ := d.NewSampler(9)
+		b, _ := ParseTimeSampler(s, 9)
+		ta, tb := make([]float64, 16), make([]float64, 16)
+		a.Fill(ta)
+		b.Fill(tb)
+		for i := range ta {
+			if ta[i] != tb[i] {
+				t.Fatalf("%q: sampler draws differ at %d", s, i)
+			}
+		}
+	}
+	for _, bad := range []string{"beta:0,1", "beta:1", "uniform:2", "gauss"} {
+		if _, err := ParseTimeDist(bad); err == nil {
+			t.Errorf("ParseTimeDist(%q) accepted", bad)
+		}
+	}
+}

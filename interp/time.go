@@ -131,9 +131,61 @@ func (s *Antithetic) Fill(t []float64) {
 // Name implements TimeSampler.
 func (*Antithetic) Name() string { return "antithetic" }
 
-// ParseTimeSampler returns the sampler named in a configuration, seeded with seed:
-// "uniform", "beta:A,B" (e.g. "beta:1,0.7"), "stratified" or "antithetic".
-func ParseTimeSampler(spec string, seed uint64) (TimeSampler, error) {
+// TimeDist is a distribution of training times as a configuration value: it makes seeded
+// samplers, and its Name is the configuration string that ParseTimeDist reads back. The
+// distributions here are UniformTimes, BetaTimes, StratifiedTimes and AntitheticTimes; a
+// program may pass its own.
+type TimeDist interface {
+	// NewSampler returns a sampler of this distribution on its own stream seeded with seed.
+	NewSampler(seed uint64) (TimeSampler, error)
+	// Name returns the configuration string ("uniform", "beta:1,0.7", ...).
+	Name() string
+}
+
+// UniformTimes is t ~ U[0, 1) (Uniform).
+type UniformTimes struct{}
+
+// NewSampler implements TimeDist.
+func (UniformTimes) NewSampler(seed uint64) (TimeSampler, error) { return NewUniform(seed), nil }
+
+// Name implements TimeDist.
+func (UniformTimes) Name() string { return "uniform" }
+
+// BetaTimes is t ~ Beta(A, B) (Beta).
+type BetaTimes struct{ A, B float64 }
+
+// NewSampler implements TimeDist; A and B must be finite and > 0.
+func (d BetaTimes) NewSampler(seed uint64) (TimeSampler, error) { return NewBeta(d.A, d.B, seed) }
+
+// Name implements TimeDist.
+func (d BetaTimes) Name() string { return fmt.Sprintf("beta:%g,%g", d.A, d.B) }
+
+// StratifiedTimes is one uniform time per stratum of a batch (Stratified).
+type StratifiedTimes struct{}
+
+// NewSampler implements TimeDist.
+func (StratifiedTimes) NewSampler(seed uint64) (TimeSampler, error) {
+	return NewStratified(seed), nil
+}
+
+// Name implements TimeDist.
+func (StratifiedTimes) Name() string { return "stratified" }
+
+// AntitheticTimes is uniform times in pairs (t, 1 − t) (Antithetic).
+type AntitheticTimes struct{}
+
+// NewSampler implements TimeDist.
+func (AntitheticTimes) NewSampler(seed uint64) (TimeSampler, error) {
+	return NewAntithetic(seed), nil
+}
+
+// Name implements TimeDist.
+func (AntitheticTimes) Name() string { return "antithetic" }
+
+// ParseTimeDist returns the distribution named in a configuration: "uniform", "beta:A,B"
+// (e.g. "beta:1,0.7"), "stratified" or "antithetic". It is the one parser of these names,
+// shared by the CLI and checkpoints.
+func ParseTimeDist(spec string) (TimeDist, error) {
 	name, arg, hasArg := cut(spec, ':')
 	switch name {
 	case "uniform", "stratified", "antithetic":
@@ -142,11 +194,11 @@ func ParseTimeSampler(spec string, seed uint64) (TimeSampler, error) {
 		}
 		switch name {
 		case "uniform":
-			return NewUniform(seed), nil
+			return UniformTimes{}, nil
 		case "stratified":
-			return NewStratified(seed), nil
+			return StratifiedTimes{}, nil
 		}
-		return NewAntithetic(seed), nil
+		return AntitheticTimes{}, nil
 	case "beta":
 		var a, b float64
 		parts := strings.Split(arg, ",")
@@ -156,7 +208,21 @@ func ParseTimeSampler(spec string, seed uint64) (TimeSampler, error) {
 		if _, err := fmt.Sscanf(parts[0]+" "+parts[1], "%g %g", &a, &b); err != nil {
 			return nil, fmt.Errorf("interp: time sampler %q: parameters are not numbers: %v", spec, err)
 		}
-		return NewBeta(a, b, seed)
+		d := BetaTimes{A: a, B: b}
+		if _, err := d.NewSampler(0); err != nil {
+			return nil, err
+		}
+		return d, nil
 	}
 	return nil, fmt.Errorf("interp: unknown time sampler %q (want uniform, beta:A,B, stratified or antithetic)", spec)
+}
+
+// ParseTimeSampler returns the sampler named in a configuration (ParseTimeDist), seeded
+// with seed.
+func ParseTimeSampler(spec string, seed uint64) (TimeSampler, error) {
+	d, err := ParseTimeDist(spec)
+	if err != nil {
+		return nil, err
+	}
+	return d.NewSampler(seed)
 }

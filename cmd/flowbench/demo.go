@@ -9,6 +9,7 @@ import (
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/solver"
 )
 
@@ -60,7 +61,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	em := &emitter{w: stdout, json: *c.json}
 	if !*c.json {
 		fmt.Fprintf(stdout, "demo: training on %s: MLP 3×256 SiLU, %s interpolant, t ~ %s, Adam lr %g (%s), EMA %g, %d steps of batch %d, seed %d\n",
-			*data, cfg.Interp, cfg.TimeDist, cfg.LR, cfg.Schedule, cfg.EMA, cfg.Steps, cfg.Batch, cfg.Seed)
+			*data, interp.Spec(cfg.Interp), cfg.TimeDist.Name(), cfg.LR, cfg.Schedule, cfg.EMA, cfg.Steps, cfg.Batch, cfg.Seed)
 	}
 	start := time.Now()
 	pb := newBar(stderr, *c.quiet, cfg.Steps, "train")

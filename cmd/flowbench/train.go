@@ -191,14 +191,14 @@ func addTrainFlags(fs *flag.FlagSet) *trainFlags {
 		act:       fs.String("act", def.Net.Act.String(), "activation: relu, silu, tanh, softplus, gelu, elu"),
 		timeF:     fs.String("time", "concat", "time input: concat or fourier"),
 		fourier:   fs.Int("time-freqs", 8, "Fourier frequencies of t for --time fourier"),
-		interpS:   fs.String("interp", def.Interp, "interpolant: trig, linear, fourier or fourier:M (learnable, M coefficients)"),
-		timeDist:  fs.String("time-dist", def.TimeDist, "training times: uniform, beta:A,B, stratified, antithetic"),
-		base:      fs.String("base", def.Base, "base density: normal or learned"),
+		interpS:   fs.String("interp", interp.Spec(def.Interp), "interpolant: trig, linear, fourier or fourier:M (learnable, M coefficients)"),
+		timeDist:  fs.String("time-dist", def.TimeDist.Name(), "training times: uniform, beta:A,B, stratified, antithetic"),
+		base:      fs.String("base", def.Base.String(), "base density: normal or learned"),
 		maxmin:    fs.Int("maxmin", def.MaxMin, "path-length max–min: K network steps per ascent step (0: off)"),
 		mmLR:      fs.Float64("maxmin-lr", def.MaxMinLR, "learning rate of the max–min ascent"),
 		lr:        fs.Float64("lr", def.LR, "peak learning rate"),
 		minLR:     fs.Float64("min-lr", def.MinLR, "final learning rate of the cosine schedule"),
-		schedule:  fs.String("schedule", def.Schedule, "learning-rate schedule: constant, step or cosine"),
+		schedule:  fs.String("schedule", def.Schedule.String(), "learning-rate schedule: constant, step or cosine"),
 		warmup:    fs.Int("warmup", def.Warmup, "steps of linear learning-rate warm-up"),
 		clip:      fs.Float64("clip", def.Clip, "gradient-norm clip (0: none)"),
 		wd:        fs.Float64("wd", def.WD, "decoupled weight decay"),
@@ -240,14 +240,16 @@ func (f *trainFlags) config(cmd string) (gen.TrainConfig, error) {
 	if err != nil {
 		return cfg, usagef("%s: --time: %v", cmd, err)
 	}
-	ip := *f.interpS
-	if ip == "fourier" {
-		ip = "fourier:4"
+	spec := *f.interpS
+	if spec == "fourier" {
+		spec = "fourier:4"
 	}
-	if _, err := interp.Parse(ip); err != nil {
+	ip, err := interp.Parse(spec)
+	if err != nil {
 		return cfg, usagef("%s: --interp: %v", cmd, err)
 	}
-	if _, err := interp.ParseTimeSampler(*f.timeDist, 0); err != nil {
+	td, err := interp.ParseTimeDist(*f.timeDist)
+	if err != nil {
 		return cfg, usagef("%s: --time-dist: %v", cmd, err)
 	}
 	if err := parseChoice(cmd, "base", *f.base, "normal", "learned"); err != nil {
@@ -256,6 +258,8 @@ func (f *trainFlags) config(cmd string) (gen.TrainConfig, error) {
 	if err := parseChoice(cmd, "schedule", *f.schedule, "constant", "step", "cosine"); err != nil {
 		return cfg, err
 	}
+	base, _ := gen.ParseBase(*f.base)
+	sched, _ := gen.ParseLRSchedule(*f.schedule)
 	hidden := make([]int, *f.depth)
 	for i := range hidden {
 		hidden[i] = *f.width
@@ -267,9 +271,9 @@ func (f *trainFlags) config(cmd string) (gen.TrainConfig, error) {
 		}
 		cfg.Net.Fourier = *f.fourier
 	}
-	cfg.Interp, cfg.TimeDist, cfg.Base = ip, *f.timeDist, *f.base
+	cfg.Interp, cfg.TimeDist, cfg.Base = ip, td, base
 	cfg.Steps, cfg.Batch, cfg.LR, cfg.MinLR = *f.steps, *f.batch, *f.lr, *f.minLR
-	cfg.Schedule, cfg.Warmup, cfg.Clip, cfg.WD, cfg.EMA = *f.schedule, *f.warmup, *f.clip, *f.wd, *f.ema
+	cfg.Schedule, cfg.Warmup, cfg.Clip, cfg.WD, cfg.EMA = sched, *f.warmup, *f.clip, *f.wd, *f.ema
 	cfg.MaxMin, cfg.MaxMinLR = *f.maxmin, *f.mmLR
 	cfg.ValEvery, cfg.ValN, cfg.Patience = *f.valEvery, *f.valN, *f.patience
 	cfg.CkptEvery, cfg.LogEvery = *f.ckptEvery, *f.logEvery

@@ -1,0 +1,349 @@
+package gen
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/interflow/flowbench/interp"
+	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/nn"
+)
+
+// BaseKind selects the base density ρ0 of a run.
+type BaseKind uint8
+
+const (
+	// BaseNormal is ρ0 = N(0, I).
+	BaseNormal BaseKind = iota
+	// BaseLearned is the Gaussian μ + L·z, z ~ N(0, I), whose μ and L move by the max–min
+	// ascent (GaussianBase).
+	BaseLearned
+)
+
+var baseNames = []string{BaseNormal: "normal", BaseLearned: "learned"}
+
+// String returns "normal" or "learned".
+func (b BaseKind) String() string { return enumName(baseNames, b) }
+
+// ParseBase returns the base named "normal" or "learned".
+func ParseBase(s string) (BaseKind, error) { return parseEnum[BaseKind]("base", baseNames, s) }
+
+// MarshalText implements encoding.TextMarshaler (the configuration string).
+func (b BaseKind) MarshalText() ([]byte, error) { return marshalEnum(baseNames, b) }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (b *BaseKind) UnmarshalText(t []byte) error { return unmarshalEnum("base", baseNames, b, t) }
+
+// LRSchedule selects the learning-rate schedule of a run.
+type LRSchedule uint8
+
+const (
+	// LRCosine decays from LR to MinLR over the run by a half cosine.
+	LRCosine LRSchedule = iota
+	// LRConstant keeps LR.
+	LRConstant
+	// LRStep halves the rate every quarter of the run.
+	LRStep
+)
+
+var scheduleNames = []string{LRCosine: "cosine", LRConstant: "constant", LRStep: "step"}
+
+// String returns "cosine", "constant" or "step".
+func (s LRSchedule) String() string { return enumName(scheduleNames, s) }
+
+// ParseLRSchedule returns the schedule named "constant", "step" or "cosine".
+func ParseLRSchedule(s string) (LRSchedule, error) {
+	return parseEnum[LRSchedule]("schedule", scheduleNames, s)
+}
+
+// MarshalText implements encoding.TextMarshaler (the configuration string).
+func (s LRSchedule) MarshalText() ([]byte, error) { return marshalEnum(scheduleNames, s) }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *LRSchedule) UnmarshalText(t []byte) error {
+	return unmarshalEnum("schedule", scheduleNames, s, t)
+}
+
+// enumName, parseEnum, marshalEnum and unmarshalEnum are the one implementation of the
+// small named enumerations of the configuration.
+func enumName[E ~uint8](names []string, e E) string {
+	if int(e) < len(names) {
+		return names[e]
+	}
+	return fmt.Sprintf("%d", e)
+}
+
+func parseEnum[E ~uint8](what string, names []string, s string) (E, error) {
+	if i := slices.Index(names, s); i >= 0 {
+		return E(i), nil
+	}
+	return 0, fmt.Errorf("unknown %s %q (want %s)", what, s, strings.Join(names, ", "))
+}
+
+func marshalEnum[E ~uint8](names []string, e E) ([]byte, error) {
+	if int(e) >= len(names) {
+		return nil, fmt.Errorf("invalid value %d (want one of %s)", e, strings.Join(names, ", "))
+	}
+	return []byte(names[e]), nil
+}
+
+func unmarshalEnum[E ~uint8](what string, names []string, e *E, t []byte) error {
+	v, err := parseEnum[E](what, names, string(t))
+	if err == nil {
+		*e = v
+	}
+	return err
+}
+
+// TrainConfig is the configuration of a training run. DefaultTrainConfig gives the
+// quality configuration; the zero value is not valid.
+//
+// The interpolant, time distribution, base and schedule are values: a Go program may pass
+// interp.NewAffine(...) or its own interp.TimeDist. The configuration's JSON form (recorded
+// in checkpoints, compared on resume) writes them as the strings interp.Parse,
+// interp.ParseTimeDist, ParseBase and ParseLRSchedule read, so a checkpoint round-trips its
+// configuration; an interpolant or time distribution those parsers do not know is
+// recorded by name, and a checkpoint holding one cannot be loaded (Train refuses to write
+// one).
+type TrainConfig struct {
+	Net      nn.Config          `json:"net"`  // velocity network (Dim is set from the data)
+	Interp   interp.Interpolant `json:"-"`    // interpolant (JSON "interp": interp.Spec)
+	TimeDist interp.TimeDist    `json:"-"`    // training times (JSON "time_dist": Name)
+	Base     BaseKind           `json:"base"` // normal (N(0, I)) or learned (μ + L·z)
+
+	Steps int     `json:"steps"` // optimizer steps
+	Batch int     `json:"batch"` // rows per step
+	LR    float64 `json:"lr"`    // peak learning rate
+	// Schedule is constant, step or cosine (decaying to MinLR over Steps); Warmup steps of
+	// linear warm-up come first.
+	Schedule LRSchedule `json:"schedule"`
+	Warmup   int        `json:"warmup"`
+	MinLR    float64    `json:"min_lr"`
+	Clip     float64    `json:"clip"` // gradient-norm clip (0: none)
+	WD       float64    `json:"wd"`   // decoupled weight decay
+	EMA      float64    `json:"ema"`  // EMA decay of the weights used for sampling (0: none)
+	Seed     uint64     `json:"seed"`
+
+	// MaxMin K > 0 turns on the path-length max–min: every K network steps, one ascent step
+	// (Adam, learning rate MaxMinLR) on the Fourier interpolant's coefficients and/or the
+	// learned base's parameters. A learned base always moves by this ascent (every step
+	// when MaxMin is 0).
+	MaxMin   int     `json:"maxmin"`
+	MaxMinLR float64 `json:"maxmin_lr"`
+
+	ValEvery int `json:"val_every"` // validation every N steps (0: none)
+	ValN     int `json:"val_n"`     // validation rows (at most the validation set)
+	Patience int `json:"patience"`  // stop after this many validations without improvement (0: never)
+	LogEvery int `json:"log_every"` // history/log interval in steps
+	// CkptEvery saves a checkpoint every N steps (0: only the first, time-triggered one,
+	// and the final one); FirstCkpt is the training time after which the first checkpoint is
+	// written (default 1 s).
+	CkptEvery int           `json:"ckpt_every"`
+	FirstCkpt time.Duration `json:"-"`
+}
+
+// trainConfigJSON is TrainConfig's JSON form: the interpolant and the time distribution as
+// their configuration strings.
+type trainConfigJSON struct {
+	Net      nn.Config `json:"net"`
+	Interp   string    `json:"interp"`
+	TimeDist string    `json:"time_dist"`
+	plainTrainConfig
+}
+
+// plainTrainConfig is TrainConfig without its methods (so that the JSON encoder does not
+// recurse into MarshalJSON).
+type plainTrainConfig TrainConfig
+
+// MarshalJSON writes the configuration with the interpolant as interp.Spec and the time
+// distribution as its Name.
+func (c TrainConfig) MarshalJSON() ([]byte, error) {
+	j := trainConfigJSON{Net: c.Net, plainTrainConfig: plainTrainConfig(c)}
+	if c.Interp != nil {
+		j.Interp = interp.Spec(c.Interp)
+	}
+	if c.TimeDist != nil {
+		j.TimeDist = c.TimeDist.Name()
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads the form MarshalJSON writes, parsing the interpolant and the time
+// distribution (an empty string leaves the field nil).
+func (c *TrainConfig) UnmarshalJSON(b []byte) error {
+	var j trainConfigJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*c = TrainConfig(j.plainTrainConfig)
+	c.Net = j.Net
+	if j.Interp != "" {
+		ip, err := interp.Parse(j.Interp)
+		if err != nil {
+			return fmt.Errorf("interp: %w", err)
+		}
+		c.Interp = ip
+	}
+	if j.TimeDist != "" {
+		td, err := interp.ParseTimeDist(j.TimeDist)
+		if err != nil {
+			return fmt.Errorf("time_dist: %w", err)
+		}
+		c.TimeDist = td
+	}
+	return nil
+}
+
+// DefaultTrainConfig returns the quality configuration for data of dimension dim: an MLP of 3
+// hidden layers of 256 SiLU units with t concatenated, the trigonometric interpolant, Adam
+// at 1e-2 with a cosine decay, EMA 0.999 and batches of 4096.
+func DefaultTrainConfig(dim int) TrainConfig {
+	return TrainConfig{
+		Net:       nn.Config{Dim: dim, Hidden: []int{256, 256, 256}, Act: kernels.SiLU, Time: nn.TimeConcat},
+		Interp:    interp.Trig{},
+		TimeDist:  interp.UniformTimes{},
+		Base:      BaseNormal,
+		Steps:     3000,
+		Batch:     4096,
+		LR:        1e-2,
+		Schedule:  LRCosine,
+		Warmup:    100,
+		MinLR:     1e-5,
+		Clip:      0,
+		EMA:       0.999,
+		Seed:      1,
+		MaxMinLR:  1e-2,
+		ValEvery:  0,
+		ValN:      4096,
+		LogEvery:  100,
+		CkptEvery: 500,
+	}
+}
+
+// Validate reports whether the configuration is usable, naming the bad field.
+func (c *TrainConfig) Validate() error {
+	bad := func(field string, v any, want string) error {
+		return fmt.Errorf("train config: %s = %v: %s", field, v, want)
+	}
+	switch {
+	case c.Steps < 1:
+		return bad("steps", c.Steps, "want ≥ 1")
+	case c.Batch < 1:
+		return bad("batch", c.Batch, "want ≥ 1")
+	case !(c.LR > 0) || math.IsInf(c.LR, 0):
+		return bad("lr", c.LR, "want a finite value > 0")
+	case c.Warmup < 0:
+		return bad("warmup", c.Warmup, "want ≥ 0")
+	case !(c.MinLR >= 0) || c.MinLR > c.LR:
+		return bad("min_lr", c.MinLR, "want a value in [0, lr]")
+	case !(c.Clip >= 0) || math.IsInf(c.Clip, 0):
+		return bad("clip", c.Clip, "want a finite value ≥ 0")
+	case !(c.WD >= 0) || math.IsInf(c.WD, 0):
+		return bad("wd", c.WD, "want a finite value ≥ 0")
+	case !(c.EMA >= 0 && c.EMA < 1):
+		return bad("ema", c.EMA, "want a value in [0, 1)")
+	case c.MaxMin < 0:
+		return bad("maxmin", c.MaxMin, "want ≥ 0")
+	case !(c.MaxMinLR >= 0) || math.IsInf(c.MaxMinLR, 0):
+		return bad("maxmin_lr", c.MaxMinLR, "want a finite value ≥ 0")
+	case c.ValEvery < 0:
+		return bad("val_every", c.ValEvery, "want ≥ 0")
+	case c.ValEvery > 0 && c.ValN < 1:
+		return bad("val_n", c.ValN, "want ≥ 1")
+	case c.Patience < 0:
+		return bad("patience", c.Patience, "want ≥ 0")
+	case c.LogEvery < 0:
+		return bad("log_every", c.LogEvery, "want ≥ 0")
+	case c.CkptEvery < 0:
+		return bad("ckpt_every", c.CkptEvery, "want ≥ 0")
+	case c.Base > BaseLearned:
+		return bad("base", c.Base, "want normal or learned")
+	case c.Interp == nil:
+		return bad("interp", "nil", "want an interpolant")
+	case c.TimeDist == nil:
+		return bad("time_dist", "nil", "want a time distribution")
+	}
+	if _, err := c.schedule(); err != nil {
+		return err
+	}
+	if err := interp.Check(c.Interp); err != nil {
+		return fmt.Errorf("train config: interp: %w", err)
+	}
+	if _, err := c.TimeDist.NewSampler(0); err != nil {
+		return fmt.Errorf("train config: time_dist: %w", err)
+	}
+	if err := c.Net.Validate(); err != nil {
+		return fmt.Errorf("train config: net: %w", err)
+	}
+	return nil
+}
+
+// recordable reports whether a checkpoint can record the configuration: its interpolant and
+// time distribution must be ones the parsers read back.
+func (c *TrainConfig) recordable() error {
+	if _, err := interp.Parse(interp.Spec(c.Interp)); err != nil {
+		return fmt.Errorf("train config: interp %q cannot be recorded in a checkpoint (not a configuration string interp.Parse reads); train without a checkpoint path", c.Interp.Name())
+	}
+	if _, err := interp.ParseTimeDist(c.TimeDist.Name()); err != nil {
+		return fmt.Errorf("train config: time_dist %q cannot be recorded in a checkpoint (not a configuration string interp.ParseTimeDist reads); train without a checkpoint path", c.TimeDist.Name())
+	}
+	return nil
+}
+
+func (c *TrainConfig) schedule() (nn.Schedule, error) {
+	// A warm-up longer than half the run is shortened to half of it.
+	s := nn.Schedule{Kind: c.Schedule.String(), LR: c.LR, Warmup: min(c.Warmup, c.Steps/2)}
+	switch c.Schedule {
+	case LRConstant:
+	case LRCosine:
+		s.Total, s.MinLR = c.Steps, c.MinLR
+	case LRStep:
+		// Halve the rate every quarter of the run.
+		s.Every, s.Gamma = max(1, c.Steps/4), 0.5
+	default:
+		return s, fmt.Errorf("train config: schedule = %v: want constant, step or cosine", c.Schedule)
+	}
+	if err := s.Validate(); err != nil {
+		return s, fmt.Errorf("train config: schedule: %w", err)
+	}
+	return s, nil
+}
+
+// sameRun reports a difference between two configurations that a resumed run cannot
+// accept (everything but Steps and the checkpoint/log cadence).
+func sameRun(a, b *TrainConfig) error {
+	x, y := *a, *b
+	x.Steps, y.Steps = 0, 0
+	x.CkptEvery, y.CkptEvery = 0, 0
+	x.LogEvery, y.LogEvery = 0, 0
+	x.FirstCkpt, y.FirstCkpt = 0, 0
+	if a.Schedule == LRCosine || a.Schedule == LRStep {
+		if a.Steps != b.Steps {
+			return fmt.Errorf("the %s schedule depends on the number of steps: the checkpoint's run has %d, not %d", a.Schedule, a.Steps, b.Steps)
+		}
+	}
+	if a.Net.Dim != b.Net.Dim {
+		return fmt.Errorf("the data have dimension %d, the checkpoint's model %d", b.Net.Dim, a.Net.Dim)
+	}
+	ja, _ := jsonString(x)
+	jb, _ := jsonString(y)
+	if ja != jb {
+		// One line naming the fields that differ.
+		var ma, mb map[string]json.RawMessage
+		json.Unmarshal([]byte(ja), &ma)
+		json.Unmarshal([]byte(jb), &mb)
+		var diff []string
+		for _, k := range slices.Sorted(maps.Keys(ma)) {
+			if string(ma[k]) != string(mb[k]) {
+				diff = append(diff, fmt.Sprintf("%s %s (now %s)", k, ma[k], mb[k]))
+			}
+		}
+		return fmt.Errorf("the configuration differs from the checkpoint's: %s", strings.Join(diff, "; "))
+	}
+	return nil
+}
