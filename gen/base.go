@@ -3,6 +3,8 @@ package gen
 import (
 	"fmt"
 	"math"
+
+	"github.com/interflow/flowbench/solver"
 )
 
 // GaussianBase is a learnable Gaussian base density: x0 = μ + L·z with z ~ N(0, I) and L
@@ -101,12 +103,23 @@ func (g *GaussianBase) LogDet() float64 {
 
 // LogProb returns log ρ0(x) for one point.
 func (g *GaussianBase) LogProb(x []float32) float64 {
-	d := len(g.Mu)
-	z := make([]float64, d)
+	return g.logProb(x, make([]float64, len(g.Mu)))
+}
+
+// logProb is LogProb with z (d values) as the buffer of L⁻¹(x − μ): the one implementation
+// of the base's log-density.
+func (g *GaussianBase) logProb(x []float32, z []float64) float64 {
 	g.inverseRow(x, z)
 	s := 0.0
 	for _, v := range z {
 		s += v * v
 	}
-	return -0.5*s - 0.5*float64(d)*math.Log(2*math.Pi) - g.LogDet()
+	return -0.5*s - 0.5*float64(len(z))*log2Pi - g.LogDet()
+}
+
+// logDensityFunc returns log ρ0 as a solver.LogDensityFunc with its own buffer (a call of
+// Sample or LogProb makes its own, so concurrent calls do not share it).
+func (g *GaussianBase) logDensityFunc() solver.LogDensityFunc {
+	z := make([]float64, g.Dim())
+	return func(x []float32) float64 { return g.logProb(x, z) }
 }

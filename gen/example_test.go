@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/solver"
@@ -20,22 +19,17 @@ func Example() {
 		a, b := rng.NormFloat64(), rng.NormFloat64()
 		rows[i] = []float32{float32(3 + a), float32(-1 + 0.5*a + 0.2*b)}
 	}
-	// Flatten into a Table and standardize (the model works in standardized units; sampling
-	// and likelihood map back to data units).
-	tab := &dataset.Table{Source: "mine", N: len(rows), D: 2}
-	for _, r := range rows {
-		tab.Data = append(tab.Data, r...)
-	}
-	stats, err := dataset.ComputeStats(tab, nil)
+	// Train standardizes the rows (the model works in standardized units) and records the
+	// statistics, so sampling and likelihood come back in data units.
+	data, err := gen.NewTrainData("mine", rows)
 	if err != nil {
 		panic(err)
 	}
-	stats.Standardize(tab.Data)
 
 	cfg := gen.DefaultTrainConfig(2)
 	cfg.Net.Hidden = []int{64, 64}
 	cfg.Steps, cfg.Batch, cfg.Seed = 200, 256, 7
-	model, err := gen.Train(context.Background(), cfg, &gen.TrainData{Name: "mine", Train: tab, Stats: &stats}, gen.TrainOptions{})
+	model, err := gen.Train(context.Background(), cfg, data, gen.TrainOptions{})
 	if err != nil {
 		panic(err)
 	}

@@ -31,11 +31,8 @@ type MLELogEntry struct {
 // computed). log, when non-nil, receives every step's entry with its NFE. The learned base,
 // the max–min and validation are interpolant-specific and rejected.
 func TrainMLE(ctx context.Context, cfg TrainConfig, mcfg MLEConfig, data *TrainData, opt TrainOptions, log func(MLELogEntry)) (*Model, error) {
-	if err := data.validate(); err != nil {
-		return nil, err
-	}
-	cfg.Net.Dim = data.dim()
-	if err := cfg.Validate(); err != nil {
+	cfg, data, err := prepare(cfg, data)
+	if err != nil {
 		return nil, err
 	}
 	switch {

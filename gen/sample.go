@@ -130,17 +130,3 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 	}
 	return res, nil
 }
-
-// logDensityFunc returns log ρ0 as a solver.LogDensityFunc with its own buffer (not safe
-// for concurrent use).
-func (g *GaussianBase) logDensityFunc() solver.LogDensityFunc {
-	z := make([]float64, g.Dim())
-	return func(x []float32) float64 {
-		g.inverseRow(x, z)
-		s := 0.0
-		for _, v := range z {
-			s += v * v
-		}
-		return -0.5*s - 0.5*float64(len(z))*log2Pi - g.LogDet()
-	}
-}

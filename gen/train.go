@@ -33,6 +33,30 @@ type TrainData struct {
 	Split *dataset.Split
 	// Dequantize adds U[0, 1) noise (in data units) to every drawn row of 8-bit data.
 	Dequantize bool
+	// Raw says that Train (and Val) are already in the model's units: without it, Train
+	// standardizes rows given without Stats by their own statistics (see standardized).
+	Raw bool
+}
+
+// standardized returns the data the run trains on: d itself when it is a generated data
+// set, carries Stats, or is Raw; otherwise a copy whose rows (training and validation) are
+// standardized by the training rows' mean and standard deviation, with the statistics
+// recorded (so the model samples and scores in data units). d is not modified.
+func (d *TrainData) standardized() (*TrainData, error) {
+	if d.Train == nil || d.Stats != nil || d.Raw {
+		return d, nil
+	}
+	st, err := dataset.ComputeStats(d.Train, nil)
+	if err != nil {
+		return nil, fmt.Errorf("train data %s: %w (set TrainData.Raw to train on the rows as they are)", d.Name, err)
+	}
+	c := *d
+	c.Stats = &st
+	c.Train = st.Standardized(d.Train)
+	if d.Val != nil {
+		c.Val = st.Standardized(d.Val)
+	}
+	return &c, nil
 }
 
 func (d *TrainData) dim() int {
@@ -131,11 +155,8 @@ type trainer struct {
 // usable. A non-finite loss stops the run without saving the failed state: the error
 // (wrapping ErrNonFiniteLoss) names the step and the last checkpoint on disk is kept.
 func Train(ctx context.Context, cfg TrainConfig, data *TrainData, opt TrainOptions) (*Model, error) {
-	if err := data.validate(); err != nil {
-		return nil, err
-	}
-	cfg.Net.Dim = data.dim()
-	if err := cfg.Validate(); err != nil {
+	cfg, data, err := prepare(cfg, data)
+	if err != nil {
 		return nil, err
 	}
 	tr, err := newTrainer(cfg, data, opt)
@@ -143,6 +164,23 @@ func Train(ctx context.Context, cfg TrainConfig, data *TrainData, opt TrainOptio
 		return nil, err
 	}
 	return tr.run(ctx)
+}
+
+// prepare validates a run's data and configuration and returns them as both objectives use
+// them: Net.Dim from the data, and rows standardized unless they come with Stats or Raw.
+func prepare(cfg TrainConfig, data *TrainData) (TrainConfig, *TrainData, error) {
+	if err := data.validate(); err != nil {
+		return cfg, nil, err
+	}
+	data, err := data.standardized()
+	if err != nil {
+		return cfg, nil, err
+	}
+	cfg.Net.Dim = data.dim()
+	if err := cfg.Validate(); err != nil {
+		return cfg, nil, err
+	}
+	return cfg, data, nil
 }
 
 func newTrainer(cfg TrainConfig, data *TrainData, opt TrainOptions) (*trainer, error) {

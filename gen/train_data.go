@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/interflow/flowbench/dataset"
+	"github.com/interflow/flowbench/metrics"
 )
 
 // DefaultSplit is the train/validation/test split of data files used when none is given:
@@ -49,6 +50,36 @@ func LoadTrainData(nameOrPath string, split dataset.Split) (*TrainData, error) {
 	}
 	train.SHA256, train.Columns = tab.SHA256, tab.Columns
 	return &TrainData{Name: nameOrPath, Train: train, Val: val, Stats: &st, Split: &split, Dequantize: tab.Bytes8}, nil
+}
+
+// NewTrainData returns training data from rows held in memory (every row of the same
+// length d ≥ 1, finite values). Train standardizes them by their own statistics and
+// records those in the model, so samples and log-densities are in the rows' units; a
+// validation set can be added as Val (in the same units). The rows are copied.
+func NewTrainData(name string, rows [][]float32) (*TrainData, error) {
+	if len(rows) == 0 || len(rows[0]) == 0 {
+		return nil, fmt.Errorf("train data %s: no rows, or rows of no columns", name)
+	}
+	d := len(rows[0])
+	flat := make([]float32, 0, len(rows)*d)
+	for i, r := range rows {
+		if len(r) != d {
+			return nil, fmt.Errorf("train data %s: row %d has %d values, row 0 has %d", name, i, len(r), d)
+		}
+		flat = append(flat, r...)
+	}
+	return NewTrainDataFlat(name, flat, d)
+}
+
+// NewTrainDataFlat is NewTrainData for n×d values in one row-major slice (not copied).
+func NewTrainDataFlat(name string, x []float32, d int) (*TrainData, error) {
+	if d < 1 || len(x) == 0 || len(x)%d != 0 {
+		return nil, fmt.Errorf("train data %s: %d values is not a whole number of rows of %d columns", name, len(x), d)
+	}
+	if err := metrics.CheckSamples(x, d, "train data "+name); err != nil {
+		return nil, err
+	}
+	return &TrainData{Name: name, Train: &dataset.Table{Source: name, N: len(x) / d, D: d, Data: x}}, nil
 }
 
 // ErrNoSplit is wrapped by LoadEvalData when a part of a split is asked of a file the

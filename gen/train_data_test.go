@@ -1,10 +1,12 @@
 package gen
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,5 +69,57 @@ func TestLoadTrainAndEvalData(t *testing.T) {
 	g, err := LoadEvalData(m, "8gaussians", dataset.PartTest, 50, 1)
 	if err != nil || g.N != 50 || g.Density == nil {
 		t.Fatalf("toy eval data: %v", err)
+	}
+}
+
+// TestTrainStandardizesByDefault checks that rows given without statistics are standardized
+// by Train (the statistics recorded in the model equal the rows' own), that the caller's
+// rows are left as they were, that Raw opts out, and that bad tables are refused with an
+// error naming the problem.
+func TestTrainStandardizesByDefault(t *testing.T) {
+	rows := make([][]float32, 400)
+	for i := range rows {
+		rows[i] = []float32{float32(100 + i%7), float32(-3 * (i % 5))}
+	}
+	td, err := NewTrainData("mine", rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := slices.Clone(td.Train.Data)
+	cfg := smallConfig(3)
+	m, err := Train(context.Background(), cfg, td, TrainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(td.Train.Data, before) || td.Stats != nil {
+		t.Fatal("Train modified the caller's TrainData")
+	}
+	want, err := dataset.ComputeStats(&dataset.Table{N: 400, D: 2, Data: before}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Data.Stats == nil || !slices.Equal(m.Data.Stats.Mean, want.Mean) || !slices.Equal(m.Data.Stats.Std, want.Std) {
+		t.Fatalf("model statistics %+v, want %+v", m.Data.Stats, want)
+	}
+	td.Raw = true
+	m, err = Train(context.Background(), cfg, td, TrainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Data.Stats != nil {
+		t.Fatal("Raw data were standardized")
+	}
+	for name, bad := range map[string][][]float32{
+		"row 1 has 1 values": {{1, 2}, {3}},
+		"no rows":            {},
+		"zero variance":      {{1, 5}, {2, 5}, {3, 5}},
+	} {
+		td, err := NewTrainData("bad", bad)
+		if err == nil {
+			_, err = Train(context.Background(), cfg, td, TrainOptions{})
+		}
+		if err == nil || !strings.Contains(err.Error(), strings.Fields(name)[0]) {
+			t.Errorf("%s: err = %v", name, err)
+		}
 	}
 }
