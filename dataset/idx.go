@@ -98,19 +98,13 @@ func (r *idxReader) Bytes8() bool      { return r.bytes }
 func (r *idxReader) SHA256() string    { return r.src.sha256() }
 func (r *idxReader) Close() error      { return r.src.Close() }
 
+// describe names the data's shape in errors: after its end, and as the header claims it.
+func (r *idxReader) describe() (after, claims string) {
+	return fmt.Sprintf("dimensions %v", r.dims), fmt.Sprintf("dimensions %v", r.dims)
+}
+
 func (r *idxReader) Next(dst []float32) error {
-	if r.row == r.n {
-		if eof, err := r.src.atEOF(); err != nil {
-			return err
-		} else if !eof {
-			return fileErr(r.src.path, "unexpected bytes after the data of dimensions %v", r.dims)
-		}
-		return io.EOF
-	}
-	if err := r.src.read(r.buf); err != nil {
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return &Error{File: r.src.path, Row: r.row, Msg: fmt.Sprintf("truncated: the data end in this row (header claims dimensions %v)", r.dims)}
-		}
+	if err := r.src.readRecord(r.buf, r.row, r.n, r.describe); err != nil {
 		return err
 	}
 	b := r.buf

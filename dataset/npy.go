@@ -306,19 +306,13 @@ func (r *npyReader) Bytes8() bool      { return false }
 func (r *npyReader) SHA256() string    { return r.src.sha256() }
 func (r *npyReader) Close() error      { return r.src.Close() }
 
+// describe names the data's shape in errors: after its end, and as the header claims it.
+func (r *npyReader) describe() (after, claims string) {
+	return fmt.Sprintf("%d rows", r.n), fmt.Sprintf("%d rows × %d columns", r.n, r.d)
+}
+
 func (r *npyReader) Next(dst []float32) error {
-	if r.row == r.n {
-		if eof, err := r.src.atEOF(); err != nil {
-			return err
-		} else if !eof {
-			return fileErr(r.src.path, "unexpected bytes after the data of %d rows", r.n)
-		}
-		return io.EOF
-	}
-	if err := r.src.read(r.buf); err != nil {
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			return &Error{File: r.src.path, Row: r.row, Msg: fmt.Sprintf("truncated: the data end in this row (header claims %d rows × %d columns)", r.n, r.d)}
-		}
+	if err := r.src.readRecord(r.buf, r.row, r.n, r.describe); err != nil {
 		return err
 	}
 	for j := range r.d {

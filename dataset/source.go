@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"io"
 	"os"
@@ -49,6 +50,29 @@ func (s *source) read(p []byte) error {
 		return fileErr(s.path, "corrupt gzip data: %v", err)
 	}
 	return err
+}
+
+// readRecord reads record row (of n) of a binary format into buf: after the last record
+// it returns io.EOF, or an error if bytes follow the data; a short record is an error naming
+// the row. describe names the shape in those errors (called only on an error).
+func (s *source) readRecord(buf []byte, row, n int64, describe func() (after, claims string)) error {
+	if row == n {
+		if eof, err := s.atEOF(); err != nil {
+			return err
+		} else if !eof {
+			after, _ := describe()
+			return fileErr(s.path, "unexpected bytes after the data of %s", after)
+		}
+		return io.EOF
+	}
+	if err := s.read(buf); err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			_, claims := describe()
+			return &Error{File: s.path, Row: row, Msg: fmt.Sprintf("truncated: the data end in this row (header claims %s)", claims)}
+		}
+		return err
+	}
+	return nil
 }
 
 // atEOF reports whether the content is exhausted, returning any read error other than EOF.

@@ -44,25 +44,35 @@ func (o *LikelihoodOptions) probes(d int) int {
 	return 0
 }
 
+// rows validates the options and the n×d points x of a LogProb or Encode call (what names
+// it in errors) and returns n and the rows solved together.
+func (o *LikelihoodOptions) rows(what string, x []float32, d int) (n, batch int, err error) {
+	if len(x) == 0 || len(x)%d != 0 {
+		return 0, 0, fmt.Errorf("%s: %d values is not a whole number of rows of dimension %d", what, len(x), d)
+	}
+	if o.Hutchinson < 0 {
+		return 0, 0, fmt.Errorf("%s: Hutchinson = %d: want ≥ 0", what, o.Hutchinson)
+	}
+	if err := o.ODE.Validate(); err != nil {
+		return 0, 0, fmt.Errorf("%s: %w", what, err)
+	}
+	n = len(x) / d
+	batch = o.Batch
+	if batch <= 0 || batch > n {
+		batch = n
+	}
+	return n, batch, nil
+}
+
 // LogProb returns log ρ1(x) in nats for every row of x (n×d, in data units; x is not
 // modified): the augmented ODE is integrated from t = 1 back to 0 and the base
 // log-density added; when the model was trained on standardized data the result is in
 // data units (−Σ_j log σ_j). It also returns the number of field evaluations.
 func (m *Model) LogProb(ctx context.Context, x []float32, opt LikelihoodOptions) ([]float64, int, error) {
 	d := m.Dim()
-	if len(x) == 0 || len(x)%d != 0 {
-		return nil, 0, fmt.Errorf("likelihood: %d values is not a whole number of rows of dimension %d", len(x), d)
-	}
-	if opt.Hutchinson < 0 {
-		return nil, 0, fmt.Errorf("likelihood: Hutchinson = %d: want ≥ 0", opt.Hutchinson)
-	}
-	if err := opt.ODE.Validate(); err != nil {
-		return nil, 0, fmt.Errorf("likelihood: %w", err)
-	}
-	n := len(x) / d
-	batch := opt.Batch
-	if batch <= 0 || batch > n {
-		batch = n
+	n, batch, err := opt.rows("likelihood", x, d)
+	if err != nil {
+		return nil, 0, err
 	}
 	k := opt.probes(d)
 	logp := make([]float64, n)
@@ -120,16 +130,9 @@ func (m *Model) LogProb(ctx context.Context, x []float32, opt LikelihoodOptions)
 // back to 0 and returns x(0) (for a learned base, the base point μ + L·z, not z).
 func (m *Model) Encode(ctx context.Context, x []float32, opt LikelihoodOptions) ([]float32, int, error) {
 	d := m.Dim()
-	if len(x) == 0 || len(x)%d != 0 {
-		return nil, 0, fmt.Errorf("encode: %d values is not a whole number of rows of dimension %d", len(x), d)
-	}
-	if err := opt.ODE.Validate(); err != nil {
-		return nil, 0, fmt.Errorf("encode: %w", err)
-	}
-	n := len(x) / d
-	batch := opt.Batch
-	if batch <= 0 || batch > n {
-		batch = n
+	n, batch, err := opt.rows("encode", x, d)
+	if err != nil {
+		return nil, 0, err
 	}
 	out := slices.Clone(x)
 	if st := m.Data.Stats; st != nil {
