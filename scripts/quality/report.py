@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Markdown table of a quality results file (JSON lines written by scripts/quality/run.sh).
+  python3 scripts/quality/report.py RESULTS.jsonl
+Columns: NLL in nats per row (lower is better), ± one standard error where known; a method that was
+not run shows "—", one that ran out of time "timeout", one that failed "error".
+"""
+import json, sys
+
+rows, order = {}, []
+with open(sys.argv[1]) as f:
+    for line in f:
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        r = json.loads(line)
+        if r.get("method") == "run":
+            continue
+        t = r["table"]
+        if t not in rows:
+            rows[t] = {}
+            order.append(t)
+        rows[t][r["method"]] = r
+
+
+def num(r, key, se=None, digits=2):
+    if r is None:
+        return "—"
+    if r.get("status", "ok") != "ok":
+        return r.get("status")
+    v = r.get(key)
+    if v is None:
+        return "n/a"
+    s = f"{v:.{digits}f}"
+    if se and r.get(se) is not None:
+        s += f" ± {r[se]:.{digits}f}"
+    return s
+
+
+hdr = ["table", "rows train/test", "cols", "Gaussian test NLL", "torch fixed 3000", "torch early-stopped",
+       "flowbench test NLL", "flowbench train NLL", "flowbench train s"]
+print("| " + " | ".join(hdr) + " |")
+print("|" + "|".join(["---"] + ["--:"] * (len(hdr) - 1)) + "|")
+for t in order:
+    m = rows[t]
+    g, to, fb = m.get("gauss"), m.get("torch"), m.get("flowbench")
+    any_ = g or to or fb or {}
+    shape = f"{any_.get('rows_train', '?')}/{any_.get('rows_test', '?')}"
+    train_s = "—" if fb is None else (f"{fb['train_s']:.0f}" if fb.get("train_s") is not None else "n/a")
+    if fb is not None and fb.get("status", "ok") != "ok":
+        train_s = f"{fb['status']} ({train_s})" if fb.get("train_s") is not None else fb["status"]
+    print("| " + " | ".join([t, shape, str(any_.get("dim", "?")), num(g, "nll_test", "se_test"),
+                               num(to, "nll_fixed", "se_fixed"), num(to, "nll_early_stopped", "se_es"),
+                               num(fb, "nll_test", "se_test"), num(fb, "nll_fit"), train_s]) + " |")

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Quality benchmark on real tables: does flowbench with no flags beat a Gaussian?
+#
+#   scripts/quality/run.sh [--tables iris,wine,...] [--methods gauss,torch,flowbench]
+#                          [--out DIR] [--flowbench BIN] [--results FILE] [--timeout S]
+#                          [--torch-steps N] [--threads N] [--no-check]
+#
+# Per table (scripts/quality/tables.py writes a fixed, seeded 80/20 split, standardized by the
+# training rows, headerless CSV) it runs:
+#   gauss      the full-covariance Gaussian fitted on the training rows (closed form, gauss.py)
+#   torch      the PyTorch reference tabular_ref.py (3x256 SiLU, Adam 1e-3, batch 512): a fixed
+#              3000-step run and an early-stopped run (validation = last 10% of the train file)
+#   flowbench  `flowbench train --data T_train.csv --out m.safetensors` with NO other flag, then
+#              `flowbench nll --model m --data T_test.csv --split all` (the test NLL),
+#              `... --data T_train.csv --split train` (the rows the optimizer saw: the training NLL,
+#              which exposes memorization) and `... --data T_train.csv --split all`; wall-clock
+#              training time; the defaults actually used, read back with `flowbench info`.
+# One JSON line per table and method goes to the results file (default DIR/results.jsonl), then a
+# Markdown table is printed (report.py). All NLLs are nats per row in the standardized units.
+#
+# Defaults: all tables, all methods, DIR=/tmp/flowbench-quality, FLOWBENCH=$FLOWBENCH or a binary
+# built from this checkout into DIR/bin, a 1200 s limit per command (recorded as "timeout").
+# The generated split is checked against docs/quality/manifest.json (SHA-256 of every CSV)
+# unless --no-check; a mismatch is reported, not fatal (BLAS differences can move the last digit
+# of the PCA table).
+# Installs what is missing: python3-sklearn, python3-torch (torch method), dataset-fashion-mnist
+# (fashion_pca16). Long runs: `nice -n 10 scripts/quality/run.sh ...`.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+tables=iris,wine,breast_cancer,diabetes,digits,fashion_pca16
+methods=gauss,torch,flowbench
+out=/tmp/flowbench-quality
+fb=${FLOWBENCH:-}
+results=
+limit=1200
+tsteps=3000
+threads=2
+check=1
+ref=${TABULAR_REF:-}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --tables) tables=$2; shift 2 ;;
+    --methods) methods=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --flowbench) fb=$2; shift 2 ;;
+    --results) results=$2; shift 2 ;;
+    --timeout) limit=$2; shift 2 ;;
+    --torch-steps) tsteps=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --no-check) check=0; shift ;;
+    -h|--help) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+has() { case ",$methods," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+mkdir -p "$out/models" "$out/logs"
+results=${results:-$out/results.jsonl}
+PY=/usr/bin/python3
+
+# --- what is needed
+need=()
+$PY -c 'import sklearn, numpy' 2>/dev/null || need+=(python3-sklearn)
+if has torch; then $PY -c 'import torch' 2>/dev/null || need+=(python3-torch); fi
+case ",$tables," in *,fashion_pca16,*) [ -d /usr/share/datasets/fashion-mnist ] || need+=(dataset-fashion-mnist) ;; esac
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y "${need[@]}" >"$out/logs/apt.log" 2>&1 ||
+    { apt-get update >>"$out/logs/apt.log" 2>&1 && apt-get install -y "${need[@]}" >>"$out/logs/apt.log" 2>&1; } ||
+    { echo "run.sh: apt-get install ${need[*]} failed (see $out/logs/apt.log)" >&2; exit 1; }
+fi
+if has torch && [ -z "$ref" ]; then
+  for c in "$repo/shared/anchors/torch/tabular_ref.py" "$repo/../shared/anchors/torch/tabular_ref.py" /work/shared/anchors/torch/tabular_ref.py; do
+    [ -f "$c" ] && { ref=$c; break; }
+  done
+  [ -n "$ref" ] || { echo "run.sh: tabular_ref.py not found (set TABULAR_REF)" >&2; exit 1; }
+fi
+if has flowbench; then
+  if [ -z "$fb" ]; then
+    fb=$out/bin/flowbench
+    echo "building $fb from $repo" >&2
+    (cd "$repo" && go build -o "$fb" ./cmd/flowbench) || { echo "run.sh: go build failed" >&2; exit 1; }
+  fi
+  [ -x "$fb" ] || { echo "run.sh: flowbench binary $fb is not executable" >&2; exit 1; }
+fi
+
+# --- tables
+ckarg=()
+[ $check = 1 ] && [ -f "$repo/docs/quality/manifest.json" ] && ckarg=(--check "$repo/docs/quality/manifest.json")
+$PY "$here/tables.py" --out "$out/data" --tables "$tables" "${ckarg[@]}" 2>&1 | tee "$out/logs/tables.log" >&2
+split_ok=$([ ${PIPESTATUS[0]} = 0 ] && echo true || echo false)
+
+# json KEY=VALUE... : one JSON object; VALUE is parsed as JSON when it parses, else kept as a string;
+# @FILE merges the last JSON object line of FILE.
+json() { $PY - "$@" <<'EOF'
+import json, sys
+o = {}
+for a in sys.argv[1:]:
+    if a.startswith("@"):
+        try:
+            lines = [l for l in open(a[1:]) if l.strip().startswith("{")]
+            if lines: o.update(json.loads(lines[-1]))
+        except (OSError, ValueError):
+            pass
+        continue
+    k, _, v = a.partition("=")
+    try: o[k] = json.loads(v)
+    except ValueError: o[k] = v
+print(json.dumps(o))
+EOF
+}
+now() { date +%s.%N; }
+since() { $PY -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" "$1" "$(now)"; }
+status_of() { case $1 in 0) echo ok ;; 124|137) echo timeout ;; *) echo error ;; esac; }
+# jget FILE KEY: a field of the last JSON line of FILE (JSON text, null when absent)
+jget() { $PY - "$1" "$2" <<'EOF'
+import json, sys
+try:
+    lines = [l for l in open(sys.argv[1]) if l.strip().startswith("{")]
+    v = json.loads(lines[-1])
+    for k in sys.argv[2].split("."): v = v[k]
+except Exception: v = None
+print(json.dumps(v))
+EOF
+}
+
+t_all=$(now)
+cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+fbsha=null; fbver=null
+if has flowbench; then fbsha=\"$(sha256sum "$fb" | cut -c1-64)\"; fi
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+: >"$results"
+json method=run started="$(date -u +%FT%TZ)" cpu="$cpu" nproc="$(nproc)" repo_commit="$commit" \
+  flowbench="${fb:-}" flowbench_sha256="$fbsha" tables="$tables" methods="$methods" split_check="$split_ok" \
+  torch_steps="$tsteps" timeout_s="$limit" >>"$results"
+
+IFS=, read -r -a tlist <<<"$tables"
+for t in "${tlist[@]}"; do
+  tr=$out/data/${t}_train.csv te=$out/data/${t}_test.csv
+  [ -f "$tr" ] || { echo "run.sh: $tr missing" >&2; continue; }
+  shape=(table="$t" rows_train="$(wc -l <"$tr")" rows_test="$(wc -l <"$te")" dim="$(head -1 "$tr" | tr ',' '\n' | wc -l)")
+  if has gauss; then
+    $PY "$here/gauss.py" "$tr" "$te" >"$out/logs/$t.gauss.json"
+    json "${shape[@]}" method=gauss @"$out/logs/$t.gauss.json" status=ok | tee -a "$results"
+  fi
+  if has torch; then
+    s=$(now)
+    timeout "$limit" $PY "$ref" "$tr" "$te" --steps "$tsteps" --threads "$threads" >"$out/logs/$t.torch.json" 2>"$out/logs/$t.torch.err"
+    rc=$?
+    json "${shape[@]}" method=torch status="$(status_of $rc)" wall_s="$(since "$s")" @"$out/logs/$t.torch.json" | tee -a "$results"
+  fi
+  if has flowbench; then
+    m=$out/models/$t.safetensors
+    rm -f "$m"
+    s=$(now)
+    timeout "$limit" "$fb" train --data "$tr" --out "$m" >"$out/logs/$t.fb.train.log" 2>&1
+    rc=$?
+    train_s=$(since "$s")
+    st=$(status_of $rc)
+    s=$(now)
+    nt=null nf=null na=null cfg=null
+    if [ "$st" = ok ]; then
+      "$fb" info "$m" --json >"$out/logs/$t.fb.info.json" 2>/dev/null
+      cfg=$($PY - "$out/logs/$t.fb.info.json" <<'EOF'
+import json, sys
+try:
+    i = json.load(open(sys.argv[1])); c = i.get("train", {}); d = i.get("data", {})
+    print(json.dumps({k: c.get(k) for k in ("steps", "batch", "lr", "schedule", "ema", "val_every", "patience", "width", "depth")}
+                     | {"rows_fitted": (d.get("stats") or {}).get("n"), "split": d.get("split"), "steps_done": i.get("state", {}).get("step")}))
+except Exception: print("null")
+EOF
+)
+      nll() { timeout "$limit" "$fb" nll --model "$m" --json --quiet --n 100000000 "$@"; }
+      nll --data "$te" --split all >"$out/logs/$t.fb.test.json" 2>"$out/logs/$t.fb.test.err"
+      st=$(status_of $?)
+      # the training rows the optimizer saw; a binary that keeps no split of the file: all of it
+      nll --data "$tr" --split train >"$out/logs/$t.fb.fit.json" 2>"$out/logs/$t.fb.fit.err" ||
+        nll --data "$tr" --split all >"$out/logs/$t.fb.fit.json" 2>>"$out/logs/$t.fb.fit.err"
+      nll --data "$tr" --split all >"$out/logs/$t.fb.trainall.json" 2>"$out/logs/$t.fb.trainall.err"
+      nt=$(jget "$out/logs/$t.fb.test.json" nll)
+      nf=$(jget "$out/logs/$t.fb.fit.json" nll)
+      na=$(jget "$out/logs/$t.fb.trainall.json" nll)
+    fi
+    json "${shape[@]}" method=flowbench status="$st" train_s="$train_s" flags=none \
+      nll_test="$nt" se_test="$(jget "$out/logs/$t.fb.test.json" nll_stderr)" \
+      nll_fit="$nf" n_fit="$(jget "$out/logs/$t.fb.fit.json" n)" nll_train_all="$na" \
+      train_log_tail="$(tail -2 "$out/logs/$t.fb.train.log" | tr '\n' ' ')" config="$cfg" \
+      nll_eval_s="$(since "$s")" | tee -a "$results"
+  fi
+done
+json method=run finished="$(date -u +%FT%TZ)" total_s="$(since "$t_all")" >>"$results"
+
+echo >&2
+echo "results: $results (total $(since "$t_all") s)" >&2
+echo "CPU: $cpu ($(nproc) cores); repo $commit; flowbench ${fb:-not run}" >&2
+echo
+$PY "$here/report.py" "$results"
