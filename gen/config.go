@@ -49,14 +49,24 @@ const (
 	LRConstant
 	// LRStep halves the rate every quarter of the run.
 	LRStep
+	// LRPlateau keeps LR (after the warm-up) until validation stops improving: Patience
+	// validations without a better NLL divide it by PlateauFactor, at most PlateauDrops
+	// times, and the next plateau ends the run, so the schedule ends when training does.
+	LRPlateau
 )
 
-var scheduleNames = []string{LRCosine: "cosine", LRConstant: "constant", LRStep: "step"}
+// PlateauFactor and PlateauDrops define LRPlateau.
+const (
+	PlateauFactor = 4
+	PlateauDrops  = 2
+)
 
-// String returns "cosine", "constant" or "step".
+var scheduleNames = []string{LRCosine: "cosine", LRConstant: "constant", LRStep: "step", LRPlateau: "plateau"}
+
+// String returns "cosine", "constant", "step" or "plateau".
 func (s LRSchedule) String() string { return enumName(scheduleNames, s) }
 
-// ParseLRSchedule returns the schedule named "constant", "step" or "cosine".
+// ParseLRSchedule returns the schedule named "constant", "step", "cosine" or "plateau".
 func ParseLRSchedule(s string) (LRSchedule, error) {
 	return parseEnum[LRSchedule]("schedule", scheduleNames, s)
 }
@@ -297,16 +307,19 @@ func (c *TrainConfig) recordable() error {
 
 func (c *TrainConfig) schedule() (nn.Schedule, error) {
 	// A warm-up longer than half the run is shortened to half of it.
-	s := nn.Schedule{Kind: c.Schedule.String(), LR: c.LR, Warmup: min(c.Warmup, c.Steps/2)}
+	s := nn.Schedule{Kind: "constant", LR: c.LR, Warmup: min(c.Warmup, c.Steps/2)}
 	switch c.Schedule {
-	case LRConstant:
+	case LRConstant, LRPlateau:
 	case LRCosine:
-		s.Total, s.MinLR = c.Steps, c.MinLR
+		s.Kind, s.Total, s.MinLR = "cosine", c.Steps, c.MinLR
 	case LRStep:
 		// Halve the rate every quarter of the run.
-		s.Every, s.Gamma = max(1, c.Steps/4), 0.5
+		s.Kind, s.Every, s.Gamma = "step", max(1, c.Steps/4), 0.5
 	default:
 		return s, fmt.Errorf("train config: schedule = %v: want constant, step or cosine", c.Schedule)
+	}
+	if c.Schedule == LRPlateau && (c.ValEvery == 0 || c.Patience == 0) {
+		return s, fmt.Errorf("train config: schedule = plateau: needs validation (val_every > 0) and patience > 0")
 	}
 	if err := s.Validate(); err != nil {
 		return s, fmt.Errorf("train config: schedule: %w", err)
@@ -346,4 +359,79 @@ func sameRun(a, b *TrainConfig) error {
 		return fmt.Errorf("the configuration differs from the checkpoint's: %s", strings.Join(diff, "; "))
 	}
 	return nil
+}
+
+// TableConfig returns the configuration for a table (a data file or rows in memory) of
+// nTrain training rows, nVal validation rows and d columns: base's fields, with the ones
+// that must follow the size of the data set from it. The rule (also in `flowbench train
+// --help` and the README):
+//
+//   - tables of at least LargeTable training rows keep base's optimizer, batch, width and
+//     schedule (they already do well) and add validation for a best-of-run restore without
+//     early stopping;
+//   - smaller tables train with Adam at 1e-3 and weight decay 1e-4, batches of
+//     clamp(nTrain/4 rounded to a power of two, 64, 512), hidden layers of 64 units below
+//     500 rows, 128 below 5,000 and 256 above, EMA 0.995, and the plateau schedule: up to
+//     MaxTableEpochs passes over the rows (at most 20,000 steps, at least 2,000), validation
+//     every ValEvery steps chosen so that validation costs about a tenth of training
+//     (TableValEvery), and a patience of 5 validations;
+//   - ValN is every validation row up to 1,024.
+func TableConfig(base TrainConfig, d, nTrain, nVal int) TrainConfig {
+	c := base
+	c.Net.Dim = d
+	c.ValN = min(max(nVal, 1), 1024)
+	c.ValEvery, c.Patience = 0, 0
+	if nTrain >= LargeTable {
+		if nVal > 0 {
+			c.ValEvery = TableValEvery(c, d, c.ValN)
+		}
+		return c
+	}
+	w := 256
+	switch {
+	case nTrain < 500:
+		w = 64
+	case nTrain < 5000:
+		w = 128
+	}
+	c.Net.Hidden = make([]int, len(base.Net.Hidden))
+	for i := range c.Net.Hidden {
+		c.Net.Hidden[i] = w
+	}
+	b := 64
+	for b < 512 && 2*b <= nTrain/4 {
+		b *= 2
+	}
+	c.Batch = b
+	c.LR, c.WD, c.EMA, c.MinLR = 1e-3, 1e-4, 0.995, 0
+	c.Steps = min(max(MaxTableEpochs*nTrain/b, 2000), 20000)
+	if nVal > 0 {
+		c.Schedule, c.Patience = LRPlateau, 5
+		c.ValEvery = TableValEvery(c, d, c.ValN)
+	} else {
+		c.Schedule = LRCosine
+	}
+	return c
+}
+
+// LargeTable is the number of training rows from which TableConfig keeps the base
+// configuration's optimizer and network.
+const LargeTable = 20000
+
+// MaxTableEpochs bounds a small table's run in passes over its training rows.
+const MaxTableEpochs = 400
+
+// TableValEvery returns the validation interval (steps) at which validating nVal rows costs
+// about a tenth of training under cfg: a validation solve is 4·ValSolverSteps field
+// evaluations of nVal rows, each costing one forward pass plus, for the divergence, d
+// tangent passes (exact, d ≤ ValExactMaxDim) or one (Hutchinson); a training step costs
+// about three forward passes of the batch. At least 25 steps.
+func TableValEvery(cfg TrainConfig, d, nVal int) int {
+	div := 1.0
+	if d <= ValExactMaxDim {
+		div = float64(d)
+	}
+	val := float64(nVal) * 4 * ValSolverSteps * (1 + div)
+	step := 3 * float64(cfg.Batch)
+	return max(25, int(math.Ceil(val/(0.1*step))))
 }

@@ -92,7 +92,7 @@ type LogEntry struct {
 	Kinetic  float64 `json:"kinetic"`
 	LR       float64 `json:"lr"`
 	Elapsed  float64 `json:"elapsed_s"`
-	ValLoss  float64 `json:"val_loss,omitempty"`
+	ValNLL   float64 `json:"val_nll,omitempty"` // validation NLL (nats per row, data units)
 	PathKE   float64 `json:"path_kinetic,omitempty"` // E|dI/dt|² of the interpolant (max–min)
 	BestStep int     `json:"best_step,omitempty"`
 }
@@ -349,14 +349,19 @@ func (tr *trainer) drawX1() {
 		copy(tr.x1[i*d:i*d+d], tab.Data[r*d:r*d+d])
 	}
 	if tr.data.Dequantize {
-		st := tr.data.Stats
-		for i := range tr.x1 {
-			u := tr.rng.Float64()
-			if st != nil {
-				u /= st.Std[i%d]
-			}
-			tr.x1[i] += float32(u)
+		tr.dequantize(tr.rng, tr.x1)
+	}
+}
+
+// dequantize adds U[0, 1) noise in data units (u/σ_j in model units) to rows x of 8-bit data.
+func (tr *trainer) dequantize(rng *rand.Rand, x []float32) {
+	d, st := tr.d, tr.data.Stats
+	for i := range x {
+		u := rng.Float64()
+		if st != nil {
+			u /= st.Std[i%d]
 		}
+		x[i] += float32(u)
 	}
 }
 
@@ -388,7 +393,7 @@ func (tr *trainer) run(ctx context.Context) (*Model, error) {
 			return tr.model, tr.interrupted(ctx)
 		}
 		step := st.Step
-		lr := tr.sched.At(step)
+		lr := tr.lrAt(step)
 		ls, err := tr.step(lr, ascent, k)
 		if err != nil {
 			switch {
@@ -428,6 +433,7 @@ func (tr *trainer) run(ctx context.Context) (*Model, error) {
 		}
 	}
 	tr.finish()
+	tr.fitReport(val)
 	if err := tr.save(); err != nil {
 		return tr.model, err
 	}
@@ -502,7 +508,7 @@ func (tr *trainer) flushLog(lr float64) {
 		PathKE:  tr.acc.PathKE / n,
 	}
 	if st := &tr.model.State; st.LastVal != 0 && st.LastValStep == st.Step {
-		e.ValLoss = st.LastVal
+		e.ValNLL = st.LastVal
 		e.BestStep = st.BestStep
 	}
 	tr.model.History = append(tr.model.History, e)
@@ -560,91 +566,4 @@ func (tr *trainer) save() error {
 		return fmt.Errorf("train: saving checkpoint: %w", err)
 	}
 	return nil
-}
-
-// valSet is a fixed validation batch: points, base draws and times, so that validation
-// losses are comparable between steps.
-type valSet struct {
-	n               int
-	t               []float64
-	x0, x1, xt, dxt []float32
-	xb, out         []float32 // base points (learned base) and network output
-	net             *nn.MLP   // a fork of the network validated
-}
-
-func (tr *trainer) newValSet() *valSet {
-	d := tr.d
-	rng := rand.New(rand.NewPCG(tr.cfg.Seed, streamVal))
-	var x1 []float32
-	switch {
-	case tr.data.Val != nil && tr.data.Val.N > 0:
-		n := min(tr.cfg.ValN, tr.data.Val.N)
-		x1 = slices.Clone(tr.data.Val.Data[:n*d])
-	case tr.data.Toy != nil:
-		x1 = make([]float32, tr.cfg.ValN*d)
-		tr.data.Toy.Sample(rng, x1)
-	default:
-		return nil
-	}
-	n := len(x1) / d
-	v := &valSet{n: n, x1: x1, t: make([]float64, n), x0: make([]float32, n*d)}
-	for i := range v.t {
-		v.t[i] = rng.Float64()
-	}
-	for i := range v.x0 {
-		v.x0[i] = float32(rng.NormFloat64())
-	}
-	v.xt = make([]float32, n*d)
-	v.dxt = make([]float32, n*d)
-	v.xb = make([]float32, n*d)
-	v.out = make([]float32, min(n, tr.B)*d)
-	return v
-}
-
-// validate computes the validation loss of the inference weights (EMA when enabled) on
-// the fixed validation batch and keeps the best weights.
-func (tr *trainer) validate(v *valSet) {
-	if v == nil {
-		return
-	}
-	d := tr.d
-	st := &tr.model.State
-	net := tr.net
-	if tr.ema != nil {
-		net = tr.ema.Net
-	}
-	if v.net == nil {
-		v.net = net.Fork()
-	}
-	x0 := v.x0
-	if tr.model.Base != nil {
-		tr.model.Base.Transform(v.x0, v.xb)
-		x0 = v.xb
-	}
-	interp.Batch(tr.model.Interp, d, v.t, x0, v.x1, v.xt, v.dxt)
-	var sum float64
-	for s := 0; s < v.n; s += tr.B {
-		e := min(v.n, s+tr.B)
-		out := v.out[:(e-s)*d]
-		v.net.Forward(v.t[s:e], v.xt[s*d:e*d], out)
-		for i, o := range out {
-			r := float64(o) - float64(v.dxt[s*d+i])
-			sum += r * r
-		}
-	}
-	loss := sum / float64(v.n)
-	st.LastVal, st.LastValStep = loss, st.Step
-	if loss < st.BestVal {
-		st.BestVal, st.BestStep, st.SinceBest = loss, st.Step, 0
-		if tr.model.best == nil {
-			tr.model.best = net.Clone()
-		} else {
-			tr.model.best.CopyFrom(net)
-		}
-	} else {
-		st.SinceBest++
-		if tr.cfg.Patience > 0 && st.SinceBest >= tr.cfg.Patience {
-			st.Stopped = true
-		}
-	}
 }

@@ -102,12 +102,14 @@ type DataInfo struct {
 type TrainState struct {
 	Step        int     `json:"step"`                // optimizer steps done
 	RNG         []byte  `json:"rng,omitempty"`       // the training stream's PCG state
-	BestVal     float64 `json:"-"`                   // best validation loss (+Inf: none yet)
+	BestVal     float64 `json:"-"`                   // best validation NLL (+Inf: none yet)
 	BestStep    int     `json:"best_step,omitempty"` // step of the best validation loss
 	SinceBest   int     `json:"since_best,omitempty"`
 	LastVal     float64 `json:"last_val,omitempty"`
 	LastValStep int     `json:"last_val_step,omitempty"`
 	Stopped     bool    `json:"stopped_early,omitempty"` // early stopping ended the run
+	LRDrops     int     `json:"lr_drops,omitempty"`      // plateau drops of the learning rate so far
+	TrainNLL    float64 `json:"train_nll,omitempty"`     // final NLL of ≤ ValN training rows (validation solve)
 	AscentT     int     `json:"ascent_steps,omitempty"`  // max–min ascent steps taken
 	AscentN     int     `json:"ascent_pending,omitempty"`
 	// Pending is the part of the current log interval already done (sums over its steps),

@@ -375,8 +375,8 @@ func trainMain(ctx context.Context, cmd string, f *trainFlags, set map[string]bo
 		},
 		Log: func(e gen.LogEntry) {
 			kv := []any{"step", e.Step, "loss", e.Loss, "g_tilde", e.GTilde, "kinetic", e.Kinetic, "lr", e.LR, "elapsed_s", e.Elapsed}
-			if e.ValLoss != 0 {
-				kv = append(kv, "val_loss", e.ValLoss)
+			if e.ValNLL != 0 {
+				kv = append(kv, "val_nll", e.ValNLL)
 			}
 			if e.PathKE != 0 {
 				kv = append(kv, "path_kinetic", e.PathKE)
@@ -405,7 +405,15 @@ func trainMain(ctx context.Context, cmd string, f *trainFlags, set map[string]bo
 		kv = append(kv, "loss", m.History[n-1].Loss)
 	}
 	if m.State.BestStep > 0 {
-		kv = append(kv, "best_val_loss", m.State.BestVal, "best_step", m.State.BestStep)
+		kv = append(kv, "best_val_nll", m.State.BestVal, "best_step", m.State.BestStep)
+	}
+	if m.State.TrainNLL != 0 {
+		kv = append(kv, "train_nll", m.State.TrainNLL)
+	}
+	if bad, gap := m.Memorized(); bad {
+		kv = append(kv, "memorized", true)
+		fmt.Fprintf(stderr, "flowbench: warning: the validation NLL (%.4g) is worse than the training NLL (%.4g) by %.3g nats per row, more than %.3g: the model memorized its training rows (try fewer --steps, a smaller --width, or more data)\n",
+			m.State.BestVal, m.State.TrainNLL, gap, gen.MemorizationMargin(m.Dim()))
 	}
 	if m.State.Stopped {
 		kv = append(kv, "stopped_early", true)
