@@ -38,6 +38,13 @@ func (f *File) TrainStats() (Stats, error) {
 	return ComputeStats(f.All, func(i int) bool { return keep.Keep(int64(i)) })
 }
 
+// TrainStatsDequantized is TrainStats for data whose columns cols are dequantized before
+// use (ComputeStatsDequantized).
+func (f *File) TrainStatsDequantized(cols []int) (Stats, error) {
+	keep := f.Split.Keep(PartTrain, int64(f.All.N))
+	return ComputeStatsDequantized(f.All, func(i int) bool { return keep.Keep(int64(i)) }, cols)
+}
+
 // DequantizedStats returns the statistics of x + u, u ~ U[0, 1) independent of x, given
 // those of x: the mean grows by ½ and the variance by 1/12.
 func DequantizedStats(s Stats) Stats {

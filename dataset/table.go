@@ -311,6 +311,11 @@ func (a *StatsAccumulator) Check(source string, columns []string) error {
 	if s.N == 0 {
 		return fileErr(source, "no data rows")
 	}
+	return a.checkStd(source, columns, s)
+}
+
+// checkStd is Check against the statistics s of the accumulated rows.
+func (a *StatsAccumulator) checkStd(source string, columns []string, s Stats) error {
 	for j, sd := range s.Std {
 		name := ""
 		if j < len(columns) {
@@ -326,6 +331,76 @@ func (a *StatsAccumulator) Check(source string, columns []string) error {
 		}
 	}
 	return nil
+}
+
+// IntegerColumns returns the columns of t whose every value is a whole number (counts,
+// ratings, pixel values): as they are, their density has point masses, so training
+// dequantizes them (DequantizeColumns). Every column of 8-bit data is one.
+func (t *Table) IntegerColumns() []int {
+	if t.N == 0 {
+		return nil
+	}
+	whole := make([]bool, t.D)
+	for j := range whole {
+		whole[j] = true
+	}
+	for i, v := range t.Data {
+		if j := i % t.D; whole[j] && float32(math.Trunc(float64(v))) != v {
+			whole[j] = false
+		}
+	}
+	var cols []int
+	for j, w := range whole {
+		if w {
+			cols = append(cols, j)
+		}
+	}
+	return cols
+}
+
+// DequantizeColumns adds independent U[0, 1) noise to columns cols of the rows x (d
+// columns, data units), as Dequantize does to every value.
+func DequantizeColumns(rng *rand.Rand, x []float32, d int, cols []int) {
+	for r := 0; r+d <= len(x); r += d {
+		for _, j := range cols {
+			Dequantize(rng, x[r+j:r+j+1])
+		}
+	}
+}
+
+// DequantizedColumns returns s with columns cols replaced by the statistics of x + u,
+// u ~ U[0, 1): mean + ½, variance + 1/12 (DequantizedStats on those columns).
+func (s Stats) DequantizedColumns(cols []int) Stats {
+	dq := DequantizedStats(s)
+	out := Stats{N: s.N, Mean: append([]float64(nil), s.Mean...), Std: append([]float64(nil), s.Std...)}
+	for _, j := range cols {
+		out.Mean[j], out.Std[j] = dq.Mean[j], dq.Std[j]
+	}
+	return out
+}
+
+// ComputeStatsDequantized is ComputeStats for data whose columns cols are dequantized
+// before use: their statistics are those of x + U[0, 1), so a constant integer column is
+// no error.
+func ComputeStatsDequantized(t *Table, keep func(i int) bool, cols []int) (Stats, error) {
+	a := NewStatsAccumulator(t.D)
+	for i := range t.N {
+		if keep == nil || keep(i) {
+			a.Add(t.Row(i))
+		}
+	}
+	for _, j := range cols {
+		// A constant column has spread 1/12 once dequantized: let Check see a range.
+		a.max[j] = max(a.max[j], a.min[j]+1)
+	}
+	s := a.Stats().DequantizedColumns(cols)
+	if a.n == 0 {
+		return s, fileErr(t.Source, "no data rows")
+	}
+	if err := a.checkStd(t.Source, t.Columns, s); err != nil {
+		return Stats{}, err
+	}
+	return s, nil
 }
 
 // ComputeStats returns the statistics of the rows of t for which keep(i) is true (all rows

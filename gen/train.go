@@ -31,8 +31,12 @@ type TrainData struct {
 	Stats *dataset.Stats
 	// Split is the train/validation/test split of a file, recorded in the checkpoint.
 	Split *dataset.Split
-	// Dequantize adds U[0, 1) noise (in data units) to every drawn row of 8-bit data.
+	// Dequantize adds U[0, 1) noise (in data units) to every value of every drawn row
+	// (8-bit data, or a table whose columns are all integer-valued).
 	Dequantize bool
+	// DequantizeCols adds U[0, 1) noise to these columns of every drawn row (the integer
+	// columns of a table with others; unused when Dequantize is set).
+	DequantizeCols []int
 	// Raw says that Train (and Val) are already in the model's units: without it, Train
 	// standardizes rows given without Stats by their own statistics (see standardized).
 	Raw bool
@@ -264,7 +268,7 @@ func (tr *trainer) fresh() error {
 }
 
 func (tr *trainer) dataInfo() DataInfo {
-	di := DataInfo{Name: tr.data.Name, Split: tr.data.Split, Dequantize: tr.data.Dequantize}
+	di := DataInfo{Name: tr.data.Name, Split: tr.data.Split, Dequantize: tr.data.Dequantize, DequantizeCols: tr.data.DequantizeCols}
 	if tr.data.Train != nil {
 		di.SHA256 = tr.data.Train.SHA256
 		di.Columns = tr.data.Train.Columns
@@ -348,20 +352,31 @@ func (tr *trainer) drawX1() {
 		r := tr.rng.IntN(tab.N)
 		copy(tr.x1[i*d:i*d+d], tab.Data[r*d:r*d+d])
 	}
-	if tr.data.Dequantize {
-		tr.dequantize(tr.rng, tr.x1)
-	}
+	tr.dequantize(tr.rng, tr.x1)
 }
 
-// dequantize adds U[0, 1) noise in data units (u/σ_j in model units) to rows x of 8-bit data.
+// dequantize adds U[0, 1) noise in data units (u/σ_j in model units) to the dequantized
+// columns of rows x (every column with TrainData.Dequantize).
 func (tr *trainer) dequantize(rng *rand.Rand, x []float32) {
 	d, st := tr.d, tr.data.Stats
-	for i := range x {
-		u := rng.Float64()
-		if st != nil {
-			u /= st.Std[i%d]
+	if tr.data.Dequantize {
+		for i := range x {
+			u := rng.Float64()
+			if st != nil {
+				u /= st.Std[i%d]
+			}
+			x[i] += float32(u)
 		}
-		x[i] += float32(u)
+		return
+	}
+	for r := 0; r+d <= len(x); r += d {
+		for _, j := range tr.data.DequantizeCols {
+			u := rng.Float64()
+			if st != nil {
+				u /= st.Std[j]
+			}
+			x[r+j] += float32(u)
+		}
 	}
 }
 

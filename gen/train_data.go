@@ -14,23 +14,56 @@ import (
 // 80/10/10 from seed 0.
 var DefaultSplit = dataset.Split{Seed: 0, Train: 0.8, Val: 0.1, Test: 0.1}
 
-// LoadTrainData prepares the training data named by nameOrPath: a generated data set
-// (NewToy) or a data file (CSV/TSV, .npy, IDX). A file is split by split (its SHA-256 is
-// recorded), standardized with statistics of its training rows, and dequantized per draw
-// when it holds 8-bit values.
+// DataOptions are the options of LoadTrainDataWith.
+type DataOptions struct {
+	// Split assigns a file's rows to training, validation and test.
+	Split dataset.Split
+	// NoDequantize keeps integer-valued columns as they are. By default every column whose
+	// values are all whole numbers (dataset.Table.IntegerColumns) is dequantized: U[0, 1)
+	// noise in data units, drawn afresh for every training row, so the model is a density
+	// on the reals whose NLL bounds the discrete data's −log P from above (Theis et al.
+	// 2016); 8-bit files (IDX) are always dequantized.
+	NoDequantize bool
+	// ValPath, when set, is a file whose rows are the validation set (then Split.Val must be
+	// 0); it must have the training file's columns.
+	ValPath string
+}
+
+// LoadTrainData prepares the training data named by nameOrPath with the given split and
+// the default options (LoadTrainDataWith).
 func LoadTrainData(nameOrPath string, split dataset.Split) (*TrainData, error) {
+	return LoadTrainDataWith(nameOrPath, DataOptions{Split: split})
+}
+
+// LoadTrainDataWith prepares the training data named by nameOrPath: a generated data set
+// (dataset.NewToy) or a data file (CSV/TSV, .npy, IDX). A file is split by opt.Split (its
+// SHA-256 is recorded), its integer columns are marked for dequantization (DataOptions), and
+// it is standardized with statistics of its training rows (of the dequantized values).
+func LoadTrainDataWith(nameOrPath string, opt DataOptions) (*TrainData, error) {
 	if toy, err := dataset.NewToy(nameOrPath); err == nil {
 		return &TrainData{Name: toy.Name(), Toy: toy}, nil
 	} else if _, serr := os.Stat(nameOrPath); serr != nil {
 		return nil, fmt.Errorf("data %q: not a generated data set (%s) nor a readable file: %v", nameOrPath, strings.Join(dataset.ToyNames(), ", "), serr)
 	}
-	f, err := dataset.LoadFile(nameOrPath, split)
+	if opt.ValPath != "" && opt.Split.Val > 0 {
+		return nil, fmt.Errorf("data %s: a validation file and a validation fraction (%g) exclude each other", nameOrPath, opt.Split.Val)
+	}
+	f, err := dataset.LoadFile(nameOrPath, opt.Split)
 	if err != nil {
 		return nil, err
 	}
 	tab := f.All
-	split = f.Split
-	st, err := f.TrainStats()
+	split := f.Split
+	var cols []int
+	if !tab.Bytes8 && !opt.NoDequantize {
+		cols = tab.IntegerColumns()
+	}
+	var st dataset.Stats
+	if len(cols) > 0 {
+		st, err = f.TrainStatsDequantized(cols)
+	} else {
+		st, err = f.TrainStats()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +72,15 @@ func LoadTrainData(nameOrPath string, split dataset.Split) (*TrainData, error) {
 		return nil, fmt.Errorf("%s: %w", nameOrPath, err)
 	}
 	var val *dataset.Table
-	if split.Val > 0 {
+	switch {
+	case opt.ValPath != "":
+		if val, err = dataset.ReadTable(opt.ValPath); err != nil {
+			return nil, err
+		}
+		if val.D != tab.D {
+			return nil, fmt.Errorf("%s: %d columns, but the training file %s has %d", opt.ValPath, val.D, nameOrPath, tab.D)
+		}
+	case split.Val > 0:
 		if v, err := f.Part(dataset.PartVal); err == nil {
 			val = v
 		}
@@ -49,7 +90,13 @@ func LoadTrainData(nameOrPath string, split dataset.Split) (*TrainData, error) {
 		st.Standardize(val.Data)
 	}
 	train.SHA256, train.Columns = tab.SHA256, tab.Columns
-	return &TrainData{Name: nameOrPath, Train: train, Val: val, Stats: &st, Split: &split, Dequantize: tab.Bytes8}, nil
+	td := &TrainData{Name: nameOrPath, Train: train, Val: val, Stats: &st, Split: &split, Dequantize: tab.Bytes8}
+	if len(cols) == tab.D {
+		td.Dequantize = true
+	} else {
+		td.DequantizeCols = cols
+	}
+	return td, nil
 }
 
 // NewTrainData returns training data from rows held in memory (every row of the same
@@ -140,8 +187,12 @@ func LoadEvalData(m *Model, nameOrPath string, p dataset.SplitPart, n int, seed 
 		tab.N = n
 		tab.Data = tab.Data[:n*d]
 	}
-	if tab.Bytes8 {
-		dataset.Dequantize(dataset.ToyRNG(seed, 0x6465717561), tab.Data)
+	rng := dataset.ToyRNG(seed, 0x6465717561)
+	switch {
+	case m.Data.Dequantize || tab.Bytes8:
+		dataset.Dequantize(rng, tab.Data)
+	case len(m.Data.DequantizeCols) > 0:
+		dataset.DequantizeColumns(rng, tab.Data, d, m.Data.DequantizeCols)
 	}
 	return &EvalData{X: tab.Data, N: tab.N, D: d, Source: src}, nil
 }

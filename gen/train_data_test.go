@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,7 +24,7 @@ func TestLoadTrainAndEvalData(t *testing.T) {
 		fmt.Fprintf(&b, "%d,%d\n", i, (i%7)*3)
 	}
 	os.WriteFile(path, []byte(b.String()), 0o644)
-	td, err := LoadTrainData(path, DefaultSplit)
+	td, err := LoadTrainDataWith(path, DataOptions{Split: DefaultSplit, NoDequantize: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +122,56 @@ func TestTrainStandardizesByDefault(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), strings.Fields(name)[0]) {
 			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
+
+// TestIntegerColumnsDequantized checks that the integer columns of a table (and only they)
+// are marked for dequantization, that their statistics are those of the dequantized values
+// (mean + ½, variance + 1/12, so a constant integer column is accepted), that training rows
+// drawn for a step carry noise in [0, 1) data units on those columns only, and that
+// NoDequantize turns it off.
+func TestIntegerColumnsDequantized(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mixed.csv")
+	var b strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&b, "%d,%g,7\n", i%5, 0.37*float64(i%11)+0.01)
+	}
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	if _, err := LoadTrainDataWith(path, DataOptions{Split: DefaultSplit, NoDequantize: true}); err == nil || !strings.Contains(err.Error(), "zero variance") {
+		t.Fatalf("constant column without dequantization: err = %v", err)
+	}
+	td, err := LoadTrainData(path, DefaultSplit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if td.Dequantize || !slices.Equal(td.DequantizeCols, []int{0, 2}) {
+		t.Fatalf("dequantized columns %v (all: %v), want [0 2]", td.DequantizeCols, td.Dequantize)
+	}
+	tab, err := dataset.ReadTable(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &dataset.File{All: tab, Split: *td.Split}
+	if _, err := f.TrainStatsDequantized(nil); err == nil {
+		t.Fatal("raw statistics of a constant column accepted")
+	}
+	train, _ := f.Part(dataset.PartTrain)
+	var m0 float64
+	for i := range train.N {
+		m0 += float64(train.Data[3*i]) / float64(train.N)
+	}
+	if got := td.Stats.Mean[0]; math.Abs(got-(m0+0.5)) > 1e-9 || math.Abs(td.Stats.Mean[2]-7.5) > 1e-12 || math.Abs(td.Stats.Std[2]-math.Sqrt(1.0/12)) > 1e-12 {
+		t.Fatalf("statistics %+v, want dequantized means %g and 7.5, std of column 2 √(1/12)", td.Stats, m0+0.5)
+	}
+	tr := &trainer{d: 3, data: td}
+	x := slices.Clone(td.Train.Data[:30])
+	tr.dequantize(rand.New(rand.NewPCG(1, 2)), x)
+	for i, v := range x {
+		j := i % 3
+		u := float64(v-td.Train.Data[i]) * td.Stats.Std[j]
+		if j == 1 && u != 0 || j != 1 && !(u >= -1e-6 && u < 1+1e-6) {
+			t.Fatalf("row %d column %d: noise %g in data units", i/3, j, u)
 		}
 	}
 }

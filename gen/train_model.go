@@ -95,7 +95,9 @@ type DataInfo struct {
 	Columns    []string       `json:"columns,omitempty"`
 	Split      *dataset.Split `json:"split,omitempty"`
 	Stats      *dataset.Stats `json:"stats,omitempty"`
-	Dequantize bool           `json:"dequantize,omitempty"`
+	Dequantize bool           `json:"dequantize,omitempty"` // every column dequantized
+	// DequantizeCols are the dequantized columns when not every one is.
+	DequantizeCols []int `json:"dequantize_cols,omitempty"`
 }
 
 // TrainState is the progress of a training run, saved in its checkpoints.

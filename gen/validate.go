@@ -49,9 +49,7 @@ func (tr *trainer) newValSet() *valSet {
 	case tr.data.Val != nil && tr.data.Val.N > 0:
 		n := min(tr.cfg.ValN, tr.data.Val.N)
 		x = slices.Clone(tr.data.Val.Data[:n*d])
-		if tr.data.Dequantize {
-			tr.dequantize(rng, x)
-		}
+		tr.dequantize(rng, x)
 	case tr.data.Toy != nil:
 		x = make([]float32, tr.cfg.ValN*d)
 		tr.data.Toy.Sample(rng, x)
@@ -164,9 +162,7 @@ func (tr *trainer) fitReport(v *valSet) {
 	d := tr.d
 	n := min(v.n, tr.data.Train.N)
 	x := slices.Clone(tr.data.Train.Data[:n*d])
-	if tr.data.Dequantize {
-		tr.dequantize(rand.New(rand.NewPCG(tr.cfg.Seed, streamVal+1)), x)
-	}
+	tr.dequantize(rand.New(rand.NewPCG(tr.cfg.Seed, streamVal+1)), x)
 	tr.model.State.TrainNLL = tr.newEvalSet(x).nll(tr.model.Net, tr.model.Base)
 }
 

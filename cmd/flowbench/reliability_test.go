@@ -63,7 +63,7 @@ func TestReliabilityRejectsData(t *testing.T) {
 	model := relModel(t, dir, "m.safetensors", 5)
 	modelState := snapshot(t, model)
 	good := textRows(rows2(30), ",", "\n")
-	zeroVar := strings.Repeat("1,2.5\n1,-3\n", 20)
+	zeroVar := strings.Repeat("1.5,2.5\n1.5,-3\n", 20) // a constant non-integer column (an integer one is dequantized)
 	f4 := le32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 	cases := []struct {
 		name, file string
