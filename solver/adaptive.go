@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 
+	"github.com/interflow/flowbench/internal/buf"
 	"github.com/interflow/flowbench/kernels"
 )
 
@@ -129,6 +130,14 @@ func (w *Workspace) initialStep(y []float32, l []float64, t0, dir, span float64,
 
 var one32 = []float32{1}
 
+// stageTime returns t + c·h, or exactly end, the step's end, when c = 1.
+func stageTime(t, c, h, end float64) float64 {
+	if c == 1 {
+		return end
+	}
+	return t + c*h
+}
+
 // adaptive integrates with error control (Dopri5, Bosh3: FSAL tableaus).
 func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0, t1 float64, opt *Options) error {
 	tab := tableaus[opt.Method]
@@ -198,8 +207,8 @@ func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0
 			h = math.Abs(hs)
 			h32 := float32(hs)
 			for s := 1; s < S-1; s++ {
-				kernels.RKCombine(w.ytmp, y, h32, tab.a32[s], w.k[:s])
-				w.eval(stageTime(t, tab.c[s], hs, tn, false, tn), w.ytmp, s)
+				tab.stageInput(w.ytmp, y, h32, w.k, s)
+				w.eval(stageTime(t, tab.c[s], hs, tn), w.ytmp, s)
 			}
 			// FSAL: the last stage is evaluated at the new solution.
 			kernels.RKCombine(yn, y, h32, tab.b32[:S-1], w.k[:S-1])
@@ -262,7 +271,7 @@ func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0
 // Stage-outer loops: ln and errl first accumulate Σ_s b_s·kl_s and Σ_s e_s·kl_s in stage
 // order, then ln = l + h·Σ and errl = h·Σ.
 func (w *Workspace) errL(tab *tableau, l, ln []float64, hs float64) []float64 {
-	w.errl = growF64(w.errl, len(l))
+	w.errl = buf.Grow(w.errl, len(l))
 	el := w.errl[:len(l)]
 	ln = ln[:len(l)]
 	for s := 0; s < tab.stages; s++ {

@@ -21,6 +21,13 @@
 // step lands exactly on t1. Stage combinations go through kernels.RKCombine (the state is
 // float32; times, the error norm and the log-density accumulator ℓ are float64).
 //
+// # Steppers
+//
+// A Stepper is one step of a fixed-step method with its stages left to the caller, for
+// systems the caller evaluates itself: back-propagation through the steps (which keeps every
+// stage input) or an adjoint solve with states the field does not read. The fixed-step
+// solves go through the same Stepper.
+//
 // # Likelihood
 //
 // SolveDiv integrates the augmented system dx/dt = v, dℓ/dt = div v. LogDensity uses it

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/interflow/flowbench/internal/buf"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/kernels"
 )
@@ -164,7 +165,7 @@ func (w *Workspace) SolveSDE(ctx context.Context, f Field, x []float32, t0, t1 f
 		return Stats{}, fmt.Errorf("solver: state has %d values, not a multiple of the field's dimension %d", len(x), d)
 	}
 	w.ensure(len(x), len(x)/d, false)
-	w.noise = growF32(w.noise, len(x))
+	w.noise = buf.Grow(w.noise, len(x))
 	w.f, w.df, w.aug, w.method = f, nil, false, Euler
 	w.stats = Stats{}
 	ip := opt.Interp
