@@ -77,6 +77,14 @@ func to64(v []float32) []float64 {
 	return o
 }
 
+func to32(v []float64) []float32 {
+	o := make([]float32, len(v))
+	for i, x := range v {
+		o[i] = float32(x)
+	}
+	return o
+}
+
 func randVec(rng *rand.Rand, n int, scale float64) []float32 {
 	v := make([]float32, n)
 	for i := range v {
