@@ -13,17 +13,11 @@ import (
 // per-row RMS, of err/(atol + rtol·max(|y|, |yn|)). It returns NaN when yn or ln holds a
 // non-finite value.
 func (w *Workspace) errNorm(norm Norm, y, yn, ev []float32, l, ln, el []float64, rtol, atol float64) float64 {
-	rows := w.rows
-	d := len(y) / rows
-	total, worst := 0.0, 0.0
-	per := float64(d)
-	if l != nil {
-		per++
-	}
-	for r := 0; r < rows; r++ {
+	d := len(y) / w.rows
+	sq := w.rowSq
+	for r := range sq {
 		sum := 0.0
-		o := r * d
-		for j := o; j < o+d; j++ {
+		for j := r * d; j < r*d+d; j++ {
 			a, b := float64(y[j]), float64(yn[j])
 			if b-b != 0 {
 				return math.NaN()
@@ -40,29 +34,17 @@ func (w *Workspace) errNorm(norm Norm, y, yn, ev []float32, l, ln, el []float64,
 			e := el[r] / sc
 			sum += e * e
 		}
-		if norm == NormRow {
-			worst = max(worst, sum/per)
-		} else {
-			total += sum
-		}
+		sq[r] = sum
 	}
-	if norm == NormRow {
-		return math.Sqrt(worst)
-	}
-	return math.Sqrt(total / (per * float64(rows)))
+	return rowRMS(norm, sq, d, l != nil)
 }
 
 // initNorm is errNorm's companion for the initial step selection: the norm of v/scale with
 // scale = atol + rtol·|y|; v, vl may be the state itself or a derivative.
 func (w *Workspace) initNorm(norm Norm, y []float32, v []float32, l, vl []float64, rtol, atol float64) float64 {
-	rows := w.rows
-	d := len(y) / rows
-	total, worst := 0.0, 0.0
-	per := float64(d)
-	if l != nil {
-		per++
-	}
-	for r := 0; r < rows; r++ {
+	d := len(y) / w.rows
+	sq := w.rowSq
+	for r := range sq {
 		sum := 0.0
 		for j := r * d; j < r*d+d; j++ {
 			e := float64(v[j]) / (atol + rtol*math.Abs(float64(y[j])))
@@ -72,16 +54,30 @@ func (w *Workspace) initNorm(norm Norm, y []float32, v []float32, l, vl []float6
 			e := vl[r] / (atol + rtol*math.Abs(l[r]))
 			sum += e * e
 		}
-		if norm == NormRow {
-			worst = max(worst, sum/per)
-		} else {
-			total += sum
-		}
+		sq[r] = sum
+	}
+	return rowRMS(norm, sq, d, l != nil)
+}
+
+// rowRMS reduces the rows' sums of squares sq, each over d components (d + 1 with the
+// augmented ℓ), to their RMS over the batch or, for NormRow, to the largest per-row RMS.
+func rowRMS(norm Norm, sq []float64, d int, aug bool) float64 {
+	per := float64(d)
+	if aug {
+		per++
 	}
 	if norm == NormRow {
+		worst := 0.0
+		for _, sum := range sq {
+			worst = max(worst, sum/per)
+		}
 		return math.Sqrt(worst)
 	}
-	return math.Sqrt(total / (per * float64(rows)))
+	total := 0.0
+	for _, sum := range sq {
+		total += sum
+	}
+	return math.Sqrt(total / (per * float64(len(sq))))
 }
 
 // initialStep chooses the first step size as in Hairer, Nørsett and Wanner (Solving ODEs I,

@@ -23,6 +23,7 @@ type Workspace struct {
 	errv, zero   []float32
 	lnew, lacc   []float64
 	errl         []float64
+	rowSq        []float64 // per-row sums of squares of the adaptive error norms
 	probe, noise []float32
 	pcg          rand.PCG
 	rng          *rand.Rand
@@ -60,6 +61,7 @@ func (w *Workspace) ensure(n, rows int, aug bool) {
 	for range stages {
 		w.in = append(w.in, w.ytmp)
 	}
+	w.rowSq = buf.Grow(w.rowSq, rows)
 	if aug {
 		w.lnew = buf.Grow(w.lnew, rows)
 		w.lacc = buf.Grow(w.lacc, rows)

@@ -122,7 +122,8 @@ type Options struct {
 	Steps int
 
 	// RTol and ATol are the relative and absolute tolerances of an adaptive method (0 means
-	// the default 1e-5): a step is accepted when the norm of err/(ATol + RTol·|y|) is ≤ 1.
+	// the default 1e-5): a step is accepted when the norm of err/(ATol + RTol·max(|y|, |ŷ|))
+	// is below 1 (ratio < 1, as SciPy's solve_ivp).
 	RTol, ATol float64
 	// Norm selects batch-RMS (default) or per-row error control.
 	Norm Norm
