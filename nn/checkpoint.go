@@ -22,7 +22,8 @@ const FormatVersion = "1"
 // MaxHeaderBytes bounds the JSON header of a checkpoint.
 const MaxHeaderBytes = 64 << 20
 
-// Reserved metadata keys, written by Encode; Checkpoint.Meta may not use them.
+// Reserved metadata keys, written by Encode; Checkpoint.Meta may not use them, except
+// created_by, which it may set (Encode writes "flowbench/nn" otherwise).
 const (
 	MetaFormatVersion = "format_version"
 	MetaConfig        = "config"
