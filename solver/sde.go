@@ -80,16 +80,10 @@ const (
 	StochasticHeun                  // predictor–corrector, 2 evaluations per step
 )
 
+var sdeMethodNames = [...]string{"euler-maruyama", "heun"}
+
 // String returns "euler-maruyama" or "heun".
-func (m SDEMethod) String() string {
-	switch m {
-	case EulerMaruyama:
-		return "euler-maruyama"
-	case StochasticHeun:
-		return "heun"
-	}
-	return fmt.Sprintf("SDEMethod(%d)", uint8(m))
-}
+func (m SDEMethod) String() string { return enumString(m, sdeMethodNames[:], "SDEMethod") }
 
 // ParseSDEMethod returns the SDE method named "euler-maruyama" (or "em") or "heun".
 func ParseSDEMethod(name string) (SDEMethod, error) {
