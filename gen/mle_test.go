@@ -203,36 +203,42 @@ func mleSetup(t *testing.T, c mleCase, seed uint64) (*nn.MLP, []float32, []float
 	return net, x, probe
 }
 
+// mleGrad evaluates the objective of cfg (Div, Kinetic and Jacobian from c) on mleSetup's
+// batch and returns the statistics, the gradient, the parameters in float64 and the float64
+// reference: the loss of N RK4 steps as a function of the parameters.
+func mleGrad(t *testing.T, c mleCase, seed uint64, cfg MLEConfig) (MLEStats, []float32, []float64, func(N int, p []float64) (loss, nll float64)) {
+	t.Helper()
+	net, x, probe := mleSetup(t, c, seed)
+	cfg.Div, cfg.Kinetic, cfg.Jacobian = c.div, c.lk, c.lj
+	obj, err := NewMLEObjective(net, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grad := make([]float32, net.NumParams())
+	st, err := obj.LossGrad(context.Background(), x, probe, grad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, x64, p64 := net.Config(), f64s(x), f64s(probe)
+	ref := func(N int, p []float64) (float64, float64) { return loss64(nc, p, x64, p64, N, c.lk, c.lj) }
+	return st, grad, f64s(net.Params()), ref
+}
+
 // TestMLEDiscreteGradient: the discrete gradient is the gradient of the RK4 objective
 // (central differences of the float64 reference with the same steps).
 func TestMLEDiscreteGradient(t *testing.T) {
 	for i, c := range mleCases {
 		t.Run(c.name, func(t *testing.T) {
-			net, x, probe := mleSetup(t, c, uint64(i)+1)
 			const N = 5
-			obj, err := NewMLEObjective(net, MLEConfig{Gradient: GradDiscrete, Steps: N, Div: c.div, Kinetic: c.lk, Jacobian: c.lj})
-			if err != nil {
-				t.Fatal(err)
-			}
-			grad := make([]float32, net.NumParams())
-			st, err := obj.LossGrad(context.Background(), x, probe, grad)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg := net.Config()
-			f := func(p []float64) float64 {
-				l, _ := loss64(cfg, p, f64s(x), f64s(probe), N, c.lk, c.lj)
-				return l
-			}
-			p := f64s(net.Params())
-			wl, wn := loss64(cfg, p, f64s(x), f64s(probe), N, c.lk, c.lj)
+			st, grad, p, ref := mleGrad(t, c, uint64(i)+1, MLEConfig{Gradient: GradDiscrete, Steps: N})
+			wl, wn := ref(N, p)
 			if math.Abs(st.Loss-wl) > 1e-4*(1+math.Abs(wl)) || math.Abs(st.NLL-wn) > 1e-4*(1+math.Abs(wn)) {
 				t.Errorf("loss, nll = %g, %g; reference %g, %g", st.Loss, st.NLL, wl, wn)
 			}
 			if st.NFE != 4*N || st.NFEBackward != 4*N {
 				t.Errorf("NFE = %d, %d, want %d", st.NFE, st.NFEBackward, 4*N)
 			}
-			checkGrad(t, grad, p, f, 1e-3)
+			checkGrad(t, grad, p, func(p []float64) float64 { l, _ := ref(N, p); return l }, 1e-3)
 		})
 	}
 }
@@ -246,32 +252,17 @@ func TestMLEAdjointGradient(t *testing.T) {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
-			net, x, probe := mleSetup(t, c, uint64(i)+11)
 			fwd := solver.Options{Method: solver.Dopri5, RTol: 1e-6, ATol: 1e-6}
-			obj, err := NewMLEObjective(net, MLEConfig{Gradient: GradAdjoint, Steps: 20, Forward: fwd, Div: c.div, Kinetic: c.lk, Jacobian: c.lj})
-			if err != nil {
-				t.Fatal(err)
-			}
-			grad := make([]float32, net.NumParams())
-			st, err := obj.LossGrad(context.Background(), x, probe, grad)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg := net.Config()
+			st, grad, p, ref := mleGrad(t, c, uint64(i)+11, MLEConfig{Gradient: GradAdjoint, Steps: 20, Forward: fwd})
 			const N = 40 // RK4 at 40 steps: the continuous objective to ~1e-7
-			f := func(p []float64) float64 {
-				l, _ := loss64(cfg, p, f64s(x), f64s(probe), N, c.lk, c.lj)
-				return l
-			}
-			p := f64s(net.Params())
-			wl, _ := loss64(cfg, p, f64s(x), f64s(probe), N, c.lk, c.lj)
+			wl, _ := ref(N, p)
 			if math.Abs(st.Loss-wl) > 1e-3*(1+math.Abs(wl)) {
 				t.Errorf("loss = %g, reference %g", st.Loss, wl)
 			}
 			if st.NFE < 6 || st.NFEBackward != 80 {
 				t.Errorf("NFE = %d, %d", st.NFE, st.NFEBackward)
 			}
-			checkGrad(t, grad, p, f, 2e-3)
+			checkGrad(t, grad, p, func(p []float64) float64 { l, _ := ref(N, p); return l }, 2e-3)
 		})
 	}
 }
@@ -313,17 +304,20 @@ func TestMLEMatchesLogProb(t *testing.T) {
 	}
 }
 
-// TestMLEAllocs: after warm-up, a discrete LossGrad allocates nothing.
+// TestMLEAllocs: after warm-up, a discrete LossGrad allocates nothing, and neither does an
+// adjoint one whose forward solve takes fixed steps.
 func TestMLEAllocs(t *testing.T) {
 	net, x, _ := mleSetup(t, mleCases[0], 1)
-	obj, _ := NewMLEObjective(net, MLEConfig{Steps: 4})
 	grad := make([]float32, net.NumParams())
 	ctx := context.Background()
-	if _, err := obj.LossGrad(ctx, x, nil, grad); err != nil {
-		t.Fatal(err)
-	}
-	if a := testing.AllocsPerRun(3, func() { obj.LossGrad(ctx, x, nil, grad) }); a != 0 {
-		t.Errorf("LossGrad allocates %v times per call", a)
+	for _, cfg := range []MLEConfig{{Steps: 4}, {Gradient: GradAdjoint, Steps: 4, Forward: solver.Options{Method: solver.RK4, Steps: 3}}} {
+		obj, _ := NewMLEObjective(net, cfg)
+		if _, err := obj.LossGrad(ctx, x, nil, grad); err != nil {
+			t.Fatal(err)
+		}
+		if a := testing.AllocsPerRun(3, func() { obj.LossGrad(ctx, x, nil, grad) }); a != 0 {
+			t.Errorf("%v: LossGrad allocates %v times per call", cfg.Gradient, a)
+		}
 	}
 }
 

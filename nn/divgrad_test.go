@@ -66,6 +66,30 @@ func refJVP64(c Config, p []float64, t float64, x, u []float64) (v, jv []float64
 	return h, th
 }
 
+// rowDiv64 returns v(t, x), the divergence and the squared Jacobian norm of one row in
+// float64: exact (over the basis tangents) when probe is nil, else the Hutchinson estimates
+// with the row's probe.
+func rowDiv64(c Config, p []float64, t float64, x, probe []float64) (v []float64, div, frob float64) {
+	dirs := [][]float64{probe}
+	if probe == nil {
+		dirs = nil
+		for k := 0; k < c.Dim; k++ {
+			e := make([]float64, c.Dim)
+			e[k] = 1
+			dirs = append(dirs, e)
+		}
+	}
+	for _, u := range dirs {
+		var jv []float64
+		v, jv = refJVP64(c, p, t, x, u)
+		for j := range jv {
+			div += u[j] * jv[j]
+			frob += jv[j] * jv[j]
+		}
+	}
+	return v, div, frob
+}
+
 // divObjective64 is L = Σ gv·v + Σ_rows (gdiv·div + gfrob·frob) in float64, with the exact
 // divergence (probe nil) or the Hutchinson one.
 func divObjective64(c Config, p []float64, t float64, x, probe, gv, gdiv, gfrob []float64) float64 {
@@ -73,27 +97,11 @@ func divObjective64(c Config, p []float64, t float64, x, probe, gv, gdiv, gfrob 
 	B := len(x) / d
 	L := 0.0
 	for r := 0; r < B; r++ {
-		xr := x[r*d : (r+1)*d]
-		var dirs [][]float64
-		if probe == nil {
-			for k := 0; k < d; k++ {
-				e := make([]float64, d)
-				e[k] = 1
-				dirs = append(dirs, e)
-			}
-		} else {
-			dirs = [][]float64{probe[r*d : (r+1)*d]}
+		var pr []float64
+		if probe != nil {
+			pr = probe[r*d : (r+1)*d]
 		}
-		var v []float64
-		div, frob := 0.0, 0.0
-		for _, u := range dirs {
-			var jv []float64
-			v, jv = refJVP64(c, p, t, xr, u)
-			for j := range jv {
-				div += u[j] * jv[j]
-				frob += jv[j] * jv[j]
-			}
-		}
+		v, div, frob := rowDiv64(c, p, t, x[r*d:(r+1)*d], pr)
 		for j := range v {
 			L += gv[r*d+j] * v[j]
 		}
@@ -152,26 +160,11 @@ func TestDivGrad(t *testing.T) {
 				}
 				// Forward values.
 				for r := 0; r < B; r++ {
-					var dirs [][]float64
+					var pr []float64
 					if hutch {
-						dirs = [][]float64{pr64[r*d : (r+1)*d]}
-					} else {
-						for k := 0; k < d; k++ {
-							e := make([]float64, d)
-							e[k] = 1
-							dirs = append(dirs, e)
-						}
+						pr = pr64[r*d : (r+1)*d]
 					}
-					wd, wf := 0.0, 0.0
-					var v []float64
-					for _, u := range dirs {
-						var jv []float64
-						v, jv = refJVP64(c, p64, tm, x64[r*d:(r+1)*d], u)
-						for j := range jv {
-							wd += u[j] * jv[j]
-							wf += jv[j] * jv[j]
-						}
-					}
+					v, wd, wf := rowDiv64(c, p64, tm, x64[r*d:(r+1)*d], pr)
 					for j := range v {
 						if !closeTo(float64(out[r*d+j]), v[j], 1e-5) {
 							t.Errorf("v[%d,%d] = %g, want %g", r, j, out[r*d+j], v[j])
