@@ -2,6 +2,8 @@ package gen
 
 import (
 	"math"
+
+	"github.com/interflow/flowbench/nn"
 )
 
 // The path-length max–min of the paper: the network descends the loss L(v) while the
@@ -16,8 +18,8 @@ import (
 // x0 = μ + L·z, ∂G/∂x0 = a·∂G/∂x_t + ȧ·∂G/∂İ.
 
 // ascentState accumulates the ascent gradients over K network steps and applies them with
-// Adam (float64). Its state is saved in checkpoints so that a resumed run continues
-// exactly.
+// Adam in float64 (nn.AdamStep64). Its state is saved in checkpoints so that a resumed run
+// continues exactly.
 type ascentState struct {
 	G    []float64 // accumulated gradients: [α, β, μ, L] (the parts present)
 	M, V []float64 // Adam moments, same layout
@@ -121,7 +123,7 @@ func (a *ascentState) apply(tr *trainer) {
 		}
 	}
 	a.T++
-	adamStep64(a.M, a.V, a.T, params, grads, lr)
+	nn.AdamStep64(params, grads, a.M, a.V, int64(a.T), lr)
 	if base != nil {
 		d := base.Dim()
 		for j := range d {
@@ -134,21 +136,4 @@ func (a *ascentState) apply(tr *trainer) {
 		clear(g)
 	}
 	a.N = 0
-}
-
-// adamStep64 applies Adam step t (≥ 1) to a few float64 parameter vectors whose moments
-// are laid out one after another in m and v.
-func adamStep64(m, v []float64, t int, params, grads [][]float64, lr float64) {
-	const b1, b2, eps = 0.9, 0.999, 1e-8
-	bc1 := 1 - math.Pow(b1, float64(t))
-	bc2 := 1 - math.Pow(b2, float64(t))
-	k := 0
-	for p, g := range grads {
-		for i, gi := range g {
-			m[k] = b1*m[k] + (1-b1)*gi
-			v[k] = b2*v[k] + (1-b2)*gi*gi
-			params[p][i] -= lr * (m[k] / bc1) / (math.Sqrt(v[k]/bc2) + eps)
-			k++
-		}
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/interflow/flowbench/internal/buf"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
 	"github.com/interflow/flowbench/solver"
@@ -138,19 +139,22 @@ type MLEObjective struct {
 	net *nn.MLP
 	dg  *nn.DivGrad
 	d   int
+	rk  *solver.Stepper // RK4: the discrete solve and the adjoint's backward solve
+	bw  []float64       // the stages' weights bᵢ (the float32 values of the state update)
 
-	ys                []float32 // stored stage inputs (GradDiscrete): Steps·4 blocks of B×d
-	y, ab, tmp        []float32
-	k, gy             [4][]float32
-	div, frob, kin    [4][]float64
-	ell, ke, jf       []float64
-	gdiv, gfrob       []float64
-	gv                []float32
-	ws                *solver.Workspace
-	fld               *probeField
-	ka                [4][]float32 // adjoint: stages of a
-	kg                [4][]float32 // adjoint: stages of G
-	g0, gtmp, at, gxb []float32
+	ys             []float32 // stored stage inputs (GradDiscrete): Steps·S blocks of B×d
+	y, ab, tmp, at []float32
+	k, gy          [][]float32 // per stage
+	div, frob, kin [][]float64 // per stage
+	ell, ke, jf    []float64
+	gdiv, gfrob    []float64
+	gv             []float32
+	ws             *solver.Workspace
+	fld            *probeField
+	ka             [][]float32        // adjoint: stages of a
+	kg             [][]float32        // adjoint: stages of G
+	in, xin, ain   [][]float32        // stage inputs: of x (discrete: views of ys), of x and a (adjoint)
+	vec            [3]solver.StageVec // the state vectors of a step: x (discrete); x, a, G (adjoint)
 }
 
 // NewMLEObjective returns the objective for net under cfg.
@@ -158,8 +162,20 @@ func NewMLEObjective(net *nn.MLP, cfg MLEConfig) (*MLEObjective, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &MLEObjective{cfg: cfg, net: net, dg: nn.NewDivGrad(net), d: net.Dim(),
-		ws: solver.NewWorkspace(), fld: &probeField{net: net}}, nil
+	rk, err := solver.NewStepper(solver.RK4)
+	if err != nil {
+		return nil, err
+	}
+	S := rk.Stages()
+	o := &MLEObjective{cfg: cfg, net: net, dg: nn.NewDivGrad(net), d: net.Dim(), rk: rk,
+		ws: solver.NewWorkspace(), fld: &probeField{net: net}, bw: make([]float64, S),
+		k: make([][]float32, S), gy: make([][]float32, S), ka: make([][]float32, S), kg: make([][]float32, S),
+		div: make([][]float64, S), frob: make([][]float64, S), kin: make([][]float64, S),
+		in: make([][]float32, S), xin: make([][]float32, S), ain: make([][]float32, S)}
+	for i := range S {
+		o.bw[i] = float64(rk.Weight(i))
+	}
+	return o, nil
 }
 
 // Config returns the objective's configuration.
@@ -169,34 +185,24 @@ func (o *MLEObjective) Config() MLEConfig { return o.cfg }
 // needs a probe).
 func (o *MLEObjective) ExactDiv() bool { return o.cfg.ExactDiv(o.d) }
 
-// rk4B are RK4's weights.
-var rk4B = [4]float32{1.0 / 6, 1.0 / 3, 1.0 / 3, 1.0 / 6}
-
 func (o *MLEObjective) ensure(B int) {
 	n := B * o.d
-	o.y = grow(o.y, n)
-	o.ab = grow(o.ab, n)
-	o.tmp = grow(o.tmp, n)
-	o.gv = grow(o.gv, n)
-	for s := range 4 {
-		o.k[s] = grow(o.k[s], n)
-		o.gy[s] = grow(o.gy[s], n)
-		o.div[s] = grow(o.div[s], B)
-		o.frob[s] = grow(o.frob[s], B)
-		o.kin[s] = grow(o.kin[s], B)
+	o.y = buf.Grow(o.y, n)
+	o.ab = buf.Grow(o.ab, n)
+	o.tmp = buf.Grow(o.tmp, n)
+	o.gv = buf.Grow(o.gv, n)
+	for s := range o.k {
+		o.k[s] = buf.Grow(o.k[s], n)
+		o.gy[s] = buf.Grow(o.gy[s], n)
+		o.div[s] = buf.Grow(o.div[s], B)
+		o.frob[s] = buf.Grow(o.frob[s], B)
+		o.kin[s] = buf.Grow(o.kin[s], B)
 	}
-	o.ell = grow(o.ell, B)
-	o.ke = grow(o.ke, B)
-	o.jf = grow(o.jf, B)
-	o.gdiv = grow(o.gdiv, B)
-	o.gfrob = grow(o.gfrob, B)
-}
-
-func grow[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
+	o.ell = buf.Grow(o.ell, B)
+	o.ke = buf.Grow(o.ke, B)
+	o.jf = buf.Grow(o.jf, B)
+	o.gdiv = buf.Grow(o.gdiv, B)
+	o.gfrob = buf.Grow(o.gfrob, B)
 }
 
 // LossGrad evaluates the objective on the batch x (B×d rows in the network's data space;
@@ -225,14 +231,14 @@ func (o *MLEObjective) LossGrad(ctx context.Context, x, probe, grad []float32) (
 	return o.discrete(ctx, x, probe, grad)
 }
 
-// stageEval evaluates the augmented field at stage s: v into k[s], div, frob (when needed)
-// and |v|² per row.
-func (o *MLEObjective) stageEval(t float64, y, probe []float32, s int) {
+// stageEval evaluates the augmented field at stage s: v into k[s], the divergence into div
+// (when non-nil), frob[s] (when needed) and |v|² per row into kin[s].
+func (o *MLEObjective) stageEval(t float64, y, probe []float32, div []float64, s int) {
 	var frob []float64
 	if o.cfg.Jacobian > 0 {
 		frob = o.frob[s]
 	}
-	o.dg.Forward(t, y, probe, o.k[s], o.div[s], frob)
+	o.dg.Forward(t, y, probe, o.k[s], div, frob)
 	d := o.d
 	for r := range o.kin[s] {
 		var q float64
@@ -268,36 +274,32 @@ func (o *MLEObjective) finish(B int) (MLEStats, error) {
 // discrete is GradDiscrete: RK4 from t = 1 to 0 storing the stage inputs, then the
 // reverse sweep through the steps.
 func (o *MLEObjective) discrete(ctx context.Context, x, probe, grad []float32) (MLEStats, error) {
-	d, N := o.d, o.cfg.Steps
+	d, N, S := o.d, o.cfg.Steps, o.rk.Stages()
 	B := len(x) / d
 	n := B * d
-	o.ys = grow(o.ys, 4*N*n)
+	o.ys = buf.Grow(o.ys, S*N*n)
 	copy(o.y, x)
 	clear(o.ell)
 	clear(o.ke)
 	clear(o.jf)
 	h := -1 / float64(N)
 	hf := float32(h)
-	ks := o.k[:]
+	vs := o.vec[:1]
+	vs[0] = solver.StageVec{Y: o.y, K: o.k, In: o.in}
 	for step := range N {
 		if step%8 == 0 && ctx.Err() != nil {
 			return MLEStats{}, fmt.Errorf("mle: %w", ctx.Err())
 		}
 		t := 1 + float64(step)*h
-		base := o.ys[4*step*n:]
-		Y := func(s int) []float32 { return base[s*n : (s+1)*n] }
-		copy(Y(0), o.y)
-		o.stageEval(t, Y(0), probe, 0)
-		kernels.RKCombine(Y(1), o.y, hf/2, []float32{1}, ks[0:1])
-		o.stageEval(t+h/2, Y(1), probe, 1)
-		kernels.RKCombine(Y(2), o.y, hf/2, []float32{1}, ks[1:2])
-		o.stageEval(t+h/2, Y(2), probe, 2)
-		kernels.RKCombine(Y(3), o.y, hf, []float32{1}, ks[2:3])
-		o.stageEval(t+h, Y(3), probe, 3)
-		kernels.RKCombine(o.y, o.y, hf, rk4B[:], ks)
+		base := o.ys[S*step*n:]
+		for s := range S {
+			o.in[s] = base[s*n : (s+1)*n]
+		}
+		copy(o.in[0], o.y)
+		o.rk.Step(t, h, vs, func(s int, ts float64) { o.stageEval(ts, o.in[s], probe, o.div[s], s) })
 		for r := range B {
-			for s := range 4 {
-				w := h * float64(rk4B[s])
+			for s := range S {
+				w := h * o.bw[s]
 				o.ell[r] += w * o.div[s][r]
 				o.ke[r] -= w * o.kin[s][r]
 				o.jf[r] -= w * o.frob[s][r]
@@ -305,7 +307,7 @@ func (o *MLEObjective) discrete(ctx context.Context, x, probe, grad []float32) (
 		}
 	}
 	st, err := o.finish(B)
-	st.NFE = 4 * N
+	st.NFE = S * N
 	if err != nil {
 		return st, err
 	}
@@ -320,28 +322,26 @@ func (o *MLEObjective) discrete(ctx context.Context, x, probe, grad []float32) (
 			return st, fmt.Errorf("mle: %w", ctx.Err())
 		}
 		t := 1 + float64(step)*h
-		base := o.ys[4*step*n:]
-		ts := [4]float64{t, t + h/2, t + h/2, t + h}
-		for s := 3; s >= 0; s-- {
-			// ∂Loss/∂k_s = h·b_s·ā + (the later stage that reads k_s: Y_{s+1} = y + c·h·k_s).
+		base := o.ys[S*step*n:]
+		for s := S - 1; s >= 0; s-- {
+			// ∂Loss/∂k_s = h·b_s·ā + Σ_{j>s} h·a_js·∂Loss/∂Y_j (the later stages whose inputs
+			// Y_j = y + h·Σ a_jl·k_l read k_s).
 			gk := o.gv[:n]
 			for i := range gk {
-				gk[i] = hf * rk4B[s] * o.ab[i]
+				gk[i] = hf * o.rk.Weight(s) * o.ab[i]
 			}
-			if s < 3 {
-				c := hf / 2
-				if s == 2 {
-					c = hf
+			for j := s + 1; j < S; j++ {
+				if a := o.rk.Coeff(j, s); a != 0 {
+					kernels.Axpy(hf*a, o.gy[j][:n], gk)
 				}
-				kernels.Axpy(c, o.gy[s+1][:n], gk)
 			}
-			o.stageVJP(ts[s], base[s*n:(s+1)*n], probe, gk, h*float64(rk4B[s]), grad, o.gy[s][:n])
+			o.stageVJP(o.rk.StageTime(t, h, s), base[s*n:(s+1)*n], probe, gk, h*o.bw[s], grad, o.gy[s][:n])
 		}
-		for s := range 4 {
+		for s := range S {
 			kernels.Axpy(1, o.gy[s][:n], o.ab[:n])
 		}
 	}
-	st.NFEBackward = 4 * N
+	st.NFEBackward = S * N
 	return st, nil
 }
 
@@ -398,7 +398,7 @@ func (f *probeField) VelocityDivHutchinson(t float64, x, out []float32, div []fl
 // (−1/B, λ_K/B, λ_J/B) constant; the gradient is G(1). The regularizers' integrals are
 // accumulated along the reconstructed trajectory.
 func (o *MLEObjective) adjoint(ctx context.Context, x, probe, grad []float32) (MLEStats, error) {
-	d, N, P := o.d, o.cfg.Steps, len(grad)
+	d, N, P, S := o.d, o.cfg.Steps, len(grad), o.rk.Stages()
 	B := len(x) / d
 	n := B * d
 	copy(o.y, x)
@@ -410,14 +410,13 @@ func (o *MLEObjective) adjoint(ctx context.Context, x, probe, grad []float32) (M
 	if err != nil {
 		return MLEStats{NFE: fs.NFE}, fmt.Errorf("mle: forward solve: %w", err)
 	}
-	// State: y (x), ab (a), grad (G). Stage buffers: k (dx), ka (da), kg (dG).
-	o.at = grow(o.at, n)
-	o.gxb = grow(o.gxb, n)
-	o.g0 = grow(o.g0, P)
-	o.gtmp = grow(o.gtmp, P)
-	for s := range 4 {
-		o.ka[s] = grow(o.ka[s], n)
-		o.kg[s] = grow(o.kg[s], P)
+	// State: y (x), ab (a), grad (G). Stage buffers: k (dx), ka (da), kg (dG); the stage
+	// inputs of x and a in tmp and at.
+	o.at = buf.Grow(o.at, n)
+	for s := range S {
+		o.ka[s] = buf.Grow(o.ka[s], n)
+		o.kg[s] = buf.Grow(o.kg[s], P)
+		o.xin[s], o.ain[s] = o.tmp[:n], o.at[:n]
 	}
 	fb := float32(B)
 	for i, v := range o.y[:n] {
@@ -428,63 +427,20 @@ func (o *MLEObjective) adjoint(ctx context.Context, x, probe, grad []float32) (M
 	clear(o.ke)
 	clear(o.jf)
 	h := 1 / float64(N)
-	hf := float32(h)
-	xs, as := o.tmp[:n], o.at[:n]
-	eval := func(t float64, xi, ai []float32, s int) {
-		var frob []float64
-		if o.cfg.Jacobian > 0 {
-			frob = o.frob[s]
-		}
-		o.dg.Forward(t, xi, probe, o.k[s], nil, frob)
-		for r := range B {
-			var q float64
-			for _, v := range o.k[s][r*d : (r+1)*d] {
-				q += float64(v) * float64(v)
-			}
-			o.kin[s][r] = q
-		}
-		// Cotangent of f's value: a for v (plus the kinetic term), constants for the rest.
-		gk := o.gy[s][:n]
-		copy(gk, ai)
-		cK := o.cfg.Kinetic / float64(B)
-		if cK != 0 {
-			kernels.Axpy(float32(-2*cK), o.k[s][:n], gk)
-		}
-		for r := range B {
-			o.gdiv[r] = -1 / float64(B)
-			o.gfrob[r] = -o.cfg.Jacobian / float64(B)
-		}
-		var gfrob []float64
-		if o.cfg.Jacobian > 0 {
-			gfrob = o.gfrob[:B]
-		}
-		clear(o.kg[s])
-		o.dg.Backward(gk, o.gdiv[:B], gfrob, o.kg[s], o.ka[s])
-		kernels.Scale(-1, o.ka[s][:n])
-		kernels.Scale(-1, o.kg[s])
-	}
-	one := []float32{1}
+	vs := o.vec[:3]
+	vs[0] = solver.StageVec{Y: o.y[:n], K: o.k, In: o.xin}
+	vs[1] = solver.StageVec{Y: o.ab[:n], K: o.ka, In: o.ain}
+	vs[2] = solver.StageVec{Y: grad, K: o.kg}
 	for step := range N {
 		if step%8 == 0 && ctx.Err() != nil {
 			return MLEStats{NFE: fs.NFE}, fmt.Errorf("mle: adjoint: %w", ctx.Err())
 		}
-		t := float64(step) * h
-		eval(t, o.y[:n], o.ab[:n], 0)
-		for s := 1; s < 4; s++ {
-			c, ts := hf/2, t+h/2
-			if s == 3 {
-				c, ts = hf, t+h
-			}
-			kernels.RKCombine(xs, o.y[:n], c, one, o.k[s-1:s])
-			kernels.RKCombine(as, o.ab[:n], c, one, o.ka[s-1:s])
-			eval(ts, xs, as, s)
-		}
-		kernels.RKCombine(o.y[:n], o.y[:n], hf, rk4B[:], o.k[:])
-		kernels.RKCombine(o.ab[:n], o.ab[:n], hf, rk4B[:], o.ka[:])
-		kernels.RKCombine(grad, grad, hf, rk4B[:], o.kg[:])
+		o.rk.Step(float64(step)*h, h, vs, func(s int, t float64) {
+			o.adjointEval(t, vs[0].Input(s), vs[1].Input(s), probe, s)
+		})
 		for r := range B {
-			for s := range 4 {
-				w := h * float64(rk4B[s])
+			for s := range S {
+				w := h * o.bw[s]
 				o.ke[r] += w * o.kin[s][r]
 				o.jf[r] += w * o.frob[s][r]
 			}
@@ -492,6 +448,32 @@ func (o *MLEObjective) adjoint(ctx context.Context, x, probe, grad []float32) (M
 	}
 	copy(o.y[:n], x0)
 	st, err := o.finish(B)
-	st.NFE, st.NFEBackward = fs.NFE, 4*N
+	st.NFE, st.NFEBackward = fs.NFE, S*N
 	return st, err
+}
+
+// adjointEval evaluates stage s of the augmented adjoint system at (t, x, a): dx/dτ = v into
+// k[s] (with |v|² and the Frobenius term), da/dτ into ka[s] and dG/dτ into kg[s].
+func (o *MLEObjective) adjointEval(t float64, x, a, probe []float32, s int) {
+	B, n := len(x)/o.d, len(x)
+	o.stageEval(t, x, probe, nil, s)
+	// Cotangent of f's value: a for v (plus the kinetic term), constants for the rest.
+	gk := o.gy[s][:n]
+	copy(gk, a)
+	cK := o.cfg.Kinetic / float64(B)
+	if cK != 0 {
+		kernels.Axpy(float32(-2*cK), o.k[s][:n], gk)
+	}
+	for r := range B {
+		o.gdiv[r] = -1 / float64(B)
+		o.gfrob[r] = -o.cfg.Jacobian / float64(B)
+	}
+	var gfrob []float64
+	if o.cfg.Jacobian > 0 {
+		gfrob = o.gfrob[:B]
+	}
+	clear(o.kg[s])
+	o.dg.Backward(gk, o.gdiv[:B], gfrob, o.kg[s], o.ka[s])
+	kernels.Scale(-1, o.ka[s][:n])
+	kernels.Scale(-1, o.kg[s])
 }

@@ -9,73 +9,17 @@ import (
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
+	"github.com/interflow/flowbench/nn/nntest"
 	"github.com/interflow/flowbench/solver"
 )
 
 // This file checks the MLE objective against an independent float64 reference written
-// from the definitions: the MLP and its forward-mode Jacobian-vector product, and RK4 on
-// the augmented state (x, ℓ, kinetic, Jacobian) from t = 1 to 0.
-
-func act64m(a kernels.Act, x float64) (y, dy float64) {
-	switch a {
-	case kernels.Tanh:
-		th := math.Tanh(x)
-		return th, 1 - th*th
-	case kernels.SiLU:
-		s := 1 / (1 + math.Exp(-x))
-		return x * s, s + x*s*(1-s)
-	}
-	panic("act64m")
-}
-
-// jvp64 returns v(t, x) and (∂v/∂x)·u for one row (time concatenated).
-func jvp64(c nn.Config, p []float64, t float64, x, u []float64) (v, jv []float64) {
-	h := append(append([]float64(nil), x...), t)
-	th := append(append([]float64(nil), u...), 0)
-	off := 0
-	for i := 0; i < c.NumLayers(); i++ {
-		in, out := c.LayerShape(i)
-		w, b := p[off:off+in*out], p[off+in*out:off+in*out+out]
-		off += (in + 1) * out
-		z, tz := make([]float64, out), make([]float64, out)
-		for o := range z {
-			s, ts := b[o], 0.0
-			for r := 0; r < in; r++ {
-				s += h[r] * w[r*out+o]
-				ts += th[r] * w[r*out+o]
-			}
-			if i < c.NumLayers()-1 {
-				var ds float64
-				s, ds = act64m(c.Act, s)
-				ts *= ds
-			}
-			z[o], tz[o] = s, ts
-		}
-		h, th = z, tz
-	}
-	return h, th
-}
+// from the definitions: the MLP and its forward-mode Jacobian-vector product (nntest), and
+// RK4 on the augmented state (x, ℓ, kinetic, Jacobian) from t = 1 to 0.
 
 // aug64 is the augmented field of one row: v, div, |v|², frob.
 func aug64(c nn.Config, p []float64, t float64, x, probe []float64) (v []float64, div, kin, frob float64) {
-	d := c.Dim
-	dirs := [][]float64{probe}
-	if probe == nil {
-		dirs = nil
-		for k := range d {
-			e := make([]float64, d)
-			e[k] = 1
-			dirs = append(dirs, e)
-		}
-	}
-	for _, u := range dirs {
-		var jv []float64
-		v, jv = jvp64(c, p, t, x, u)
-		for j := range jv {
-			div += u[j] * jv[j]
-			frob += jv[j] * jv[j]
-		}
-	}
+	v, div, frob = nntest.Net{Shape: c, Act: c.Act, Features: nntest.ConcatTime}.RowDiv(p, t, x, probe)
 	for _, q := range v {
 		kin += q * q
 	}
@@ -204,36 +148,50 @@ func mleSetup(t *testing.T, c mleCase, seed uint64) (*nn.MLP, []float32, []float
 	return net, x, probe
 }
 
+// evalMLE returns the statistics and the gradient of the objective of cfg for net on the
+// batch x (probe as LossGrad takes it).
+func evalMLE(t *testing.T, net *nn.MLP, cfg MLEConfig, x, probe []float32) (MLEStats, []float32) {
+	t.Helper()
+	obj, err := NewMLEObjective(net, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grad := make([]float32, net.NumParams())
+	st, err := obj.LossGrad(context.Background(), x, probe, grad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, grad
+}
+
+// mleGrad evaluates the objective of cfg (Div, Kinetic and Jacobian from c) on mleSetup's
+// batch and returns the statistics, the gradient, the parameters in float64 and the float64
+// reference: the loss of N RK4 steps as a function of the parameters.
+func mleGrad(t *testing.T, c mleCase, seed uint64, cfg MLEConfig) (MLEStats, []float32, []float64, func(N int, p []float64) (loss, nll float64)) {
+	t.Helper()
+	net, x, probe := mleSetup(t, c, seed)
+	cfg.Div, cfg.Kinetic, cfg.Jacobian = c.div, c.lk, c.lj
+	st, grad := evalMLE(t, net, cfg, x, probe)
+	nc, x64, p64 := net.Config(), f64s(x), f64s(probe)
+	ref := func(N int, p []float64) (float64, float64) { return loss64(nc, p, x64, p64, N, c.lk, c.lj) }
+	return st, grad, f64s(net.Params()), ref
+}
+
 // TestMLEDiscreteGradient: the discrete gradient is the gradient of the RK4 objective
 // (central differences of the float64 reference with the same steps).
 func TestMLEDiscreteGradient(t *testing.T) {
 	for i, c := range mleCases {
 		t.Run(c.name, func(t *testing.T) {
-			net, x, probe := mleSetup(t, c, uint64(i)+1)
 			const N = 5
-			obj, err := NewMLEObjective(net, MLEConfig{Gradient: GradDiscrete, Steps: N, Div: c.div, Kinetic: c.lk, Jacobian: c.lj})
-			if err != nil {
-				t.Fatal(err)
-			}
-			grad := make([]float32, net.NumParams())
-			st, err := obj.LossGrad(context.Background(), x, probe, grad)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg := net.Config()
-			f := func(p []float64) float64 {
-				l, _ := loss64(cfg, p, f64s(x), f64s(probe), N, c.lk, c.lj)
-				return l
-			}
-			p := f64s(net.Params())
-			wl, wn := loss64(cfg, p, f64s(x), f64s(probe), N, c.lk, c.lj)
+			st, grad, p, ref := mleGrad(t, c, uint64(i)+1, MLEConfig{Gradient: GradDiscrete, Steps: N})
+			wl, wn := ref(N, p)
 			if math.Abs(st.Loss-wl) > 1e-4*(1+math.Abs(wl)) || math.Abs(st.NLL-wn) > 1e-4*(1+math.Abs(wn)) {
 				t.Errorf("loss, nll = %g, %g; reference %g, %g", st.Loss, st.NLL, wl, wn)
 			}
 			if st.NFE != 4*N || st.NFEBackward != 4*N {
 				t.Errorf("NFE = %d, %d, want %d", st.NFE, st.NFEBackward, 4*N)
 			}
-			checkGrad(t, grad, p, f, 1e-3)
+			checkGrad(t, grad, p, func(p []float64) float64 { l, _ := ref(N, p); return l }, 1e-3)
 		})
 	}
 }
@@ -247,32 +205,17 @@ func TestMLEAdjointGradient(t *testing.T) {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
-			net, x, probe := mleSetup(t, c, uint64(i)+11)
 			fwd := solver.Options{Method: solver.Dopri5, RTol: 1e-6, ATol: 1e-6}
-			obj, err := NewMLEObjective(net, MLEConfig{Gradient: GradAdjoint, Steps: 20, Forward: fwd, Div: c.div, Kinetic: c.lk, Jacobian: c.lj})
-			if err != nil {
-				t.Fatal(err)
-			}
-			grad := make([]float32, net.NumParams())
-			st, err := obj.LossGrad(context.Background(), x, probe, grad)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg := net.Config()
+			st, grad, p, ref := mleGrad(t, c, uint64(i)+11, MLEConfig{Gradient: GradAdjoint, Steps: 20, Forward: fwd})
 			const N = 40 // RK4 at 40 steps: the continuous objective to ~1e-7
-			f := func(p []float64) float64 {
-				l, _ := loss64(cfg, p, f64s(x), f64s(probe), N, c.lk, c.lj)
-				return l
-			}
-			p := f64s(net.Params())
-			wl, _ := loss64(cfg, p, f64s(x), f64s(probe), N, c.lk, c.lj)
+			wl, _ := ref(N, p)
 			if math.Abs(st.Loss-wl) > 1e-3*(1+math.Abs(wl)) {
 				t.Errorf("loss = %g, reference %g", st.Loss, wl)
 			}
 			if st.NFE < 6 || st.NFEBackward != 80 {
 				t.Errorf("NFE = %d, %d", st.NFE, st.NFEBackward)
 			}
-			checkGrad(t, grad, p, f, 2e-3)
+			checkGrad(t, grad, p, func(p []float64) float64 { l, _ := ref(N, p); return l }, 2e-3)
 		})
 	}
 }
@@ -294,15 +237,7 @@ func TestMLEMatchesLogProb(t *testing.T) {
 		{GradDiscrete, solver.Options{Method: solver.RK4, Steps: 16}},
 		{GradAdjoint, solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}},
 	} {
-		obj, err := NewMLEObjective(net, MLEConfig{Gradient: tc.grad, Steps: 16, Forward: tc.ode})
-		if err != nil {
-			t.Fatal(err)
-		}
-		grad := make([]float32, net.NumParams())
-		st, err := obj.LossGrad(context.Background(), x, nil, grad)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st, _ := evalMLE(t, net, MLEConfig{Gradient: tc.grad, Steps: 16, Forward: tc.ode}, x, nil)
 		lp, _, err := m.LogProb(context.Background(), x, LikelihoodOptions{ODE: tc.ode})
 		if err != nil {
 			t.Fatal(err)
@@ -314,17 +249,20 @@ func TestMLEMatchesLogProb(t *testing.T) {
 	}
 }
 
-// TestMLEAllocs: after warm-up, a discrete LossGrad allocates nothing.
+// TestMLEAllocs: after warm-up, a discrete LossGrad allocates nothing, and neither does an
+// adjoint one whose forward solve takes fixed steps.
 func TestMLEAllocs(t *testing.T) {
 	net, x, _ := mleSetup(t, mleCases[0], 1)
-	obj, _ := NewMLEObjective(net, MLEConfig{Steps: 4})
 	grad := make([]float32, net.NumParams())
 	ctx := context.Background()
-	if _, err := obj.LossGrad(ctx, x, nil, grad); err != nil {
-		t.Fatal(err)
-	}
-	if a := testing.AllocsPerRun(3, func() { obj.LossGrad(ctx, x, nil, grad) }); a != 0 {
-		t.Errorf("LossGrad allocates %v times per call", a)
+	for _, cfg := range []MLEConfig{{Steps: 4}, {Gradient: GradAdjoint, Steps: 4, Forward: solver.Options{Method: solver.RK4, Steps: 3}}} {
+		obj, _ := NewMLEObjective(net, cfg)
+		if _, err := obj.LossGrad(ctx, x, nil, grad); err != nil {
+			t.Fatal(err)
+		}
+		if a := testing.AllocsPerRun(3, func() { obj.LossGrad(ctx, x, nil, grad) }); a != 0 {
+			t.Errorf("%v: LossGrad allocates %v times per call", cfg.Gradient, a)
+		}
 	}
 }
 

@@ -17,29 +17,40 @@ func benchMLP(b *testing.B, d, w int) *MLP {
 	return m
 }
 
-func BenchmarkLossGrad(b *testing.B) {
-	for _, s := range []struct {
-		name       string
-		d, w, rows int
-	}{{"2d", 2, 256, 4096}, {"64d", 64, 512, 1024}} {
+// benchShape is a workload: an MLP d+1 → w×3 → d and rows points.
+type benchShape struct {
+	name       string
+	d, w, rows int
+}
+
+// benchShapes runs body as a sub-benchmark per shape, with the shape's MLP and random points
+// x (rows×d) drawn from rng, which body may draw from further.
+func benchShapes(b *testing.B, shapes []benchShape, body func(b *testing.B, m *MLP, s benchShape, x []float32, rng *rand.Rand)) {
+	for _, s := range shapes {
 		b.Run(s.name, func(b *testing.B) {
 			m := benchMLP(b, s.d, s.w)
 			rng := rand.New(rand.NewPCG(1, 2))
-			x, u := randVec(rng, s.rows*s.d, 1), randVec(rng, s.rows*s.d, 1)
-			ts := make([]float64, s.rows)
-			for i := range ts {
-				ts[i] = rng.Float64()
-			}
-			g := make([]float32, m.NumParams())
-			opt := NewAdam(m.NumParams())
-			b.ReportAllocs()
-			for b.Loop() {
-				m.LossGrad(ts, x, u, g, nil, nil)
-				opt.Update(m.Params(), g, 1e-3)
-			}
-			b.ReportMetric(3*float64(s.rows)*m.cfg.FLOPsPerRow()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			body(b, m, s, randVec(rng, s.rows*s.d, 1), rng)
 		})
 	}
+}
+
+func BenchmarkLossGrad(b *testing.B) {
+	benchShapes(b, []benchShape{{"2d", 2, 256, 4096}, {"64d", 64, 512, 1024}}, func(b *testing.B, m *MLP, s benchShape, x []float32, rng *rand.Rand) {
+		u := randVec(rng, s.rows*s.d, 1)
+		ts := make([]float64, s.rows)
+		for i := range ts {
+			ts[i] = rng.Float64()
+		}
+		g := make([]float32, m.NumParams())
+		opt := NewAdam(m.NumParams())
+		b.ReportAllocs()
+		for b.Loop() {
+			m.LossGrad(ts, x, u, g, nil, nil)
+			opt.Update(m.Params(), g, 1e-3)
+		}
+		b.ReportMetric(3*float64(s.rows)*m.cfg.FLOPsPerRow()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
 }
 
 func BenchmarkVelocity(b *testing.B) {
@@ -55,21 +66,14 @@ func BenchmarkVelocity(b *testing.B) {
 }
 
 func BenchmarkVelocityDiv(b *testing.B) {
-	for _, s := range []struct {
-		name    string
-		d, w, n int
-	}{{"2d", 2, 256, 10000}, {"64d", 64, 512, 1000}} {
-		b.Run(s.name, func(b *testing.B) {
-			m := benchMLP(b, s.d, s.w)
-			rng := rand.New(rand.NewPCG(1, 2))
-			x, out := randVec(rng, s.n*s.d, 1), make([]float32, s.n*s.d)
-			div := make([]float64, s.n)
-			b.ReportAllocs()
-			for b.Loop() {
-				m.VelocityDiv(0.5, x, out, div)
-			}
-		})
-	}
+	benchShapes(b, []benchShape{{"2d", 2, 256, 10000}, {"64d", 64, 512, 1000}}, func(b *testing.B, m *MLP, s benchShape, x []float32, _ *rand.Rand) {
+		out := make([]float32, s.rows*s.d)
+		div := make([]float64, s.rows)
+		b.ReportAllocs()
+		for b.Loop() {
+			m.VelocityDiv(0.5, x, out, div)
+		}
+	})
 }
 
 // BenchmarkChunk compares chunk sizes of the scalar-t passes (for tuning).

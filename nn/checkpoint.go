@@ -22,7 +22,8 @@ const FormatVersion = "1"
 // MaxHeaderBytes bounds the JSON header of a checkpoint.
 const MaxHeaderBytes = 64 << 20
 
-// Reserved metadata keys, written by Encode; Checkpoint.Meta may not use them.
+// Reserved metadata keys, written by Encode; Checkpoint.Meta may not use them, except
+// created_by, which it may set (Encode writes "flowbench/nn" otherwise).
 const (
 	MetaFormatVersion = "format_version"
 	MetaConfig        = "config"
@@ -93,6 +94,15 @@ func f32Bytes(v []float32) []byte {
 	b := make([]byte, 4*len(v))
 	for i, x := range v {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return b
+}
+
+// le64Bytes returns the little-endian bytes of the 64-bit words bits(v[i]).
+func le64Bytes[T any](v []T, bits func(T) uint64) []byte {
+	b := make([]byte, 8*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint64(b[8*i:], bits(x))
 	}
 	return b
 }
@@ -189,33 +199,26 @@ func (c *Checkpoint) Encode() ([]byte, error) {
 			n *= s
 		}
 		set := 0
-		switch {
-		case t.F32 != nil:
+		take := func(dtype string, count int, data []byte) error {
 			set++
-			e.dtype, e.data = "F32", f32Bytes(t.F32)
-			if len(t.F32) != n {
-				return nil, fmt.Errorf("checkpoint: tensor %q has %d elements, shape %v needs %d", name, len(t.F32), t.Shape, n)
+			e.dtype, e.data = dtype, data
+			if count != n {
+				return fmt.Errorf("checkpoint: tensor %q has %d elements, shape %v needs %d", name, count, t.Shape, n)
 			}
+			return nil
 		}
-		if t.F64 != nil {
-			set++
-			e.dtype, e.data = "F64", make([]byte, 8*len(t.F64))
-			for i, x := range t.F64 {
-				binary.LittleEndian.PutUint64(e.data[8*i:], math.Float64bits(x))
-			}
-			if len(t.F64) != n {
-				return nil, fmt.Errorf("checkpoint: tensor %q has %d elements, shape %v needs %d", name, len(t.F64), t.Shape, n)
-			}
+		var terr error
+		if t.F32 != nil {
+			terr = take("F32", len(t.F32), f32Bytes(t.F32))
 		}
-		if t.I64 != nil {
-			set++
-			e.dtype, e.data = "I64", make([]byte, 8*len(t.I64))
-			for i, x := range t.I64 {
-				binary.LittleEndian.PutUint64(e.data[8*i:], uint64(x))
-			}
-			if len(t.I64) != n {
-				return nil, fmt.Errorf("checkpoint: tensor %q has %d elements, shape %v needs %d", name, len(t.I64), t.Shape, n)
-			}
+		if terr == nil && t.F64 != nil {
+			terr = take("F64", len(t.F64), le64Bytes(t.F64, math.Float64bits))
+		}
+		if terr == nil && t.I64 != nil {
+			terr = take("I64", len(t.I64), le64Bytes(t.I64, func(x int64) uint64 { return uint64(x) }))
+		}
+		if terr != nil {
+			return nil, terr
 		}
 		if set != 1 {
 			if set == 0 && n == 0 {

@@ -10,6 +10,12 @@ import "github.com/interflow/flowbench/kernels"
 // and a serial activation pass per layer. A chunk computes the same bits whichever worker
 // runs it and however many run, since no kernel's result depends on its thread count.
 
+// Row-chunk sizes of the passes at a scalar t: activations of one chunk stay in cache.
+var (
+	inferRows   = 1024 // rows per chunk of Velocity and JVP
+	divTangents = 2048 // rows × tangents per chunk of VelocityDiv
+)
+
 const (
 	chunkInfer = iota
 	chunkDiv

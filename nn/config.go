@@ -32,7 +32,7 @@ func (f TimeFeatures) String() string {
 	return fmt.Sprintf("TimeFeatures(%d)", uint8(f))
 }
 
-// ParseTimeFeatures returns the TimeFeatures named "concat" or "fourier".
+// ParseTimeFeatures returns the TimeFeatures named "concat" (or "") or "fourier".
 func ParseTimeFeatures(s string) (TimeFeatures, error) {
 	switch strings.ToLower(s) {
 	case "concat", "":

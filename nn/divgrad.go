@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 
+	"github.com/interflow/flowbench/internal/buf"
 	"github.com/interflow/flowbench/kernels"
 )
 
@@ -77,9 +78,9 @@ func (g *DivGrad) Forward(t float64, x, probe, out []float32, div, frob []float6
 	}
 	g.b, g.k, g.have = B, K, true
 	BK := B * K
-	g.x = grow32(g.x, B*d)
+	g.x = buf.Grow(g.x, B*d)
 	copy(g.x, x)
-	g.u = grow32(g.u, BK*d)
+	g.u = buf.Grow(g.u, BK*d)
 	if probe != nil {
 		copy(g.u, probe[:B*d])
 	} else {
@@ -91,16 +92,9 @@ func (g *DivGrad) Forward(t float64, x, probe, out []float32, div, frob []float6
 		}
 	}
 	// The time enters layer 0 as a bias: bias0 = b0 + Σ_f feat_f·W0[d+f, :].
-	l0 := m.layers[0]
-	g.bias0 = grow32(g.bias0, l0.Out)
-	g.feat = grow32(g.feat, m.cfg.timeWidth())
-	m.cfg.timeFeatures(t, g.feat, nil)
-	copy(g.bias0, l0.B)
-	for f, v := range g.feat {
-		kernels.Axpy(v, l0.W[(d+f)*l0.Out:(d+f+1)*l0.Out], g.bias0)
-	}
-	g.out = grow32(g.out, B*d)
-	g.jv = grow32(g.jv, BK*d)
+	g.bias0, g.feat = m.foldBiasInto(t, g.bias0, g.feat)
+	g.out = buf.Grow(g.out, B*d)
+	g.jv = buf.Grow(g.jv, BK*d)
 	in, tin, ld := g.x, g.u, d
 	for i, l := range m.layers {
 		k, bias := l.In, l.B
@@ -113,11 +107,11 @@ func (g *DivGrad) Forward(t float64, x, probe, out []float32, div, frob []float6
 			break
 		}
 		w := l.Out
-		g.z[i] = grow32(g.z[i], B*w)
-		g.a[i] = grow32(g.a[i], B*w)
-		g.s[i] = grow32(g.s[i], B*w)
-		g.p[i] = grow32(g.p[i], BK*w)
-		g.tn[i] = grow32(g.tn[i], BK*w)
+		g.z[i] = buf.Grow(g.z[i], B*w)
+		g.a[i] = buf.Grow(g.a[i], B*w)
+		g.s[i] = buf.Grow(g.s[i], B*w)
+		g.p[i] = buf.Grow(g.p[i], BK*w)
+		g.tn[i] = buf.Grow(g.tn[i], BK*w)
 		kernels.GemmBiasAct(B, w, k, in, ld, l.W, w, bias, m.cfg.Act, g.z[i], w, g.a[i], w)
 		kernels.ActDeriv(m.cfg.Act, g.z[i], g.s[i])
 		kernels.Gemm(false, false, BK, w, k, 1, tin, ld, l.W, w, 0, g.p[i], w)
@@ -172,16 +166,16 @@ func (g *DivGrad) Backward(gv []float32, gdiv, gfrob []float64, grad, gx []float
 		return
 	}
 	w := m.maxWidth()
-	g.ga = grow32(g.ga, B*w)
-	g.gz = grow32(g.gz, B*w)
-	g.gs = grow32(g.gs, B*w)
-	g.gt[0] = grow32(g.gt[0], BK*w)
-	g.gt[1] = grow32(g.gt[1], BK*w)
-	g.gtmp = grow32(g.gtmp, BK*w)
-	g.col = grow32(g.col, w)
-	g.gjv = grow32(g.gjv, BK*d)
+	g.ga = buf.Grow(g.ga, B*w)
+	g.gz = buf.Grow(g.gz, B*w)
+	g.gs = buf.Grow(g.gs, B*w)
+	g.gt[0] = buf.Grow(g.gt[0], BK*w)
+	g.gt[1] = buf.Grow(g.gt[1], BK*w)
+	g.gtmp = buf.Grow(g.gtmp, BK*w)
+	g.col = buf.Grow(g.col, w)
+	g.gjv = buf.Grow(g.gjv, BK*d)
 	if gv == nil {
-		g.zero = grow32(g.zero, B*d)
+		g.zero = buf.Grow(g.zero, B*d)
 		clear(g.zero)
 		gv = g.zero
 	}

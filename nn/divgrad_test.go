@@ -8,64 +8,6 @@ import (
 	"github.com/interflow/flowbench/kernels"
 )
 
-// dact64 returns act'(x) in float64, from the definitions in act64.
-func dact64(a kernels.Act, x float64) float64 {
-	switch a {
-	case kernels.ReLU:
-		if x > 0 {
-			return 1
-		}
-		return 0
-	case kernels.SiLU:
-		s := 1 / (1 + math.Exp(-x))
-		return s + x*s*(1-s)
-	case kernels.Tanh:
-		th := math.Tanh(x)
-		return 1 - th*th
-	case kernels.Softplus:
-		return 1 / (1 + math.Exp(-x))
-	case kernels.GELU:
-		c := math.Sqrt(2 / math.Pi)
-		u := c * (x + 0.044715*x*x*x)
-		th := math.Tanh(u)
-		return 0.5*(1+th) + 0.5*x*(1-th*th)*c*(1+3*0.044715*x*x)
-	case kernels.ELU:
-		if x > 0 {
-			return 1
-		}
-		return math.Exp(x)
-	}
-	panic("dact64")
-}
-
-// refJVP64 returns v(t, x) and (∂v/∂x)·u for one row, by forward-mode propagation in
-// float64 straight from the definitions.
-func refJVP64(c Config, p []float64, t float64, x, u []float64) (v, jv []float64) {
-	h := append(append([]float64(nil), x...), features64(c, t)...)
-	th := append(append([]float64(nil), u...), make([]float64, c.InputDim()-c.Dim)...)
-	off := 0
-	for i := 0; i < c.NumLayers(); i++ {
-		in, out := c.LayerShape(i)
-		w, b := p[off:off+in*out], p[off+in*out:off+in*out+out]
-		off += (in + 1) * out
-		z, tz := make([]float64, out), make([]float64, out)
-		for o := range z {
-			s, ts := b[o], 0.0
-			for r := 0; r < in; r++ {
-				s += h[r] * w[r*out+o]
-				ts += th[r] * w[r*out+o]
-			}
-			if i < c.NumLayers()-1 {
-				ts *= dact64(c.Act, s)
-				s = act64(c.Act, s)
-			}
-			z[o], tz[o] = s, ts
-		}
-		h, th = z, tz
-	}
-	return h, th
-}
-
 // divObjective64 is L = Σ gv·v + Σ_rows (gdiv·div + gfrob·frob) in float64, with the exact
 // divergence (probe nil) or the Hutchinson one.
 func divObjective64(c Config, p []float64, t float64, x, probe, gv, gdiv, gfrob []float64) float64 {
@@ -73,27 +15,11 @@ func divObjective64(c Config, p []float64, t float64, x, probe, gv, gdiv, gfrob 
 	B := len(x) / d
 	L := 0.0
 	for r := 0; r < B; r++ {
-		xr := x[r*d : (r+1)*d]
-		var dirs [][]float64
-		if probe == nil {
-			for k := 0; k < d; k++ {
-				e := make([]float64, d)
-				e[k] = 1
-				dirs = append(dirs, e)
-			}
-		} else {
-			dirs = [][]float64{probe[r*d : (r+1)*d]}
+		var pr []float64
+		if probe != nil {
+			pr = probe[r*d : (r+1)*d]
 		}
-		var v []float64
-		div, frob := 0.0, 0.0
-		for _, u := range dirs {
-			var jv []float64
-			v, jv = refJVP64(c, p, t, xr, u)
-			for j := range jv {
-				div += u[j] * jv[j]
-				frob += jv[j] * jv[j]
-			}
-		}
+		v, div, frob := refNet(c).RowDiv(p, t, x[r*d:(r+1)*d], pr)
 		for j := range v {
 			L += gv[r*d+j] * v[j]
 		}
@@ -152,26 +78,11 @@ func TestDivGrad(t *testing.T) {
 				}
 				// Forward values.
 				for r := 0; r < B; r++ {
-					var dirs [][]float64
+					var pr []float64
 					if hutch {
-						dirs = [][]float64{pr64[r*d : (r+1)*d]}
-					} else {
-						for k := 0; k < d; k++ {
-							e := make([]float64, d)
-							e[k] = 1
-							dirs = append(dirs, e)
-						}
+						pr = pr64[r*d : (r+1)*d]
 					}
-					wd, wf := 0.0, 0.0
-					var v []float64
-					for _, u := range dirs {
-						var jv []float64
-						v, jv = refJVP64(c, p64, tm, x64[r*d:(r+1)*d], u)
-						for j := range jv {
-							wd += u[j] * jv[j]
-							wf += jv[j] * jv[j]
-						}
-					}
+					v, wd, wf := refNet(c).RowDiv(p64, tm, x64[r*d:(r+1)*d], pr)
 					for j := range v {
 						if !closeTo(float64(out[r*d+j]), v[j], 1e-5) {
 							t.Errorf("v[%d,%d] = %g, want %g", r, j, out[r*d+j], v[j])

@@ -30,10 +30,17 @@
 // parameters with its own workspace. Parallelism comes only from the kernels' worker pool,
 // so results are bit-identical for any kernels.SetThreads value.
 //
-//   - Velocity: inference, keeps nothing.
-//   - Forward / Backward: batched, one t per row, parameter gradients and dL/dx, dL/dt.
-//   - LossGrad: the fused training pass for L = (1/B) Σ_rows |v − dI/dt|², with G, G̃ and
-//     the kinetic term.
-//   - VelocityDiv: exact divergence by forward-mode propagation of the d input tangents.
-//   - JVP, VJP, VelocityDivHutchinson.
+//   - Velocity (velocity.go): inference, keeps nothing.
+//   - Forward / Backward (batch.go): batched, one t per row, parameter gradients and dL/dx,
+//     dL/dt.
+//   - LossGrad (loss.go): the fused training pass for L = (1/B) Σ_rows |v − dI/dt|², with
+//     G, G̃ and the kinetic term.
+//   - VelocityDiv (jacobian.go): exact divergence by forward-mode propagation of the d input
+//     tangents; JVP, VJP and VelocityDivHutchinson beside it.
+//   - DivGrad (divgrad.go): v, the divergence and the squared Jacobian norm, then their
+//     reverse-mode gradients (maximum-likelihood training of a continuous flow).
+//
+// The buffers live in workspace.go; the scalar-t passes run in row chunks, in parallel on
+// the kernels' workers, and a LossGrad of many rows in fixed row chunks (chunks.go). Adam
+// (float32 slabs; AdamStep64 for float64 parameters), schedules and EMA are in optim.go.
 package nn

@@ -166,57 +166,29 @@ func TestLossGradFiniteDifferences(t *testing.T) {
 			}(), 1e-5) {
 				t.Fatalf("Loss − G ≠ mean |dI/dt|²")
 			}
-			const h = 1e-6
-			for i := range p {
-				old := p[i]
-				p[i] = old + h
-				lp := refLoss(c, p, ts, x64, u64)
-				p[i] = old - h
-				lm := refLoss(c, p, ts, x64, u64)
-				p[i] = old
-				fd := (lp - lm) / (2 * h)
-				if math.Abs(float64(grad[i])-fd) > 1e-4*(1+math.Abs(fd)) {
-					t.Fatalf("dL/dθ[%d] = %v, finite difference %v", i, grad[i], fd)
+			// Each gradient against central differences of the reference loss in its variables.
+			fdCheck := func(name string, vars []float64, got func(i int) float64) {
+				t.Helper()
+				const h = 1e-6
+				for i := range vars {
+					old := vars[i]
+					vars[i] = old + h
+					lp := refLoss(c, p, ts, x64, u64)
+					vars[i] = old - h
+					lm := refLoss(c, p, ts, x64, u64)
+					vars[i] = old
+					fd := (lp - lm) / (2 * h)
+					if g := got(i); math.Abs(g-fd) > 1e-4*(1+math.Abs(fd)) {
+						t.Fatalf("dL/d%s[%d] = %v, finite difference %v", name, i, g, fd)
+					}
 				}
 			}
-			for i := range x64 {
-				old := x64[i]
-				x64[i] = old + h
-				lp := refLoss(c, p, ts, x64, u64)
-				x64[i] = old - h
-				lm := refLoss(c, p, ts, x64, u64)
-				x64[i] = old
-				fd := (lp - lm) / (2 * h)
-				if math.Abs(float64(dx[i])-fd) > 1e-4*(1+math.Abs(fd)) {
-					t.Fatalf("dL/dx[%d] = %v, finite difference %v", i, dx[i], fd)
-				}
-			}
-			for b := range ts {
-				old := ts[b]
-				ts[b] = old + h
-				lp := refLoss(c, p, ts, x64, u64)
-				ts[b] = old - h
-				lm := refLoss(c, p, ts, x64, u64)
-				ts[b] = old
-				fd := (lp - lm) / (2 * h)
-				if math.Abs(dt[b]-fd) > 1e-4*(1+math.Abs(fd)) {
-					t.Fatalf("dL/dt[%d] = %v, finite difference %v", b, dt[b], fd)
-				}
-			}
+			fdCheck("θ", p, func(i int) float64 { return float64(grad[i]) })
+			fdCheck("x", x64, func(i int) float64 { return float64(dx[i]) })
+			fdCheck("t", ts, func(i int) float64 { return dt[i] })
 			// dL/d(dI/dt) = −LossGradOutput().
-			go64 := m.LossGradOutput()
-			for i := range u64 {
-				old := u64[i]
-				u64[i] = old + h
-				lp := refLoss(c, p, ts, x64, u64)
-				u64[i] = old - h
-				lm := refLoss(c, p, ts, x64, u64)
-				u64[i] = old
-				fd := (lp - lm) / (2 * h)
-				if math.Abs(-float64(go64[i])-fd) > 1e-4*(1+math.Abs(fd)) {
-					t.Fatalf("dL/du[%d] = %v, finite difference %v", i, -go64[i], fd)
-				}
-			}
+			gout := m.LossGradOutput()
+			fdCheck("u", u64, func(i int) float64 { return -float64(gout[i]) })
 		})
 	}
 }

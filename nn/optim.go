@@ -7,8 +7,16 @@ import (
 	"github.com/interflow/flowbench/kernels"
 )
 
+// Adam's default hyper-parameters, PyTorch's: NewAdam's and AdamStep64's.
+const (
+	AdamBeta1 = 0.9   // decay rate of the first moment
+	AdamBeta2 = 0.999 // decay rate of the second moment
+	AdamEps   = 1e-8  // ε of the update's denominator
+)
+
 // Adam is the Adam optimizer with optional decoupled weight decay (AdamW), updating a flat
-// parameter slab in one fused pass per step.
+// float32 parameter slab in one fused pass per step (AdamStep64 is its update for float64
+// parameters).
 type Adam struct {
 	Beta1, Beta2, Eps float64 // moment decay rates and the denominator's ε
 	WeightDecay       float64 // decoupled weight decay (0: plain Adam)
@@ -19,7 +27,7 @@ type Adam struct {
 // NewAdam returns Adam for n parameters with PyTorch's defaults (β1 = 0.9, β2 = 0.999,
 // ε = 1e-8, no weight decay) and zero moments.
 func NewAdam(n int) *Adam {
-	return &Adam{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, M: make([]float32, n), V: make([]float32, n)}
+	return &Adam{Beta1: AdamBeta1, Beta2: AdamBeta2, Eps: AdamEps, M: make([]float32, n), V: make([]float32, n)}
 }
 
 // Validate reports whether the hyper-parameters and state are usable.
@@ -45,16 +53,47 @@ func (a *Adam) Validate(n int) error {
 // params moves by −lr·(m̂/(sqrt(v̂)+ε) + wd·p), as torch.optim.AdamW (Adam when wd = 0).
 func (a *Adam) Update(params, grad []float32, lr float64) {
 	a.Step++
+	bc1, bc2 := adamBias(a.Beta1, a.Beta2, a.Step)
 	c := kernels.AdamParams{
 		LR:    float32(lr),
 		Beta1: float32(a.Beta1),
 		Beta2: float32(a.Beta2),
 		Eps:   float32(a.Eps),
 		WD:    float32(a.WeightDecay),
-		BC1:   float32(1 - math.Pow(a.Beta1, float64(a.Step))),
-		BC2:   float32(1 - math.Pow(a.Beta2, float64(a.Step))),
+		BC1:   float32(bc1),
+		BC2:   float32(bc2),
 	}
 	kernels.Adam(params, grad, a.M, a.V, &c)
+}
+
+// AdamStep64 applies Adam update number t (≥ 1) with NewAdam's defaults (β1 = AdamBeta1,
+// β2 = AdamBeta2, ε = AdamEps, no weight decay) and learning rate lr to parameters held in
+// float64: the vectors params, with gradients grads, whose moments lie one after another in
+// m and v (those of params[0] first). It is Adam's update in float64, for a few small
+// vectors (gen's max–min ascent of the interpolant's and the learned base's parameters);
+// each element computes, in this order,
+//
+//	m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g·g,  p ← p − lr·(m/(1−β1ᵗ))/(sqrt(v/(1−β2ᵗ)) + ε)
+//
+// with 1−β1 and 1−β2 the float64 values of the constants (0.1 and 0.001).
+func AdamStep64(params, grads [][]float64, m, v []float64, t int64, lr float64) {
+	const b1, b2, eps = AdamBeta1, AdamBeta2, AdamEps
+	bc1, bc2 := adamBias(b1, b2, t)
+	k := 0
+	for j, g := range grads {
+		p := params[j][:len(g)]
+		for i, gi := range g {
+			m[k] = b1*m[k] + (1-b1)*gi
+			v[k] = b2*v[k] + (1-b2)*gi*gi
+			p[i] -= lr * (m[k] / bc1) / (math.Sqrt(v[k]/bc2) + eps)
+			k++
+		}
+	}
+}
+
+// adamBias returns Adam's bias corrections 1 − β1ᵗ and 1 − β2ᵗ of step t.
+func adamBias(beta1, beta2 float64, t int64) (bc1, bc2 float64) {
+	return 1 - math.Pow(beta1, float64(t)), 1 - math.Pow(beta2, float64(t))
 }
 
 // ClipGradNorm scales grad so that its Euclidean norm is at most maxNorm (when maxNorm > 0)

@@ -41,6 +41,56 @@ func TestAdamMatchesFloat64Algorithm(t *testing.T) {
 	}
 }
 
+// AdamStep64 against its update written out by hand (bit for bit), on two vectors whose
+// moments share m and v, and against the float32 Adam with the same hyper-parameters (to
+// float32 rounding).
+func TestAdamStep64(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 3))
+	sizes := []int{3, 5}
+	var params, ref, grads [][]float64
+	for _, n := range sizes {
+		p := make([]float64, n)
+		for i := range p {
+			p[i] = rng.NormFloat64()
+		}
+		params, ref, grads = append(params, p), append(ref, append([]float64(nil), p...)), append(grads, make([]float64, n))
+	}
+	m, v := make([]float64, 8), make([]float64, 8)
+	rm, rv := make([]float64, 8), make([]float64, 8)
+	a32 := NewAdam(8)
+	p32 := append(to32(params[0]), to32(params[1])...)
+	for step := int64(1); step <= 6; step++ {
+		lr := 1e-2 / float64(step)
+		k := 0
+		var g32 []float32
+		for j, g := range grads {
+			for i := range g {
+				g[i] = float64(float32(rng.NormFloat64() * 0.1))
+				g32 = append(g32, float32(g[i]))
+				rm[k] = 0.9*rm[k] + 0.1*g[i]
+				rv[k] = 0.999*rv[k] + 0.001*g[i]*g[i]
+				bc1, bc2 := 1-math.Pow(0.9, float64(step)), 1-math.Pow(0.999, float64(step))
+				ref[j][i] -= lr * (rm[k] / bc1) / (math.Sqrt(rv[k]/bc2) + 1e-8)
+				k++
+			}
+		}
+		AdamStep64(params, grads, m, v, step, lr)
+		a32.Update(p32, g32, lr)
+	}
+	k := 0
+	for j := range params {
+		for i, p := range params[j] {
+			if p != ref[j][i] || m[k] != rm[k] || v[k] != rv[k] {
+				t.Errorf("vector %d [%d]: p, m, v = %v, %v, %v; by hand %v, %v, %v", j, i, p, m[k], v[k], ref[j][i], rm[k], rv[k])
+			}
+			if !closeTo(float64(p32[k]), p, 1e-5) || !closeTo(float64(a32.M[k]), m[k], 1e-5) {
+				t.Errorf("vector %d [%d]: float32 Adam p, m = %v, %v; AdamStep64 %v, %v", j, i, p32[k], a32.M[k], p, m[k])
+			}
+			k++
+		}
+	}
+}
+
 func TestSchedule(t *testing.T) {
 	cases := []struct {
 		s    Schedule

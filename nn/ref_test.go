@@ -5,74 +5,41 @@ import (
 	"math/rand/v2"
 
 	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/nn/nntest"
 )
 
-// This file holds an independent float64 reference of the network, written directly from
-// the definitions (no kernels, no workspaces), against which the passes are tested.
+// This file holds the tests' helpers and their view of the independent float64 reference
+// of the network (nntest).
 
 var allActs = []kernels.Act{kernels.ReLU, kernels.SiLU, kernels.Tanh, kernels.Softplus, kernels.GELU, kernels.ELU}
 
-func act64(a kernels.Act, x float64) float64 {
-	switch a {
-	case kernels.ReLU:
-		return math.Max(x, 0)
-	case kernels.SiLU:
-		return x / (1 + math.Exp(-x))
-	case kernels.Tanh:
-		return math.Tanh(x)
-	case kernels.Softplus:
-		return math.Log1p(math.Exp(x))
-	case kernels.GELU:
-		return 0.5 * x * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(x+0.044715*x*x*x)))
-	case kernels.ELU:
-		if x > 0 {
-			return x
-		}
-		return math.Expm1(x)
+// refNet is the network of c in the float64 reference (nntest, written directly from the
+// definitions: no kernels, no workspaces), against which the passes are tested.
+func refNet(c Config) nntest.Net {
+	f := nntest.ConcatTime
+	if c.Time == TimeFourier {
+		f = nntest.FourierTime(c.Fourier)
 	}
-	panic("act64")
-}
-
-// features64 returns the time features of t in float64.
-func features64(c Config, t float64) []float64 {
-	if c.Time == TimeConcat {
-		return []float64{t}
-	}
-	var f []float64
-	for k := 1; k <= c.Fourier; k++ {
-		f = append(f, math.Cos(float64(k)*math.Pi*t), math.Sin(float64(k)*math.Pi*t))
-	}
-	return f
+	return nntest.Net{Shape: c, Act: c.Act, Features: f}
 }
 
 // ref64 evaluates v(t, x) for one row with parameters p (a float64 copy of the slab).
 func ref64(c Config, p []float64, t float64, x []float64) []float64 {
-	h := append(append([]float64(nil), x...), features64(c, t)...)
-	off := 0
-	for i := 0; i < c.NumLayers(); i++ {
-		in, out := c.LayerShape(i)
-		w, b := p[off:off+in*out], p[off+in*out:off+in*out+out]
-		off += (in + 1) * out
-		z := make([]float64, out)
-		for o := range z {
-			s := b[o]
-			for r := 0; r < in; r++ {
-				s += h[r] * w[r*out+o]
-			}
-			if i < c.NumLayers()-1 {
-				s = act64(c.Act, s)
-			}
-			z[o] = s
-		}
-		h = z
-	}
-	return h
+	return refNet(c).Eval(p, t, x)
 }
 
 func to64(v []float32) []float64 {
 	o := make([]float64, len(v))
 	for i, x := range v {
 		o[i] = float64(x)
+	}
+	return o
+}
+
+func to32(v []float64) []float32 {
+	o := make([]float32, len(v))
+	for i, x := range v {
+		o[i] = float32(x)
 	}
 	return o
 }

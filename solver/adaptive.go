@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 
+	"github.com/interflow/flowbench/internal/buf"
 	"github.com/interflow/flowbench/kernels"
 )
 
@@ -12,17 +13,11 @@ import (
 // per-row RMS, of err/(atol + rtol·max(|y|, |yn|)). It returns NaN when yn or ln holds a
 // non-finite value.
 func (w *Workspace) errNorm(norm Norm, y, yn, ev []float32, l, ln, el []float64, rtol, atol float64) float64 {
-	rows := w.rows
-	d := len(y) / rows
-	total, worst := 0.0, 0.0
-	per := float64(d)
-	if l != nil {
-		per++
-	}
-	for r := 0; r < rows; r++ {
+	d := len(y) / w.rows
+	sq := w.rowSq
+	for r := range sq {
 		sum := 0.0
-		o := r * d
-		for j := o; j < o+d; j++ {
+		for j := r * d; j < r*d+d; j++ {
 			a, b := float64(y[j]), float64(yn[j])
 			if b-b != 0 {
 				return math.NaN()
@@ -39,29 +34,17 @@ func (w *Workspace) errNorm(norm Norm, y, yn, ev []float32, l, ln, el []float64,
 			e := el[r] / sc
 			sum += e * e
 		}
-		if norm == NormRow {
-			worst = max(worst, sum/per)
-		} else {
-			total += sum
-		}
+		sq[r] = sum
 	}
-	if norm == NormRow {
-		return math.Sqrt(worst)
-	}
-	return math.Sqrt(total / (per * float64(rows)))
+	return rowRMS(norm, sq, d, l != nil)
 }
 
 // initNorm is errNorm's companion for the initial step selection: the norm of v/scale with
 // scale = atol + rtol·|y|; v, vl may be the state itself or a derivative.
 func (w *Workspace) initNorm(norm Norm, y []float32, v []float32, l, vl []float64, rtol, atol float64) float64 {
-	rows := w.rows
-	d := len(y) / rows
-	total, worst := 0.0, 0.0
-	per := float64(d)
-	if l != nil {
-		per++
-	}
-	for r := 0; r < rows; r++ {
+	d := len(y) / w.rows
+	sq := w.rowSq
+	for r := range sq {
 		sum := 0.0
 		for j := r * d; j < r*d+d; j++ {
 			e := float64(v[j]) / (atol + rtol*math.Abs(float64(y[j])))
@@ -71,16 +54,30 @@ func (w *Workspace) initNorm(norm Norm, y []float32, v []float32, l, vl []float6
 			e := vl[r] / (atol + rtol*math.Abs(l[r]))
 			sum += e * e
 		}
-		if norm == NormRow {
-			worst = max(worst, sum/per)
-		} else {
-			total += sum
-		}
+		sq[r] = sum
+	}
+	return rowRMS(norm, sq, d, l != nil)
+}
+
+// rowRMS reduces the rows' sums of squares sq, each over d components (d + 1 with the
+// augmented ℓ), to their RMS over the batch or, for NormRow, to the largest per-row RMS.
+func rowRMS(norm Norm, sq []float64, d int, aug bool) float64 {
+	per := float64(d)
+	if aug {
+		per++
 	}
 	if norm == NormRow {
+		worst := 0.0
+		for _, sum := range sq {
+			worst = max(worst, sum/per)
+		}
 		return math.Sqrt(worst)
 	}
-	return math.Sqrt(total / (per * float64(rows)))
+	total := 0.0
+	for _, sum := range sq {
+		total += sum
+	}
+	return math.Sqrt(total / (per * float64(len(sq))))
 }
 
 // initialStep chooses the first step size as in Hairer, Nørsett and Wanner (Solving ODEs I,
@@ -128,6 +125,14 @@ func (w *Workspace) initialStep(y []float32, l []float64, t0, dir, span float64,
 }
 
 var one32 = []float32{1}
+
+// stageTime returns t + c·h, or exactly end, the step's end, when c = 1.
+func stageTime(t, c, h, end float64) float64 {
+	if c == 1 {
+		return end
+	}
+	return t + c*h
+}
 
 // adaptive integrates with error control (Dopri5, Bosh3: FSAL tableaus).
 func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0, t1 float64, opt *Options) error {
@@ -198,8 +203,8 @@ func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0
 			h = math.Abs(hs)
 			h32 := float32(hs)
 			for s := 1; s < S-1; s++ {
-				kernels.RKCombine(w.ytmp, y, h32, tab.a32[s], w.k[:s])
-				w.eval(stageTime(t, tab.c[s], hs, tn, false, tn), w.ytmp, s)
+				tab.stageInput(w.ytmp, y, h32, w.k, s)
+				w.eval(stageTime(t, tab.c[s], hs, tn), w.ytmp, s)
 			}
 			// FSAL: the last stage is evaluated at the new solution.
 			kernels.RKCombine(yn, y, h32, tab.b32[:S-1], w.k[:S-1])
@@ -262,7 +267,7 @@ func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0
 // Stage-outer loops: ln and errl first accumulate Σ_s b_s·kl_s and Σ_s e_s·kl_s in stage
 // order, then ln = l + h·Σ and errl = h·Σ.
 func (w *Workspace) errL(tab *tableau, l, ln []float64, hs float64) []float64 {
-	w.errl = growF64(w.errl, len(l))
+	w.errl = buf.Grow(w.errl, len(l))
 	el := w.errl[:len(l)]
 	ln = ln[:len(l)]
 	for s := 0; s < tab.stages; s++ {

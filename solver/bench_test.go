@@ -52,35 +52,43 @@ func benchOpts() map[string]*solver.Options {
 	}
 }
 
-// BenchmarkSolverCost: the solver's own cost per state element and field evaluation, with a
-// field that costs nothing (stage combinations, error norms, finiteness checks).
-func BenchmarkSolverCost(b *testing.B) {
-	const n = 100_000
-	x := make([]float32, 2*n)
+// benchSolves runs body as a sub-benchmark for every method of benchOpts, plain and
+// augmented, with n rows of 2 values; solve is that sub-benchmark's solve of x: Solve from
+// 0 to 1, or SolveDiv from 1 to 0 (ℓ of n rows).
+func benchSolves(b *testing.B, n int, body func(b *testing.B, solve func(f solver.DivField, x []float32) (solver.Stats, error))) {
 	ell := make([]float64, n)
 	for name, o := range benchOpts() {
 		for _, aug := range []bool{false, true} {
 			b.Run(fmt.Sprintf("%s/aug=%v/n=%d", name, aug, n), func(b *testing.B) {
 				var ws solver.Workspace
-				var nfe int
-				b.ReportAllocs()
-				for range b.N {
-					var st solver.Stats
-					var err error
+				body(b, func(f solver.DivField, x []float32) (solver.Stats, error) {
 					if aug {
-						st, err = ws.SolveDiv(context.Background(), zeroField{}, x, ell, 1, 0, o)
-					} else {
-						st, err = ws.Solve(context.Background(), zeroField{}, x, 0, 1, o)
+						return ws.SolveDiv(context.Background(), f, x, ell, 1, 0, o)
 					}
-					if err != nil {
-						b.Fatal(err)
-					}
-					nfe = st.NFE
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(nfe)/float64(2*n), "ns/elem/nfe")
+					return ws.Solve(context.Background(), f, x, 0, 1, o)
+				})
 			})
 		}
 	}
+}
+
+// BenchmarkSolverCost: the solver's own cost per state element and field evaluation, with a
+// field that costs nothing (stage combinations, error norms, finiteness checks).
+func BenchmarkSolverCost(b *testing.B) {
+	const n = 100_000
+	x := make([]float32, 2*n)
+	benchSolves(b, n, func(b *testing.B, solve func(solver.DivField, []float32) (solver.Stats, error)) {
+		var nfe int
+		b.ReportAllocs()
+		for range b.N {
+			st, err := solve(zeroField{}, x)
+			if err != nil {
+				b.Fatal(err)
+			}
+			nfe = st.NFE
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(nfe)/float64(2*n), "ns/elem/nfe")
+	})
 }
 
 // BenchmarkOverheadFraction solves with the 2-D benchmark MLP (2+1 → 256×3 → 2, SiLU) and
@@ -97,28 +105,16 @@ func BenchmarkOverheadFraction(b *testing.B) {
 		x0[i] = float32(rng.NormFloat64())
 	}
 	x := make([]float32, 2*n)
-	ell := make([]float64, n)
-	for name, o := range benchOpts() {
-		for _, aug := range []bool{false, true} {
-			b.Run(fmt.Sprintf("%s/aug=%v/n=%d", name, aug, n), func(b *testing.B) {
-				var ws solver.Workspace
-				f := &timed{DivField: m}
-				b.ReportAllocs()
-				for range b.N {
-					copy(x, x0)
-					var err error
-					if aug {
-						_, err = ws.SolveDiv(context.Background(), f, x, ell, 1, 0, o)
-					} else {
-						_, err = ws.Solve(context.Background(), f, x, 0, 1, o)
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
-				}
-				total := b.Elapsed()
-				b.ReportMetric(100*(1-float64(f.in)/float64(total)), "overhead_%")
-			})
+	benchSolves(b, n, func(b *testing.B, solve func(solver.DivField, []float32) (solver.Stats, error)) {
+		f := &timed{DivField: m}
+		b.ReportAllocs()
+		for range b.N {
+			copy(x, x0)
+			if _, err := solve(f, x); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+		total := b.Elapsed()
+		b.ReportMetric(100*(1-float64(f.in)/float64(total)), "overhead_%")
+	})
 }

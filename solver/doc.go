@@ -13,13 +13,21 @@
 //
 // Euler, Midpoint, Heun and RK4 take Options.Steps equal steps. Dopri5 (Dormand–Prince
 // 5(4)) and Bosh3 (Bogacki–Shampine 3(2)) are adaptive and FSAL, with the error control of
-// SciPy's solve_ivp: a step is accepted when the RMS of err/(ATol + RTol·max(|y|, |ŷ|)) is
-// ≤ 1, and h ← h·min(10, max(0.2, 0.9·ratio^(−1/(q+1)))), not growing after a rejection; the
-// first step is chosen as in Hairer, Nørsett and Wanner. By default the RMS runs over the
-// whole batch (one step size for all rows, as torchdiffeq does); Options.Norm = NormRow
-// makes every row meet the tolerance. Time runs forward (t1 > t0) or backward; the last
-// step lands exactly on t1. Stage combinations go through kernels.RKCombine (the state is
-// float32; times, the error norm and the log-density accumulator ℓ are float64).
+// SciPy's solve_ivp: a step is accepted when the RMS ratio of err/(ATol + RTol·max(|y|, |ŷ|))
+// is below 1 (ratio < 1), and h ← h·min(10, max(0.2, 0.9·ratio^(−1/(q+1)))), not growing
+// after a rejection; the first step is chosen as in Hairer, Nørsett and Wanner. By default
+// the RMS runs over the whole batch (one step size for all rows, as torchdiffeq does);
+// Options.Norm = NormRow makes every row meet the tolerance. Time runs forward (t1 > t0) or
+// backward; the last step lands exactly on t1. Stage combinations go through
+// kernels.RKCombine (the state is float32; times, the error norm and the log-density
+// accumulator ℓ are float64).
+//
+// # Steppers
+//
+// A Stepper is one step of a fixed-step method with its stages left to the caller, for
+// systems the caller evaluates itself: back-propagation through the steps (which keeps every
+// stage input) or an adjoint solve with states the field does not read. The fixed-step
+// solves go through the same Stepper.
 //
 // # Likelihood
 //

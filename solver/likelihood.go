@@ -28,16 +28,9 @@ func StdNormal(x0 []float32) float64 {
 // opt.Div says (the probe is fixed along each trajectory, drawn from opt.ProbeSeed). A row
 // whose result is not finite is reported as an ErrNonFinite StepError.
 func (w *Workspace) LogDensity(ctx context.Context, f DivField, t float64, x []float32, logp []float64, base LogDensityFunc, opt *Options) (Stats, error) {
-	d := f.Dim()
-	if d < 1 || len(x)%d != 0 {
-		return Stats{}, fmt.Errorf("solver: state has %d values, not a multiple of the field's dimension %d", len(x), d)
-	}
-	rows := len(x) / d
-	if len(logp) != rows {
-		return Stats{}, fmt.Errorf("solver: logp has %d values for %d rows", len(logp), rows)
-	}
-	if base == nil {
-		base = StdNormal
+	d, base, err := densityArgs(f, x, logp, base)
+	if err != nil {
+		return Stats{}, err
 	}
 	clear(logp)
 	st, err := w.SolveDiv(ctx, f, x, logp, t, 0, opt)
@@ -47,10 +40,7 @@ func (w *Workspace) LogDensity(ctx context.Context, f DivField, t float64, x []f
 	for i := range logp {
 		logp[i] += base(x[i*d : i*d+d])
 	}
-	if r := firstNonFinite(nil, logp, rows); r >= 0 {
-		return st, w.fail(ErrNonFinite, 0, 0, r, fmt.Errorf("log-density of row %d is %g", r, logp[r]))
-	}
-	return st, nil
+	return st, w.checkDensity(logp, 0)
 }
 
 // SampleLogDensity pushes base samples x (drawn by the caller at t = 0) forward to t = 1 in
@@ -60,16 +50,9 @@ func (w *Workspace) LogDensity(ctx context.Context, f DivField, t float64, x []f
 //
 // with base = log ρ0 (nil: StdNormal). Divergence and probe as in LogDensity.
 func (w *Workspace) SampleLogDensity(ctx context.Context, f DivField, x []float32, logp []float64, base LogDensityFunc, opt *Options) (Stats, error) {
-	d := f.Dim()
-	if d < 1 || len(x)%d != 0 {
-		return Stats{}, fmt.Errorf("solver: state has %d values, not a multiple of the field's dimension %d", len(x), d)
-	}
-	rows := len(x) / d
-	if len(logp) != rows {
-		return Stats{}, fmt.Errorf("solver: logp has %d values for %d rows", len(logp), rows)
-	}
-	if base == nil {
-		base = StdNormal
+	d, base, err := densityArgs(f, x, logp, base)
+	if err != nil {
+		return Stats{}, err
 	}
 	// SolveDiv adds ∫div to ell (integrating ℓ from 0 internally, so the tolerance scale
 	// does not depend on this offset): start from −log ρ0 and negate at the end.
@@ -83,8 +66,30 @@ func (w *Workspace) SampleLogDensity(ctx context.Context, f DivField, x []float3
 	if err != nil {
 		return st, err
 	}
-	if r := firstNonFinite(nil, logp, rows); r >= 0 {
-		return st, w.fail(ErrNonFinite, 1, 0, r, fmt.Errorf("log-density of row %d is %g", r, logp[r]))
+	return st, w.checkDensity(logp, 1)
+}
+
+// densityArgs checks the state and log-density slices of LogDensity and SampleLogDensity
+// against the field and returns the dimension and the base density (StdNormal for nil).
+func densityArgs(f DivField, x []float32, logp []float64, base LogDensityFunc) (int, LogDensityFunc, error) {
+	d := f.Dim()
+	if d < 1 || len(x)%d != 0 {
+		return 0, nil, fmt.Errorf("solver: state has %d values, not a multiple of the field's dimension %d", len(x), d)
 	}
-	return st, nil
+	if rows := len(x) / d; len(logp) != rows {
+		return 0, nil, fmt.Errorf("solver: logp has %d values for %d rows", len(logp), rows)
+	}
+	if base == nil {
+		base = StdNormal
+	}
+	return d, base, nil
+}
+
+// checkDensity reports the first row of logp that is not finite as an ErrNonFinite
+// StepError at time t.
+func (w *Workspace) checkDensity(logp []float64, t float64) error {
+	if r := firstNonFinite(nil, logp, len(logp)); r >= 0 {
+		return w.fail(ErrNonFinite, t, 0, r, fmt.Errorf("log-density of row %d is %g", r, logp[r]))
+	}
+	return nil
 }

@@ -6,7 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/internal/buf"
 )
 
 // Workspace holds the buffers of a solve. Reuse one across solves of the same batch size:
@@ -16,11 +16,14 @@ type Workspace struct {
 	n, rows int
 
 	k            [][]float32 // stage derivatives
+	in           [][]float32 // stage inputs of a fixed step: every stage's is ytmp
+	vec          [1]StageVec // the state of a fixed step
 	kl           [][]float64 // stage divergences (augmented solves)
 	ytmp, ynew   []float32
 	errv, zero   []float32
 	lnew, lacc   []float64
 	errl         []float64
+	rowSq        []float64 // per-row sums of squares of the adaptive error norms
 	probe, noise []float32
 	pcg          rand.PCG
 	rng          *rand.Rand
@@ -37,20 +40,6 @@ type Workspace struct {
 // NewWorkspace returns an empty workspace (equivalent to new(Workspace)).
 func NewWorkspace() *Workspace { return new(Workspace) }
 
-func growF32(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
-}
-
-func growF64(s []float64, n int) []float64 {
-	if cap(s) < n {
-		return make([]float64, n)
-	}
-	return s[:n]
-}
-
 // ensure sizes the buffers for n values in rows rows.
 func (w *Workspace) ensure(n, rows int, aug bool) {
 	const stages = 7
@@ -59,21 +48,23 @@ func (w *Workspace) ensure(n, rows int, aug bool) {
 		w.kl = append(w.kl, nil)
 	}
 	for s := 0; s < stages; s++ {
-		w.k[s] = growF32(w.k[s], n)
+		w.k[s] = buf.Grow(w.k[s], n)
 		if aug {
-			w.kl[s] = growF64(w.kl[s], rows)
+			w.kl[s] = buf.Grow(w.kl[s], rows)
 		}
 	}
-	w.ytmp = growF32(w.ytmp, n)
-	w.ynew = growF32(w.ynew, n)
-	w.errv = growF32(w.errv, n)
-	if cap(w.zero) < n {
-		w.zero = make([]float32, n)
+	w.ytmp = buf.Grow(w.ytmp, n)
+	w.ynew = buf.Grow(w.ynew, n)
+	w.errv = buf.Grow(w.errv, n)
+	w.zero = buf.Grow(w.zero, n) // never written: stays zero
+	w.in = w.in[:0]
+	for range stages {
+		w.in = append(w.in, w.ytmp)
 	}
-	w.zero = w.zero[:n]
+	w.rowSq = buf.Grow(w.rowSq, rows)
 	if aug {
-		w.lnew = growF64(w.lnew, rows)
-		w.lacc = growF64(w.lacc, rows)
+		w.lnew = buf.Grow(w.lnew, rows)
+		w.lacc = buf.Grow(w.lacc, rows)
 	}
 	if w.rng == nil {
 		w.rng = rand.New(&w.pcg)
@@ -156,7 +147,7 @@ func (w *Workspace) setup(f Field, df DivField, x []float32, ell []float64, t0, 
 
 // drawProbe fills the Hutchinson probe row by row from seed.
 func (w *Workspace) drawProbe(mode DivMode, seed uint64) {
-	w.probe = growF32(w.probe, w.n)
+	w.probe = buf.Grow(w.probe, w.n)
 	w.pcg.Seed(seed, 0x70726f6265)
 	if mode == DivGaussian {
 		for i := range w.probe {
@@ -210,26 +201,31 @@ func (w *Workspace) run(ctx context.Context, x []float32, ell []float64, t0, t1 
 	return w.stats, err
 }
 
-// fixed takes opt.Steps equal steps, the last one ending exactly at t1.
+// fixed takes opt.Steps equal steps through the method's Stepper, the last one ending
+// exactly at t1.
 func (w *Workspace) fixed(ctx context.Context, x []float32, ell []float64, t0, t1 float64, opt *Options) error {
-	tab := tableaus[opt.Method]
+	st := &steppers[opt.Method]
+	tab := st.tab
 	S := tab.stages
+	vs := w.vec[:]
+	vs[0] = StageVec{Y: x, K: w.k[:S], In: w.in[:S]}
 	h := (t1 - t0) / float64(opt.Steps)
 	for n := 0; n < opt.Steps; n++ {
 		t := t0 + float64(n)*h
 		hn := h
-		if n == opt.Steps-1 {
+		last := n == opt.Steps-1
+		if last {
 			hn = t1 - t
 		}
 		if err := ctx.Err(); err != nil {
 			return w.fail(err, t, hn, -1, context.Cause(ctx))
 		}
-		w.eval(t, x, 0)
-		for s := 1; s < S; s++ {
-			kernels.RKCombine(w.ytmp, x, float32(hn), tab.a32[s], w.k[:s])
-			w.eval(stageTime(t, tab.c[s], hn, t+hn, n == opt.Steps-1, t1), w.ytmp, s)
-		}
-		kernels.RKCombine(x, x, float32(hn), tab.b32, w.k[:S])
+		st.Step(t, hn, vs, func(i int, ti float64) {
+			if last && tab.c[i] == 1 {
+				ti = t1
+			}
+			w.eval(ti, vs[0].Input(i), i)
+		})
 		if ell != nil {
 			for i := range ell {
 				acc := 0.0
@@ -246,15 +242,4 @@ func (w *Workspace) fixed(ctx context.Context, x []float32, ell []float64, t0, t
 		}
 	}
 	return nil
-}
-
-// stageTime returns t + c·h, or exactly the step's end (t1 on the last step) when c = 1.
-func stageTime(t, c, h, end float64, last bool, t1 float64) float64 {
-	if c == 1 {
-		if last {
-			return t1
-		}
-		return end
-	}
-	return t + c*h
 }

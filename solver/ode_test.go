@@ -411,6 +411,21 @@ func TestErrors(t *testing.T) {
 			t.Errorf("ParseMethod(%v) = %v, %v", m, p, err)
 		}
 	}
+	for m := DivExact; m <= DivGaussian; m++ {
+		if p, err := ParseDivMode(strings.ToUpper(m.String())); err != nil || p != m {
+			t.Errorf("ParseDivMode(%v) = %v, %v", m, p, err)
+		}
+	}
+	for m := EulerMaruyama; m <= StochasticHeun; m++ {
+		if p, err := ParseSDEMethod(strings.ToUpper(m.String())); err != nil || p != m {
+			t.Errorf("ParseSDEMethod(%v) = %v, %v", m, p, err)
+		}
+	}
+	for _, c := range [][2]string{{numMethods.String(), "Method(6)"}, {DivMode(3).String(), "DivMode(3)"}, {SDEMethod(200).String(), "SDEMethod(200)"}} {
+		if c[0] != c[1] {
+			t.Errorf("String of an unnamed value: %q, want %q", c[0], c[1])
+		}
+	}
 }
 
 // TestAllocs: after one warm-up solve, a solve through a reused workspace allocates nothing.
@@ -421,44 +436,29 @@ func TestAllocs(t *testing.T) {
 	ell := make([]float64, 256)
 	ctx := context.Background()
 	var w Workspace
-	for m := Method(0); m < numMethods; m++ {
-		opt := &Options{Method: m, Steps: 10, RTol: 1e-5, ATol: 1e-5}
+	noAllocs := func(name string, solve func() (Stats, error)) {
 		run := func() {
 			copy(x, x0)
-			if _, err := w.Solve(ctx, g, x, 0, 1, opt); err != nil {
+			if _, err := solve(); err != nil {
 				t.Fatal(err)
 			}
 		}
 		run()
 		if a := testing.AllocsPerRun(5, run); a != 0 {
-			t.Errorf("%v: %v allocations per solve", m, a)
+			t.Errorf("%s: %v allocations per solve", name, a)
 		}
+	}
+	for m := Method(0); m < numMethods; m++ {
+		opt := &Options{Method: m, Steps: 10, RTol: 1e-5, ATol: 1e-5}
+		noAllocs(m.String(), func() (Stats, error) { return w.Solve(ctx, g, x, 0, 1, opt) })
 		for _, dm := range []DivMode{DivExact, DivRademacher, DivGaussian} {
 			o := *opt
 			o.Div = dm
-			runDiv := func() {
-				copy(x, x0)
-				if _, err := w.SolveDiv(ctx, g, x, ell, 1, 0, &o); err != nil {
-					t.Fatal(err)
-				}
-			}
-			runDiv()
-			if a := testing.AllocsPerRun(5, runDiv); a != 0 {
-				t.Errorf("%v %v: %v allocations per augmented solve", m, dm, a)
-			}
+			noAllocs(m.String()+" "+dm.String()+" augmented", func() (Stats, error) { return w.SolveDiv(ctx, g, x, ell, 1, 0, &o) })
 		}
 	}
 	so := &SDEOptions{Method: StochasticHeun, Steps: 10, Eps: CosEps(1), Seed: 3}
-	runSDE := func() {
-		copy(x, x0)
-		if _, err := w.SolveSDE(ctx, g, x, 0, 1, so); err != nil {
-			t.Fatal(err)
-		}
-	}
-	runSDE()
-	if a := testing.AllocsPerRun(5, runSDE); a != 0 {
-		t.Errorf("SDE: %v allocations per solve", a)
-	}
+	noAllocs("SDE", func() (Stats, error) { return w.SolveSDE(ctx, g, x, 0, 1, so) })
 }
 
 // TestTinySpan: a span shorter than the minimum step is one step, not an underflow.

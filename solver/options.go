@@ -25,11 +25,15 @@ const (
 var methodNames = [...]string{"euler", "midpoint", "heun", "rk4", "dopri5", "bosh3"}
 
 // String returns the method's name as ParseMethod accepts it.
-func (m Method) String() string {
-	if m < numMethods {
-		return methodNames[m]
+func (m Method) String() string { return enumString(m, methodNames[:], "Method") }
+
+// enumString returns names[v], or typ(v) for a value without a name: the String of the
+// package's enumerations.
+func enumString[T ~uint8](v T, names []string, typ string) string {
+	if int(v) < len(names) {
+		return names[v]
 	}
-	return fmt.Sprintf("Method(%d)", uint8(m))
+	return fmt.Sprintf("%s(%d)", typ, uint8(v))
 }
 
 // ParseMethod returns the method with the given (case-insensitive) name: euler, midpoint,
@@ -75,18 +79,10 @@ const (
 	DivGaussian
 )
 
+var divModeNames = [...]string{"exact", "rademacher", "gaussian"}
+
 // String returns "exact", "rademacher" or "gaussian".
-func (m DivMode) String() string {
-	switch m {
-	case DivExact:
-		return "exact"
-	case DivRademacher:
-		return "rademacher"
-	case DivGaussian:
-		return "gaussian"
-	}
-	return fmt.Sprintf("DivMode(%d)", uint8(m))
-}
+func (m DivMode) String() string { return enumString(m, divModeNames[:], "DivMode") }
 
 // ParseDivMode returns the divergence mode named "exact", "rademacher" (or "hutchinson") or
 // "gaussian".
@@ -122,7 +118,8 @@ type Options struct {
 	Steps int
 
 	// RTol and ATol are the relative and absolute tolerances of an adaptive method (0 means
-	// the default 1e-5): a step is accepted when the norm of err/(ATol + RTol·|y|) is ≤ 1.
+	// the default 1e-5): a step is accepted when the norm of err/(ATol + RTol·max(|y|, |ŷ|))
+	// is below 1 (ratio < 1, as SciPy's solve_ivp).
 	RTol, ATol float64
 	// Norm selects batch-RMS (default) or per-row error control.
 	Norm Norm

@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/interflow/flowbench/internal/buf"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/kernels"
 )
@@ -79,16 +80,10 @@ const (
 	StochasticHeun                  // predictor–corrector, 2 evaluations per step
 )
 
+var sdeMethodNames = [...]string{"euler-maruyama", "heun"}
+
 // String returns "euler-maruyama" or "heun".
-func (m SDEMethod) String() string {
-	switch m {
-	case EulerMaruyama:
-		return "euler-maruyama"
-	case StochasticHeun:
-		return "heun"
-	}
-	return fmt.Sprintf("SDEMethod(%d)", uint8(m))
-}
+func (m SDEMethod) String() string { return enumString(m, sdeMethodNames[:], "SDEMethod") }
 
 // ParseSDEMethod returns the SDE method named "euler-maruyama" (or "em") or "heun".
 func ParseSDEMethod(name string) (SDEMethod, error) {
@@ -164,7 +159,7 @@ func (w *Workspace) SolveSDE(ctx context.Context, f Field, x []float32, t0, t1 f
 		return Stats{}, fmt.Errorf("solver: state has %d values, not a multiple of the field's dimension %d", len(x), d)
 	}
 	w.ensure(len(x), len(x)/d, false)
-	w.noise = growF32(w.noise, len(x))
+	w.noise = buf.Grow(w.noise, len(x))
 	w.f, w.df, w.aug, w.method = f, nil, false, Euler
 	w.stats = Stats{}
 	ip := opt.Interp

@@ -1,5 +1,7 @@
 package solver
 
+import "github.com/interflow/flowbench/kernels"
+
 // tableau is an explicit Runge–Kutta Butcher tableau. For FSAL methods the last stage is
 // evaluated at the new solution (a[last] == b) and becomes the next step's first stage.
 type tableau struct {
@@ -15,6 +17,11 @@ type tableau struct {
 	a32      [][]float32
 	b32, e32 []float32
 	stages   int
+}
+
+// stageInput writes the input of stage i ≥ 1, y + h·Σ_{j<i} a_ij·k[j], into dst.
+func (t *tableau) stageInput(dst, y []float32, h float32, k [][]float32, i int) {
+	kernels.RKCombine(dst, y, h, t.a32[i], k[:i])
 }
 
 func newTableau(c []float64, a [][]float64, b, bhat []float64, order, errOrder int, fsal bool) *tableau {

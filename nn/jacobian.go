@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 
+	"github.com/interflow/flowbench/internal/buf"
 	"github.com/interflow/flowbench/kernels"
 )
 
@@ -39,7 +40,7 @@ func (m *MLP) VelocityDiv(t float64, x, out []float32, div []float64) {
 	}
 	// The last layer's W transposed, so that column j is contiguous.
 	ws, last := m.ws, m.layers[L-1]
-	ws.wlt = grow32(ws.wlt, d*last.In)
+	ws.wlt = buf.Grow(ws.wlt, d*last.In)
 	for k := 0; k < last.In; k++ {
 		for j := 0; j < d; j++ {
 			ws.wlt[j*last.In+k] = last.W[k*d+j]
@@ -149,7 +150,7 @@ func (m *MLP) VelocityDivHutchinson(t float64, x, out []float32, div []float64, 
 		return
 	}
 	d := m.cfg.Dim
-	m.ws.jv = grow32(m.ws.jv, len(x))
+	m.ws.jv = buf.Grow(m.ws.jv, len(x))
 	jv := m.ws.jv
 	m.JVP(t, x, probe, out, jv)
 	for b := 0; b < B; b++ {
@@ -159,4 +160,20 @@ func (m *MLP) VelocityDivHutchinson(t float64, x, out []float32, div []float64, 
 		}
 		div[b] = s
 	}
+}
+
+// VJP writes v(t, x) into out and the vector-Jacobian product uᵀ(∂v/∂x) of each row into
+// vj (u, out and vj have the layout of x), by one forward and one backward pass.
+func (m *MLP) VJP(t float64, x, u, out, vj []float32) {
+	B := m.batchRows("VJP", x, out)
+	if len(u) < len(x) || len(vj) < len(x) {
+		panic(fmt.Sprintf("nn: VJP: len(u) = %d, len(vj) = %d, want ≥ %d", len(u), len(vj), len(x)))
+	}
+	ws := m.ws
+	ws.trow = buf.Grow(ws.trow, B)
+	for i := range ws.trow {
+		ws.trow[i] = t
+	}
+	m.forward(ws, ws.trow, x, out[:len(x)])
+	m.backward(ws, u[:len(x)], nil, vj, nil)
 }
