@@ -3,6 +3,7 @@ package gen
 import (
 	"math"
 
+	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/nn"
 )
 
@@ -17,6 +18,46 @@ import (
 // rule gives the coefficient gradients (per row: ∂G/∂a = ∂G/∂x_t·x0, ...) and, for a base
 // x0 = μ + L·z, ∂G/∂x0 = a·∂G/∂x_t + ȧ·∂G/∂İ.
 
+// pathParams are the parameters the ascent moves: the learnable interpolant and the
+// learned base of the run (either may be nil).
+type pathParams struct {
+	fourier *interp.Fourier
+	base    *GaussianBase
+}
+
+// count returns the number of parameters.
+func (p pathParams) count() int {
+	n := 0
+	if p.fourier != nil {
+		n += 2 * len(p.fourier.Alpha)
+	}
+	if p.base != nil {
+		n += len(p.base.Mu) + len(p.base.L)
+	}
+	return n
+}
+
+// stepBatch is what the ascent reads of one training step, filled by the trainer: the
+// times, the base draws z and base points x0, the data x1, the targets İ, and the network's
+// gradients ∂L/∂x_t and ∂L/∂v.
+type stepBatch struct {
+	ip             interp.Interpolant
+	d              int
+	t              []float64
+	z, x0, x1, dxt []float32
+	gradX, gradV   []float32
+}
+
+// Base scale bounds: after every ascent step each diagonal entry of the learned base's L
+// is clamped to [BaseMinScale, BaseMaxScale] in magnitude. The model works in standardized
+// units, where the data's scales are about 1, so the bounds keep the base from collapsing
+// onto a point (a diagonal of 0.01 gave NLLs of 10⁶ and more on real tables) or spreading
+// without limit, while leaving the ascent room to shorten the path.
+const (
+	BaseMinScale = 0.25
+	BaseMaxScale = 4.0
+)
+
 // ascentState accumulates the ascent gradients over K network steps and applies them with
 // Adam in float64 (nn.AdamStep64). Its state is saved in checkpoints so that a resumed run
 // continues exactly.
@@ -26,65 +67,56 @@ type ascentState struct {
 	T    int       // Adam steps taken
 	N    int       // network steps accumulated in G
 
+	p                      pathParams
 	gAlpha, gBeta, gMu, gL []float64 // views of G
 	gx0                    []float64
 	params, grads          [][]float64 // the parameter vectors and their gradients, in order
 	lastPathKE             float64
 }
 
-func newAscentState(tr *trainer) *ascentState {
-	np := 0
-	f := tr.fourier()
-	if f != nil {
-		np += 2 * len(f.Alpha)
-	}
-	b := tr.model.Base
-	if b != nil {
-		np += len(b.Mu) + len(b.L)
-	}
+func newAscentState(p pathParams, d int) *ascentState {
+	np := p.count()
 	a := &ascentState{G: make([]float64, np), M: make([]float64, np), V: make([]float64, np)}
-	a.views(tr)
+	a.views(p, d)
 	return a
 }
 
-// views points the named gradients into G.
-func (a *ascentState) views(tr *trainer) {
+// views points the named gradients into G and the parameter list at p.
+func (a *ascentState) views(p pathParams, d int) {
+	a.p = p
 	g := a.G
 	take := func(n int) []float64 { v := g[:n:n]; g = g[n:]; return v }
-	if f := tr.fourier(); f != nil {
-		a.gAlpha, a.gBeta = take(len(f.Alpha)), take(len(f.Beta))
-	}
 	a.params, a.grads = a.params[:0], a.grads[:0]
-	if f := tr.fourier(); f != nil {
+	if f := p.fourier; f != nil {
+		a.gAlpha, a.gBeta = take(len(f.Alpha)), take(len(f.Beta))
 		a.params = append(a.params, f.Alpha, f.Beta)
 		a.grads = append(a.grads, a.gAlpha, a.gBeta)
 	}
-	if b := tr.model.Base; b != nil {
+	if b := p.base; b != nil {
 		a.gMu, a.gL = take(len(b.Mu)), take(len(b.L))
 		a.params = append(a.params, b.Mu, b.L)
 		a.grads = append(a.grads, a.gMu, a.gL)
 	}
-	a.gx0 = make([]float64, tr.d)
+	a.gx0 = make([]float64, d)
 }
 
-// accumulate adds this step's gradients of G (tr.dx holds ∂L/∂x_t of the last LossGrad).
-func (a *ascentState) accumulate(tr *trainer) {
-	d, B := tr.d, tr.B
-	gOut := tr.net.LossGradOutput() // ∂L/∂v = 2(v − İ)/B
+// accumulate adds the gradients of G of one step.
+func (a *ascentState) accumulate(s *stepBatch) {
+	d := s.d
+	B := len(s.t)
 	ke := 0.0
-	f := tr.fourier()
-	base := tr.model.Base
+	f, base := a.p.fourier, a.p.base
 	gx0 := a.gx0
 	for i := range B {
 		r := i * d
-		ca, _, cda, _ := tr.model.Interp.Coeffs(tr.t[i])
+		ca, _, cda, _ := s.ip.Coeffs(s.t[i])
 		var ga, gb, gda, gdb float64
 		for j := range d {
-			dI := float64(tr.dxt[r+j])
+			dI := float64(s.dxt[r+j])
 			ke += dI * dI
-			gI := -(float64(gOut[r+j]) + 2*dI/float64(B)) // ∂G/∂İ = −2v/B
-			gx := float64(tr.dx[r+j])
-			x0, x1 := float64(tr.x0[r+j]), float64(tr.x1[r+j])
+			gI := -(float64(s.gradV[r+j]) + 2*dI/float64(B)) // ∂G/∂İ = −2v/B
+			gx := float64(s.gradX[r+j])
+			x0, x1 := float64(s.x0[r+j]), float64(s.x1[r+j])
 			ga += gx * x0
 			gb += gx * x1
 			gda += gI * x0
@@ -92,14 +124,14 @@ func (a *ascentState) accumulate(tr *trainer) {
 			gx0[j] = ca*gx + cda*gI
 		}
 		if f != nil {
-			f.Grad(tr.t[i], ga, gb, gda, gdb, a.gAlpha, a.gBeta)
+			f.Grad(s.t[i], ga, gb, gda, gdb, a.gAlpha, a.gBeta)
 		}
 		if base != nil {
 			for j := range d {
 				a.gMu[j] += gx0[j]
 				lj := a.gL[j*d : j*d+j+1]
 				for k := range lj {
-					lj[k] += gx0[j] * float64(tr.z[r+k])
+					lj[k] += gx0[j] * float64(s.z[r+k])
 				}
 			}
 		}
@@ -108,31 +140,28 @@ func (a *ascentState) accumulate(tr *trainer) {
 	a.N++
 }
 
-// apply takes one ascent step with the averaged gradients and resets them.
-func (a *ascentState) apply(tr *trainer) {
+// apply takes one ascent step of learning rate lr with the averaged gradients and resets
+// them; the base's diagonal is then kept within the scale bounds.
+func (a *ascentState) apply(lr float64) {
 	if a.N == 0 {
 		return
 	}
-	lr := tr.cfg.MaxMinLR
-	params, grads := a.params, a.grads
-	base := tr.model.Base
 	inv := 1 / float64(a.N)
-	for _, g := range grads {
+	for _, g := range a.grads {
 		for i := range g {
 			g[i] *= -inv // ascent: minimize −G
 		}
 	}
 	a.T++
-	nn.AdamStep64(params, grads, a.M, a.V, int64(a.T), lr)
-	if base != nil {
+	nn.AdamStep64(a.params, a.grads, a.M, a.V, int64(a.T), lr)
+	if base := a.p.base; base != nil {
 		d := base.Dim()
 		for j := range d {
-			if v := base.L[j*d+j]; math.Abs(v) < 1e-3 {
-				base.L[j*d+j] = math.Copysign(1e-3, v)
-			}
+			v := base.L[j*d+j]
+			base.L[j*d+j] = math.Copysign(min(max(math.Abs(v), BaseMinScale), BaseMaxScale), v)
 		}
 	}
-	for _, g := range grads {
+	for _, g := range a.grads {
 		clear(g)
 	}
 	a.N = 0

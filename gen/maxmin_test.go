@@ -25,7 +25,7 @@ func TestMaxMinGradient(t *testing.T) {
 	f.Alpha[0], f.Alpha[1], f.Beta[0], f.Beta[1] = 0.2, -0.1, 0.15, 0.05
 	b := tr.model.Base
 	b.Mu[0], b.Mu[1], b.L[0], b.L[2], b.L[3] = 0.3, -0.2, 1.2, 0.3, 0.9
-	a := newAscentState(tr)
+	a := newAscentState(tr.ascentParams(), tr.d)
 	// One batch, as step() draws it.
 	tr.drawX1()
 	for i := range tr.z {
@@ -35,7 +35,8 @@ func TestMaxMinGradient(t *testing.T) {
 	tr.times.Fill(tr.t)
 	interp.Batch(f, tr.d, tr.t, tr.x0, tr.x1, tr.xt, tr.dxt)
 	tr.net.LossGrad(tr.t, tr.xt, tr.dxt, tr.grad, tr.dx, nil)
-	a.accumulate(tr)
+	tr.batch.gradV = tr.net.LossGradOutput()
+	a.accumulate(&tr.batch)
 
 	d, B := tr.d, tr.B
 	x0 := make([]float32, B*d)

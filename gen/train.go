@@ -96,7 +96,7 @@ type LogEntry struct {
 	Kinetic  float64 `json:"kinetic"`
 	LR       float64 `json:"lr"`
 	Elapsed  float64 `json:"elapsed_s"`
-	ValNLL   float64 `json:"val_nll,omitempty"` // validation NLL (nats per row, data units)
+	ValNLL   float64 `json:"val_nll,omitempty"`      // validation NLL (nats per row, data units)
 	PathKE   float64 `json:"path_kinetic,omitempty"` // E|dI/dt|² of the interpolant (max–min)
 	BestStep int     `json:"best_step,omitempty"`
 }
@@ -134,6 +134,9 @@ type trainer struct {
 	sched nn.Schedule
 
 	net   *nn.MLP
+	ip    interp.Interpolant // the interpolant trained with (its coefficients move by max–min)
+	base  *GaussianBase      // the learned base being trained, or nil
+	batch stepBatch          // this step's batch, as the max–min ascent reads it
 	adam  *nn.Adam
 	ema   *nn.EMA
 	pcg   *rand.PCG
@@ -218,9 +221,10 @@ func newTrainer(cfg TrainConfig, data *TrainData, opt TrainOptions) (*trainer, e
 	tr.xt = make([]float32, B*d)
 	tr.dxt = make([]float32, B*d)
 	tr.grad = make([]float32, tr.net.NumParams())
-	if tr.model.Base != nil || (cfg.MaxMin > 0 && tr.fourier() != nil) {
+	if tr.base != nil || (cfg.MaxMin > 0 && tr.fourier() != nil) {
 		tr.dx = make([]float32, B*d)
 	}
+	tr.batch = stepBatch{ip: tr.ip, d: d, t: tr.t, z: tr.z, x0: tr.x0, x1: tr.x1, dxt: tr.dxt, gradX: tr.dx}
 	return tr, nil
 }
 
@@ -251,6 +255,7 @@ func (tr *trainer) fresh() error {
 		m.Base = NewGaussianBase(tr.d)
 	}
 	tr.model = m
+	tr.ip, tr.base = m.Interp, m.Base
 	tr.net = net
 	tr.adam = nn.NewAdam(net.NumParams())
 	tr.adam.WeightDecay = cfg.WD
@@ -293,10 +298,18 @@ func (tr *trainer) restore(m *Model) error {
 	if m.State.Step > cur.Steps {
 		return fmt.Errorf("resume: the checkpoint is at step %d, beyond --steps %d", m.State.Step, cur.Steps)
 	}
-	if m.Data.Name != tr.data.Name || (m.Data.SHA256 != "" && tr.data.Train != nil && m.Data.SHA256 != tr.data.Train.SHA256) {
-		return fmt.Errorf("resume: the checkpoint was trained on %q (sha256 %s), not on this data", m.Data.Name, m.Data.SHA256)
+	// A file is the same data when its content is (by SHA-256, whatever its name or path);
+	// a generated data set when its name is.
+	switch {
+	case m.Data.SHA256 != "" && tr.data.Train != nil:
+		if m.Data.SHA256 != tr.data.Train.SHA256 {
+			return fmt.Errorf("resume: the checkpoint was trained on %q (sha256 %s), not on this data (sha256 %s)", m.Data.Name, m.Data.SHA256, tr.data.Train.SHA256)
+		}
+	case m.Data.Name != tr.data.Name || (m.Data.SHA256 == "") != (tr.data.Train == nil):
+		return fmt.Errorf("resume: the checkpoint was trained on %q, not on %q", m.Data.Name, tr.data.Name)
 	}
 	tr.model = m
+	tr.ip, tr.base = m.train.ip, m.train.base
 	tr.net = m.train.net
 	tr.adam = m.train.adam
 	tr.ema = m.train.ema
@@ -318,26 +331,30 @@ func (tr *trainer) restore(m *Model) error {
 	tr.elapsed = m.State.Elapsed
 	tr.acc, tr.accN = m.State.Pending, m.State.PendingN
 	if a := m.ascent; a != nil {
-		np := 0
-		if f := tr.fourier(); f != nil && tr.cfg.MaxMin > 0 {
-			np += 2 * len(f.Alpha)
-		}
-		if m.Base != nil {
-			np += len(m.Base.Mu) + len(m.Base.L)
-		}
-		if len(a.G) != np {
+		if np := tr.ascentParams().count(); len(a.G) != np {
 			return fmt.Errorf("resume: max–min state has %d values, want %d", len(a.G), np)
 		}
 	}
 	return nil
 }
 
+// fourier returns the run's learnable interpolant, or nil.
 func (tr *trainer) fourier() *interp.Fourier {
-	f, _ := tr.model.Interp.(*interp.Fourier)
+	f, _ := tr.ip.(*interp.Fourier)
 	if f != nil && len(f.Alpha) == 0 {
 		return nil
 	}
 	return f
+}
+
+// ascentParams returns what the max–min ascent moves: the Fourier coefficients (with
+// MaxMin > 0) and the learned base.
+func (tr *trainer) ascentParams() pathParams {
+	p := pathParams{base: tr.base}
+	if tr.cfg.MaxMin > 0 {
+		p.fourier = tr.fourier()
+	}
+	return p
 }
 
 // drawX1 fills tr.x1 with a batch of training points in the model's units.
@@ -396,12 +413,12 @@ func (tr *trainer) run(ctx context.Context) (*Model, error) {
 	// learned base without --maxmin ascends every step.
 	var ascent *ascentState
 	k := max(cfg.MaxMin, 1)
-	if tr.model.Base != nil || (cfg.MaxMin > 0 && tr.fourier() != nil) {
+	if p := tr.ascentParams(); p.count() > 0 {
 		if tr.model.ascent == nil {
-			tr.model.ascent = newAscentState(tr)
+			tr.model.ascent = newAscentState(p, tr.d)
 		}
 		ascent = tr.model.ascent
-		ascent.views(tr)
+		ascent.views(p, tr.d)
 	}
 	for st.Step < cfg.Steps && !st.Stopped {
 		if err := ctx.Err(); err != nil {
@@ -464,13 +481,13 @@ func (tr *trainer) step(lr float64, ascent *ascentState, k int) (nn.LossStats, e
 	for i := range tr.z {
 		tr.z[i] = float32(tr.rng.NormFloat64())
 	}
-	if tr.model.Base != nil {
-		tr.model.Base.Transform(tr.z, tr.x0)
+	if tr.base != nil {
+		tr.base.Transform(tr.z, tr.x0)
 	} else {
 		copy(tr.x0, tr.z)
 	}
 	tr.times.Fill(tr.t)
-	interp.Batch(tr.model.Interp, tr.d, tr.t, tr.x0, tr.x1, tr.xt, tr.dxt)
+	interp.Batch(tr.ip, tr.d, tr.t, tr.x0, tr.x1, tr.xt, tr.dxt)
 	ls := tr.net.LossGrad(tr.t, tr.xt, tr.dxt, tr.grad, tr.dx, nil)
 	if math.IsNaN(ls.Loss) || math.IsInf(ls.Loss, 0) {
 		return ls, fmt.Errorf("train: step %d: %w (%g)", step+1, ErrNonFiniteLoss, ls.Loss)
@@ -480,7 +497,8 @@ func (tr *trainer) step(lr float64, ascent *ascentState, k int) (nn.LossStats, e
 	}
 	if ascent != nil {
 		// The interpolant/base gradients use this step's v, before the network moves.
-		ascent.accumulate(tr)
+		tr.batch.gradV = tr.net.LossGradOutput() // ∂L/∂v = 2(v − İ)/B
+		ascent.accumulate(&tr.batch)
 	}
 	tr.adam.Update(tr.net.Params(), tr.grad, lr)
 	if tr.ema != nil {
@@ -489,7 +507,7 @@ func (tr *trainer) step(lr float64, ascent *ascentState, k int) (nn.LossStats, e
 		tr.ema.Update(tr.net)
 	}
 	if ascent != nil && (step+1)%k == 0 {
-		ascent.apply(tr)
+		ascent.apply(cfg.MaxMinLR)
 	}
 	return ls, nil
 }
@@ -538,10 +556,11 @@ func (tr *trainer) flushLog(lr float64) {
 func (tr *trainer) finish() {
 	m := tr.model
 	m.State.Elapsed = tr.elapsedNow()
-	m.train = &trainRun{net: tr.net, adam: tr.adam, ema: tr.ema}
+	m.train = &trainRun{net: tr.net, adam: tr.adam, ema: tr.ema, ip: tr.ip, base: tr.base}
+	m.Interp, m.Base = tr.ip, tr.base
 	switch {
 	case m.best != nil:
-		m.Net = m.best
+		m.Net, m.Interp, m.Base = m.best, m.bestIP, m.bestBase
 	case tr.ema != nil:
 		m.Net = tr.ema.Net
 	default:

@@ -39,10 +39,13 @@ type Model struct {
 	// History is the training log, one entry per interval.
 	History []LogEntry
 
-	best   *nn.MLP      // best-validation weights
-	train  *trainRun    // optimizer state, for resuming
-	ascent *ascentState // max–min state, for resuming
-	views  netViews     // workspaces of concurrent inference calls
+	best *nn.MLP // best-validation weights
+	// bestIP and bestBase are the interpolant and base at the best validation (set with best)
+	bestIP   interp.Interpolant
+	bestBase *GaussianBase
+	train    *trainRun    // optimizer state, for resuming
+	ascent   *ascentState // max–min state, for resuming
+	views    netViews     // workspaces of concurrent inference calls
 }
 
 // netViews is a free list of forks of one network, so that concurrent inference calls
@@ -81,11 +84,15 @@ func (v *netViews) put(net, f *nn.MLP) {
 	}
 }
 
-// trainRun is the state a resumed run needs beyond the inference weights.
+// trainRun is the state a resumed run needs beyond the inference weights: the trained
+// network, its optimizer and EMA, and the interpolant and base being trained (the model's
+// Interp and Base are the best-validation ones when validation ran).
 type trainRun struct {
 	net  *nn.MLP
 	adam *nn.Adam
 	ema  *nn.EMA
+	ip   interp.Interpolant
+	base *GaussianBase
 }
 
 // DataInfo describes a model's training data.
@@ -169,6 +176,10 @@ const (
 	cfgInterp      = "interp"
 	cfgBase        = "base"
 	tensorBest     = "best.params"
+	tensorBestMu   = "best.base.mu"
+	tensorBestL    = "best.base.L"
+	tensorBestA    = "best.interp.alpha"
+	tensorBestB    = "best.interp.beta"
 	tensorBaseMu   = "base.mu"
 	tensorBaseL    = "base.L"
 	tensorAlpha    = "interp.alpha"
@@ -203,14 +214,22 @@ func (m *Model) Checkpoint() (*nn.Checkpoint, error) {
 			ck.Tensors[tensorBest] = nn.Tensor{Shape: []int{m.best.NumParams()}, F32: m.best.Params()}
 		}
 	}
-	ipSpec := "trig"
-	if m.Interp != nil {
-		ipSpec = interp.Spec(m.Interp)
+	// interp.* and base.* hold what training continues from; best.* the best-validation
+	// values the model samples with, when they differ.
+	ip, base := m.Interp, m.Base
+	if r := m.train; r != nil && r.ip != nil {
+		ip, base = r.ip, r.base
 	}
-	if f, ok := m.Interp.(*interp.Fourier); ok {
-		if len(f.Alpha) > 0 {
-			ck.Tensors[tensorAlpha] = nn.Tensor{Shape: []int{len(f.Alpha)}, F64: f.Alpha}
-			ck.Tensors[tensorBeta] = nn.Tensor{Shape: []int{len(f.Beta)}, F64: f.Beta}
+	ipSpec := "trig"
+	if ip != nil {
+		ipSpec = interp.Spec(ip)
+	}
+	if f, ok := ip.(*interp.Fourier); ok && len(f.Alpha) > 0 {
+		ck.Tensors[tensorAlpha] = nn.Tensor{Shape: []int{len(f.Alpha)}, F64: f.Alpha}
+		ck.Tensors[tensorBeta] = nn.Tensor{Shape: []int{len(f.Beta)}, F64: f.Beta}
+		if bf, ok := m.Interp.(*interp.Fourier); ok && bf != f {
+			ck.Tensors[tensorBestA] = nn.Tensor{Shape: []int{len(bf.Alpha)}, F64: bf.Alpha}
+			ck.Tensors[tensorBestB] = nn.Tensor{Shape: []int{len(bf.Beta)}, F64: bf.Beta}
 		}
 	}
 	put := func(key string, v any) error {
@@ -224,14 +243,18 @@ func (m *Model) Checkpoint() (*nn.Checkpoint, error) {
 	if err := put(cfgInterp, ipSpec); err != nil {
 		return nil, err
 	}
-	base := "normal"
-	if m.Base != nil {
-		base = "learned"
-		d := m.Base.Dim()
-		ck.Tensors[tensorBaseMu] = nn.Tensor{Shape: []int{d}, F64: m.Base.Mu}
-		ck.Tensors[tensorBaseL] = nn.Tensor{Shape: []int{d, d}, F64: m.Base.L}
+	baseName := "normal"
+	if base != nil {
+		baseName = "learned"
+		d := base.Dim()
+		ck.Tensors[tensorBaseMu] = nn.Tensor{Shape: []int{d}, F64: base.Mu}
+		ck.Tensors[tensorBaseL] = nn.Tensor{Shape: []int{d, d}, F64: base.L}
+		if m.Base != nil && m.Base != base {
+			ck.Tensors[tensorBestMu] = nn.Tensor{Shape: []int{d}, F64: m.Base.Mu}
+			ck.Tensors[tensorBestL] = nn.Tensor{Shape: []int{d, d}, F64: m.Base.L}
+		}
 	}
-	if err := put(cfgBase, base); err != nil {
+	if err := put(cfgBase, baseName); err != nil {
 		return nil, err
 	}
 	if m.Config.Steps > 0 {
@@ -278,7 +301,8 @@ func ModelFromCheckpoint(ck *nn.Checkpoint) (*Model, error) {
 	d := ck.Net.Dim()
 	for name := range ck.Tensors {
 		switch name {
-		case tensorBest, tensorBaseMu, tensorBaseL, tensorAlpha, tensorBeta, tensorAscentG, tensorAscentM, tensorAscentV:
+		case tensorBest, tensorBaseMu, tensorBaseL, tensorAlpha, tensorBeta, tensorAscentG, tensorAscentM, tensorAscentV,
+			tensorBestMu, tensorBestL, tensorBestA, tensorBestB:
 		default:
 			return nil, fmt.Errorf("unknown tensor %q", name)
 		}
@@ -387,8 +411,46 @@ func ModelFromCheckpoint(ck *nn.Checkpoint) (*Model, error) {
 		m.best = ck.Net.Clone()
 		copy(m.best.Params(), best.F32)
 	}
+	// The interpolant and base read so far are what training continues from; the
+	// best-validation ones, when stored, are the model's.
+	liveIP, liveBase := m.Interp, m.Base
+	if f, ok := liveIP.(*interp.Fourier); ok && len(f.Alpha) > 0 {
+		if _, ok := ck.Tensors[tensorBestA]; ok {
+			a, err := tensorF64(ck, tensorBestA, len(f.Alpha))
+			if err != nil {
+				return nil, err
+			}
+			b, err := tensorF64(ck, tensorBestB, len(f.Beta))
+			if err != nil {
+				return nil, err
+			}
+			m.Interp = &interp.Fourier{Alpha: a, Beta: b}
+			if err := interp.Check(m.Interp); err != nil {
+				return nil, fmt.Errorf("%s: %w", tensorBestA, err)
+			}
+		}
+	}
+	if liveBase != nil {
+		if _, ok := ck.Tensors[tensorBestMu]; ok {
+			mu, err := tensorF64(ck, tensorBestMu, d)
+			if err != nil {
+				return nil, err
+			}
+			l, err := tensorF64(ck, tensorBestL, d*d)
+			if err != nil {
+				return nil, err
+			}
+			m.Base = &GaussianBase{Mu: mu, L: l}
+			if err := m.Base.Validate(); err != nil {
+				return nil, fmt.Errorf("%s: %w", tensorBestL, err)
+			}
+		}
+	}
+	if m.best != nil {
+		m.bestIP, m.bestBase = m.Interp, m.Base
+	}
 	if ck.Optim != nil && len(m.State.RNG) > 0 {
-		m.train = &trainRun{net: ck.Net, adam: ck.Optim, ema: ck.EMA}
+		m.train = &trainRun{net: ck.Net, adam: ck.Optim, ema: ck.EMA, ip: liveIP, base: liveBase}
 		if t, ok := ck.Tensors[tensorAscentG]; ok {
 			n := len(t.F64)
 			g, err := tensorF64(ck, tensorAscentG, n)

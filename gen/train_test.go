@@ -200,8 +200,8 @@ func TestTrainStepAllocs(t *testing.T) {
 			t.Fatal(err)
 		}
 		var ascent *ascentState
-		if tr.model.Base != nil || tr.fourier() != nil {
-			tr.model.ascent = newAscentState(tr)
+		if p := tr.ascentParams(); p.count() > 0 {
+			tr.model.ascent = newAscentState(p, tr.d)
 			ascent = tr.model.ascent
 		}
 		if _, err := tr.step(1e-3, ascent, 2); err != nil { // warm-up

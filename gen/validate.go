@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/nn"
 	"github.com/interflow/flowbench/solver"
 )
@@ -119,15 +120,11 @@ func (tr *trainer) validate(v *valSet) {
 	}
 	st := &tr.model.State
 	net := tr.inferenceNet()
-	nll := v.nll(net, tr.model.Base)
+	nll := v.nll(net, tr.base)
 	st.LastVal, st.LastValStep = nll, st.Step
 	if nll < st.BestVal {
 		st.BestVal, st.BestStep, st.SinceBest = nll, st.Step, 0
-		if tr.model.best == nil {
-			tr.model.best = net.Clone()
-		} else {
-			tr.model.best.CopyFrom(net)
-		}
+		tr.keepBest(net)
 		return
 	}
 	st.SinceBest++
@@ -140,6 +137,39 @@ func (tr *trainer) validate(v *valSet) {
 		return
 	}
 	st.Stopped = true
+}
+
+// keepBest records every learned part at the best validation: the network, and copies of
+// the learnable interpolant's coefficients and the learned base (which go on training).
+func (tr *trainer) keepBest(net *nn.MLP) {
+	m := tr.model
+	if m.best == nil {
+		m.best = net.Clone()
+	} else {
+		m.best.CopyFrom(net)
+	}
+	if f := tr.fourier(); f != nil {
+		b, _ := m.bestIP.(*interp.Fourier)
+		if b == nil || b == f {
+			b = &interp.Fourier{Alpha: make([]float64, len(f.Alpha)), Beta: make([]float64, len(f.Beta))}
+		}
+		copy(b.Alpha, f.Alpha)
+		copy(b.Beta, f.Beta)
+		m.bestIP = b
+	} else {
+		m.bestIP = tr.ip
+	}
+	if tr.base == nil {
+		m.bestBase = nil
+		return
+	}
+	b := m.bestBase
+	if b == nil || b == tr.base {
+		b = &GaussianBase{Mu: make([]float64, len(tr.base.Mu)), L: make([]float64, len(tr.base.L))}
+	}
+	copy(b.Mu, tr.base.Mu)
+	copy(b.L, tr.base.L)
+	m.bestBase = b
 }
 
 // lrAt returns the learning rate of step: the schedule's, divided by PlateauFactor for each
