@@ -1,6 +1,7 @@
 package main
 
-// Tests of `flowbench bench`: the JSON lines of the kernels, nn and objectives groups.
+// Tests of `flowbench bench`, run in process: the JSON lines of the kernels, train and
+// objectives groups, and an unknown --only.
 
 import (
 	"bytes"

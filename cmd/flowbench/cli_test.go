@@ -1,8 +1,8 @@
 package main
 
-// End-to-end tests of the binary: rejected command lines of every subcommand, and one
-// workflow through train, sample, nll, eval, encode, plot and info. The faults (signals,
-// kills, resuming) are in reliability_test.go.
+// End-to-end tests of the binary: rejected command lines of train, sample, nll, eval,
+// encode, plot and info, and one workflow through them all. The faults (signals, kills,
+// resuming) are in reliability_test.go, data in data_test.go.
 
 import (
 	"bytes"

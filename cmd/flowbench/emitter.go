@@ -6,7 +6,8 @@ import (
 	"io"
 )
 
-// emitter prints results: JSON lines with --json, else aligned human text.
+// emitter prints results, one record a line: a JSON object with --json, else key=value
+// pairs separated by spaces.
 type emitter struct {
 	w    io.Writer
 	json bool

@@ -21,10 +21,12 @@ import (
 // errHelp is returned after --help printed the usage (exit 0).
 var errHelp = errors.New("help requested")
 
-// helpers prints each flag set's --help text.
+// helpers are the --help printers of the flag sets made by newFlags.
 var helpers = map[*flag.FlagSet]func(){}
 
-// newFlags returns a flag set for a subcommand whose errors become usage errors.
+// newFlags returns the flag set of a subcommand. It prints nothing itself: parseFlags turns
+// its errors into usage errors and prints, for --help, "usage: flowbench NAME SYNOPSIS"
+// and the flags on stdout.
 func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)

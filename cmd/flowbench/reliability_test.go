@@ -794,7 +794,8 @@ func TestGenCLIResumeBitIdentical(t *testing.T) {
 	}
 }
 
-// Same seed, any thread count: the same output files and figures, bit for bit.
+// Same seed, any thread count: the same output files (sample, SDE sample, encode) and the
+// same NLL, bit for bit.
 func TestReliabilityThreadInvariance(t *testing.T) {
 	dir := t.TempDir()
 	model := trainTiny(t, dir, "m.safetensors", 20)
