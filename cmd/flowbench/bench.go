@@ -5,11 +5,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/nn"
 )
+
+func init() {
+	register(&command{name: "bench", summary: "run benchmark groups", run: runBench})
+}
 
 // benchOpts are the flags shared by every benchmark group.
 type benchOpts struct {
@@ -24,17 +30,29 @@ func (o *benchOpts) want(name string) bool { return len(o.only) == 0 || o.only[n
 
 // benchGroup is one group of `flowbench bench`.
 type benchGroup struct {
-	summary string
-	run     func(ctx context.Context, o *benchOpts) error
+	run func(ctx context.Context, o *benchOpts) error
 	// flags, when set, adds the group's own flags (accepted when the group is named before
 	// the flags).
 	flags func(fs *flag.FlagSet)
 }
 
-var benchGroups = map[string]*benchGroup{}
-
-func init() {
-	register(&command{name: "bench", summary: "run benchmark groups", run: runBench})
+// benchGroups are the groups by name, each implemented in a bench_*.go file.
+var benchGroups = map[string]*benchGroup{
+	// SGEMM and elementwise kernels (GFLOP/s, fraction of FMA peak).
+	"kernels": {run: benchKernels},
+	// One training step: W-train-2d, W-train-64d.
+	"train": {run: benchTrain},
+	// Inference of 100 000 points: W-forward.
+	"forward": {run: benchForward},
+	// Velocity + exact divergence: W-div.
+	"divergence": {run: benchDivergence},
+	// ODE sampling of 100 000 points: W-sample-rk4, W-sample-dopri5.
+	"sample": {run: benchSample},
+	// Exact log-likelihood of 10 000 points: W-nll.
+	"nll": {run: benchNLL},
+	// Interpolant vs maximum-likelihood training for one wall-clock budget: test NLL
+	// against time.
+	"objectives": {run: benchObjectives, flags: objFlags.add},
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -63,8 +81,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if group == "" && len(rest) > 0 {
 		group, rest = rest[0], rest[1:]
 	}
-	if len(rest) > 0 {
-		return usagef("bench: unexpected argument %q", rest[0])
+	if err := noArgs("bench", rest); err != nil {
+		return err
 	}
 	g, ok := benchGroups[group]
 	if !ok {
@@ -85,11 +103,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		o.impls = kernels.Tiers()
 	default:
 		for _, s := range strings.Split(*impl, ",") {
-			found := false
-			for _, t := range kernels.Tiers() {
-				found = found || t == s
-			}
-			if !found {
+			if !slices.Contains(kernels.Tiers(), s) {
 				return usagef("bench: --impl: tier %q not available here (have %s)", s, strings.Join(kernels.Tiers(), ", "))
 			}
 			o.impls = append(o.impls, s)
@@ -104,4 +118,54 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	prev := kernels.Impl()
 	defer kernels.SetImpl(prev)
 	return g.run(ctx, o)
+}
+
+// benchNet returns the benchmark network d+1 → width×3 → d with SiLU, seed 0.
+func benchNet(d, width int) *nn.MLP {
+	m, err := nn.New(nn.Config{Dim: d, Hidden: []int{width, width, width}, Act: kernels.SiLU}, 0)
+	if err != nil {
+		panic(err) // a fixed, valid configuration
+	}
+	return m
+}
+
+// checkOnly returns a usage error naming any --only entry that is not one of the group's
+// workloads.
+func checkOnly(o *benchOpts, group string, names ...string) error {
+	for n := range o.only {
+		if !slices.Contains(names, n) {
+			return usagef("bench %s: --only: unknown workload %q (want %s)", group, n, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
+
+// forEachSetting runs fn at every selected tier and thread count.
+func forEachSetting(o *benchOpts, fn func(impl string, threads int) error) error {
+	defer kernels.SetThreads(kernels.Threads())
+	for _, impl := range o.impls {
+		if err := kernels.SetImpl(impl); err != nil {
+			return err
+		}
+		for _, th := range o.threads {
+			kernels.SetThreads(th)
+			if err := fn(impl, th); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// emitRun prints one benchmark line with the common fields; timeKey is "ms" or
+// "ms_per_step". limit_ms is the FLOP limit gflop ÷ peak and x_limit the ratio to it.
+func emitRun(o *benchOpts, workload, impl string, threads int, timeKey string, ms, gflop float64, extra ...any) error {
+	kv := []any{"workload", workload, "threads", threads, "impl", impl, timeKey, ms, "gflop", gflop, "gflops", gflop / ms * 1e3}
+	if peak := peakGFLOPS(threads); peak > 0 {
+		limit := gflop / peak * 1e3
+		kv = append(kv, "peak_gflops", peak, "limit_ms", limit, "x_limit", ms/limit)
+	} else {
+		kv = append(kv, "peak_gflops", 0.0)
+	}
+	return o.out.emit(append(kv, extra...)...)
 }

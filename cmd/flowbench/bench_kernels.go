@@ -11,10 +11,6 @@ import (
 // The `bench kernels` group: SGEMM on the issue's shapes (NN, and NT/TN for the 256 and 512
 // shapes) and the elementwise kernels, one line per (op, shape, impl, threads).
 
-func init() {
-	benchGroups["kernels"] = &benchGroup{summary: "SGEMM and elementwise kernels (GFLOP/s, fraction of FMA peak)", run: benchKernels}
-}
-
 // gemmBench is one GEMM benchmark: op(A) m×k times op(B) k×n.
 type gemmBench struct {
 	op      string // sgemm_nn, sgemm_nt, sgemm_tn

@@ -3,90 +3,14 @@ package main
 import (
 	"context"
 	"math/rand/v2"
-	"strings"
-	"time"
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/interp"
-	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
 )
 
 // The nn benchmark groups (issue 3): train (W-train-2d, W-train-64d), forward (W-forward)
 // and divergence (W-div), the workloads of ../shared/anchors/torch/bench.py.
-func init() {
-	benchGroups["train"] = &benchGroup{summary: "one training step: W-train-2d, W-train-64d", run: benchTrain}
-	benchGroups["forward"] = &benchGroup{summary: "inference of 100 000 points: W-forward", run: benchForward}
-	benchGroups["divergence"] = &benchGroup{summary: "velocity + exact divergence: W-div", run: benchDivergence}
-}
-
-// benchNet returns the benchmark network d+1 → width×3 → d with SiLU, seed 0.
-func benchNet(d, width int) *nn.MLP {
-	m, err := nn.New(nn.Config{Dim: d, Hidden: []int{width, width, width}, Act: kernels.SiLU}, 0)
-	if err != nil {
-		panic(err) // a fixed, valid configuration
-	}
-	return m
-}
-
-// checkOnly returns a usage error naming any --only entry that is not one of the group's
-// workloads.
-func checkOnly(o *benchOpts, group string, names ...string) error {
-	for n := range o.only {
-		found := false
-		for _, w := range names {
-			found = found || n == w
-		}
-		if !found {
-			return usagef("bench %s: --only: unknown workload %q (want %s)", group, n, strings.Join(names, ", "))
-		}
-	}
-	return nil
-}
-
-// forEachSetting runs fn at every selected tier and thread count.
-func forEachSetting(o *benchOpts, fn func(impl string, threads int) error) error {
-	defer kernels.SetThreads(kernels.Threads())
-	for _, impl := range o.impls {
-		if err := kernels.SetImpl(impl); err != nil {
-			return err
-		}
-		for _, th := range o.threads {
-			kernels.SetThreads(th)
-			if err := fn(impl, th); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// measureMin is measure that also returns the fastest run: on a shared machine the
-// minimum is the figure least disturbed by other processes.
-func measureMin(ctx context.Context, fn func()) (median, best float64) {
-	best = -1
-	median = measure(ctx, func() {
-		t0 := time.Now()
-		fn()
-		if ms := float64(time.Since(t0).Nanoseconds()) / 1e6; best < 0 || ms < best {
-			best = ms
-		}
-	})
-	return median, best
-}
-
-// emitRun prints one benchmark line with the common fields; timeKey is "ms" or
-// "ms_per_step". limit_ms is the FLOP limit gflop ÷ peak and x_limit the ratio to it.
-func emitRun(o *benchOpts, workload, impl string, threads int, timeKey string, ms, gflop float64, extra ...any) error {
-	kv := []any{"workload", workload, "threads", threads, "impl", impl, timeKey, ms, "gflop", gflop, "gflops", gflop / ms * 1e3}
-	if peak := peakGFLOPS(threads); peak > 0 {
-		limit := gflop / peak * 1e3
-		kv = append(kv, "peak_gflops", peak, "limit_ms", limit, "x_limit", ms/limit)
-	} else {
-		kv = append(kv, "peak_gflops", 0.0)
-	}
-	return o.out.emit(append(kv, extra...)...)
-}
 
 // trainStep is one full step of the method on a fresh batch: data x1, x0 ~ N(0, I),
 // t ~ U[0, 1], the trigonometric interpolant, forward, loss, backward and Adam.

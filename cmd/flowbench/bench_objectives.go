@@ -23,6 +23,8 @@ import (
 // The objectives group (issue 8): the interpolant objective against maximum likelihood
 // (a continuous normalizing flow trained FFJORD-style), both from the same initialization
 // for the same wall-clock budget, with the test NLL at regular intervals.
+
+// objectivesFlags are the flags of the objectives group.
 type objectivesFlags struct {
 	data, png, grad, objectives, div string
 	budget, every                    float64
@@ -32,33 +34,29 @@ type objectivesFlags struct {
 	seed                             uint64
 }
 
+// objFlags holds the objectives group's flags, set by parsing when the group is named
+// before them.
 var objFlags objectivesFlags
 
-func init() {
-	benchGroups["objectives"] = &benchGroup{
-		summary: "interpolant vs maximum-likelihood training for one wall-clock budget: test NLL against time",
-		run:     benchObjectives,
-		flags: func(fs *flag.FlagSet) {
-			o := &objFlags
-			fs.StringVar(&o.data, "data", "8gaussians", "data set: a generated one, gmm64 (the 64-D Gaussian mixture) or a file")
-			fs.Float64Var(&o.budget, "budget", 60, "training wall time per objective, seconds")
-			fs.Float64Var(&o.every, "every", 0, "training seconds between test evaluations (0: budget/20)")
-			fs.StringVar(&o.png, "png", "", "write the plot of test NLL against wall time here (default objectives_<data>.png; - for none)")
-			fs.IntVar(&o.testN, "test-n", 2000, "test points")
-			fs.IntVar(&o.batch, "batch", 512, "training batch (both objectives)")
-			fs.IntVar(&o.width, "width", 256, "hidden width")
-			fs.IntVar(&o.depth, "depth", 3, "hidden layers")
-			fs.Float64Var(&o.lr, "lr", 1e-3, "learning rate (constant, Adam)")
-			fs.StringVar(&o.grad, "mle-grad", "adjoint", "MLE gradient: adjoint (Dopri5 forward, FFJORD) or discrete (RK4 backprop)")
-			fs.IntVar(&o.mleSteps, "mle-steps", 16, "RK4 steps of the MLE gradient's backward (adjoint) or whole (discrete) solve")
-			fs.Float64Var(&o.rtol, "mle-tol", 1e-5, "rtol = atol of the MLE forward Dopri5 solve (adjoint)")
-			fs.StringVar(&o.div, "mle-div", "", "MLE divergence: exact, hutchinson or empty (exact for d ≤ 2)")
-			fs.Float64Var(&o.kinetic, "kinetic", 0, "RNODE kinetic-energy weight of the MLE objective")
-			fs.Float64Var(&o.jacobian, "jacobian", 0, "RNODE Jacobian-Frobenius weight of the MLE objective")
-			fs.StringVar(&o.objectives, "objectives", "interpolant,mle", "objectives to run, in order")
-			fs.Uint64Var(&o.seed, "seed", 1, "seed of the initialization, batches and test draws")
-		},
-	}
+// add adds the group's flags to fs.
+func (o *objectivesFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&o.data, "data", "8gaussians", "data set: a generated one, gmm64 (the 64-D Gaussian mixture) or a file")
+	fs.Float64Var(&o.budget, "budget", 60, "training wall time per objective, seconds")
+	fs.Float64Var(&o.every, "every", 0, "training seconds between test evaluations (0: budget/20)")
+	fs.StringVar(&o.png, "png", "", "write the plot of test NLL against wall time here (default objectives_<data>.png; - for none)")
+	fs.IntVar(&o.testN, "test-n", 2000, "test points")
+	fs.IntVar(&o.batch, "batch", 512, "training batch (both objectives)")
+	fs.IntVar(&o.width, "width", 256, "hidden width")
+	fs.IntVar(&o.depth, "depth", 3, "hidden layers")
+	fs.Float64Var(&o.lr, "lr", 1e-3, "learning rate (constant, Adam)")
+	fs.StringVar(&o.grad, "mle-grad", "adjoint", "MLE gradient: adjoint (Dopri5 forward, FFJORD) or discrete (RK4 backprop)")
+	fs.IntVar(&o.mleSteps, "mle-steps", 16, "RK4 steps of the MLE gradient's backward (adjoint) or whole (discrete) solve")
+	fs.Float64Var(&o.rtol, "mle-tol", 1e-5, "rtol = atol of the MLE forward Dopri5 solve (adjoint)")
+	fs.StringVar(&o.div, "mle-div", "", "MLE divergence: exact, hutchinson or empty (exact for d ≤ 2)")
+	fs.Float64Var(&o.kinetic, "kinetic", 0, "RNODE kinetic-energy weight of the MLE objective")
+	fs.Float64Var(&o.jacobian, "jacobian", 0, "RNODE Jacobian-Frobenius weight of the MLE objective")
+	fs.StringVar(&o.objectives, "objectives", "interpolant,mle", "objectives to run, in order")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the initialization, batches and test draws")
 }
 
 // objectivesData returns the training data and test points of --data.

@@ -14,39 +14,32 @@ import (
 // (W-nll), the workloads of ../shared/anchors/torch/bench.py. Every line also reports the
 // time spent inside field evaluations (field_ms) and the solver's own share of the solve
 // (overhead_frac = 1 − field_ms/ms).
-func init() {
-	benchGroups["sample"] = &benchGroup{summary: "ODE sampling of 100 000 points: W-sample-rk4, W-sample-dopri5", run: benchSample}
-	benchGroups["nll"] = &benchGroup{summary: "exact log-likelihood of 10 000 points: W-nll", run: benchNLL}
-}
 
 // timedField wraps a field and accumulates the wall time of its evaluations.
 type timedField struct {
-	f  solver.DivField
+	solver.DivField
 	in time.Duration
 }
 
-// Dim implements solver.Field.
-func (w *timedField) Dim() int { return w.f.Dim() }
+// since adds the time since t0 to the field's time.
+func (w *timedField) since(t0 time.Time) { w.in += time.Since(t0) }
 
 // Velocity implements solver.Field, timing the wrapped call.
 func (w *timedField) Velocity(t float64, x, out []float32) {
-	t0 := time.Now()
-	w.f.Velocity(t, x, out)
-	w.in += time.Since(t0)
+	defer w.since(time.Now())
+	w.DivField.Velocity(t, x, out)
 }
 
 // VelocityDiv implements solver.DivField, timing the wrapped call.
 func (w *timedField) VelocityDiv(t float64, x, out []float32, div []float64) {
-	t0 := time.Now()
-	w.f.VelocityDiv(t, x, out, div)
-	w.in += time.Since(t0)
+	defer w.since(time.Now())
+	w.DivField.VelocityDiv(t, x, out, div)
 }
 
 // VelocityDivHutchinson implements solver.DivField, timing the wrapped call.
 func (w *timedField) VelocityDivHutchinson(t float64, x, out []float32, div []float64, probe []float32) {
-	t0 := time.Now()
-	w.f.VelocityDivHutchinson(t, x, out, div, probe)
-	w.in += time.Since(t0)
+	defer w.since(time.Now())
+	w.DivField.VelocityDivHutchinson(t, x, out, div, probe)
 }
 
 // heavyRun is one timed solve: total and in-field wall time and the solver's statistics.
@@ -98,7 +91,7 @@ func benchSample(ctx context.Context, o *benchOpts) error {
 				continue
 			}
 			m := benchNet(2, 256) // untrained weights, seed 0: compare per evaluation
-			tf := &timedField{f: m}
+			tf := &timedField{DivField: m}
 			x := make([]float32, 2*n)
 			var ws solver.Workspace
 			draw := func() {
@@ -152,7 +145,7 @@ func benchNLL(ctx context.Context, o *benchOpts) error {
 			return nil
 		}
 		m := benchNet(2, 256)
-		tf := &timedField{f: m}
+		tf := &timedField{DivField: m}
 		data := make([]float32, 2*n)
 		dataset.Checkerboard{}.Sample(rand.New(rand.NewPCG(2, 0)), data)
 		x := make([]float32, 2*n)

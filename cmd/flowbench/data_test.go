@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,19 +11,11 @@ import (
 	"github.com/interflow/flowbench/dataset"
 )
 
-// TestDataCLI runs `flowbench data` from the real binary over the accepted and rejected
-// command lines.
+// TestDataCLI runs `flowbench data` from the real binary (genBin) over the accepted and
+// rejected command lines.
 func TestDataCLI(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "flowbench")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	regular := filepath.Join(dir, "regular")
-	os.WriteFile(regular, []byte("x"), 0o644)
+	regular := sentinel(t, filepath.Join(dir, "regular"))
 	os.Mkdir(filepath.Join(dir, "d.csv"), 0o755)
 	cases := []struct {
 		name   string
@@ -43,31 +34,22 @@ func TestDataCLI(t *testing.T) {
 		{"n not a number", []string{"--name", "moons", "--n", "ten", "--out", filepath.Join(dir, "x.csv")}, 2, "invalid value \"ten\""},
 		{"no out", []string{"--name", "moons", "--n", "4"}, 2, "--out is required"},
 		{"parent missing", []string{"--name", "moons", "--n", "4", "--out", filepath.Join(dir, "nope", "x.csv")}, 2, "does not exist"},
-		{"parent is a file", []string{"--name", "moons", "--n", "4", "--out", filepath.Join(regular, "x.csv")}, 2, "is not a directory"},
+		{"parent is a file", []string{"--name", "moons", "--n", "4", "--out", filepath.Join(regular.path, "x.csv")}, 2, "is not a directory"},
 		{"out is an existing directory", []string{"--name", "moons", "--n", "4", "--out", filepath.Join(dir, "d.csv")}, 2, "is a directory"},
 		{"bad extension", []string{"--name", "moons", "--n", "4", "--out", filepath.Join(dir, "x.json")}, 2, "unknown output format"},
 		{"positional", []string{"--name", "moons", "--n", "4", "--out", filepath.Join(dir, "y.csv"), "extra"}, 2, `unexpected argument "extra"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cmd := exec.Command(bin, append([]string{"data"}, c.args...)...)
-			var so, se bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &so, &se
-			err := cmd.Run()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
+			r := cli(t, append([]string{"data"}, c.args...)...)
+			if r.code != c.code {
+				t.Fatalf("exit %d, want %d; stderr %q", r.code, c.code, r.stderr)
 			}
-			if code != c.code {
-				t.Fatalf("exit %d, want %d; stderr %q", code, c.code, se.String())
+			if !strings.Contains(r.stderr, c.stderr) {
+				t.Errorf("stderr %q lacks %q", r.stderr, c.stderr)
 			}
-			if !strings.Contains(se.String(), c.stderr) {
-				t.Errorf("stderr %q lacks %q", se.String(), c.stderr)
-			}
-			if c.code != 0 && (strings.Contains(se.String(), "goroutine") || strings.Count(se.String(), "\n") > 1) {
-				t.Errorf("stderr is not one line: %q", se.String())
+			if c.code != 0 && (strings.Contains(r.stderr, "goroutine") || strings.Count(r.stderr, "\n") > 1) {
+				t.Errorf("stderr is not one line: %q", r.stderr)
 			}
 		})
 	}
@@ -90,12 +72,9 @@ func TestDataCLI(t *testing.T) {
 	if err != nil || m.N != 10 {
 		t.Fatalf("m.tsv: %v", err)
 	}
-	// No temporary files are left behind.
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		if strings.Contains(e.Name(), ".tmp-") {
-			t.Errorf("temporary file %s left", e.Name())
-		}
+	regular.untouched(t)
+	if n := tempFiles(t, dir); len(n) > 0 {
+		t.Errorf("temporary files left: %v", n)
 	}
 }
 
@@ -105,9 +84,8 @@ func TestDataInProcess(t *testing.T) {
 	var files [3][]byte
 	for i, seed := range []string{"5", "5", "6"} {
 		p := filepath.Join(dir, "x.npy")
-		var so, se bytes.Buffer
-		if code := run([]string{"data", "--name", "swissroll", "--n", "300", "--out", p, "--seed", seed}, &so, &se); code != 0 {
-			t.Fatalf("exit %d: %s", code, se.String())
+		if r := runInProcess("data", "--name", "swissroll", "--n", "300", "--out", p, "--seed", seed); r.code != 0 {
+			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}
 		files[i], _ = os.ReadFile(p)
 	}

@@ -21,24 +21,18 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f := addScoreFlags(fs)
 	sampleSteps := fs.Int("sample-steps", 0, "fixed steps of the sampling solver (0: the likelihood's solver; SDE: 500)")
 	sde := fs.Bool("sde", false, "draw the samples with the score-based SDE (stochastic Heun, ε(t) = 1−t)")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(cmd, rest); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if *sampleSteps < 0 {
 		return usagef("%s: --sample-steps must be ≥ 0, got %d", cmd, *sampleSteps)
 	}
-	m, ed, lo, err := f.setup(cmd, setFlags(fs))
+	s, err := f.score(ctx, cmd, setFlags(fs), stderr)
 	if err != nil {
 		return err
 	}
-	kv, err := scoreNLL(ctx, cmd, m, ed, lo, *f.common.quiet, stderr)
-	if err != nil {
-		return err
-	}
+	ed, kv := s.data, s.kv
+	e := f.common.emitter(stdout)
 	// Samples against held-out data; the floor is the same distance between two
 	// independent data draws of the same size.
 	ref, floorRef := ed.X, []float32(nil)
@@ -49,12 +43,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		n = ed.N / 2
 		if n < 2 {
 			kv = append(kv, "note", "too few rows for sample distances")
-			e := &emitter{w: stdout, json: *f.common.json}
-			return e.emit(append([]any{"summary", cmd}, kv...)...)
+			return e.summary(cmd, kv...)
 		}
 		ref, floorRef = ed.X[:n*ed.D], ed.X[n*ed.D:2*n*ed.D]
 	}
-	so := gen.SampleOptions{ODE: lo.ODE, Batch: *f.batch, Seed: *f.common.seed}
+	so := gen.SampleOptions{ODE: s.opt.ODE, Batch: *f.batch, Seed: *f.common.seed}
 	if *sampleSteps > 0 {
 		so.ODE = solver.Options{Method: solver.RK4, Steps: *sampleSteps}
 	}
@@ -66,7 +59,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	pb := newBar(stderr, *f.common.quiet, n, "sample")
 	so.Progress = func(done, _ int) { pb.set(done) }
-	res, err := m.Sample(ctx, n, so)
+	res, err := s.model.Sample(ctx, n, so)
 	pb.done()
 	if err != nil {
 		return err
@@ -76,6 +69,5 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fl := metrics.Compare(floorRef, ref, ed.D, *f.common.seed, thr)
 	kv = append(kv, "energy", dm.Energy, "mmd", dm.MMD, "sw2", dm.SW2,
 		"floor_energy", fl.Energy, "floor_mmd", fl.MMD, "floor_sw2", fl.SW2, "sample_n", n, "sample_nfe", res.NFE)
-	e := &emitter{w: stdout, json: *f.common.json}
-	return e.emit(append([]any{"summary", cmd}, kv...)...)
+	return e.summary(cmd, kv...)
 }

@@ -1,20 +1,32 @@
 package main
 
+// The flag sets of the subcommands, the flags several subcommands share, and their
+// validation. The bounds of the size flags are in limits.go.
+
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"strings"
+
+	"github.com/interflow/flowbench/dataset"
+	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/internal/atomicfile"
+	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/solver"
 )
 
 // errHelp is returned after --help printed the usage (exit 0).
 var errHelp = errors.New("help requested")
 
-// helpers prints each flag set's --help text.
+// helpers are the --help printers of the flag sets made by newFlags.
 var helpers = map[*flag.FlagSet]func(){}
 
-// newFlags returns a flag set for a subcommand whose errors become usage errors.
+// newFlags returns the flag set of a subcommand. It prints nothing itself: parseFlags turns
+// its errors into usage errors and prints, for --help, "usage: flowbench NAME SYNOPSIS"
+// and the flags on stdout.
 func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -43,45 +55,157 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	return fs.Args(), nil
 }
 
-// emitter prints results: JSON lines with --json, else aligned human text.
-type emitter struct {
-	w    io.Writer
-	json bool
-}
-
-// emit prints one record. Fields keep the order given (pairs of key, value).
-func (e *emitter) emit(kv ...any) error {
-	if e.json {
-		buf := []byte{'{'}
-		for i := 0; i+1 < len(kv); i += 2 {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			k, _ := json.Marshal(kv[i])
-			v, err := json.Marshal(kv[i+1])
-			if err != nil {
-				return err
-			}
-			buf = append(buf, k...)
-			buf = append(buf, ':')
-			buf = append(buf, v...)
-		}
-		buf = append(buf, '}', '\n')
-		_, err := e.w.Write(buf)
+// parseArgs is parseFlags for a subcommand that takes no positional arguments.
+func parseArgs(fs *flag.FlagSet, args []string) error {
+	rest, err := parseFlags(fs, args)
+	if err != nil {
 		return err
 	}
-	for i := 0; i+1 < len(kv); i += 2 {
-		sep := " "
-		if i == 0 {
-			sep = ""
-		}
-		switch v := kv[i+1].(type) {
-		case float64:
-			fmt.Fprintf(e.w, "%s%s=%.6g", sep, kv[i], v)
-		default:
-			fmt.Fprintf(e.w, "%s%s=%v", sep, kv[i], v)
+	return noArgs(fs.Name(), rest)
+}
+
+// noArgs rejects positional arguments.
+func noArgs(cmd string, rest []string) error {
+	if len(rest) > 0 {
+		return usagef("%s: unexpected argument %q", cmd, rest[0])
+	}
+	return nil
+}
+
+// setFlags returns the names of the flags given on the command line.
+func setFlags(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	return set
+}
+
+// genCommon are the flags every model subcommand takes.
+type genCommon struct {
+	threads *int
+	seed    *uint64
+	json    *bool
+	quiet   *bool
+}
+
+func addCommon(fs *flag.FlagSet) *genCommon {
+	return &genCommon{
+		threads: fs.Int("threads", 0, "worker threads (0 = all cores); results do not depend on it"),
+		seed:    fs.Uint64("seed", 1, "random seed"),
+		json:    fs.Bool("json", false, "print JSON lines"),
+		quiet:   fs.Bool("quiet", false, "no progress bar"),
+	}
+}
+
+// apply checks the common flags and sets the thread count.
+func (c *genCommon) apply(cmd string) error {
+	if *c.threads < 0 {
+		return usagef("%s: --threads must be ≥ 0, got %d", cmd, *c.threads)
+	}
+	kernels.SetThreads(*c.threads)
+	return nil
+}
+
+// loadModel applies the common flags, then loads the model checkpoint at path (the --model
+// flag), reporting a missing flag as a usage error.
+func (c *genCommon) loadModel(cmd, path string) (*gen.Model, error) {
+	if err := c.apply(cmd); err != nil {
+		return nil, err
+	}
+	if path == "" {
+		return nil, usagef("%s: --model is required", cmd)
+	}
+	return gen.LoadModel(path)
+}
+
+// outAndModel checks the point file --out, then loads --model (loadModel): the last checks
+// of sample and encode before their work.
+func (c *genCommon) outAndModel(cmd, out, model string) (*pointFile, *gen.Model, error) {
+	pf, err := pointOutput(cmd, out)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkOut(cmd, "out", out); err != nil {
+		return nil, nil, err
+	}
+	m, err := c.loadModel(cmd, model)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pf, m, nil
+}
+
+// emitter returns the printer of results on stdout that --json selects.
+func (c *genCommon) emitter(stdout io.Writer) *emitter {
+	return &emitter{w: stdout, json: *c.json}
+}
+
+// solverFlags are the ODE flags of sample, encode, nll and eval.
+type solverFlags struct {
+	method     *string
+	steps      *int
+	rtol, atol *float64
+}
+
+func addSolverFlags(fs *flag.FlagSet, defMethod string) *solverFlags {
+	return &solverFlags{
+		method: fs.String("solver", defMethod, "ODE solver: euler, midpoint, heun, rk4, dopri5, bosh3"),
+		steps:  fs.Int("steps", 100, "steps of a fixed-step solver (SDE: steps of the SDE scheme)"),
+		rtol:   fs.Float64("rtol", 1e-5, "relative tolerance of an adaptive solver"),
+		atol:   fs.Float64("atol", 1e-5, "absolute tolerance of an adaptive solver"),
+	}
+}
+
+// options checks the solver flags and returns the solver options they select.
+func (f *solverFlags) options(cmd string) (solver.Options, error) {
+	m, err := solver.ParseMethod(*f.method)
+	if err != nil {
+		return solver.Options{}, usagef("%s: --solver: %v", cmd, err)
+	}
+	if err := mustPositive(cmd, "steps", *f.steps); err != nil {
+		return solver.Options{}, err
+	}
+	if err := mustPositiveFloat(cmd, "rtol", *f.rtol, "atol", *f.atol); err != nil {
+		return solver.Options{}, err
+	}
+	o := solver.Options{Method: m, Steps: *f.steps, RTol: *f.rtol, ATol: *f.atol}
+	if err := o.Validate(); err != nil {
+		return o, usagef("%s: %v", cmd, err)
+	}
+	return o, nil
+}
+
+// checkOut validates an output path (flag --flagName) before any work is done.
+func checkOut(cmd, flagName, path string) error {
+	if path == "" {
+		return usagef("%s: --%s is required", cmd, flagName)
+	}
+	if err := atomicfile.CheckPath(path); err != nil {
+		return usagef("%s: --%s: %v", cmd, flagName, err)
+	}
+	return nil
+}
+
+// checkDataArg reports a --data that is neither a generated data set nor an existing file
+// as a usage error.
+func checkDataArg(cmd, data string) error {
+	if _, err := dataset.NewToy(data); err == nil {
+		return nil
+	}
+	if _, err := os.Stat(data); err != nil {
+		return usagef("%s: --data %q: not a generated data set (%s) nor an existing file", cmd, data, joinNames(dataset.ToyNames()))
+	}
+	return nil
+}
+
+// joinNames lists names for an error message.
+func joinNames(names []string) string { return strings.Join(names, ", ") }
+
+// parseChoice checks that v is one of the allowed names.
+func parseChoice(cmd, flagName, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
 		}
 	}
-	_, err := fmt.Fprintln(e.w)
-	return err
+	return usagef("%s: --%s: unknown value %q (want one of %s)", cmd, flagName, v, joinNames(allowed))
 }

@@ -63,7 +63,6 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	sort.Strings(extra)
 	tensors = append(tensors, extra...)
-	e := &emitter{w: stdout, json: *js}
 	kv := []any{"model", path, "net", cfg, "params", cfg.NumParams(), "interp", m.Interp.Name()}
 	if m.Base != nil {
 		kv = append(kv, "base", "learned")
@@ -79,6 +78,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	kv = append(kv, "tensors", tensors)
 	if *js {
+		e := &emitter{w: stdout, json: true}
 		return e.emit(kv...)
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
@@ -86,7 +86,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		switch v.(type) {
 		case string, int, bool:
 		default:
-			if b, err := jsonMarshal(v); err == nil {
+			if b, err := json.Marshal(v); err == nil {
 				v = string(b)
 			}
 		}
@@ -96,5 +96,3 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	return nil
 }
-
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -27,8 +27,10 @@ type command struct {
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
+// commands are the subcommands by name, each registered by the init of its file.
 var commands = map[string]*command{}
 
+// register adds a subcommand.
 func register(c *command) { commands[c.name] = c }
 
 // usageError marks an error in the command line (exit 2).
@@ -95,9 +97,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitCode(ctx, err, stderr)
 }
 
+// exitCode returns the exit code of a subcommand's outcome and prints its error, if any:
+// 0 for success or --help, 2 for a usage error, 128+signal after a signal, 1 otherwise.
 func exitCode(ctx context.Context, err error, stderr io.Writer) int {
+	se, signaled := context.Cause(ctx).(*signalError)
 	if err == nil {
-		if se, ok := context.Cause(ctx).(*signalError); ok {
+		if signaled {
 			return 128 + int(se.sig)
 		}
 		return 0
@@ -105,15 +110,13 @@ func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	if errors.Is(err, errHelp) {
 		return 0
 	}
+	code := 1
 	var ue *usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "flowbench: %v\n", err)
-		return 2
-	}
-	if se, ok := context.Cause(ctx).(*signalError); ok {
-		fmt.Fprintf(stderr, "flowbench: %v\n", err)
-		return 128 + int(se.sig)
+		code = 2
+	} else if signaled {
+		code = 128 + int(se.sig)
 	}
 	fmt.Fprintf(stderr, "flowbench: %v\n", err)
-	return 1
+	return code
 }

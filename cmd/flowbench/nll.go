@@ -10,6 +10,8 @@ import (
 	"github.com/interflow/flowbench/gen"
 )
 
+// The nll subcommand, and the scoring of data under a model that eval and demo share.
+
 func init() {
 	register(&command{name: "nll", summary: "negative log-likelihood of data under a model", run: runNLL})
 }
@@ -35,39 +37,44 @@ func addScoreFlags(fs *flag.FlagSet) *scoreFlags {
 	}
 }
 
-// scoreSetup validates the flags, loads the model and the data scored.
-func (f *scoreFlags) setup(cmd string, set map[string]bool) (*gen.Model, *gen.EvalData, gen.LikelihoodOptions, error) {
-	var lo gen.LikelihoodOptions
+// scoring is the outcome of scoreFlags.score.
+type scoring struct {
+	model *gen.Model
+	data  *gen.EvalData // the points scored
+	opt   gen.LikelihoodOptions
+	kv    []any // the fields of the NLL summary (scoreNLL)
+}
+
+// score validates the flags (set holds those given), loads the model and the data, and
+// scores the data.
+func (f *scoreFlags) score(ctx context.Context, cmd string, set map[string]bool, stderr io.Writer) (*scoring, error) {
 	if err := mustPositive(cmd, "n", *f.n, "batch", *f.batch); err != nil {
-		return nil, nil, lo, err
+		return nil, err
 	}
 	if *f.hutch < 0 {
-		return nil, nil, lo, usagef("%s: --hutchinson must be ≥ 0, got %d", cmd, *f.hutch)
+		return nil, usagef("%s: --hutchinson must be ≥ 0, got %d", cmd, *f.hutch)
 	}
 	ode, err := f.solver.options(cmd)
 	if err != nil {
-		return nil, nil, lo, err
+		return nil, err
 	}
 	part, err := dataset.ParseSplitPart(*f.split)
 	if err != nil {
-		return nil, nil, lo, usagef("%s: --split: %v", cmd, err)
+		return nil, usagef("%s: --split: %v", cmd, err)
 	}
-	if err := f.common.apply(cmd); err != nil {
-		return nil, nil, lo, err
-	}
-	m, err := loadModel(cmd, *f.model)
+	m, err := f.common.loadModel(cmd, *f.model)
 	if err != nil {
-		return nil, nil, lo, err
+		return nil, err
 	}
 	data := *f.data
 	if data == "" {
 		data = m.Data.Name
 		if data == "" {
-			return nil, nil, lo, usagef("%s: --data is required (the model does not name its training data)", cmd)
+			return nil, usagef("%s: --data is required (the model does not name its training data)", cmd)
 		}
 	}
 	if err := checkDataArg(cmd, data); err != nil {
-		return nil, nil, lo, err
+		return nil, err
 	}
 	ed, err := gen.LoadEvalData(m, data, part, *f.n, *f.common.seed)
 	if errors.Is(err, gen.ErrNoSplit) && !set["split"] {
@@ -75,14 +82,18 @@ func (f *scoreFlags) setup(cmd string, set map[string]bool) (*gen.Model, *gen.Ev
 		ed, err = gen.LoadEvalData(m, data, dataset.PartAll, *f.n, *f.common.seed)
 	}
 	if err != nil {
-		return nil, nil, lo, err
+		return nil, err
 	}
-	lo = gen.LikelihoodOptions{ODE: ode, Batch: *f.batch, Hutchinson: *f.hutch, Seed: *f.common.seed}
-	return m, ed, lo, nil
+	lo := gen.LikelihoodOptions{ODE: ode, Batch: *f.batch, Hutchinson: *f.hutch, Seed: *f.common.seed}
+	kv, err := scoreNLL(ctx, cmd, m, ed, lo, *f.common.quiet, stderr)
+	if err != nil {
+		return nil, err
+	}
+	return &scoring{model: m, data: ed, opt: lo, kv: kv}, nil
 }
 
-// scoreNLL computes the NLL summary of the evaluation data and the fields common to nll and
-// eval.
+// scoreNLL computes the NLL of the evaluation data and returns the fields of its summary:
+// data, n, dim, nll, nll_stderr, bpd, true_nll and gap where the density is known, nfe.
 func scoreNLL(ctx context.Context, cmd string, m *gen.Model, ed *gen.EvalData, lo gen.LikelihoodOptions, quiet bool, stderr io.Writer) ([]any, error) {
 	pb := newBar(stderr, quiet, ed.N, cmd)
 	lo.Progress = func(done, _ int) { pb.set(done) }
@@ -117,28 +128,12 @@ func runNLL(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	const cmd = "nll"
 	fs := newFlags(cmd, "--model MODEL [--data NAME|PATH] [flags]", stdout)
 	f := addScoreFlags(fs)
-	rest, err := parseFlags(fs, args)
+	if err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	s, err := f.score(ctx, cmd, setFlags(fs), stderr)
 	if err != nil {
 		return err
 	}
-	if err := noArgs(cmd, rest); err != nil {
-		return err
-	}
-	m, ed, lo, err := f.setup(cmd, setFlags(fs))
-	if err != nil {
-		return err
-	}
-	kv, err := scoreNLL(ctx, cmd, m, ed, lo, *f.common.quiet, stderr)
-	if err != nil {
-		return err
-	}
-	e := &emitter{w: stdout, json: *f.common.json}
-	return e.emit(append([]any{"summary", cmd}, kv...)...)
-}
-
-// setFlags returns the names of the flags given on the command line.
-func setFlags(fs *flag.FlagSet) map[string]bool {
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	return set
+	return f.common.emitter(stdout).summary(cmd, s.kv...)
 }

@@ -50,11 +50,7 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	lim := fs.Float64("lim", 0, "half-width of the square shown (0: from the samples)")
 	batch := fs.Int("batch", 10000, "rows solved together")
 	c := addCommon(fs)
-	rest, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := noArgs(cmd, rest); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if err := mustPositive(cmd, "n", *n, "grid", *grid, "batch", *batch); err != nil {
@@ -74,10 +70,7 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := checkOut(cmd, "out", *out); err != nil {
 		return err
 	}
-	if err := c.apply(cmd); err != nil {
-		return err
-	}
-	m, err := loadModel(cmd, *model)
+	m, err := c.loadModel(cmd, *model)
 	if err != nil {
 		return err
 	}
@@ -85,15 +78,11 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := writePlot(ctx, m, *out, po); err != nil {
 		return err
 	}
-	e := &emitter{w: stdout, json: *c.json}
-	return e.emit("summary", cmd, "out", *out, "kind", orDefaultStr(*kind, "samples+density"))
-}
-
-func orDefaultStr(s, def string) string {
-	if s == "" {
-		return def
+	kindName := *kind
+	if kindName == "" {
+		kindName = "samples+density"
 	}
-	return s
+	return c.emitter(stdout).summary(cmd, "out", *out, "kind", kindName)
 }
 
 // writePlot draws the figure and writes it atomically as PNG.

@@ -6,164 +6,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
-	"os"
-	"strings"
-	"time"
-
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
-	"github.com/interflow/flowbench/internal/atomicfile"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
 )
 
-// genCommon are the flags every model subcommand takes.
-type genCommon struct {
-	threads *int
-	seed    *uint64
-	json    *bool
-	quiet   *bool
-}
-
-func addCommon(fs *flag.FlagSet) *genCommon {
-	return &genCommon{
-		threads: fs.Int("threads", 0, "worker threads (0 = all cores); results do not depend on it"),
-		seed:    fs.Uint64("seed", 1, "random seed"),
-		json:    fs.Bool("json", false, "print JSON lines"),
-		quiet:   fs.Bool("quiet", false, "no progress bar"),
-	}
-}
-
-// apply checks the common flags and sets the thread count.
-func (c *genCommon) apply(cmd string) error {
-	if *c.threads < 0 {
-		return usagef("%s: --threads must be ≥ 0, got %d", cmd, *c.threads)
-	}
-	kernels.SetThreads(*c.threads)
-	return nil
-}
-
-// sizeLimits caps the size flags so that an absurd value is a usage error rather than an
-// out-of-memory abort: each bound is far above any useful setting on one machine.
-var sizeLimits = map[string]int{
-	"steps": 1 << 40,
-	"batch": 1 << 20, // rows per chunk or step: with width 256 already gigabytes of activations
-	"width": 1 << 14,
-	"depth": 256,
-	"n":     1 << 27, // points held in memory at once by nll/eval/plot on generated data
-	"grid":  1 << 12,
-}
-
-// mustPositive reports a usage error unless every named integer flag is ≥ 1 and within its
-// bound in sizeLimits.
-func mustPositive(cmd string, kv ...any) error {
-	for i := 0; i+1 < len(kv); i += 2 {
-		v := kv[i+1].(int)
-		if v < 1 {
-			return usagef("%s: --%s must be a positive integer, got %d", cmd, kv[i], v)
-		}
-		if lim, ok := sizeLimits[kv[i].(string)]; ok && v > lim {
-			return usagef("%s: --%s must be at most %d, got %d (it would not fit in memory)", cmd, kv[i], lim, v)
-		}
-	}
-	return nil
-}
-
-// mustPositiveFloat reports a usage error unless every named float flag is finite and > 0.
-func mustPositiveFloat(cmd string, kv ...any) error {
-	for i := 0; i+1 < len(kv); i += 2 {
-		if v := kv[i+1].(float64); !(v > 0) || math.IsInf(v, 0) {
-			return usagef("%s: --%s must be a positive number, got %v", cmd, kv[i], v)
-		}
-	}
-	return nil
-}
-
-// checkOut validates an --out path before any work is done.
-func checkOut(cmd, flagName, path string) error {
-	if path == "" {
-		return usagef("%s: --%s is required", cmd, flagName)
-	}
-	if err := atomicfile.CheckPath(path); err != nil {
-		return usagef("%s: --%s: %v", cmd, flagName, err)
-	}
-	return nil
-}
-
-// noArgs rejects positional arguments.
-func noArgs(cmd string, rest []string) error {
-	if len(rest) > 0 {
-		return usagef("%s: unexpected argument %q", cmd, rest[0])
-	}
-	return nil
-}
-
-// bar is a progress bar drawn only when stderr is a terminal; a nil *bar is valid and does
-// nothing.
-type bar struct{ pb *progressbar.ProgressBar }
-
-// newBar returns a progress bar of max units on stderr when stderr is a terminal and quiet
-// is false; otherwise nil.
-func newBar(stderr io.Writer, quiet bool, max int, desc string) *bar {
-	f, ok := stderr.(*os.File)
-	if quiet || !ok || !term.IsTerminal(int(f.Fd())) {
-		return nil
-	}
-	return &bar{progressbar.NewOptions(max,
-		progressbar.OptionSetWriter(stderr),
-		progressbar.OptionSetDescription(desc),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionSetWidth(30),
-	)}
-}
-
-func (b *bar) set(n int) {
-	if b != nil {
-		b.pb.Set(n)
-	}
-}
-
-func (b *bar) describe(s string) {
-	if b != nil {
-		b.pb.Describe(s)
-	}
-}
-
-func (b *bar) done() {
-	if b != nil {
-		b.pb.Finish()
-		b.pb.Clear()
-	}
-}
-
-// joinNames lists names for an error message.
-func joinNames(names []string) string { return strings.Join(names, ", ") }
-
-// parseChoice checks that v is one of the allowed names.
-func parseChoice(cmd, flagName, v string, allowed ...string) error {
-	for _, a := range allowed {
-		if v == a {
-			return nil
-		}
-	}
-	return usagef("%s: --%s: unknown value %q (want one of %s)", cmd, flagName, v, joinNames(allowed))
-}
-
 func init() {
 	register(&command{name: "train", summary: "train a flow on a generated data set or a data file", run: runTrain})
 }
 
-// trainFlags are the flags of `flowbench train` (also used by demo).
+// trainFlags are the flags of `flowbench train`.
 type trainFlags struct {
 	data, out                      *string
 	steps, batch, width, depth     *int
@@ -287,70 +142,33 @@ func (f *trainFlags) config(cmd string) (gen.TrainConfig, error) {
 }
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("train", "--data NAME|PATH --out MODEL [flags]", stdout)
+	const cmd = "train"
+	fs := newFlags(cmd, "--data NAME|PATH --out MODEL [flags]", stdout)
 	f := addTrainFlags(fs)
-	rest, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	if err := noArgs("train", rest); err != nil {
-		return err
-	}
-	set := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	_, err = trainMain(ctx, "train", f, set, stdout, stderr)
-	return err
-}
-
-// trainMain runs a training from parsed flags and returns the model.
-func trainMain(ctx context.Context, cmd string, f *trainFlags, set map[string]bool, stdout, stderr io.Writer) (*gen.Model, error) {
 	if *f.data == "" {
-		return nil, usagef("%s: --data is required (a generated data set: %s; or a data file)", cmd, joinNames(dataset.ToyNames()))
+		return usagef("%s: --data is required (a generated data set: %s; or a data file)", cmd, joinNames(dataset.ToyNames()))
 	}
 	if err := checkOut(cmd, "out", *f.out); err != nil {
-		return nil, err
+		return err
 	}
 	if err := f.common.apply(cmd); err != nil {
-		return nil, err
+		return err
 	}
 	cfg, err := f.config(cmd)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var resume *gen.Model
 	if *f.resume {
-		resume, err = gen.LoadModel(*f.out)
-		if err != nil {
-			return nil, fmt.Errorf("--resume: %w", err)
-		}
-		if !resume.Resumable() {
-			return nil, fmt.Errorf("--resume: %s holds no training state", *f.out)
-		}
-		// The run's configuration comes from the checkpoint; only these may change.
-		may := map[string]bool{"steps": true, "out": true, "data": true, "threads": true, "json": true, "quiet": true, "ckpt-every": true, "log-every": true, "resume": true}
-		for name := range set {
-			if !may[name] {
-				return nil, usagef("%s: --%s cannot be changed when resuming (the checkpoint's configuration is used)", cmd, name)
-			}
-		}
-		old := resume.Config
-		old.Steps = cfg.Steps
-		if !set["steps"] {
-			old.Steps = resume.Config.Steps
-		}
-		if set["ckpt-every"] {
-			old.CkptEvery = cfg.CkptEvery
-		}
-		if set["log-every"] {
-			old.LogEvery = cfg.LogEvery
-		}
-		cfg = old
-		if resume.State.Step >= cfg.Steps || resume.State.Stopped {
-			return nil, fmt.Errorf("--resume: %s is already at step %d of %d (pass a larger --steps to continue)", *f.out, resume.State.Step, cfg.Steps)
+		if resume, cfg, err = f.resumed(cmd, cfg, setFlags(fs)); err != nil {
+			return err
 		}
 	}
 	if err := checkDataArg(cmd, *f.data); err != nil {
-		return nil, err
+		return err
 	}
 	split := gen.DefaultSplit
 	split.Seed = *f.splitSeed
@@ -359,12 +177,12 @@ func trainMain(ctx context.Context, cmd string, f *trainFlags, set map[string]bo
 	}
 	data, err := gen.LoadTrainData(*f.data, split)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if cfg.ValEvery > 0 && data.Toy == nil && data.Val == nil {
-		return nil, fmt.Errorf("%s: --val-every: %s has no validation rows", cmd, *f.data)
+		return fmt.Errorf("%s: --val-every: %s has no validation rows", cmd, *f.data)
 	}
-	em := &emitter{w: stdout, json: *f.common.json}
+	em := f.common.emitter(stdout)
 	pb := newBar(stderr, *f.common.quiet, cfg.Steps, "train")
 	var logErr error
 	opt := gen.TrainOptions{
@@ -374,16 +192,14 @@ func trainMain(ctx context.Context, cmd string, f *trainFlags, set map[string]bo
 			pb.set(p.Step)
 		},
 		Log: func(e gen.LogEntry) {
-			kv := []any{"step", e.Step, "loss", e.Loss, "g_tilde", e.GTilde, "kinetic", e.Kinetic, "lr", e.LR, "elapsed_s", e.Elapsed}
+			kv := logFields(e)
 			if e.ValNLL != 0 {
 				kv = append(kv, "val_nll", e.ValNLL)
 			}
 			if e.PathKE != 0 {
 				kv = append(kv, "path_kinetic", e.PathKE)
 			}
-			if pb != nil {
-				pb.pb.Clear()
-			}
+			pb.clear()
 			if err := em.emit(kv...); err != nil && logErr == nil {
 				logErr = err
 			}
@@ -393,14 +209,14 @@ func trainMain(ctx context.Context, cmd string, f *trainFlags, set map[string]bo
 	pb.done()
 	if err != nil {
 		if errors.Is(err, gen.ErrNonFiniteLoss) {
-			return nil, fmt.Errorf("%w (try a lower --lr or --clip)", err)
+			return fmt.Errorf("%w (try a lower --lr or --clip)", err)
 		}
-		return m, err
+		return err
 	}
 	if logErr != nil {
-		return m, logErr
+		return logErr
 	}
-	kv := []any{"summary", "train", "out", *f.out, "steps", m.State.Step, "elapsed_s", m.State.Elapsed}
+	kv := []any{"out", *f.out, "steps", m.State.Step, "elapsed_s", m.State.Elapsed}
 	if n := len(m.History); n > 0 {
 		kv = append(kv, "loss", m.History[n-1].Loss)
 	}
@@ -418,17 +234,44 @@ func trainMain(ctx context.Context, cmd string, f *trainFlags, set map[string]bo
 	if m.State.Stopped {
 		kv = append(kv, "stopped_early", true)
 	}
-	return m, em.emit(kv...)
+	return em.summary(cmd, kv...)
 }
 
-// checkDataArg reports a --data that is neither a generated data set nor an existing file
-// as a usage error.
-func checkDataArg(cmd, data string) error {
-	if _, err := dataset.NewToy(data); err == nil {
-		return nil
+// resumed loads the run saved in --out for --resume and returns it with the configuration
+// to continue under: the checkpoint's, but for the flags in set that may change (cfg holds
+// their values).
+func (f *trainFlags) resumed(cmd string, cfg gen.TrainConfig, set map[string]bool) (*gen.Model, gen.TrainConfig, error) {
+	resume, err := gen.LoadModel(*f.out)
+	if err != nil {
+		return nil, cfg, fmt.Errorf("--resume: %w", err)
 	}
-	if _, err := os.Stat(data); err != nil {
-		return usagef("%s: --data %q: not a generated data set (%s) nor an existing file", cmd, data, joinNames(dataset.ToyNames()))
+	if !resume.Resumable() {
+		return nil, cfg, fmt.Errorf("--resume: %s holds no training state", *f.out)
 	}
-	return nil
+	// The run's configuration comes from the checkpoint; only these may change.
+	may := map[string]bool{"steps": true, "out": true, "data": true, "threads": true, "json": true, "quiet": true, "ckpt-every": true, "log-every": true, "resume": true}
+	for name := range set {
+		if !may[name] {
+			return nil, cfg, usagef("%s: --%s cannot be changed when resuming (the checkpoint's configuration is used)", cmd, name)
+		}
+	}
+	old := resume.Config
+	if set["steps"] {
+		old.Steps = cfg.Steps
+	}
+	if set["ckpt-every"] {
+		old.CkptEvery = cfg.CkptEvery
+	}
+	if set["log-every"] {
+		old.LogEvery = cfg.LogEvery
+	}
+	if resume.State.Step >= old.Steps || resume.State.Stopped {
+		return nil, cfg, fmt.Errorf("--resume: %s is already at step %d of %d (pass a larger --steps to continue)", *f.out, resume.State.Step, old.Steps)
+	}
+	return resume, old, nil
+}
+
+// logFields are the fields of a training log line that train and demo both print.
+func logFields(e gen.LogEntry) []any {
+	return []any{"step", e.Step, "loss", e.Loss, "g_tilde", e.GTilde, "kinetic", e.Kinetic, "lr", e.LR, "elapsed_s", e.Elapsed}
 }

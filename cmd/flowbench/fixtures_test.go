@@ -2,14 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,84 +14,8 @@ import (
 	"time"
 )
 
-// Helpers of reliability_test.go. The binary is genBin, built once by TestMain in
-// train_test.go.
-
-// cliResult is the outcome of one run of the binary.
-type cliResult struct {
-	code           int
-	stdout, stderr string
-}
-
-// cliTimeout bounds every run of the binary, so that a hang fails the test instead of
-// blocking it.
-const cliTimeout = 2 * time.Minute
-
-// cli runs the flowbench binary with args and returns its exit code and output.
-func cli(t *testing.T, args ...string) cliResult {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, genBin, args...)
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("flowbench %s: no exit within %v (hang?)", strings.Join(args, " "), cliTimeout)
-	}
-	r := cliResult{stdout: so.String(), stderr: se.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// mustRun runs the binary and fails the test unless it exits 0.
-func mustRun(t *testing.T, args ...string) cliResult {
-	t.Helper()
-	r := cli(t, args...)
-	if r.code != 0 {
-		t.Fatalf("flowbench %s: exit %d: %s", strings.Join(args, " "), r.code, r.stderr)
-	}
-	return r
-}
-
-// checkNoCrash fails the test if the output shows a panic or a stack trace.
-func checkNoCrash(t *testing.T, r cliResult) {
-	t.Helper()
-	for _, s := range []string{r.stdout, r.stderr} {
-		for _, bad := range []string{"panic", "goroutine ", "runtime error", "SIGSEGV"} {
-			if strings.Contains(s, bad) {
-				t.Fatalf("output contains %q:\n%s", bad, s)
-			}
-		}
-	}
-}
-
-// wantRejected checks a run that must fail: exit code, exactly one line on stderr that
-// contains every fragment, no stack trace and no NaN in the output.
-func wantRejected(t *testing.T, r cliResult, code int, frags ...string) {
-	t.Helper()
-	checkNoCrash(t, r)
-	msg := strings.TrimSuffix(r.stderr, "\n")
-	if r.code != code {
-		t.Fatalf("exit %d, want %d; stderr %q", r.code, code, r.stderr)
-	}
-	if msg == "" || strings.Contains(msg, "\n") {
-		t.Fatalf("stderr must be exactly one line, got %q", r.stderr)
-	}
-	for _, f := range frags {
-		if !strings.Contains(msg, f) {
-			t.Fatalf("stderr %q lacks %q", msg, f)
-		}
-	}
-	if strings.Contains(r.stdout, "NaN") {
-		t.Fatalf("stdout has NaN: %q", r.stdout)
-	}
-}
+// Builders of the files the CLI tests give the binary (data files, .npy, IDX, edited
+// safetensors checkpoints) and checks that a run left files alone.
 
 // fileState is the content and modification time of a file, to check that a failed run did
 // not touch it.
@@ -149,7 +70,8 @@ func (s fileState) untouched(t *testing.T) {
 	}
 }
 
-// tempFiles returns the names of the atomic writers' temporary files left in dir.
+// tempFiles returns the names of temporary files left in dir: the atomic writers'
+// (.NAME.tmp-*) and any other name with ".tmp" in it.
 func tempFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	es, err := os.ReadDir(dir)
@@ -158,7 +80,7 @@ func tempFiles(t *testing.T, dir string) []string {
 	}
 	var names []string
 	for _, e := range es {
-		if strings.HasPrefix(e.Name(), ".") && strings.Contains(e.Name(), ".tmp") {
+		if strings.Contains(e.Name(), ".tmp") {
 			names = append(names, e.Name())
 		}
 	}
