@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Markdown table of a quality results file (JSON lines written by scripts/quality/run.sh).
-  python3 scripts/quality/report.py RESULTS.jsonl
+  python3 scripts/quality/report.py RESULTS.jsonl [MORE.jsonl ...]   (later lines win per table and method)
 Columns: NLL in nats per row (lower is better), ± one standard error where known; a method that was
 not run shows "—", one that ran out of time "timeout", one that failed "error".
 """
 import json, sys
 
 rows, order = {}, []
-with open(sys.argv[1]) as f:
+for path in sys.argv[1:]:
+  with open(path) as f:
     for line in f:
         line = line.strip()
         if not line.startswith("{"):

@@ -3,7 +3,8 @@
 #
 #   scripts/quality/run.sh [--tables iris,wine,...] [--methods gauss,torch,flowbench]
 #                          [--out DIR] [--flowbench BIN] [--results FILE] [--timeout S]
-#                          [--torch-steps N] [--threads N] [--no-check]
+#                          [--torch-steps N] [--threads N] [--train-nll-n N] [--train-all]
+#                          [--no-check]
 #
 # Per table (scripts/quality/tables.py writes a fixed, seeded 80/20 split, standardized by the
 # training rows, headerless CSV) it runs:
@@ -13,11 +14,13 @@
 #   flowbench  `flowbench train --data T_train.csv --out m.safetensors` with NO other flag, then
 #              `flowbench nll --model m --data T_test.csv --split all` (the test NLL),
 #              `... --data T_train.csv --split train` (the rows the optimizer saw: the training NLL,
-#              which exposes memorization) and `... --data T_train.csv --split all`; wall-clock
-#              training time; the defaults actually used, read back with `flowbench info`.
+#              which exposes memorization; at most the first --train-nll-n rows of that split,
+#              default 2000) and with --train-all `... --data T_train.csv --split all` too;
+#              wall-clock training time; the defaults actually used, read back with `flowbench info`.
 # One JSON line per table and method goes to the results file (default DIR/results.jsonl), then a
 # Markdown table is printed (report.py). All NLLs are nats per row in the standardized units.
 #
+# FLOWBENCH_LABEL (free text, e.g. the commit the binary was built from) is recorded with the run.
 # Defaults: all tables, all methods, DIR=/tmp/flowbench-quality, FLOWBENCH=$FLOWBENCH or a binary
 # built from this checkout into DIR/bin, a 1200 s limit per command (recorded as "timeout").
 # The generated split is checked against docs/quality/manifest.json (SHA-256 of every CSV)
@@ -37,6 +40,8 @@ results=
 limit=1200
 tsteps=3000
 threads=2
+trainn=2000
+trainall=0
 check=1
 ref=${TABULAR_REF:-}
 while [ $# -gt 0 ]; do
@@ -49,6 +54,8 @@ while [ $# -gt 0 ]; do
     --timeout) limit=$2; shift 2 ;;
     --torch-steps) tsteps=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
+    --train-nll-n) trainn=$2; shift 2 ;;
+    --train-all) trainall=1; shift ;;
     --no-check) check=0; shift ;;
     -h|--help) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -133,8 +140,8 @@ if has flowbench; then fbsha=\"$(sha256sum "$fb" | cut -c1-64)\"; fi
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 : >"$results"
 json method=run started="$(date -u +%FT%TZ)" cpu="$cpu" nproc="$(nproc)" repo_commit="$commit" \
-  flowbench="${fb:-}" flowbench_sha256="$fbsha" tables="$tables" methods="$methods" split_check="$split_ok" \
-  torch_steps="$tsteps" timeout_s="$limit" >>"$results"
+  flowbench="${fb:-}" flowbench_sha256="$fbsha" flowbench_label="${FLOWBENCH_LABEL:-}" tables="$tables" methods="$methods" split_check="$split_ok" \
+  torch_steps="$tsteps" timeout_s="$limit" train_nll_n="$trainn" >>"$results"
 
 IFS=, read -r -a tlist <<<"$tables"
 for t in "${tlist[@]}"; do
@@ -172,13 +179,14 @@ try:
 except Exception: print("null")
 EOF
 )
-      nll() { timeout "$limit" "$fb" nll --model "$m" --json --quiet --n 100000000 "$@"; }
-      nll --data "$te" --split all >"$out/logs/$t.fb.test.json" 2>"$out/logs/$t.fb.test.err"
+      nll() { timeout "$limit" "$fb" nll --model "$m" --json --quiet "$@"; }
+      nll --n 100000000 --data "$te" --split all >"$out/logs/$t.fb.test.json" 2>"$out/logs/$t.fb.test.err"
       st=$(status_of $?)
       # the training rows the optimizer saw; a binary that keeps no split of the file: all of it
-      nll --data "$tr" --split train >"$out/logs/$t.fb.fit.json" 2>"$out/logs/$t.fb.fit.err" ||
-        nll --data "$tr" --split all >"$out/logs/$t.fb.fit.json" 2>>"$out/logs/$t.fb.fit.err"
-      nll --data "$tr" --split all >"$out/logs/$t.fb.trainall.json" 2>"$out/logs/$t.fb.trainall.err"
+      nll --n "$trainn" --data "$tr" --split train >"$out/logs/$t.fb.fit.json" 2>"$out/logs/$t.fb.fit.err" ||
+        nll --n "$trainn" --data "$tr" --split all >"$out/logs/$t.fb.fit.json" 2>>"$out/logs/$t.fb.fit.err"
+      rm -f "$out/logs/$t.fb.trainall.json"
+      [ $trainall = 1 ] && nll --n 100000000 --data "$tr" --split all >"$out/logs/$t.fb.trainall.json" 2>"$out/logs/$t.fb.trainall.err"
       nt=$(jget "$out/logs/$t.fb.test.json" nll)
       nf=$(jget "$out/logs/$t.fb.fit.json" nll)
       na=$(jget "$out/logs/$t.fb.trainall.json" nll)
