@@ -236,6 +236,16 @@ func truncate(s string, n int) string {
 // header (nil for none), each value in the shortest form that reads back to the same
 // float32.
 func WriteCSV(w io.Writer, data []float32, n, d int, header []string) error {
+	return writeCSV(w, data, n, d, header, 32)
+}
+
+// WriteCSV64 is WriteCSV for float64 values, each in the shortest form that reads back to
+// the same float64.
+func WriteCSV64(w io.Writer, data []float64, n, d int, header []string) error {
+	return writeCSV(w, data, n, d, header, 64)
+}
+
+func writeCSV[T float32 | float64](w io.Writer, data []T, n, d int, header []string, bits int) error {
 	if len(data) < n*d {
 		panic(fmt.Sprintf("dataset.WriteCSV: %d values for %d×%d", len(data), n, d))
 	}
@@ -253,7 +263,7 @@ func WriteCSV(w io.Writer, data []float32, n, d int, header []string) error {
 			if j > 0 {
 				bw.WriteByte(',')
 			}
-			buf = strconv.AppendFloat(buf[:0], float64(data[i*d+j]), 'g', -1, 32)
+			buf = strconv.AppendFloat(buf[:0], float64(data[i*d+j]), 'g', -1, bits)
 			bw.Write(buf)
 		}
 		if err := bw.WriteByte('\n'); err != nil {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // npyMagic opens every .npy file.
@@ -334,11 +335,18 @@ func (r *npyReader) Next(dst []float32) error {
 // WriteNPY writes n rows of d float32 values (row-major) as a version 1.0 .npy file of dtype
 // '<f4', C order, shape (n, d); the header is padded so the data start at a multiple of 64
 // bytes, as NumPy does.
-func WriteNPY(w io.Writer, data []float32, n, d int) error {
+func WriteNPY(w io.Writer, data []float32, n, d int) error { return writeNPY(w, data, n, d) }
+
+// WriteNPY64 is WriteNPY for float64 values (dtype '<f8').
+func WriteNPY64(w io.Writer, data []float64, n, d int) error { return writeNPY(w, data, n, d) }
+
+func writeNPY[T float32 | float64](w io.Writer, data []T, n, d int) error {
 	if len(data) < n*d {
 		panic(fmt.Sprintf("dataset.WriteNPY: %d values for %d×%d", len(data), n, d))
 	}
-	dict := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", n, d)
+	var zero T
+	size := int(unsafe.Sizeof(zero))
+	dict := fmt.Sprintf("{'descr': '<f%d', 'fortran_order': False, 'shape': (%d, %d), }", size, n, d)
 	total := len(npyMagic) + 4 + len(dict) + 1
 	pad := (64 - total%64) % 64
 	hdr := dict + strings.Repeat(" ", pad) + "\n"
@@ -349,10 +357,14 @@ func WriteNPY(w io.Writer, data []float32, n, d int) error {
 	bw.WriteString(npyMagic)
 	bw.Write([]byte{1, 0, byte(len(hdr)), byte(len(hdr) >> 8)})
 	bw.WriteString(hdr)
-	var b [4]byte
+	var b [8]byte
 	for _, v := range data[:n*d] {
-		binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-		if _, err := bw.Write(b[:]); err != nil {
+		if size == 4 {
+			binary.LittleEndian.PutUint32(b[:], math.Float32bits(float32(v)))
+		} else {
+			binary.LittleEndian.PutUint64(b[:], math.Float64bits(float64(v)))
+		}
+		if _, err := bw.Write(b[:size]); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,5 +135,36 @@ func TestWriteNPYLoadsInNumPy(t *testing.T) {
 	}
 	if got := string(bytes.TrimSpace(out)); got != "float32 (3, 2) True 21.5" {
 		t.Fatalf("numpy read %q", got)
+	}
+}
+
+// TestWrite64 checks that WriteNPY64 and WriteCSV64 write float64 values that read back
+// (through the readers, as float32) and that the CSV keeps every float64 digit.
+func TestWrite64(t *testing.T) {
+	v := []float64{1.0000000001, -2.5e-300, 3, math.Pi}
+	dir := t.TempDir()
+	var nb, cb bytes.Buffer
+	if err := WriteNPY64(&nb, v, 2, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteCSV64(&cb, v, 4, 1, []string{"logp"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "logp\n1.0000000001\n-2.5e-300\n3\n3.141592653589793\n"; cb.String() != want {
+		t.Fatalf("CSV %q, want %q", cb.String(), want)
+	}
+	p := filepath.Join(dir, "v.npy")
+	os.WriteFile(p, nb.Bytes(), 0o644)
+	tab, err := ReadTable(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab.N != 2 || tab.D != 2 {
+		t.Fatalf("shape %d×%d", tab.N, tab.D)
+	}
+	for i, x := range tab.Data {
+		if x != float32(v[i]) {
+			t.Fatalf("value %d: %v, want %v", i, x, float32(v[i]))
+		}
 	}
 }

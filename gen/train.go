@@ -37,6 +37,9 @@ type TrainData struct {
 	// DequantizeCols adds U[0, 1) noise to these columns of every drawn row (the integer
 	// columns of a table with others; unused when Dequantize is set).
 	DequantizeCols []int
+	// NoDequantize and ValPath record the options the data were loaded with, for resuming.
+	NoDequantize bool
+	ValPath      string
 	// Raw says that Train (and Val) are already in the model's units: without it, Train
 	// standardizes rows given without Stats by their own statistics (see standardized).
 	Raw bool
@@ -273,7 +276,8 @@ func (tr *trainer) fresh() error {
 }
 
 func (tr *trainer) dataInfo() DataInfo {
-	di := DataInfo{Name: tr.data.Name, Split: tr.data.Split, Dequantize: tr.data.Dequantize, DequantizeCols: tr.data.DequantizeCols}
+	di := DataInfo{Name: tr.data.Name, Split: tr.data.Split, Dequantize: tr.data.Dequantize, DequantizeCols: tr.data.DequantizeCols,
+		NoDequantize: tr.data.NoDequantize, ValPath: tr.data.ValPath}
 	if tr.data.Train != nil {
 		di.SHA256 = tr.data.Train.SHA256
 		di.Columns = tr.data.Train.Columns

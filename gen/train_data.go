@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/interflow/flowbench/dataset"
@@ -27,6 +28,18 @@ type DataOptions struct {
 	// ValPath, when set, is a file whose rows are the validation set (then Split.Val must be
 	// 0); it must have the training file's columns.
 	ValPath string
+	// AutoVal sets Split's validation fraction from the file's number of rows, AutoValFrac;
+	// Split.Test is kept and the training part takes the rest.
+	AutoVal bool
+}
+
+// AutoValFrac is DataOptions.AutoVal's validation fraction for a file of n rows: 0.2 below
+// 2,500 rows, so that a small table still validates on a few dozen rows, and 0.1 above.
+func AutoValFrac(n int) float64 {
+	if n < 2500 {
+		return 0.2
+	}
+	return 0.1
 }
 
 // LoadTrainData prepares the training data named by nameOrPath with the given split and
@@ -53,6 +66,15 @@ func LoadTrainDataWith(nameOrPath string, opt DataOptions) (*TrainData, error) {
 		return nil, err
 	}
 	tab := f.All
+	if opt.AutoVal && opt.ValPath == "" {
+		v := AutoValFrac(tab.N)
+		sp, err := dataset.NewSplit(f.Split.Seed, 1-v-f.Split.Test, v, f.Split.Test)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", nameOrPath, err)
+		}
+		sp.SHA256 = f.Split.SHA256
+		f.Split = sp
+	}
 	split := f.Split
 	var cols []int
 	if !tab.Bytes8 && !opt.NoDequantize {
@@ -90,7 +112,8 @@ func LoadTrainDataWith(nameOrPath string, opt DataOptions) (*TrainData, error) {
 		st.Standardize(val.Data)
 	}
 	train.SHA256, train.Columns = tab.SHA256, tab.Columns
-	td := &TrainData{Name: nameOrPath, Train: train, Val: val, Stats: &st, Split: &split, Dequantize: tab.Bytes8}
+	td := &TrainData{Name: nameOrPath, Train: train, Val: val, Stats: &st, Split: &split, Dequantize: tab.Bytes8,
+		NoDequantize: opt.NoDequantize, ValPath: opt.ValPath}
 	if len(cols) == tab.D {
 		td.Dequantize = true
 	} else {
@@ -151,7 +174,28 @@ type EvalData struct {
 // be PartAll). n > 0 keeps at most the first n rows of a file. The data's dimension must
 // match the model's.
 func LoadEvalData(m *Model, nameOrPath string, p dataset.SplitPart, n int, seed uint64) (*EvalData, error) {
+	return LoadEvalDataWith(m, nameOrPath, EvalOptions{Part: p, N: n, Seed: seed})
+}
+
+// EvalOptions select the points of LoadEvalDataWith.
+type EvalOptions struct {
+	// Part is the part of the model's split scored (PartAll: every row of the file).
+	Part dataset.SplitPart
+	// DefaultPart replaces Part by the default rule: the test part of the model's
+	// training file (identified by content, whatever its path), an error when that split
+	// has no test part or when the file at the training path no longer has the content the
+	// split was recorded on, and every row of any other file.
+	DefaultPart bool
+	// N > 0 keeps at most the first N rows (generated data: N fresh draws).
+	N int
+	// Seed seeds fresh draws and dequantization noise.
+	Seed uint64
+}
+
+// LoadEvalDataWith is LoadEvalData with the options of opt.
+func LoadEvalDataWith(m *Model, nameOrPath string, opt EvalOptions) (*EvalData, error) {
 	d := m.Dim()
+	p, n, seed := opt.Part, opt.N, opt.Seed
 	if toy, err := dataset.NewToy(nameOrPath); err == nil {
 		if toy.Dim() != d {
 			return nil, fmt.Errorf("data %s has dimension %d, the model %d", toy.Name(), toy.Dim(), d)
@@ -171,6 +215,11 @@ func LoadEvalData(m *Model, nameOrPath string, p dataset.SplitPart, n int, seed 
 	}
 	if tab.D != d {
 		return nil, fmt.Errorf("%s: %d columns, but the model has dimension %d", nameOrPath, tab.D, d)
+	}
+	if opt.DefaultPart {
+		if p, err = m.defaultPart(nameOrPath, tab.SHA256); err != nil {
+			return nil, err
+		}
 	}
 	src := nameOrPath
 	if p != dataset.PartAll {
@@ -195,4 +244,29 @@ func LoadEvalData(m *Model, nameOrPath string, p dataset.SplitPart, n int, seed 
 		dataset.DequantizeColumns(rng, tab.Data, d, m.Data.DequantizeCols)
 	}
 	return &EvalData{X: tab.Data, N: tab.N, D: d, Source: src}, nil
+}
+
+// defaultPart is EvalOptions.DefaultPart's rule for the file at path with content hash sha.
+func (m *Model) defaultPart(path, sha string) (dataset.SplitPart, error) {
+	sp := m.Data.Split
+	switch {
+	case sp != nil && sp.SHA256 == sha:
+		if sp.Test > 0 {
+			return dataset.PartTest, nil
+		}
+		return 0, fmt.Errorf("%s is the model's training file and its split has no test part (test fraction 0): choose the rows to score with --split train, val or all", path)
+	case sp != nil && samePath(path, m.Data.Name):
+		return 0, fmt.Errorf("%s: the file changed since the model was trained on it (SHA-256 %.12s…, trained on %.12s…), so its recorded split no longer applies; score every row with --split all", path, sha, sp.SHA256)
+	}
+	return dataset.PartAll, nil
+}
+
+// samePath reports whether a and b name the same path once cleaned and made absolute.
+func samePath(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == bb
 }

@@ -105,6 +105,10 @@ type DataInfo struct {
 	Dequantize bool           `json:"dequantize,omitempty"` // every column dequantized
 	// DequantizeCols are the dequantized columns when not every one is.
 	DequantizeCols []int `json:"dequantize_cols,omitempty"`
+	// NoDequantize records that integer columns were kept as they are (DataOptions).
+	NoDequantize bool `json:"no_dequantize,omitempty"`
+	// ValPath is the file of validation rows, when one was given (DataOptions.ValPath).
+	ValPath string `json:"val_path,omitempty"`
 }
 
 // TrainState is the progress of a training run, saved in its checkpoints.
@@ -126,6 +130,8 @@ type TrainState struct {
 	Pending  LogEntry `json:"pending"`
 	PendingN int      `json:"pending_n,omitempty"`
 	Elapsed  float64  `json:"elapsed_s"` // training time in seconds
+	// ValSeconds is the part of Elapsed spent validating.
+	ValSeconds float64 `json:"val_s,omitempty"`
 }
 
 type plainState TrainState

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"time"
 
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/nn"
@@ -120,7 +121,9 @@ func (tr *trainer) validate(v *valSet) {
 	}
 	st := &tr.model.State
 	net := tr.inferenceNet()
+	start := time.Now()
 	nll := v.nll(net, tr.base)
+	st.ValSeconds += time.Since(start).Seconds()
 	st.LastVal, st.LastValStep = nll, st.Step
 	if nll < st.BestVal {
 		st.BestVal, st.BestStep, st.SinceBest = nll, st.Step, 0

@@ -36,9 +36,18 @@ func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 		fs.SetOutput(stdout)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
+		if n := helpNotes[fs]; n != "" {
+			fmt.Fprintf(stdout, "\n%s", n)
+		}
 	}
 	return fs
 }
+
+// helpNotes are paragraphs printed after a flag set's flags by --help (addHelpNotes).
+var helpNotes = map[*flag.FlagSet]string{}
+
+// addHelpNotes adds text after the flags in fs's --help.
+func addHelpNotes(fs *flag.FlagSet, text string) { helpNotes[fs] = text }
 
 // parseFlags parses args, mapping --help to errHelp (after printing usage) and other
 // problems to usage errors. Positional arguments are returned.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"io"
 
@@ -28,7 +27,7 @@ func addScoreFlags(fs *flag.FlagSet) *scoreFlags {
 	return &scoreFlags{
 		model:  fs.String("model", "", "model checkpoint"),
 		data:   fs.String("data", "", "generated data set or data file (default: the model's training data)"),
-		split:  fs.String("split", "test", "part of the model's data file scored: all, train, val or test"),
+		split:  fs.String("split", "", "rows scored: all, train, val or test part of the model's split (default: the test part of the model's training file, which must have one; every row of any other file)"),
 		n:      fs.Int("n", 10000, "points (generated data: fresh draws; file: at most the first N rows of the split)"),
 		batch:  fs.Int("batch", 10000, "rows solved together (bounds memory)"),
 		hutch:  fs.Int("hutchinson", 0, "average K Hutchinson estimates instead of the exact divergence (0: exact for d ≤ 64)"),
@@ -42,7 +41,8 @@ type scoring struct {
 	model *gen.Model
 	data  *gen.EvalData // the points scored
 	opt   gen.LikelihoodOptions
-	kv    []any // the fields of the NLL summary (scoreNLL)
+	kv    []any     // the fields of the NLL summary (scoreNLL)
+	logp  []float64 // the log-density of every row scored, in order
 }
 
 // score validates the flags (set holds those given), loads the model and the data, and
@@ -58,9 +58,13 @@ func (f *scoreFlags) score(ctx context.Context, cmd string, set map[string]bool,
 	if err != nil {
 		return nil, err
 	}
-	part, err := dataset.ParseSplitPart(*f.split)
-	if err != nil {
-		return nil, usagef("%s: --split: %v", cmd, err)
+	part := dataset.PartAll
+	if *f.split != "" {
+		p, err := dataset.ParseSplitPart(*f.split)
+		if err != nil {
+			return nil, usagef("%s: --split: %v", cmd, err)
+		}
+		part = p
 	}
 	m, err := f.common.loadModel(cmd, *f.model)
 	if err != nil {
@@ -76,31 +80,27 @@ func (f *scoreFlags) score(ctx context.Context, cmd string, set map[string]bool,
 	if err := checkDataArg(cmd, data); err != nil {
 		return nil, err
 	}
-	ed, err := gen.LoadEvalData(m, data, part, *f.n, *f.common.seed)
-	if errors.Is(err, gen.ErrNoSplit) && !set["split"] {
-		// Another file than the training data: score all of it.
-		ed, err = gen.LoadEvalData(m, data, dataset.PartAll, *f.n, *f.common.seed)
-	}
+	ed, err := gen.LoadEvalDataWith(m, data, gen.EvalOptions{Part: part, DefaultPart: *f.split == "", N: *f.n, Seed: *f.common.seed})
 	if err != nil {
 		return nil, err
 	}
 	lo := gen.LikelihoodOptions{ODE: ode, Batch: *f.batch, Hutchinson: *f.hutch, Seed: *f.common.seed}
-	kv, err := scoreNLL(ctx, cmd, m, ed, lo, *f.common.quiet, stderr)
+	kv, logp, err := scoreNLL(ctx, cmd, m, ed, lo, *f.common.quiet, stderr)
 	if err != nil {
 		return nil, err
 	}
-	return &scoring{model: m, data: ed, opt: lo, kv: kv}, nil
+	return &scoring{model: m, data: ed, opt: lo, kv: kv, logp: logp}, nil
 }
 
 // scoreNLL computes the NLL of the evaluation data and returns the fields of its summary:
 // data, n, dim, nll, nll_stderr, bpd, true_nll and gap where the density is known, nfe.
-func scoreNLL(ctx context.Context, cmd string, m *gen.Model, ed *gen.EvalData, lo gen.LikelihoodOptions, quiet bool, stderr io.Writer) ([]any, error) {
+func scoreNLL(ctx context.Context, cmd string, m *gen.Model, ed *gen.EvalData, lo gen.LikelihoodOptions, quiet bool, stderr io.Writer) ([]any, []float64, error) {
 	pb := newBar(stderr, quiet, ed.N, cmd)
 	lo.Progress = func(done, _ int) { pb.set(done) }
 	logp, nfe, err := m.LogProb(ctx, ed.X, lo)
 	pb.done()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s := gen.SummarizeNLL(logp, ed.D)
 	kv := []any{"data", ed.Source, "n", s.N, "dim", ed.D, "nll", s.NLL, "nll_stderr", nanNull(s.StdErr), "bpd", s.BPD}
@@ -113,7 +113,7 @@ func scoreNLL(ctx context.Context, cmd string, m *gen.Model, ed *gen.EvalData, l
 		kv = append(kv, "true_nll", t, "gap", s.NLL-t)
 	}
 	kv = append(kv, "nfe", nfe)
-	return kv, nil
+	return kv, logp, nil
 }
 
 // nanNull maps NaN to nil so that JSON output stays valid.
@@ -128,12 +128,26 @@ func runNLL(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	const cmd = "nll"
 	fs := newFlags(cmd, "--model MODEL [--data NAME|PATH] [flags]", stdout)
 	f := addScoreFlags(fs)
+	out := fs.String("out", "", "also write the log-density of every scored row, in input order, to this file (.csv with a logp header, .tsv or .npy of shape (n, 1); float64)")
 	if err := parseArgs(fs, args); err != nil {
 		return err
+	}
+	var sf *scoreFile
+	if *out != "" {
+		var err error
+		if sf, err = scoreOutput(cmd, *out); err != nil {
+			return err
+		}
 	}
 	s, err := f.score(ctx, cmd, setFlags(fs), stderr)
 	if err != nil {
 		return err
+	}
+	if sf != nil {
+		if err := sf.save(ctx, s.logp); err != nil {
+			return err
+		}
+		s.kv = append(s.kv, "out", *out)
 	}
 	return f.common.emitter(stdout).summary(cmd, s.kv...)
 }

@@ -64,3 +64,36 @@ func (t *tabWriter) Write(p []byte) (int, error) {
 	}
 	return t.w.Write(q)
 }
+
+// scoreFile is an output file of per-row values (nll --out): one float64 column, its
+// format chosen by the extension as for pointFile.
+type scoreFile struct {
+	path  string
+	write func(w io.Writer, v []float64) error
+}
+
+// scoreOutput returns the score file at path, reporting an unknown extension as a usage
+// error.
+func scoreOutput(cmd, path string) (*scoreFile, error) {
+	if err := checkOut(cmd, "out", path); err != nil {
+		return nil, err
+	}
+	f := &scoreFile{path: path}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".npy":
+		f.write = func(w io.Writer, v []float64) error { return dataset.WriteNPY64(w, v, len(v), 1) }
+	case ".csv", ".tsv": // one column: the same text
+		f.write = func(w io.Writer, v []float64) error { return dataset.WriteCSV64(w, v, len(v), 1, []string{"logp"}) }
+	default:
+		return nil, usagef("%s: --out %q: unknown output format %q (want .csv, .tsv or .npy)", cmd, path, filepath.Ext(path))
+	}
+	return f, nil
+}
+
+// save writes the values atomically, unless ctx is done.
+func (f *scoreFile) save(ctx context.Context, v []float64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return atomicfile.Write(f.path, func(w io.Writer) error { return f.write(w, v) })
+}

@@ -113,6 +113,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := fs.String("out", "", "output file of base points (.csv, .tsv or .npy)")
 	sf := addSolverFlags(fs, "dopri5")
 	batch := fs.Int("batch", 10000, "rows solved together (bounds memory)")
+	withLogp := fs.Bool("with-logp", false, "add a last column with each row's log-density (nats, data units, as nll computes it; stored as float32)")
 	c := addCommon(fs)
 	if err := parseArgs(fs, args); err != nil {
 		return err
@@ -143,12 +144,31 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	pb := newBar(stderr, *c.quiet, ed.N, cmd)
-	z, nfe, err := m.Encode(ctx, ed.X, gen.LikelihoodOptions{ODE: ode, Batch: *batch, Progress: func(done, _ int) { pb.set(done) }})
+	lo := gen.LikelihoodOptions{ODE: ode, Batch: *batch, Seed: *c.seed, Progress: func(done, _ int) { pb.set(done) }}
+	z, nfe, err := m.Encode(ctx, ed.X, lo)
 	pb.done()
 	if err != nil {
 		return err
 	}
-	if err := pf.save(ctx, z, ed.N, ed.D); err != nil {
+	cols := ed.D
+	rows := z
+	if *withLogp {
+		pb := newBar(stderr, *c.quiet, ed.N, cmd+" log-density")
+		lo.Progress = func(done, _ int) { pb.set(done) }
+		logp, lnfe, err := m.LogProb(ctx, ed.X, lo)
+		pb.done()
+		if err != nil {
+			return err
+		}
+		nfe += lnfe
+		cols++
+		rows = make([]float32, 0, ed.N*cols)
+		for i := range ed.N {
+			rows = append(rows, z[i*ed.D:(i+1)*ed.D]...)
+			rows = append(rows, float32(logp[i]))
+		}
+	}
+	if err := pf.save(ctx, rows, ed.N, cols); err != nil {
 		return err
 	}
 	mean, sd := moments(z)

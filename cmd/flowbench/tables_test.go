@@ -1,0 +1,185 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// gaussTable writes n rows of a correlated 3-D Gaussian (continuous values) as CSV.
+func gaussTable(t *testing.T, dir, name string, n int, seed int64) string {
+	t.Helper()
+	var b strings.Builder
+	x := uint64(seed)*0x9e3779b97f4a7c15 + 1
+	norm := func() float64 { // Box–Muller from a small LCG: reproducible, no package state
+		u := func() float64 {
+			x = x*6364136223846793005 + 1442695040888963407
+			return (float64(x>>11) + 0.5) / (1 << 53)
+		}
+		return math.Sqrt(-2*math.Log(u())) * math.Cos(2*math.Pi*u())
+	}
+	for range n {
+		a := norm()
+		fmt.Fprintf(&b, "%.6f,%.6f,%.6f\n", 10+3*a, -2+a+0.3*norm(), 0.5*norm())
+	}
+	return writeFile(t, dir, name, []byte(b.String()))
+}
+
+func summaryOf(t *testing.T, stdout string) map[string]json.RawMessage {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	var rec map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rec); err != nil {
+		t.Fatalf("summary %q: %v", lines[len(lines)-1], err)
+	}
+	return rec
+}
+
+// TestTableDefaults trains on a data file with no flags but the output, and checks that the
+// table rule was applied (validation on, plateau schedule, the batch and width of the rule),
+// that the run reports its validation and training NLL, and that nll's default split on
+// the training file (no test part by default) is refused while --test-frac makes one.
+func TestTableDefaults(t *testing.T) {
+	dir := t.TempDir()
+	data := gaussTable(t, dir, "g.csv", 600, 1)
+	model := filepath.Join(dir, "g.safetensors")
+	r := mustRun(t, "train", "--data", data, "--out", model, "--json", "--quiet", "--threads", "1")
+	s := summaryOf(t, r.stdout)
+	for _, k := range []string{"best_val_nll", "train_nll", "best_step"} {
+		if _, ok := s[k]; !ok {
+			t.Fatalf("summary lacks %s: %s", k, r.stdout)
+		}
+	}
+	info := mustRun(t, "info", model, "--json")
+	for _, want := range []string{`\"schedule\":\"plateau\"`, `\"batch\":64`, `\"hidden\":[256,256,256]`, `\"lr\":0.001`, `\"patience\":5`} {
+		if !strings.Contains(info.stdout, strings.ReplaceAll(want, `\"`, `\\\"`)) && !strings.Contains(info.stdout, strings.ReplaceAll(want, `\"`, `"`)) {
+			t.Errorf("info lacks %s:\n%s", want, info.stdout)
+		}
+	}
+	// 600 rows: 20% validation, no test part.
+	if !strings.Contains(info.stdout, `"val":0.2`) && !strings.Contains(info.stdout, `\"val\":0.2`) {
+		t.Errorf("split is not 80/20: %s", info.stdout)
+	}
+	wantRejected(t, cli(t, "nll", "--model", model, "--data", data), 1, "g.csv", "no test part", "--split")
+	// Another file: every row.
+	other := gaussTable(t, dir, "other.csv", 50, 2)
+	o := summaryOf(t, mustRun(t, "nll", "--model", model, "--data", other, "--json").stdout)
+	if string(o["n"]) != "50" {
+		t.Errorf("another file: scored %s rows, want 50", o["n"])
+	}
+	// The training file changed since: an error, not a silent switch to every row.
+	os.WriteFile(filepath.Join(dir, "g2.csv"), nil, 0o644)
+	b, _ := os.ReadFile(data)
+	os.WriteFile(data, append(b, []byte("10,-2,0\n")...), 0o644)
+	wantRejected(t, cli(t, "nll", "--model", model, "--data", data), 1, "changed since the model was trained", "--split all")
+	os.WriteFile(data, b, 0o644)
+	v := summaryOf(t, mustRun(t, "nll", "--model", model, "--data", data, "--split", "val", "--json").stdout)
+	if string(v["n"]) != "120" {
+		t.Errorf("val split: %s rows, want 120", v["n"])
+	}
+	// --test-frac makes a test part, scored by default.
+	m2 := filepath.Join(dir, "g2.safetensors")
+	mustRun(t, "train", "--data", data, "--out", m2, "--test-frac", "0.25", "--steps", "50", "--quiet")
+	ts := summaryOf(t, mustRun(t, "nll", "--model", m2, "--data", data, "--json").stdout)
+	if string(ts["n"]) != "150" || !strings.Contains(string(ts["data"]), "test split") {
+		t.Errorf("default split with a test part: n %s, data %s; want the 150 test rows", ts["n"], ts["data"])
+	}
+}
+
+// TestPerRowScores checks nll --out: one log-density per scored row in input order, the
+// same bits at one and two threads, their mean equal to the reported NLL, and encode
+// --with-logp's last column equal to them (as float32).
+func TestPerRowScores(t *testing.T) {
+	dir := t.TempDir()
+	data := gaussTable(t, dir, "g.csv", 300, 3)
+	model := filepath.Join(dir, "g.safetensors")
+	mustRun(t, "train", "--data", data, "--out", model, "--steps", "60", "--width", "32", "--quiet")
+	score := func(threads string) ([]float64, map[string]json.RawMessage) {
+		out := filepath.Join(dir, "s"+threads+".csv")
+		r := mustRun(t, "nll", "--model", model, "--data", data, "--split", "all", "--out", out, "--threads", threads, "--json")
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if lines[0] != "logp" {
+			t.Fatalf("header %q", lines[0])
+		}
+		var v []float64
+		for _, l := range lines[1:] {
+			x, err := strconv.ParseFloat(l, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v = append(v, x)
+		}
+		return v, summaryOf(t, r.stdout)
+	}
+	a, s := score("1")
+	b, _ := score("2")
+	if len(a) != 300 {
+		t.Fatalf("%d scores for 300 rows", len(a))
+	}
+	mean := 0.0
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			t.Fatalf("row %d: %v at one thread, %v at two", i, a[i], b[i])
+		}
+		mean -= a[i] / float64(len(a))
+	}
+	var nll float64
+	json.Unmarshal(s["nll"], &nll)
+	if math.Abs(mean-nll) > 1e-9*math.Abs(nll) {
+		t.Fatalf("mean of the rows' NLL %v, summary %v", mean, nll)
+	}
+	// The first row scored alone gives the same value: the rows are in input order.
+	first := writeFile(t, dir, "first.csv", []byte(strings.SplitN(string(must(os.ReadFile(data))), "\n", 2)[0]+"\n"))
+	one, _ := func() ([]float64, map[string]json.RawMessage) {
+		out := filepath.Join(dir, "one.csv")
+		mustRun(t, "nll", "--model", model, "--data", first, "--out", out)
+		lines := strings.Split(strings.TrimSpace(string(must(os.ReadFile(out)))), "\n")
+		x, _ := strconv.ParseFloat(lines[1], 64)
+		return []float64{x}, nil
+	}()
+	if math.Abs(one[0]-a[0]) > 1e-4 {
+		t.Fatalf("first row alone %v, in the file %v", one[0], a[0])
+	}
+	enc := filepath.Join(dir, "z.csv")
+	mustRun(t, "encode", "--model", model, "--data", data, "--out", enc, "--with-logp")
+	lines := strings.Split(strings.TrimSpace(string(must(os.ReadFile(enc)))), "\n")
+	for i, l := range lines {
+		f := strings.Split(l, ",")
+		if len(f) != 4 {
+			t.Fatalf("encode row %d has %d columns, want 3 + logp", i, len(f))
+		}
+		x, _ := strconv.ParseFloat(f[3], 32)
+		if float32(x) != float32(a[i]) {
+			t.Fatalf("encode row %d logp %v, nll --out %v", i, x, a[i])
+		}
+	}
+}
+
+// TestDequantizeFlag checks that an integer table with a constant column trains by default
+// (its integer columns dequantized) and is refused with --dequantize none.
+func TestDequantizeFlag(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&b, "%d,%d,3\n", i%7, (i*5)%11)
+	}
+	data := writeFile(t, dir, "counts.csv", []byte(b.String()))
+	mustRun(t, "train", "--data", data, "--out", filepath.Join(dir, "m.safetensors"), "--steps", "20", "--quiet")
+	wantRejected(t, cli(t, "train", "--data", data, "--out", filepath.Join(dir, "n.safetensors"), "--steps", "20", "--dequantize", "none"), 1, "column 3", "zero variance")
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
