@@ -1,6 +1,10 @@
 package kernels
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/interflow/flowbench/internal/buf"
+)
 
 // The SGEMM driver (BLIS-style). See the package documentation ("GEMM") for the design.
 //
@@ -70,13 +74,6 @@ type gemmWorker struct {
 	tile  []float32 // edge tile of C: mr×nr
 	arows []float32 // dot path: up to 4 tail rows of A, zero-padded
 	out   [8]float32
-}
-
-func grow(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
 }
 
 // gemmState is what one GEMM call needs besides the workers: the job and worker 0.
@@ -218,7 +215,7 @@ func (j *gemmJob) run(threads int) {
 		j.ppt = ceilDiv(panels, j.nTasks)
 		j.nTasks = ceilDiv(panels, j.ppt)
 		j.pptPack = max(1, ceilDiv(panels, 4*threads))
-		j.st.bp = grow(j.st.bp, panels*nr*j.k)
+		j.st.bp = buf.Grow(j.st.bp, panels*nr*j.k)
 		j.phase = phasePackB
 		packThreads := threads
 		if panels*nr*j.k < 1<<15 {
@@ -337,7 +334,7 @@ func (j *gemmJob) compute(w *gemmWorker, ib, jb, pc, kc int) {
 	}
 	if iFull < i1 {
 		npan := ceilDiv(i1-iFull, mr)
-		w.apack = grow(w.apack, npan*mr*kc)
+		w.apack = buf.Grow(w.apack, npan*mr*kc)
 		if j.transA {
 			src, rows := j.a[pc*j.lda+iFull:], i1-iFull
 			if im.packT != nil && rows >= mr {
@@ -367,7 +364,7 @@ func (j *gemmJob) compute(w *gemmWorker, ib, jb, pc, kc int) {
 			}
 		}
 	}
-	w.tile = grow(w.tile, mr*nr)
+	w.tile = buf.Grow(w.tile, mr*nr)
 	beta := j.beta
 	var bias []float32
 	if pc > 0 {
@@ -461,7 +458,7 @@ func (j *gemmJob) scaleOnly() {
 func (j *gemmJob) runDot(threads int) {
 	k := j.k
 	npad := (j.n + 1) &^ 1
-	bt := grow(j.st.bp, npad*k)
+	bt := buf.Grow(j.st.bp, npad*k)
 	j.st.bp = bt
 	for jj := 0; jj < npad; jj++ {
 		d := bt[jj*k : (jj+1)*k]
@@ -498,7 +495,7 @@ func (j *gemmJob) dotTask(w *gemmWorker, t int) {
 		rows := min(4, j.m-r0)
 		arow, lda := j.a[r0*j.lda:], j.lda
 		if rows < 4 {
-			w.arows = grow(w.arows, 4*k)
+			w.arows = buf.Grow(w.arows, 4*k)
 			for r := 0; r < 4; r++ {
 				d := w.arows[r*k : (r+1)*k]
 				if r < rows {
