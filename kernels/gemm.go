@@ -69,38 +69,25 @@ func currentGemmImpl() *gemmImpl {
 
 // gemmWorker holds one worker's private buffers, grown on first use and kept.
 type gemmWorker struct {
-	id    int       // index in the pool (0: the calling goroutine); RunTasks reports it
 	apack []float32 // edge panel of A: mr×kc, packed p-major
 	tile  []float32 // edge tile of C: mr×nr
 	arows []float32 // dot path: up to 4 tail rows of A, zero-padded
 	out   [8]float32
 }
 
-// gemmState is what one GEMM call needs besides the workers: the job and worker 0.
+// gemmState is what one GEMM call needs: the job, the shared packed B and the buffers of
+// each worker, indexed by the pool's worker number. Everything grows once and is kept.
 type gemmState struct {
-	job gemmJob
-	bp  []float32 // shared packed B block (or Bᵀ on the dot path), grown once
-	w0  *gemmWorker
+	job     gemmJob
+	bp      []float32     // shared packed B block (or Bᵀ on the dot path)
+	workers []*gemmWorker // workers[w] is used by worker w only
 }
 
-func init() { pool.state.w0 = pool.workers[0] }
-
-// acquireState returns the state to run a GEMM on and the number of threads to use. If the
-// pool is busy it returns a private single-threaded state.
-func acquireState() (*gemmState, int) {
-	if pool.mu.TryLock() {
-		return &pool.state, Threads()
+// growWorkers makes sure there are buffers for workers 0..n-1 (n at most maxWorkers).
+func (st *gemmState) growWorkers(n int) {
+	for len(st.workers) < min(n, maxWorkers) {
+		st.workers = append(st.workers, new(gemmWorker))
 	}
-	return getPrivateState(), 1
-}
-
-func releaseState(st *gemmState) {
-	st.job = gemmJob{}
-	if st == &pool.state {
-		pool.mu.Unlock()
-		return
-	}
-	putPrivateState(st)
 }
 
 const (
@@ -173,6 +160,7 @@ func (j *gemmJob) run(threads int) {
 	if work < minParallelWork {
 		threads = 1
 	}
+	j.st.growWorkers(threads)
 	if dotPath {
 		j.runDot(threads)
 		return
@@ -221,9 +209,9 @@ func (j *gemmJob) run(threads int) {
 		if panels*nr*j.k < 1<<15 {
 			packThreads = 1 // a small block: not worth a wake-up and a barrier
 		}
-		pool.parallel(packThreads, ceilDiv(panels, j.pptPack), j, j.st.w0)
+		pool.parallel(packThreads, ceilDiv(panels, j.pptPack), j)
 		j.phase = phaseCompute
-		pool.parallel(threads, j.mTasks*j.nTasks, j, j.st.w0)
+		pool.parallel(threads, j.mTasks*j.nTasks, j)
 	}
 }
 
@@ -239,7 +227,8 @@ const tnInPlaceLd = 512
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-func (j *gemmJob) runTask(w *gemmWorker, t int) {
+func (j *gemmJob) runTask(worker, t int) {
+	w := j.st.workers[worker]
 	switch j.phase {
 	case phasePackB:
 		panels := ceilDiv(j.nc, j.impl.nr)
@@ -478,7 +467,7 @@ func (j *gemmJob) runDot(threads int) {
 	if threads > 1 {
 		j.dotRows = max(4, min(64, ceilDiv(ceilDiv(j.m, 4*threads), 4)*4))
 	}
-	pool.parallel(threads, ceilDiv(j.m, j.dotRows), j, j.st.w0)
+	pool.parallel(threads, ceilDiv(j.m, j.dotRows), j)
 }
 
 func (j *gemmJob) dotTask(w *gemmWorker, t int) {
