@@ -11,21 +11,7 @@ func Mul(x, y, out []float32) {
 	if len(y) < len(x) || len(out) < len(x) {
 		panic(fmt.Sprintf("kernels: Mul: len(x) = %d, len(y) = %d, len(out) = %d", len(x), len(y), len(out)))
 	}
-	y, out = y[:len(x)], out[:len(x)]
-	if len(x) == 0 || mulSIMD(x, y, out) {
-		return
-	}
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		xs, ys, os := x[i:i+4:i+4], y[i:i+4:i+4], out[i:i+4:i+4]
-		os[0] = xs[0] * ys[0]
-		os[1] = xs[1] * ys[1]
-		os[2] = xs[2] * ys[2]
-		os[3] = xs[3] * ys[3]
-	}
-	for ; i < len(x); i++ {
-		out[i] = x[i] * y[i]
-	}
+	mul(x, y[:len(x)], out[:len(x)])
 }
 
 // ColSums sets dst[j] = Σ_i A[i,j] for the m×n matrix A (leading dimension lda), summed in
@@ -58,24 +44,7 @@ func ScaleCols(m, n int, a []float32, lda int, v []float32) {
 	}
 	v = v[:n]
 	for i := 0; i < m; i++ {
-		if r := a[i*lda : i*lda+n]; !mulSIMD(r, v, r) {
-			mulInto(r, v)
-		}
-	}
-}
-
-// mulInto sets x[i] *= y[i] (len(y) ≥ len(x)), unrolled by 4.
-func mulInto(x, y []float32) {
-	y = y[:len(x)]
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		xs, ys := x[i:i+4:i+4], y[i:i+4:i+4]
-		xs[0] *= ys[0]
-		xs[1] *= ys[1]
-		xs[2] *= ys[2]
-		xs[3] *= ys[3]
-	}
-	for ; i < len(x); i++ {
-		x[i] *= y[i]
+		r := a[i*lda : i*lda+n]
+		mul(r, v, r)
 	}
 }

@@ -13,16 +13,16 @@ import (
 // gemm is the internal entry point of Gemm after shape checks (m, n >= 1).
 func gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if transA {
-		raceRead(a, k, m, lda)
+		raceReadMat(a, k, m, lda)
 	} else {
-		raceRead(a, m, k, lda)
+		raceReadMat(a, m, k, lda)
 	}
 	if transB {
-		raceRead(b, n, k, ldb)
+		raceReadMat(b, n, k, ldb)
 	} else {
-		raceRead(b, k, n, ldb)
+		raceReadMat(b, k, n, ldb)
 	}
-	raceWrite(c, m, n, ldc)
+	raceWriteMat(c, m, n, ldc)
 	st, threads := acquireState()
 	j := &st.job
 	*j = gemmJob{st: st, impl: currentGemmImpl(), transA: transA, transB: transB, m: m, n: n, k: k,
@@ -33,15 +33,15 @@ func gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 
 // gemmBiasAct is the internal entry point of GemmBiasAct after shape checks (m, n >= 1).
 func gemmBiasAct(m, n, k int, a []float32, lda int, b []float32, ldb int, bias []float32, act Act, z []float32, ldz int, y []float32, ldy int) {
-	raceRead(a, m, k, lda)
-	raceRead(b, k, n, ldb)
+	raceReadMat(a, m, k, lda)
+	raceReadMat(b, k, n, ldb)
 	if bias != nil {
-		raceRead(bias, 1, n, n)
+		raceRead(bias[:n])
 	}
 	if z != nil {
-		raceWrite(z, m, n, ldz)
+		raceWriteMat(z, m, n, ldz)
 	}
-	raceWrite(y, m, n, ldy)
+	raceWriteMat(y, m, n, ldy)
 	st, threads := acquireState()
 	j := &st.job
 	*j = gemmJob{st: st, impl: currentGemmImpl(), m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
