@@ -12,8 +12,9 @@ import (
 	"testing"
 )
 
-// vecSizes cover every tail of 8- and 16-lane loops, with and without the 4× unrolled body.
-var vecSizes = []int{0, 1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 1000}
+// vecSizes cover every tail of 4-, 8- and 16-lane loops, with and without the 4× unrolled
+// body.
+var vecSizes = []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 257, 1000}
 
 const (
 	guardLen = 16
@@ -270,6 +271,40 @@ func TestDotSumSq(t *testing.T) {
 			fillRand(r, x, normal)
 			if a, b := Dot(x, y), Dot(x, y); math.Float32bits(a) != math.Float32bits(b) {
 				t.Fatal("dot is not deterministic")
+			}
+		})
+	})
+}
+
+// TestMul checks Mul on every tier (the amd64 tiers run the generated multiply) bit for bit
+// against x·y, with offsets, guard bands, inputs unchanged and in place.
+func TestMul(t *testing.T) {
+	forEachTier(t, func(t *testing.T) {
+		forSizes(t, func(t *testing.T, n, off int, r *rand.Rand) {
+			xb, x := guarded(n, off)
+			yb, y := guarded(n, (off+1)%4)
+			ob, out := guarded(n, 3-off)
+			fillRand(r, x, normal)
+			fillRand(r, y, normal)
+			x0, y0 := append([]float32(nil), x...), append([]float32(nil), y...)
+			want := make([]float32, n)
+			for i := range want {
+				want[i] = x0[i] * y0[i]
+			}
+			Mul(x, y, out)
+			what := fmt.Sprintf("mul n=%d off=%d", n, off)
+			checkGuards(t, what+" out", ob, 3-off, n)
+			checkGuards(t, what+" x", xb, off, n)
+			checkGuards(t, what+" y", yb, (off+1)%4, n)
+			if sameBits(x, x0) >= 0 || sameBits(y, y0) >= 0 {
+				t.Fatalf("%s: inputs changed", what)
+			}
+			if i := sameBits(out, want); i >= 0 {
+				t.Fatalf("%s: out[%d] = %g, want %g", what, i, out[i], want[i])
+			}
+			Mul(x, y, x) // in place
+			if i := sameBits(x, want); i >= 0 {
+				t.Fatalf("%s in place: x[%d] = %g, want %g", what, i, x[i], want[i])
 			}
 		})
 	})
