@@ -9,9 +9,10 @@ import (
 // The SGEMM driver (BLIS-style). See the package documentation ("GEMM") for the design.
 //
 // A tier plugs in through a gemmImpl: a register-blocked micro-kernel over a packed B
-// micro-panel plus its blocking parameters, and optionally a small-n dot kernel. The
-// driver does everything else (blocking, packing, edge tiles, threading, epilogues), so a
-// new tier (e.g. NEON) only provides the two kernels and a table entry.
+// micro-panel plus its blocking parameters, and optionally a small-n dot kernel and a TN
+// packer. The driver does everything else (blocking, packing, edge tiles, threading,
+// epilogues), so a tier (the generated amd64 ones in gemm_impl_amd64.go, NEON in
+// gemm_arm64.go, pure Go in gemm_go.go) only provides its kernels and a table entry.
 
 // gemmKernel is a micro-kernel. It computes the mr×nr tile (mr, nr from its gemmImpl)
 //
@@ -83,9 +84,9 @@ type gemmState struct {
 	workers []*gemmWorker // workers[w] is used by worker w only
 }
 
-// growWorkers makes sure there are buffers for workers 0..n-1 (n at most maxWorkers).
+// growWorkers makes sure there are buffers for workers 0..n-1 (n at most poolMaxWorkers).
 func (st *gemmState) growWorkers(n int) {
-	for len(st.workers) < min(n, maxWorkers) {
+	for len(st.workers) < min(n, poolMaxWorkers) {
 		st.workers = append(st.workers, new(gemmWorker))
 	}
 }

@@ -165,8 +165,8 @@ var gemmTrans = []transPair{{false, false}, {false, true}, {true, false}}
 var alphaBetas = [][2]float32{{1, 0}, {1, 1}, {-2, 0.5}, {0, -1.5}, {0.5, 0}, {1, -1}}
 
 // TestGemmTails sweeps m, n over every tail of every tier's tile (mr ∈ {4,6,8,12}, nr ∈
-// {4,16,32,64}) with small integer entries, so results must be exact; k, offsets, padding
-// and alpha/beta rotate through their sets.
+// {4,12,16,32,64}) with small integer entries, so results must be exact; k, offsets,
+// padding and alpha/beta rotate through their sets.
 func TestGemmTails(t *testing.T) {
 	forEachTier(t, gemmTails)
 }

@@ -37,9 +37,9 @@ type taskRunner interface {
 // the current one, before blocking.
 const spinWait = 50 * time.Microsecond
 
-// maxWorkers is the most workers one section runs on (the sequence word's low byte counts
-// them), so worker numbers are below it.
-const maxWorkers = 255
+// poolMaxWorkers is the most workers one section runs on (the sequence word's low byte
+// counts them), so worker numbers are below it.
+const poolMaxWorkers = 255
 
 type poolWorker struct {
 	wake   chan struct{}
@@ -128,12 +128,12 @@ func (p *workerPool) work(w int) {
 	}
 }
 
-// parallel runs tasks 0..ntask-1 of r on up to min(nthreads, maxWorkers) workers, the
-// calling goroutine being worker 0, and returns when all are done. The caller must own the
-// pool, except with nthreads <= 1: then the tasks run in order on worker 0 and the pool is
-// not touched.
+// parallel runs tasks 0..ntask-1 of r on up to min(nthreads, poolMaxWorkers) workers,
+// the calling goroutine being worker 0, and returns when all are done. The caller must own
+// the pool, except with nthreads <= 1: then the tasks run in order on worker 0 and the
+// pool is not touched.
 func (p *workerPool) parallel(nthreads, ntask int, r taskRunner) {
-	nw := min(nthreads, ntask, maxWorkers)
+	nw := min(nthreads, ntask, poolMaxWorkers)
 	if nw <= 1 {
 		for t := 0; t < ntask; t++ {
 			r.runTask(0, t)
