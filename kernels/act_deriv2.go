@@ -58,7 +58,7 @@ func actDeriv2Chunk(act Act, x, d, e []float32) {
 			e[i] = min(v, 0)
 		}
 	}
-	Exp(e, e)
+	expLocal(e, e) // e is this call's stack scratch: no race annotation (see expLocal)
 	for i, v := range x {
 		ei := e[i]
 		switch act {

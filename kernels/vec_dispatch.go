@@ -131,12 +131,16 @@ func mulGo(x, y, out []float32) {
 }
 
 func expVec(x, y []float32) {
-	if len(x) == 0 {
-		return
-	}
 	raceRead(x)
 	raceWrite(y)
-	if !expSIMD(x, y) {
+	expLocal(x, y)
+}
+
+// expLocal is expVec without the race annotations, for memory that only the calling
+// goroutine can reach: ActDeriv2's scratch on its stack, which an annotation would move to
+// the heap in race builds (the race runtime's range calls let their pointer escape).
+func expLocal(x, y []float32) {
+	if len(x) > 0 && !expSIMD(x, y) {
 		RefExp(x, y)
 	}
 }
