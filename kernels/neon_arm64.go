@@ -10,9 +10,10 @@ package kernels
 // elements through zero-padded 4-element copies in buf, of which the outputs' lanes are
 // copied back. So no routine touches memory outside its operands, and nothing allocates:
 // the hook declares its neonCall on its stack and passes run a func literal that calls the
-// routine with the pointers of p. Those pointers never pass through the func value (only
-// the element count does), so the asm stubs keep their //go:noescape and the buffers stay
-// on the stack (GOARCH=arm64 go build -gcflags=-m shows "does not escape" for both).
+// routine with the pointers c.p(i). No pointer passes through the func value (only the
+// element count does), so the asm stubs keep their //go:noescape and the neonCall, its
+// buffers included, stays on the hook's stack (GOARCH=arm64 go build -gcflags=-m: the
+// neonCall and the func literal "do not escape").
 type neonCall struct {
 	ops  [][]float32                 // the routine's pointer arguments, in order
 	outs uint                        // bit i set: the routine writes ops[i]
