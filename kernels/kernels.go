@@ -62,6 +62,13 @@ func checkVec(name string, s []float32, n int) {
 	}
 }
 
+// checkOptVec is checkVec for an optional vector: nil passes.
+func checkOptVec(name string, s []float32, n int) {
+	if s != nil {
+		checkVec(name, s, n)
+	}
+}
+
 // checkAct panics unless act is one of the activations.
 func checkAct(act Act) {
 	if act >= numActs {
@@ -107,9 +114,7 @@ func GemmBiasAct(m, n, k int, a []float32, lda int, b []float32, ldb int, bias [
 	if z != nil {
 		checkMat("Z", z, m, n, ldz)
 	}
-	if bias != nil {
-		checkVec("bias", bias, n)
-	}
+	checkOptVec("bias", bias, n)
 	checkAct(act)
 	if m == 0 || n == 0 {
 		return
@@ -124,9 +129,7 @@ func ActBackward(act Act, m, n int, dy []float32, lddy int, z []float32, ldz int
 	checkMat("dY", dy, m, n, lddy)
 	checkMat("Z", z, m, n, ldz)
 	checkMat("dZ", dz, m, n, lddz)
-	if dbias != nil {
-		checkVec("dbias", dbias, n)
-	}
+	checkOptVec("dbias", dbias, n)
 	checkAct(act)
 	if m == 0 || n == 0 {
 		return
