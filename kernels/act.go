@@ -56,9 +56,7 @@ const ExpErrorBound = 1.3e-7
 // act and 2^−122 for act' (whose results below that come from a subnormal e^−|x|).
 // ReLU and Identity are exact.
 func ActErrorBound(act Act, deriv bool) float64 {
-	if act >= numActs {
-		panic("kernels: unknown activation")
-	}
+	checkAct(act)
 	if deriv {
 		return actErrBounds[act][1]
 	}

@@ -3,9 +3,10 @@
 package kernels
 
 // The NEON activations of act_arm64.s behind the hooks of vec_dispatch.go. Each routine
-// takes n, a multiple of 4; the last 1..3 elements go through a zero-padded 4-element
-// buffer on the stack. The Deriv routines multiply by dy when it is non-nil (the backward
-// pass dZ = dY ⊙ act'(Z)), reading dy before writing d, so d may alias dy or x exactly.
+// takes n, a multiple of 4; the hooks run them through a neonCall (neon_arm64.go), which
+// takes the last 1..3 elements through a zero-padded 4-element copy on the stack. The
+// Deriv routines multiply by dy when it is non-nil (the backward pass dZ = dY ⊙ act'(Z)),
+// reading dy before writing d, so d may alias dy or x exactly.
 
 //go:noescape
 func expNEON(x, y *float32, n int)
@@ -94,16 +95,8 @@ func actSIMD(act Act, x, y []float32) bool {
 	if tier != tierNEON || act == Identity || act >= numActs {
 		return false
 	}
-	n4, t := split(len(x))
-	if n4 > 0 {
-		actFwdNEON(act, &x[0], &y[0], n4)
-	}
-	if t > 0 {
-		var bx, by [4]float32
-		copy(bx[:], x[n4:])
-		actFwdNEON(act, &bx[0], &by[0], 4)
-		copy(y[n4:n4+t], by[:t])
-	}
+	c := neonCall{ops: [][]float32{x, y}, outs: 1 << 1}
+	c.run(len(x), func(m int) float32 { actFwdNEON(act, c.p(0), c.p(1), m); return 0 })
 	return true
 }
 
@@ -112,16 +105,8 @@ func actDerivSIMD(act Act, x, d []float32) bool {
 	if tier != tierNEON || act == Identity || act >= numActs {
 		return false
 	}
-	n4, t := split(len(x))
-	if n4 > 0 {
-		actDerNEON(act, &x[0], nil, &d[0], n4)
-	}
-	if t > 0 {
-		var bx, bd [4]float32
-		copy(bx[:], x[n4:])
-		actDerNEON(act, &bx[0], nil, &bd[0], 4)
-		copy(d[n4:n4+t], bd[:t])
-	}
+	c := neonCall{ops: [][]float32{x, d}, outs: 1 << 1}
+	c.run(len(x), func(m int) float32 { actDerNEON(act, c.p(0), nil, c.p(1), m); return 0 })
 	return true
 }
 
@@ -130,17 +115,8 @@ func actBackSIMD(act Act, z, dy, dz []float32) bool {
 	if tier != tierNEON || act == Identity || act >= numActs {
 		return false
 	}
-	n4, t := split(len(z))
-	if n4 > 0 {
-		actDerNEON(act, &z[0], &dy[0], &dz[0], n4)
-	}
-	if t > 0 {
-		var bz, bdy, bdz [4]float32
-		copy(bz[:], z[n4:])
-		copy(bdy[:], dy[n4:n4+t])
-		actDerNEON(act, &bz[0], &bdy[0], &bdz[0], 4)
-		copy(dz[n4:n4+t], bdz[:t])
-	}
+	c := neonCall{ops: [][]float32{z, dy, dz}, outs: 1 << 2}
+	c.run(len(z), func(m int) float32 { actDerNEON(act, c.p(0), c.p(1), c.p(2), m); return 0 })
 	return true
 }
 
@@ -149,15 +125,7 @@ func expSIMD(x, y []float32) bool {
 	if tier != tierNEON {
 		return false
 	}
-	n4, t := split(len(x))
-	if n4 > 0 {
-		expNEON(&x[0], &y[0], n4)
-	}
-	if t > 0 {
-		var bx, by [4]float32
-		copy(bx[:], x[n4:])
-		expNEON(&bx[0], &by[0], 4)
-		copy(y[n4:n4+t], by[:t])
-	}
+	c := neonCall{ops: [][]float32{x, y}, outs: 1 << 1}
+	c.run(len(x), func(m int) float32 { expNEON(c.p(0), c.p(1), m); return 0 })
 	return true
 }

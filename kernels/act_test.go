@@ -66,6 +66,26 @@ func actCheck(act Act, deriv bool, x, got float32) (ref float32, ok bool) {
 	return ref, math.Abs(float64(got)-float64(ref)) <= actBound(act, deriv, x, ref)
 }
 
+// actCases yields every activation with deriv false (act itself) and true (act').
+func actCases(yield func(act Act, deriv bool) bool) {
+	for act := Identity; act < numActs; act++ {
+		for _, deriv := range []bool{false, true} {
+			if !yield(act, deriv) {
+				return
+			}
+		}
+	}
+}
+
+// applyAct sets y = act'(x) when deriv, else y = act(x).
+func applyAct(act Act, deriv bool, x, y []float32) {
+	if deriv {
+		ActDeriv(act, x, y)
+	} else {
+		ActForward(act, x, y)
+	}
+}
+
 // specials are inputs every activation test includes.
 var specials = []float32{
 	0, float32(math.Copysign(0, -1)), 1, -1, 0.5, -0.5, 2, -2,
@@ -107,19 +127,13 @@ func TestActAccuracySweep(t *testing.T) {
 	xs = append(xs, specials...)
 	ys := make([]float32, len(xs))
 	forEachTier(t, func(t *testing.T) {
-		for act := Identity; act < numActs; act++ {
-			for _, deriv := range []bool{false, true} {
-				if deriv {
-					ActDeriv(act, xs, ys)
-				} else {
-					ActForward(act, xs, ys)
-				}
-				fails := 0
-				for i, x := range xs {
-					if ref, ok := actCheck(act, deriv, x, ys[i]); !ok {
-						if fails++; fails <= 5 {
-							t.Errorf("%v deriv=%v x=%g (%#08x): got %g want %g", act, deriv, x, math.Float32bits(x), ys[i], ref)
-						}
+		for act, deriv := range actCases {
+			applyAct(act, deriv, xs, ys)
+			fails := 0
+			for i, x := range xs {
+				if ref, ok := actCheck(act, deriv, x, ys[i]); !ok {
+					if fails++; fails <= 5 {
+						t.Errorf("%v deriv=%v x=%g (%#08x): got %g want %g", act, deriv, x, math.Float32bits(x), ys[i], ref)
 					}
 				}
 			}
@@ -154,17 +168,11 @@ func expCheck(x, got float32) (float32, bool) {
 func TestActSpecialValues(t *testing.T) {
 	ys := make([]float32, len(specials))
 	forEachTier(t, func(t *testing.T) {
-		for act := Identity; act < numActs; act++ {
-			for _, deriv := range []bool{false, true} {
-				if deriv {
-					ActDeriv(act, specials, ys)
-				} else {
-					ActForward(act, specials, ys)
-				}
-				for i, x := range specials {
-					if ref, ok := actCheck(act, deriv, x, ys[i]); !ok {
-						t.Errorf("%v deriv=%v x=%g: got %g want %g", act, deriv, x, ys[i], ref)
-					}
+		for act, deriv := range actCases {
+			applyAct(act, deriv, specials, ys)
+			for i, x := range specials {
+				if ref, ok := actCheck(act, deriv, x, ys[i]); !ok {
+					t.Errorf("%v deriv=%v x=%g: got %g want %g", act, deriv, x, ys[i], ref)
 				}
 			}
 		}
@@ -186,11 +194,7 @@ func TestActSpecialValues(t *testing.T) {
 		}
 		for _, w := range want {
 			in, out := []float32{w.x}, []float32{7}
-			if w.deriv {
-				ActDeriv(w.act, in, out)
-			} else {
-				ActForward(w.act, in, out)
-			}
+			applyAct(w.act, w.deriv, in, out)
 			if math.Float32bits(out[0]) != math.Float32bits(w.y) && !(w.y == 0 && out[0] == 0 && w.deriv) {
 				t.Errorf("%v deriv=%v (%g) = %g, want %g", w.act, w.deriv, w.x, out[0], w.y)
 			}

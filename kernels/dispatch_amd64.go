@@ -10,6 +10,4 @@ func detect() {
 	c := cpuid.CPU
 	hasTier[tierAVX2] = c.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3)
 	hasTier[tierAVX512] = hasTier[tierAVX2] && c.Supports(cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512BW, cpuid.AVX512VL)
-	// The SIMD tiers are enabled by the generated kernels; until a family has them it falls
-	// back to the reference per call.
 }

@@ -1,13 +1,18 @@
 package kernels
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/interflow/flowbench/internal/buf"
+)
 
 // The SGEMM driver (BLIS-style). See the package documentation ("GEMM") for the design.
 //
 // A tier plugs in through a gemmImpl: a register-blocked micro-kernel over a packed B
-// micro-panel plus its blocking parameters, and optionally a small-n dot kernel. The
-// driver does everything else (blocking, packing, edge tiles, threading, epilogues), so a
-// new tier (e.g. NEON) only provides the two kernels and a table entry.
+// micro-panel plus its blocking parameters, and optionally a small-n dot kernel and a TN
+// packer. The driver does everything else (blocking, packing, edge tiles, threading,
+// epilogues), so a tier (the generated amd64 ones in gemm_impl_amd64.go, NEON in
+// gemm_arm64.go, pure Go in gemm_go.go) only provides its kernels and a table entry.
 
 // gemmKernel is a micro-kernel. It computes the mr×nr tile (mr, nr from its gemmImpl)
 //
@@ -65,45 +70,25 @@ func currentGemmImpl() *gemmImpl {
 
 // gemmWorker holds one worker's private buffers, grown on first use and kept.
 type gemmWorker struct {
-	id    int       // index in the pool (0: the calling goroutine); RunTasks reports it
 	apack []float32 // edge panel of A: mr×kc, packed p-major
 	tile  []float32 // edge tile of C: mr×nr
 	arows []float32 // dot path: up to 4 tail rows of A, zero-padded
 	out   [8]float32
 }
 
-func grow(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
-}
-
-// gemmState is what one GEMM call needs besides the workers: the job and worker 0.
+// gemmState is what one GEMM call needs: the job, the shared packed B and the buffers of
+// each worker, indexed by the pool's worker number. Everything grows once and is kept.
 type gemmState struct {
-	job gemmJob
-	bp  []float32 // shared packed B block (or Bᵀ on the dot path), grown once
-	w0  *gemmWorker
+	job     gemmJob
+	bp      []float32     // shared packed B block (or Bᵀ on the dot path)
+	workers []*gemmWorker // workers[w] is used by worker w only
 }
 
-func init() { pool.state.w0 = pool.workers[0] }
-
-// acquireState returns the state to run a GEMM on and the number of threads to use. If the
-// pool is busy it returns a private single-threaded state.
-func acquireState() (*gemmState, int) {
-	if pool.mu.TryLock() {
-		return &pool.state, Threads()
+// growWorkers makes sure there are buffers for workers 0..n-1 (n at most poolMaxWorkers).
+func (st *gemmState) growWorkers(n int) {
+	for len(st.workers) < min(n, poolMaxWorkers) {
+		st.workers = append(st.workers, new(gemmWorker))
 	}
-	return getPrivateState(), 1
-}
-
-func releaseState(st *gemmState) {
-	st.job = gemmJob{}
-	if st == &pool.state {
-		pool.mu.Unlock()
-		return
-	}
-	putPrivateState(st)
 }
 
 const (
@@ -176,6 +161,7 @@ func (j *gemmJob) run(threads int) {
 	if work < minParallelWork {
 		threads = 1
 	}
+	j.st.growWorkers(threads)
 	if dotPath {
 		j.runDot(threads)
 		return
@@ -218,15 +204,15 @@ func (j *gemmJob) run(threads int) {
 		j.ppt = ceilDiv(panels, j.nTasks)
 		j.nTasks = ceilDiv(panels, j.ppt)
 		j.pptPack = max(1, ceilDiv(panels, 4*threads))
-		j.st.bp = grow(j.st.bp, panels*nr*j.k)
+		j.st.bp = buf.Grow(j.st.bp, panels*nr*j.k)
 		j.phase = phasePackB
 		packThreads := threads
 		if panels*nr*j.k < 1<<15 {
 			packThreads = 1 // a small block: not worth a wake-up and a barrier
 		}
-		pool.parallel(packThreads, ceilDiv(panels, j.pptPack), j, j.st.w0)
+		pool.parallel(packThreads, ceilDiv(panels, j.pptPack), j)
 		j.phase = phaseCompute
-		pool.parallel(threads, j.mTasks*j.nTasks, j, j.st.w0)
+		pool.parallel(threads, j.mTasks*j.nTasks, j)
 	}
 }
 
@@ -242,7 +228,8 @@ const tnInPlaceLd = 512
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-func (j *gemmJob) runTask(w *gemmWorker, t int) {
+func (j *gemmJob) runTask(worker, t int) {
+	w := j.st.workers[worker]
 	switch j.phase {
 	case phasePackB:
 		panels := ceilDiv(j.nc, j.impl.nr)
@@ -337,7 +324,7 @@ func (j *gemmJob) compute(w *gemmWorker, ib, jb, pc, kc int) {
 	}
 	if iFull < i1 {
 		npan := ceilDiv(i1-iFull, mr)
-		w.apack = grow(w.apack, npan*mr*kc)
+		w.apack = buf.Grow(w.apack, npan*mr*kc)
 		if j.transA {
 			src, rows := j.a[pc*j.lda+iFull:], i1-iFull
 			if im.packT != nil && rows >= mr {
@@ -367,7 +354,7 @@ func (j *gemmJob) compute(w *gemmWorker, ib, jb, pc, kc int) {
 			}
 		}
 	}
-	w.tile = grow(w.tile, mr*nr)
+	w.tile = buf.Grow(w.tile, mr*nr)
 	beta := j.beta
 	var bias []float32
 	if pc > 0 {
@@ -461,7 +448,7 @@ func (j *gemmJob) scaleOnly() {
 func (j *gemmJob) runDot(threads int) {
 	k := j.k
 	npad := (j.n + 1) &^ 1
-	bt := grow(j.st.bp, npad*k)
+	bt := buf.Grow(j.st.bp, npad*k)
 	j.st.bp = bt
 	for jj := 0; jj < npad; jj++ {
 		d := bt[jj*k : (jj+1)*k]
@@ -481,7 +468,7 @@ func (j *gemmJob) runDot(threads int) {
 	if threads > 1 {
 		j.dotRows = max(4, min(64, ceilDiv(ceilDiv(j.m, 4*threads), 4)*4))
 	}
-	pool.parallel(threads, ceilDiv(j.m, j.dotRows), j, j.st.w0)
+	pool.parallel(threads, ceilDiv(j.m, j.dotRows), j)
 }
 
 func (j *gemmJob) dotTask(w *gemmWorker, t int) {
@@ -498,7 +485,7 @@ func (j *gemmJob) dotTask(w *gemmWorker, t int) {
 		rows := min(4, j.m-r0)
 		arow, lda := j.a[r0*j.lda:], j.lda
 		if rows < 4 {
-			w.arows = grow(w.arows, 4*k)
+			w.arows = buf.Grow(w.arows, 4*k)
 			for r := 0; r < 4; r++ {
 				d := w.arows[r*k : (r+1)*k]
 				if r < rows {

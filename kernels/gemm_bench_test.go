@@ -44,7 +44,7 @@ func gemmOperands(tr string, m, k, n int) (tA, tB bool, a []float32, lda int, b 
 // "gonum" (it runs its own goroutines, up to GOMAXPROCS, on large products). Single-threaded runs also report cpu-GFLOP/s, the rate by the thread's CPU time,
 // which other load on a shared machine does not dilute.
 func BenchmarkSgemm(b *testing.B) {
-	defer SetThreads(Threads())
+	keepThreads(b)
 	prev := Impl()
 	defer SetImpl(prev)
 	for _, impl := range append(Tiers(), "gonum") {

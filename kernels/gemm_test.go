@@ -165,8 +165,8 @@ var gemmTrans = []transPair{{false, false}, {false, true}, {true, false}}
 var alphaBetas = [][2]float32{{1, 0}, {1, 1}, {-2, 0.5}, {0, -1.5}, {0.5, 0}, {1, -1}}
 
 // TestGemmTails sweeps m, n over every tail of every tier's tile (mr ∈ {4,6,8,12}, nr ∈
-// {4,16,32,64}) with small integer entries, so results must be exact; k, offsets, padding
-// and alpha/beta rotate through their sets.
+// {4,12,16,32,64}) with small integer entries, so results must be exact; k, offsets,
+// padding and alpha/beta rotate through their sets.
 func TestGemmTails(t *testing.T) {
 	forEachTier(t, gemmTails)
 }
@@ -251,11 +251,24 @@ func TestGemmBetaZeroIgnoresNaN(t *testing.T) {
 	})
 }
 
+// keepThreads restores the thread count when t ends.
+func keepThreads(t testing.TB) {
+	th := Threads()
+	t.Cleanup(func() { SetThreads(th) })
+}
+
+// threadEveryProduct lets even the smallest product run on several threads
+// (minParallelWork = 0) until t ends, and restores the thread count then too.
+func threadEveryProduct(t *testing.T) {
+	keepThreads(t)
+	w := minParallelWork
+	t.Cleanup(func() { minParallelWork = w })
+	minParallelWork = 0
+}
+
 // TestGemmThreadsBitIdentical checks that 1, 2, 3 and 7 threads give the same bits.
 func TestGemmThreadsBitIdentical(t *testing.T) {
-	defer SetThreads(Threads())
-	defer func(w int) { minParallelWork = w }(minParallelWork)
-	minParallelWork = 0
+	threadEveryProduct(t)
 	shapes := [][3]int{{301, 77, 290}, {13, 300, 40}, {1001, 3, 100}, {64, 1030, 20}, {7, 9, 11}}
 	forEachTier(t, func(t *testing.T) {
 		for _, tr := range gemmTrans {
@@ -272,10 +285,8 @@ func TestGemmThreadsBitIdentical(t *testing.T) {
 						first = got
 						continue
 					}
-					for e := range got {
-						if math.Float32bits(got[e]) != math.Float32bits(first[e]) {
-							t.Fatalf("%v: %d threads differ from 1 thread at element %d: %v vs %v", g, th, e, got[e], first[e])
-						}
+					if e := firstDiff(got, first, false); e >= 0 {
+						t.Fatalf("%v: %d threads differ from 1 thread at element %d: %v vs %v", g, th, e, got[e], first[e])
 					}
 				}
 			}
@@ -287,9 +298,7 @@ func TestGemmThreadsBitIdentical(t *testing.T) {
 // bound) and checks Y == act(Z) bit for bit through the package's actForward, with and
 // without Z and bias, for every activation.
 func TestGemmBiasAct(t *testing.T) {
-	defer SetThreads(Threads())
-	defer func(w int) { minParallelWork = w }(minParallelWork)
-	minParallelWork = 0
+	threadEveryProduct(t)
 	shapes := [][3]int{{1, 1, 1}, {7, 5, 3}, {33, 17, 9}, {65, 49, 300}, {50, 3, 40}, {19, 2, 7}, {6, 16, 0}, {100, 64, 16}}
 	forEachTier(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(9, 10))
@@ -364,7 +373,7 @@ func fillSlice(n int, v float32) []float32 {
 
 // TestGemmNoAllocs asserts zero allocations per call after warm-up, threaded and not.
 func TestGemmNoAllocs(t *testing.T) {
-	defer SetThreads(Threads())
+	keepThreads(t)
 	rng := rand.New(rand.NewPCG(11, 12))
 	m, n, k := 200, 70, 300
 	a, b, c := randSlice(rng, m*k), randSlice(rng, k*n), randSlice(rng, m*n)
@@ -424,9 +433,7 @@ func FuzzGemm(f *testing.F) {
 // TestGemmConcurrentCallers runs GEMMs from several goroutines at once (the pool serves one,
 // the others run on private states) and checks each against a sequential result.
 func TestGemmConcurrentCallers(t *testing.T) {
-	defer SetThreads(Threads())
-	defer func(w int) { minParallelWork = w }(minParallelWork)
-	minParallelWork = 0
+	threadEveryProduct(t)
 	SetThreads(2)
 	rng := rand.New(rand.NewPCG(13, 14))
 	m, n, k := 67, 45, 70
@@ -439,11 +446,9 @@ func TestGemmConcurrentCallers(t *testing.T) {
 			c := make([]float32, m*n)
 			for it := 0; it < 20; it++ {
 				Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
-				for e := range c {
-					if math.Float32bits(c[e]) != math.Float32bits(want[e]) {
-						errs <- fmt.Errorf("goroutine %d iteration %d: element %d = %v, want %v", g, it, e, c[e], want[e])
-						return
-					}
+				if e := firstDiff(c, want, false); e >= 0 {
+					errs <- fmt.Errorf("goroutine %d iteration %d: element %d = %v, want %v", g, it, e, c[e], want[e])
+					return
 				}
 			}
 			errs <- nil
@@ -471,9 +476,7 @@ func oneThreadNN(seed uint64, m, n, k int) (a, b, c []float32) {
 // parked), so both hand-offs and the sections that leave some workers out are exercised;
 // every result must equal the one-thread bits, and the test must not hang.
 func TestPoolSpinAndPark(t *testing.T) {
-	defer SetThreads(Threads())
-	defer func(w int) { minParallelWork = w }(minParallelWork)
-	minParallelWork = 0
+	threadEveryProduct(t)
 	m, n, k := 70, 97, 40
 	a, b, want := oneThreadNN(15, m, n, k)
 	c := make([]float32, m*n)
@@ -488,10 +491,8 @@ func TestPoolSpinAndPark(t *testing.T) {
 		}
 		clear(c)
 		Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
-		for e := range c {
-			if math.Float32bits(c[e]) != math.Float32bits(want[e]) {
-				t.Fatalf("iteration %d (threads %d): element %d = %v, want %v", it, Threads(), e, c[e], want[e])
-			}
+		if e := firstDiff(c, want, false); e >= 0 {
+			t.Fatalf("iteration %d (threads %d): element %d = %v, want %v", it, Threads(), e, c[e], want[e])
 		}
 	}
 }
@@ -520,7 +521,7 @@ func (c *countTask) RunTask(w, t int) {
 // caller's cap (WorkersFor, or a smaller one), that kernels inside tasks give the one-thread
 // bits, and that it allocates nothing in steady state.
 func TestRunTasks(t *testing.T) {
-	defer SetThreads(Threads())
+	keepThreads(t)
 	m, n, k := 40, 70, 90
 	a, b, want := oneThreadNN(17, m, n, k)
 	for _, th := range []int{1, 2, 3, 7} {
@@ -532,10 +533,9 @@ func TestRunTasks(t *testing.T) {
 				if r := ct.runs[i].Load(); r != 1 {
 					t.Fatalf("threads %d, %d tasks: task %d ran %d times", th, ntask, i, r)
 				}
-				for e, v := range ct.c[i*m*n : (i+1)*m*n] {
-					if math.Float32bits(v) != math.Float32bits(want[e]) {
-						t.Fatalf("threads %d: task %d element %d = %v, want %v", th, i, e, v, want[e])
-					}
+				got := ct.c[i*m*n : (i+1)*m*n]
+				if e := firstDiff(got, want, false); e >= 0 {
+					t.Fatalf("threads %d: task %d element %d = %v, want %v", th, i, e, got[e], want[e])
 				}
 			}
 			if ct.badW.Load() != 0 {

@@ -55,6 +55,27 @@ func checkMat(name string, s []float32, rows, cols, ld int) {
 	}
 }
 
+// checkVec panics unless the vector s, called name, has at least n elements.
+func checkVec(name string, s []float32, n int) {
+	if len(s) < n {
+		panic(fmt.Sprintf("kernels: %s has %d elements, want %d", name, len(s), n))
+	}
+}
+
+// checkOptVec is checkVec for an optional vector: nil passes.
+func checkOptVec(name string, s []float32, n int) {
+	if s != nil {
+		checkVec(name, s, n)
+	}
+}
+
+// checkAct panics unless act is one of the activations.
+func checkAct(act Act) {
+	if act >= numActs {
+		panic("kernels: unknown activation")
+	}
+}
+
 // Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major float32 matrices, where op(A) is
 // m×k (A is m×k with leading dimension lda, or k×m when transA) and op(B) is k×n (B is k×n, or
 // n×k when transB). When beta == 0, C is not read (NaNs in C do not propagate). The
@@ -93,12 +114,8 @@ func GemmBiasAct(m, n, k int, a []float32, lda int, b []float32, ldb int, bias [
 	if z != nil {
 		checkMat("Z", z, m, n, ldz)
 	}
-	if bias != nil && len(bias) < n {
-		panic(fmt.Sprintf("kernels: bias has %d elements, want %d", len(bias), n))
-	}
-	if act >= numActs {
-		panic("kernels: unknown activation")
-	}
+	checkOptVec("bias", bias, n)
+	checkAct(act)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -112,12 +129,8 @@ func ActBackward(act Act, m, n int, dy []float32, lddy int, z []float32, ldz int
 	checkMat("dY", dy, m, n, lddy)
 	checkMat("Z", z, m, n, ldz)
 	checkMat("dZ", dz, m, n, lddz)
-	if dbias != nil && len(dbias) < n {
-		panic(fmt.Sprintf("kernels: dbias has %d elements, want %d", len(dbias), n))
-	}
-	if act >= numActs {
-		panic("kernels: unknown activation")
-	}
+	checkOptVec("dbias", dbias, n)
+	checkAct(act)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -131,9 +144,7 @@ func ActForward(act Act, x, y []float32) {
 	if len(y) < len(x) {
 		panic("kernels: ActForward output shorter than input")
 	}
-	if act >= numActs {
-		panic("kernels: unknown activation")
-	}
+	checkAct(act)
 	actForward(act, x, y[:len(x)])
 }
 
@@ -143,9 +154,7 @@ func ActDeriv(act Act, x, d []float32) {
 	if len(d) < len(x) {
 		panic("kernels: ActDeriv output shorter than input")
 	}
-	if act >= numActs {
-		panic("kernels: unknown activation")
-	}
+	checkAct(act)
 	actDeriv(act, x, d[:len(x)])
 }
 
@@ -170,6 +179,15 @@ func Axpy(alpha float32, x, y []float32) {
 
 // Scale computes x[i] *= alpha.
 func Scale(alpha float32, x []float32) { scale(alpha, x) }
+
+// Mul sets out[i] = x[i]·y[i] for i < len(x), one rounding per product on every tier (the
+// amd64 tiers run a generated multiply, the others a Go loop). out may alias x or y exactly.
+func Mul(x, y, out []float32) {
+	if len(y) < len(x) || len(out) < len(x) {
+		panic(fmt.Sprintf("kernels: Mul: len(x) = %d, len(y) = %d, len(out) = %d", len(x), len(y), len(out)))
+	}
+	mul(x, y[:len(x)], out[:len(x)])
+}
 
 // Dot returns Σ x[i]·y[i] for i < len(x), accumulated in float32 lanes in a fixed order
 // (the result depends on the tier but never on the thread count).

@@ -121,36 +121,23 @@ func TestNEONTailsAndAliasing(t *testing.T) {
 	for i := range x {
 		x[i] = float32(r.NormFloat64() * 4)
 	}
-	for act := ReLU; act < numActs; act++ {
-		for _, deriv := range []bool{false, true} {
-			full := make([]float32, len(x))
-			run := func(in, out []float32) {
-				if deriv {
-					ActDeriv(act, in, out)
-				} else {
-					ActForward(act, in, out)
+	for act, deriv := range actCases {
+		full := make([]float32, len(x))
+		applyAct(act, deriv, x, full)
+		for n := 1; n <= len(x); n++ {
+			// Shift the window so each element lands at every position mod 4.
+			for off := 0; off < 4 && off < n; off++ {
+				part := make([]float32, n-off)
+				applyAct(act, deriv, x[off:n], part)
+				if i := firstDiff(part, full[off:n], false); i >= 0 {
+					t.Fatalf("%v deriv=%v n=%d off=%d: element %d = %g, whole-slice run gave %g", act, deriv, n, off, off+i, part[i], full[off+i])
 				}
 			}
-			run(x, full)
-			for n := 1; n <= len(x); n++ {
-				// Shift the window so each element lands at every position mod 4.
-				for off := 0; off < 4 && off < n; off++ {
-					part := make([]float32, n-off)
-					run(x[off:n], part)
-					for i, v := range part {
-						if math.Float32bits(v) != math.Float32bits(full[off+i]) {
-							t.Fatalf("%v deriv=%v n=%d off=%d: element %d = %g, whole-slice run gave %g", act, deriv, n, off, off+i, v, full[off+i])
-						}
-					}
-				}
-			}
-			in := append([]float32(nil), x...)
-			run(in, in)
-			for i := range in {
-				if math.Float32bits(in[i]) != math.Float32bits(full[i]) {
-					t.Fatalf("%v deriv=%v in place: element %d = %g, want %g", act, deriv, i, in[i], full[i])
-				}
-			}
+		}
+		in := append([]float32(nil), x...)
+		applyAct(act, deriv, in, in)
+		if i := firstDiff(in, full, false); i >= 0 {
+			t.Fatalf("%v deriv=%v in place: element %d = %g, want %g", act, deriv, i, in[i], full[i])
 		}
 	}
 }

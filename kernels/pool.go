@@ -12,9 +12,10 @@ import (
 // 0..n-1 through an atomic counter; which worker runs a task never changes what the task
 // computes, so results do not depend on the thread count or on scheduling.
 //
-// One parallel GEMM runs at a time on the pool. A call that finds the pool busy (another
-// goroutine is using it, or a RunTasks section holds it) runs single-threaded on a private
-// state from a free list, with the same bits as it would have had on the pool.
+// One caller owns the pool at a time (pool.mu): a parallel GEMM or a RunTasks section. The
+// pool hands out worker numbers only; each section keeps its own per-worker state. A GEMM
+// that finds the pool busy runs single-threaded on a private state (gemm_dispatch.go), with
+// the same bits as it would have had on the pool.
 //
 // Hand-off. A section publishes itself by storing a new sequence word (generation << 8 |
 // number of workers) after setting up the job. A worker that has just finished a section
@@ -25,28 +26,30 @@ import (
 // section of a few tasks. Parking is explicit (a parked flag swapped by whichever side
 // gets there first), so no wake-up is lost and a spinning worker is never sent one.
 
-// taskRunner is a parallel section: runTask(w, t) runs task t using worker w's buffers.
+// taskRunner is a parallel section: runTask(w, t) runs task t on worker w, where 0 is the
+// calling goroutine and 1, 2, ... are the pool's goroutines. A section that needs buffers
+// per worker keeps them itself, indexed by w (GEMM: gemmState.workers).
 type taskRunner interface {
-	runTask(w *gemmWorker, t int)
+	runTask(w, t int)
 }
 
 // spinWait is how long a worker spins for the next section, and the caller for the end of
 // the current one, before blocking.
 const spinWait = 50 * time.Microsecond
 
+// poolMaxWorkers is the most workers one section runs on (the sequence word's low byte
+// counts them), so worker numbers are below it.
+const poolMaxWorkers = 255
+
 type poolWorker struct {
-	w      *gemmWorker
 	wake   chan struct{}
 	parked atomic.Bool
 	_      [64]byte // keep the flags of different workers on different cache lines
 }
 
 type workerPool struct {
-	mu      sync.Mutex // held by the call that owns the pool
-	workers []*gemmWorker
-	pw      []*poolWorker // pw[i] runs workers[i+1]
-	state   gemmState     // the job and shared buffers of the owning call
-	tasks   taskAdapter   // the RunTasks section of the owner (tasks.go)
+	mu sync.Mutex    // held by the call that owns the pool (a GEMM or a RunTasks section)
+	pw []*poolWorker // pw[i] is worker i+1 (worker 0 is the calling goroutine)
 
 	seq     atomic.Uint64 // generation << 8 | workers in the section (published last)
 	r       taskRunner
@@ -56,46 +59,16 @@ type workerPool struct {
 	done    sync.WaitGroup
 }
 
-var pool = workerPool{workers: []*gemmWorker{new(gemmWorker)}}
-
-// privateStates serves calls that find the pool busy: the GEMMs inside RunTasks tasks and
-// those of other goroutines. A free list rather than a sync.Pool, which drops its items at
-// every garbage collection and would make each worker regrow megabytes of packing buffers
-// after it. It keeps at most 2·GOMAXPROCS states (GEMMs that run at once are bounded by the
-// Ps, with slack for goroutines preempted inside one), each up to about 4 MiB of packed B.
-var privateStates struct {
-	mu   sync.Mutex
-	free []*gemmState
-}
-
-func getPrivateState() *gemmState {
-	privateStates.mu.Lock()
-	defer privateStates.mu.Unlock()
-	if n := len(privateStates.free); n > 0 {
-		st := privateStates.free[n-1]
-		privateStates.free = privateStates.free[:n-1]
-		return st
-	}
-	return &gemmState{w0: new(gemmWorker)}
-}
-
-func putPrivateState(st *gemmState) {
-	privateStates.mu.Lock()
-	defer privateStates.mu.Unlock()
-	if len(privateStates.free) < 2*runtime.GOMAXPROCS(0) {
-		privateStates.free = append(privateStates.free, st)
-	}
-}
+var pool workerPool
 
 // ensure starts workers until there are n (including the caller's worker 0). The word
 // argument of loop is the sequence at start, so a new worker never joins a section that
 // began before it.
 func (p *workerPool) ensure(n int) {
-	for len(p.workers) < n {
-		w := &poolWorker{w: &gemmWorker{id: len(p.workers)}, wake: make(chan struct{}, 1)}
-		p.workers = append(p.workers, w.w)
+	for len(p.pw)+1 < n {
+		w := &poolWorker{wake: make(chan struct{}, 1)}
 		p.pw = append(p.pw, w)
-		go p.loop(w, len(p.workers)-1, p.seq.Load())
+		go p.loop(w, len(p.pw), p.seq.Load())
 	}
 }
 
@@ -108,7 +81,7 @@ func (p *workerPool) loop(w *poolWorker, idx int, seen uint64) {
 		if int(s&0xff) <= idx {
 			continue // a section with fewer workers
 		}
-		p.work(w.w)
+		p.work(idx)
 		p.pending.Add(-1)
 		p.done.Done()
 	}
@@ -144,7 +117,8 @@ func (p *workerPool) await(w *poolWorker, seen uint64) uint64 {
 	}
 }
 
-func (p *workerPool) work(w *gemmWorker) {
+// work runs tasks of the current section on worker w until none is left.
+func (p *workerPool) work(w int) {
 	for {
 		t := p.next.Add(1) - 1
 		if t >= p.ntask {
@@ -154,13 +128,15 @@ func (p *workerPool) work(w *gemmWorker) {
 	}
 }
 
-// parallel runs tasks 0..ntask-1 of r on up to nthreads workers and returns when all are
-// done. w0 is the calling goroutine's worker. With nthreads <= 1 it runs them in order on w0.
-func (p *workerPool) parallel(nthreads, ntask int, r taskRunner, w0 *gemmWorker) {
-	nw := min(nthreads, ntask, 255)
+// parallel runs tasks 0..ntask-1 of r on up to min(nthreads, poolMaxWorkers) workers,
+// the calling goroutine being worker 0, and returns when all are done. The caller must own
+// the pool, except with nthreads <= 1: then the tasks run in order on worker 0 and the
+// pool is not touched.
+func (p *workerPool) parallel(nthreads, ntask int, r taskRunner) {
+	nw := min(nthreads, ntask, poolMaxWorkers)
 	if nw <= 1 {
 		for t := 0; t < ntask; t++ {
-			r.runTask(w0, t)
+			r.runTask(0, t)
 		}
 		return
 	}
@@ -177,7 +153,7 @@ func (p *workerPool) parallel(nthreads, ntask int, r taskRunner, w0 *gemmWorker)
 			w.wake <- struct{}{}
 		}
 	}
-	p.work(w0)
+	p.work(0)
 	start := time.Now()
 	for i := 0; p.pending.Load() != 0; i++ {
 		if i&63 == 63 {

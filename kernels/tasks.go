@@ -7,11 +7,14 @@ type Task interface {
 	RunTask(worker, task int)
 }
 
-// taskAdapter runs a Task as one of the pool's sections; it lives in the pool (guarded by
-// pool.mu), so RunTasks allocates nothing.
+// taskAdapter runs a Task as one of the pool's sections.
 type taskAdapter struct{ t Task }
 
-func (a *taskAdapter) runTask(w *gemmWorker, t int) { a.t.RunTask(w.id, t) }
+func (a *taskAdapter) runTask(w, t int) { a.t.RunTask(w, t) }
+
+// poolTasks is the section of the RunTasks call that owns the pool (guarded by pool.mu): a
+// package variable, so that RunTasks allocates nothing.
+var poolTasks taskAdapter
 
 // RunTasks runs t.RunTask(worker, i) for every i in [0, n) on up to min(maxWorkers,
 // Threads(), n) goroutines of the package's worker pool, numbered from 0 (the caller), and
@@ -29,9 +32,9 @@ func (a *taskAdapter) runTask(w *gemmWorker, t int) { a.t.RunTask(w.id, t) }
 // RunTasks itself therefore gets worker 0 again and must not share that worker's buffers.
 func RunTasks(n, maxWorkers int, t Task) {
 	if nw := min(maxWorkers, Threads(), n); nw > 1 && pool.mu.TryLock() {
-		pool.tasks = taskAdapter{t}
-		pool.parallel(nw, n, &pool.tasks, pool.workers[0])
-		pool.tasks = taskAdapter{}
+		poolTasks = taskAdapter{t}
+		pool.parallel(nw, n, &poolTasks)
+		poolTasks = taskAdapter{}
 		pool.mu.Unlock()
 		return
 	}

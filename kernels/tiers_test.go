@@ -2,14 +2,21 @@ package kernels
 
 import "testing"
 
-// forEachTier runs f as a subtest under every tier name ("go", "avx2", "avx512", "neon"),
-// skipping (never failing) the tiers this CPU or build lacks, and restores the tier after.
-func forEachTier(t *testing.T, f func(t *testing.T)) {
+// subtester is *testing.T or *testing.B: what forEachTier runs its subtests on.
+type subtester[T any] interface {
+	testing.TB
+	Run(name string, f func(T)) bool
+}
+
+// forEachTier runs f as a subtest (or sub-benchmark) under every tier name ("go", "avx2",
+// "avx512", "neon"), skipping (never failing) the tiers this CPU or build lacks, and
+// restores the tier after.
+func forEachTier[T subtester[T]](t T, f func(t T)) {
 	t.Helper()
 	prev := Impl()
 	defer func() { _ = SetImpl(prev) }()
 	for _, name := range tierNames {
-		t.Run(name, func(t *testing.T) {
+		t.Run(name, func(t T) {
 			if err := SetImpl(name); err != nil {
 				t.Skipf("tier %s not available: %v", name, err)
 			}

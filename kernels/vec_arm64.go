@@ -4,10 +4,10 @@ package kernels
 
 import "unsafe"
 
-// The arm64 SIMD hooks of vec_dispatch.go for the "neon" tier: each declines unless NEON
-// is selected, runs the NEON routine of vec_arm64.s / act_arm64.s over the whole multiple
-// of 4 elements and the last 1..3 elements through a zero-padded 4-element buffer on the
-// stack (so no routine reads or writes outside its operands, and nothing allocates).
+// The arm64 SIMD hooks of vec_dispatch.go for the "neon" tier (the activations' are in
+// act_arm64.go): each declines unless NEON is selected and runs its routine of vec_arm64.s
+// through a neonCall (neon_arm64.go), which takes the last 1..3 elements through a
+// zero-padded 4-element copy on the stack.
 
 //go:noescape
 func axpyNEON(alpha float32, x, y *float32, n int)
@@ -30,25 +30,14 @@ func adamNEON(p, gr, m, v *float32, n int, c *[7]float32)
 //go:noescape
 func rkNEON(out, y *float32, n int, h float32, ns int, b *[7]float32, k *[7]*float32)
 
-// split returns the length handled by whole vectors and the tail length (0..3).
-func split(n int) (int, int) { return n &^ 3, n & 3 }
-
-// axpySIMD runs y = alpha·x + y (fused) on NEON.
+// axpySIMD runs y = float32(alpha·x) + y on NEON: FMUL then FADD, so the product is
+// rounded before the add (not fused), as in RefAxpy.
 func axpySIMD(alpha float32, x, y []float32) bool {
 	if tier != tierNEON {
 		return false
 	}
-	n4, t := split(len(x))
-	if n4 > 0 {
-		axpyNEON(alpha, &x[0], &y[0], n4)
-	}
-	if t > 0 {
-		var bx, by [4]float32
-		copy(bx[:], x[n4:])
-		copy(by[:], y[n4:n4+t])
-		axpyNEON(alpha, &bx[0], &by[0], 4)
-		copy(y[n4:n4+t], by[:t])
-	}
+	c := neonCall{ops: [][]float32{x, y}, outs: 1 << 1}
+	c.run(len(x), func(m int) float32 { axpyNEON(alpha, c.p(0), c.p(1), m); return 0 })
 	return true
 }
 
@@ -60,17 +49,8 @@ func addSIMD(x, y []float32) bool {
 	if tier != tierNEON {
 		return false
 	}
-	n4, t := split(len(x))
-	if n4 > 0 {
-		addNEON(&x[0], &y[0], n4)
-	}
-	if t > 0 {
-		var bx, by [4]float32
-		copy(bx[:], x[n4:])
-		copy(by[:], y[n4:n4+t])
-		addNEON(&bx[0], &by[0], 4)
-		copy(y[n4:n4+t], by[:t])
-	}
+	c := neonCall{ops: [][]float32{x, y}, outs: 1 << 1}
+	c.run(len(x), func(m int) float32 { addNEON(c.p(0), c.p(1), m); return 0 })
 	return true
 }
 
@@ -79,16 +59,8 @@ func scaleSIMD(alpha float32, x []float32) bool {
 	if tier != tierNEON {
 		return false
 	}
-	n4, t := split(len(x))
-	if n4 > 0 {
-		scaleNEON(alpha, &x[0], n4)
-	}
-	if t > 0 {
-		var bx [4]float32
-		copy(bx[:], x[n4:])
-		scaleNEON(alpha, &bx[0], 4)
-		copy(x[n4:], bx[:t])
-	}
+	c := neonCall{ops: [][]float32{x}, outs: 1 << 0}
+	c.run(len(x), func(m int) float32 { scaleNEON(alpha, c.p(0), m); return 0 })
 	return true
 }
 
@@ -98,18 +70,8 @@ func dotSIMD(x, y []float32) (float32, bool) {
 	if tier != tierNEON {
 		return 0, false
 	}
-	n4, t := split(len(x))
-	var s float32
-	if n4 > 0 {
-		s = dotNEON(&x[0], &y[0], n4)
-	}
-	if t > 0 {
-		var bx, by [4]float32
-		copy(bx[:], x[n4:])
-		copy(by[:], y[n4:n4+t])
-		s += dotNEON(&bx[0], &by[0], 4)
-	}
-	return s, true
+	c := neonCall{ops: [][]float32{x, y}}
+	return c.run(len(x), func(m int) float32 { return dotNEON(c.p(0), c.p(1), m) }), true
 }
 
 // sumSqSIMD returns Σ x² on NEON, in the order of dotSIMD.
@@ -117,17 +79,8 @@ func sumSqSIMD(x []float32) (float32, bool) {
 	if tier != tierNEON {
 		return 0, false
 	}
-	n4, t := split(len(x))
-	var s float32
-	if n4 > 0 {
-		s = sumSqNEON(&x[0], n4)
-	}
-	if t > 0 {
-		var bx [4]float32
-		copy(bx[:], x[n4:])
-		s += sumSqNEON(&bx[0], 4)
-	}
-	return s, true
+	c := neonCall{ops: [][]float32{x}}
+	return c.run(len(x), func(m int) float32 { return sumSqNEON(c.p(0), m) }), true
 }
 
 // adamSIMD runs the fused Adam step on NEON (c: the AdamParams fields in order). The
@@ -137,21 +90,11 @@ func adamSIMD(p, g, m, v []float32, c *[7]float32) bool {
 	if tier != tierNEON {
 		return false
 	}
-	n4, t := split(len(p))
-	if n4 > 0 {
-		adamNEON(&p[0], &g[0], &m[0], &v[0], n4, c)
-	}
-	if t > 0 {
-		var bp, bg, bm, bv [4]float32
-		copy(bp[:], p[n4:])
-		copy(bg[:], g[n4:])
-		copy(bm[:], m[n4:])
-		copy(bv[:], v[n4:])
-		adamNEON(&bp[0], &bg[0], &bm[0], &bv[0], 4, c)
-		copy(p[n4:], bp[:t])
-		copy(m[n4:], bm[:t])
-		copy(v[n4:], bv[:t])
-	}
+	call := neonCall{ops: [][]float32{p, g, m, v}, outs: 1<<0 | 1<<2 | 1<<3}
+	call.run(len(p), func(n int) float32 {
+		adamNEON(call.p(0), call.p(1), call.p(2), call.p(3), n, c)
+		return 0
+	})
 	return true
 }
 
@@ -160,21 +103,19 @@ func rkSIMD(out, y []float32, h float32, ns int, b *[maxRKStages]float32, k *[ma
 	if tier != tierNEON {
 		return false
 	}
-	n4, t := split(len(y))
-	if n4 > 0 {
-		rkNEON(&out[0], &y[0], n4, h, ns, b, k)
+	var ops [2 + maxRKStages][]float32
+	ops[0], ops[1] = out, y
+	for s := range ns {
+		ops[2+s] = unsafe.Slice(k[s], len(y))
 	}
-	if t > 0 {
-		var bo, by [4]float32
-		var bk [maxRKStages][4]float32
+	c := neonCall{ops: ops[:2+ns], outs: 1 << 0}
+	c.run(len(y), func(m int) float32 {
 		var kp [maxRKStages]*float32
-		copy(by[:], y[n4:])
-		for s := 0; s < ns; s++ {
-			copy(bk[s][:], unsafe.Slice((*k)[s], n4+t)[n4:])
-			kp[s] = &bk[s][0]
+		for s := range ns {
+			kp[s] = c.p(2 + s)
 		}
-		rkNEON(&bo[0], &by[0], 4, h, ns, b, &kp)
-		copy(out[n4:n4+t], bo[:t])
-	}
+		rkNEON(c.p(0), c.p(1), m, h, ns, b, &kp)
+		return 0
+	})
 	return true
 }

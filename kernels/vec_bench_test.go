@@ -7,26 +7,10 @@ import (
 	"time"
 )
 
-// forEachTierB runs f as a sub-benchmark per available tier.
-func forEachTierB(b *testing.B, f func(b *testing.B)) {
-	prev := Impl()
-	defer func() { _ = SetImpl(prev) }()
-	for _, name := range tierNames {
-		b.Run(name, func(b *testing.B) {
-			if err := SetImpl(name); err != nil {
-				b.Skipf("tier %s not available", name)
-			}
-			f(b)
-		})
-	}
-}
-
+// randVecSlice returns n standard normal floats from seed.
 func randVecSlice(n int, seed uint64) []float32 {
-	r := rand.New(rand.NewPCG(seed, 1))
 	s := make([]float32, n)
-	for i := range s {
-		s[i] = float32(r.NormFloat64())
-	}
+	fillRand(rand.New(rand.NewPCG(seed, 1)), s, normal)
 	return s
 }
 
@@ -55,7 +39,7 @@ func BenchmarkVecMem(b *testing.B) {
 		{"adam", 7 * 4 * n, func() { Adam(y, x, m, v, c) }},
 		{"rk4", 6 * 4 * n, func() { RKCombine(y, y, 0.01, bs, ks) }},
 	}
-	forEachTierB(b, func(b *testing.B) {
+	forEachTier(b, func(b *testing.B) {
 		for _, op := range ops {
 			b.Run(op.name, func(b *testing.B) {
 				b.SetBytes(int64(op.bytes))
@@ -77,7 +61,7 @@ func BenchmarkAct(b *testing.B) {
 			x[i] *= 4
 		}
 		y := make([]float32, n)
-		forEachTierB(b, func(b *testing.B) {
+		forEachTier(b, func(b *testing.B) {
 			for act := ReLU; act < numActs+1; act++ {
 				name := "exp"
 				if act < numActs {

@@ -30,11 +30,7 @@ func FuzzAct(f *testing.F) {
 		x := floatsFrom(data)
 		y := make([]float32, len(x))
 		forEachTier(t, func(t *testing.T) {
-			if deriv {
-				ActDeriv(act, x, y)
-			} else {
-				ActForward(act, x, y)
-			}
+			applyAct(act, deriv, x, y)
 			for i := range x {
 				if ref, ok := actCheck(act, deriv, x[i], y[i]); !ok {
 					t.Fatalf("%v deriv=%v (%g = %#08x) = %g, want %g", act, deriv, x[i], math.Float32bits(x[i]), y[i], ref)

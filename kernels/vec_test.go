@@ -12,8 +12,9 @@ import (
 	"testing"
 )
 
-// vecSizes cover every tail of 8- and 16-lane loops, with and without the 4× unrolled body.
-var vecSizes = []int{0, 1, 2, 3, 4, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 1000}
+// vecSizes cover every tail of 4-, 8- and 16-lane loops, with and without the 4× unrolled
+// body.
+var vecSizes = []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 257, 1000}
 
 const (
 	guardLen = 16
@@ -51,14 +52,19 @@ func fillRand(r *rand.Rand, s []float32, f func(*rand.Rand) float32) {
 
 func normal(r *rand.Rand) float32 { return float32(r.NormFloat64()) }
 
-func sameBits(a, b []float32) int {
+// firstDiff returns the first index at which a and b differ in bits, or -1; with anyNaN a
+// NaN matches any NaN, whatever the payloads.
+func firstDiff(a, b []float32, anyNaN bool) int {
 	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) && !(a[i] != a[i] && b[i] != b[i]) {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) && !(anyNaN && a[i] != a[i] && b[i] != b[i]) {
 			return i
 		}
 	}
 	return -1
 }
+
+// sameBits is firstDiff with NaNs matching (SIMD and Go may propagate different payloads).
+func sameBits(a, b []float32) int { return firstDiff(a, b, true) }
 
 // forSizes runs f for every size and offset 0..3.
 func forSizes(t *testing.T, f func(t *testing.T, n, off int, r *rand.Rand)) {
@@ -73,38 +79,29 @@ func forSizes(t *testing.T, f func(t *testing.T, n, off int, r *rand.Rand)) {
 func TestActKernelsSizes(t *testing.T) {
 	forEachTier(t, func(t *testing.T) {
 		forSizes(t, func(t *testing.T, n, off int, r *rand.Rand) {
-			for act := Identity; act < numActs; act++ {
-				for _, deriv := range []bool{false, true} {
-					xb, x := guarded(n, off)
-					fillRand(r, x, randActInput)
-					x0 := append([]float32(nil), x...)
-					yb, y := guarded(n, (off+1)%4)
-					run := func(x, y []float32) {
-						if deriv {
-							ActDeriv(act, x, y)
-						} else {
-							ActForward(act, x, y)
-						}
-					}
-					run(x, y)
-					what := fmt.Sprintf("%v deriv=%v n=%d off=%d", act, deriv, n, off)
-					checkGuards(t, what+" y", yb, (off+1)%4, n)
-					checkGuards(t, what+" x", xb, off, n)
-					if i := sameBits(x, x0); i >= 0 {
-						t.Fatalf("%s: input changed at %d", what, i)
-					}
-					for i := range x {
-						if ref, ok := actCheck(act, deriv, x[i], y[i]); !ok {
-							t.Fatalf("%s: [%d] f(%g) = %g, want %g", what, i, x[i], y[i], ref)
-						}
-					}
-					// In place (y == x) gives the same bits.
-					run(x, x)
-					if i := sameBits(x, y); i >= 0 {
-						t.Fatalf("%s: in-place result differs at %d: %g vs %g", what, i, x[i], y[i])
-					}
-					checkGuards(t, what+" in place", xb, off, n)
+			for act, deriv := range actCases {
+				xb, x := guarded(n, off)
+				fillRand(r, x, randActInput)
+				x0 := append([]float32(nil), x...)
+				yb, y := guarded(n, (off+1)%4)
+				applyAct(act, deriv, x, y)
+				what := fmt.Sprintf("%v deriv=%v n=%d off=%d", act, deriv, n, off)
+				checkGuards(t, what+" y", yb, (off+1)%4, n)
+				checkGuards(t, what+" x", xb, off, n)
+				if i := sameBits(x, x0); i >= 0 {
+					t.Fatalf("%s: input changed at %d", what, i)
 				}
+				for i := range x {
+					if ref, ok := actCheck(act, deriv, x[i], y[i]); !ok {
+						t.Fatalf("%s: [%d] f(%g) = %g, want %g", what, i, x[i], y[i], ref)
+					}
+				}
+				// In place (y == x) gives the same bits.
+				applyAct(act, deriv, x, x)
+				if i := sameBits(x, y); i >= 0 {
+					t.Fatalf("%s: in-place result differs at %d: %g vs %g", what, i, x[i], y[i])
+				}
+				checkGuards(t, what+" in place", xb, off, n)
 			}
 			xb, x := guarded(n, off)
 			fillRand(r, x, randActInput)
@@ -270,6 +267,40 @@ func TestDotSumSq(t *testing.T) {
 			fillRand(r, x, normal)
 			if a, b := Dot(x, y), Dot(x, y); math.Float32bits(a) != math.Float32bits(b) {
 				t.Fatal("dot is not deterministic")
+			}
+		})
+	})
+}
+
+// TestMul checks Mul on every tier (the amd64 tiers run the generated multiply) bit for bit
+// against x·y, with offsets, guard bands, inputs unchanged and in place.
+func TestMul(t *testing.T) {
+	forEachTier(t, func(t *testing.T) {
+		forSizes(t, func(t *testing.T, n, off int, r *rand.Rand) {
+			xb, x := guarded(n, off)
+			yb, y := guarded(n, (off+1)%4)
+			ob, out := guarded(n, 3-off)
+			fillRand(r, x, normal)
+			fillRand(r, y, normal)
+			x0, y0 := append([]float32(nil), x...), append([]float32(nil), y...)
+			want := make([]float32, n)
+			for i := range want {
+				want[i] = x0[i] * y0[i]
+			}
+			Mul(x, y, out)
+			what := fmt.Sprintf("mul n=%d off=%d", n, off)
+			checkGuards(t, what+" out", ob, 3-off, n)
+			checkGuards(t, what+" x", xb, off, n)
+			checkGuards(t, what+" y", yb, (off+1)%4, n)
+			if sameBits(x, x0) >= 0 || sameBits(y, y0) >= 0 {
+				t.Fatalf("%s: inputs changed", what)
+			}
+			if i := sameBits(out, want); i >= 0 {
+				t.Fatalf("%s: out[%d] = %g, want %g", what, i, out[i], want[i])
+			}
+			Mul(x, y, x) // in place
+			if i := sameBits(x, want); i >= 0 {
+				t.Fatalf("%s in place: x[%d] = %g, want %g", what, i, x[i], want[i])
 			}
 		})
 	})

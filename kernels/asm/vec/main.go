@@ -1,7 +1,11 @@
 // Command vec generates kernels/vec_amd64.s and kernels/vec_stub_amd64.go: the elementwise
 // and vector kernels of the "avx2" (AVX2+FMA, 8 lanes, registers Y0–Y15 only) and "avx512"
 // (AVX-512 F/DQ, 16 lanes) tiers. One generator function emits each kernel for both tiers,
-// so the two never drift apart in what they compute.
+// so the two never drift apart in what they compute. From the table hooks it also writes
+// kernels/vec_amd64.go, the Go selector: the SIMD hooks of kernels/vec_dispatch.go, each a
+// switch on the selected tier that calls its kernel. It fails if a hook names a kernel that
+// was not generated or a generated kernel has no hook, so kernels and selector never drift
+// apart either.
 //
 // Every kernel processes whole vectors in its main loop and the remaining 1..lanes-1
 // elements with one masked load/store (VMASKMOVPS on AVX2, an opmask on AVX-512), so no
@@ -10,25 +14,45 @@
 // Regenerate with: cd kernels/asm && go generate ./...
 package main
 
-//go:generate go run . -out ../../vec_amd64.s -stubs ../../vec_stub_amd64.go -pkg kernels
+//go:generate go run . -out ../../vec_amd64.s -stubs ../../vec_stub_amd64.go -pkg kernels -selector ../../vec_amd64.go
 
 import (
+	"bytes"
+	"flag"
 	"fmt"
+	"go/format"
+	"log"
 	"math"
+	"os"
+	"slices"
+	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 )
 
-// isa describes one tier: its name suffix, lane count and register constructor.
+var selector = flag.String("selector", "", "write the Go file of the SIMD hooks that select the kernels here")
+
+// isa describes one tier: its name suffix, tier constant in package kernels, lane count and
+// register kind.
 type isa struct {
 	name  string
+	tier  string
 	lanes int
 	z     bool // AVX-512 (ZMM and opmask registers)
 }
 
-var tiers = []*isa{{name: "AVX2", lanes: 8}, {name: "AVX512", lanes: 16, z: true}}
+var tiers = []*isa{{name: "AVX2", tier: "tierAVX2", lanes: 8}, {name: "AVX512", tier: "tierAVX512", lanes: 16, z: true}}
+
+// generated records the kernels emitted (name with tier suffix), for the selector's checks.
+var generated = map[string]bool{}
+
+// text starts the kernel name of tier t: the TEXT symbol name+t.name.
+func text(name string, t *isa, sig string) {
+	generated[name+t.name] = true
+	TEXT(name+t.name, NOSPLIT, sig)
+}
 
 func (t *isa) vec() reg.VecVirtual {
 	if t.z {
@@ -126,36 +150,21 @@ func (e em) mov(src Op) reg.VecVirtual {
 	VMOVUPS(src, d)
 	return d
 }
-func (e em) add(a reg.VecVirtual, b Op) reg.VecVirtual {
+
+// bin returns a ∘ b in a new register for the binary instruction plain (bcst: its
+// embedded-broadcast form); b may be memory.
+func (e em) bin(plain, bcst func(...Op), a reg.VecVirtual, b Op) reg.VecVirtual {
 	d := e.t.vec()
-	e.op(VADDPS, VADDPS_BCST, b, a, d)
+	e.op(plain, bcst, b, a, d)
 	return d
 }
-func (e em) sub(a reg.VecVirtual, b Op) reg.VecVirtual { // a − b
-	d := e.t.vec()
-	e.op(VSUBPS, VSUBPS_BCST, b, a, d)
-	return d
-}
-func (e em) mul(a reg.VecVirtual, b Op) reg.VecVirtual {
-	d := e.t.vec()
-	e.op(VMULPS, VMULPS_BCST, b, a, d)
-	return d
-}
-func (e em) div(a reg.VecVirtual, b Op) reg.VecVirtual { // a / b
-	d := e.t.vec()
-	e.op(VDIVPS, VDIVPS_BCST, b, a, d)
-	return d
-}
-func (e em) and(a reg.VecVirtual, b Op) reg.VecVirtual {
-	d := e.t.vec()
-	e.op(VANDPS, VANDPS_BCST, b, a, d)
-	return d
-}
-func (e em) or(a reg.VecVirtual, b Op) reg.VecVirtual {
-	d := e.t.vec()
-	e.op(VORPS, VORPS_BCST, b, a, d)
-	return d
-}
+
+func (e em) add(a reg.VecVirtual, b Op) reg.VecVirtual { return e.bin(VADDPS, VADDPS_BCST, a, b) }
+func (e em) sub(a reg.VecVirtual, b Op) reg.VecVirtual { return e.bin(VSUBPS, VSUBPS_BCST, a, b) } // a − b
+func (e em) mul(a reg.VecVirtual, b Op) reg.VecVirtual { return e.bin(VMULPS, VMULPS_BCST, a, b) }
+func (e em) div(a reg.VecVirtual, b Op) reg.VecVirtual { return e.bin(VDIVPS, VDIVPS_BCST, a, b) } // a / b
+func (e em) and(a reg.VecVirtual, b Op) reg.VecVirtual { return e.bin(VANDPS, VANDPS_BCST, a, b) }
+func (e em) or(a reg.VecVirtual, b Op) reg.VecVirtual  { return e.bin(VORPS, VORPS_BCST, a, b) }
 
 // fma returns a·b + c (one rounding); c may be memory.
 func (e em) fma(a, b reg.VecVirtual, c Op) reg.VecVirtual {
@@ -230,8 +239,7 @@ func (e em) sel(m mask, a, b reg.VecVirtual) reg.VecVirtual {
 
 // pow2 returns the float 2^n for int32 lanes n in [−126, 127].
 func (e em) pow2(n reg.VecVirtual) reg.VecVirtual {
-	d := e.t.vec()
-	e.op(VPADDD, VPADDD_BCST, ci(127), n, d)
+	d := e.bin(VPADDD, VPADDD_BCST, n, ci(127))
 	VPSLLD(U8(23), d, d)
 	return d
 }
@@ -474,15 +482,17 @@ func (e em) geluArg(x reg.VecVirtual) reg.VecVirtual {
 	return e.mul(x, t)
 }
 
-// act is one activation: its name, forward body and derivative body.
+// act is one activation: its kernels' name prefix, its constant in package kernels, the
+// docs and the forward and derivative bodies.
 type act struct {
-	name, fwdDoc, derDoc string
-	fwd, der             func(e em, x reg.VecVirtual) reg.VecVirtual
+	name, goName, fwdDoc, derDoc string
+	fwd, der                     func(e em, x reg.VecVirtual) reg.VecVirtual
 }
 
 var acts = []act{
 	{
 		name:   "relu",
+		goName: "ReLU",
 		fwdDoc: "y[i] = max(x[i], 0) (+0 for −0, NaN kept)",
 		derDoc: "d[i] = 1 if x[i] > 0, NaN if x[i] is NaN, else 0",
 		fwd: func(e em, x reg.VecVirtual) reg.VecVirtual {
@@ -500,6 +510,7 @@ var acts = []act{
 	},
 	{
 		name:   "silu",
+		goName: "SiLU",
 		fwdDoc: "y[i] = x[i]·σ(x[i])",
 		derDoc: "d[i] = σ(x)·(1 + x·(1 − σ(x)))",
 		fwd:    func(e em, x reg.VecVirtual) reg.VecVirtual { return e.xsig(x, x) },
@@ -511,6 +522,7 @@ var acts = []act{
 	},
 	{
 		name:   "tanh",
+		goName: "Tanh",
 		fwdDoc: "y[i] = tanh(x[i])",
 		derDoc: "d[i] = 1 − tanh²(x[i])",
 		fwd:    func(e em, x reg.VecVirtual) reg.VecVirtual { return e.tanh(x) },
@@ -518,6 +530,7 @@ var acts = []act{
 	},
 	{
 		name:   "softplus",
+		goName: "Softplus",
 		fwdDoc: "y[i] = log(1 + e^x[i]) = max(x, 0) + log1p(e^−|x|)",
 		derDoc: "d[i] = σ(x[i])",
 		fwd: func(e em, x reg.VecVirtual) reg.VecVirtual {
@@ -535,6 +548,7 @@ var acts = []act{
 	},
 	{
 		name:   "gelu",
+		goName: "GELU",
 		fwdDoc: "y[i] = x/2·(1 + tanh(√(2/π)·(x + 0.044715x³))) = x·σ(2√(2/π)·(x + 0.044715x³))",
 		derDoc: "d[i] = σ(a) + x·σ(a)·σ(−a)·a'(x), a = 2√(2/π)·(x + 0.044715x³)",
 		fwd:    func(e em, x reg.VecVirtual) reg.VecVirtual { return e.xsig(x, e.geluArg(x)) },
@@ -549,6 +563,7 @@ var acts = []act{
 	},
 	{
 		name:   "elu",
+		goName: "ELU",
 		fwdDoc: "y[i] = x for x ≥ 0 (−0 kept), e^x − 1 otherwise",
 		derDoc: "d[i] = 1 for x > 0, e^x otherwise",
 		fwd: func(e em, x reg.VecVirtual) reg.VecVirtual {
@@ -575,6 +590,118 @@ var acts = []act{
 
 // ---- loop scaffolding ----
 
+// loop is the element loop of one kernel over n elements: index i counts up from 0, rem
+// holds n − i at each loop head. Label names carry sfx (the RK combination emits one loop
+// per stage count in the same function).
+type loop struct {
+	t         *isa
+	n, i, rem reg.Register
+	sfx       string
+}
+
+func newLoop(t *isa, n reg.Register, sfx string) loop {
+	i := GP64()
+	XORQ(i, i)
+	return loop{t: t, n: n, i: i, rem: GP64(), sfx: sfx}
+}
+
+// whole emits the loop at label that runs step and advances i by count while at least
+// count elements remain, and leaves to label exit otherwise.
+func (l loop) whole(label, exit string, count int, step func(a access)) {
+	Label(label + l.sfx)
+	MOVQ(l.n, l.rem)
+	SUBQ(l.i, l.rem)
+	CMPQ(l.rem, U32(count))
+	JL(LabelRef(exit + l.sfx))
+	step(access{t: l.t, i: l.i})
+	ADDQ(U32(count), l.i)
+	JMP(LabelRef(label + l.sfx))
+}
+
+// tail emits label tail: on to label done when no element remains, else the mask of the
+// last rem (1..lanes−1) elements and one masked step, falling through to what follows.
+func (l loop) tail(done string, step func(a access)) {
+	Label("tail" + l.sfx)
+	TESTQ(l.rem, l.rem)
+	JZ(LabelRef(done + l.sfx))
+	a := access{t: l.t, i: l.i, masked: true}
+	if l.t.z {
+		a.k = K()
+		tb := GP64()
+		LEAQ(tailK, tb)
+		KMOVW(Mem{Base: tb, Index: l.rem, Scale: 2}, a.k)
+	} else {
+		tb := GP64()
+		LEAQ(tailAVX2, tb)
+		off := GP64()
+		MOVQ(U32(8), off)
+		SUBQ(l.rem, off)
+		a.mk = l.t.vec()
+		VMOVUPS(Mem{Base: tb, Index: off, Scale: 4}, a.mk)
+	}
+	step(a)
+}
+
+// run emits the whole-vector loop and the masked tail of step, then label done and the
+// return.
+func (l loop) run(step func(a access)) {
+	l.whole("loop", "tail", l.t.lanes, step)
+	l.tail("done", step)
+	Label("done" + l.sfx)
+	VZEROUPPER()
+	RET()
+}
+
+// access is how one loop step reads and writes the vectors at element i: plain moves in a
+// whole-vector loop, masked ones in the tail (an opmask on AVX-512, a VMASKMOVPS lane mask
+// on AVX2), so the tail touches no byte outside the operands.
+type access struct {
+	t      *isa
+	i      reg.Register
+	masked bool
+	k      reg.OpmaskVirtual // AVX-512 tail mask
+	mk     reg.VecVirtual    // AVX2 tail mask
+}
+
+func (a access) at(base reg.Register, disp int) Mem {
+	return Mem{Base: base, Index: a.i, Scale: 4, Disp: disp}
+}
+
+// load returns the vector at base[i] (disp bytes further).
+func (a access) load(base reg.Register, disp int) reg.VecVirtual {
+	v := a.t.vec()
+	switch {
+	case !a.masked:
+		VMOVUPS(a.at(base, disp), v)
+	case a.t.z:
+		VMOVUPS_Z(a.at(base, disp), a.k, v)
+	default:
+		VMASKMOVPS(a.at(base, disp), a.mk, v)
+	}
+	return v
+}
+
+// operand returns base[i] as an instruction's source: the memory operand itself in a
+// whole-vector loop, a masked load in the tail.
+func (a access) operand(base reg.Register, disp int) Op {
+	if a.masked {
+		return a.load(base, disp)
+	}
+	return a.at(base, disp)
+}
+
+// store writes v to base[i] (disp bytes further).
+func (a access) store(v reg.VecVirtual, base reg.Register, disp int) {
+	switch {
+	case !a.masked:
+		VMOVUPS(v, a.at(base, disp))
+	case a.t.z:
+		VMOVUPS(v, a.k, a.at(base, disp))
+	default:
+		VMASKMOVPS(v, a.mk, a.at(base, disp))
+	}
+}
+
 // stream describes the slices of an elementwise kernel: inputs are loaded, the body maps
 // them to one output vector, stored to out (which may be one of the inputs).
 type stream struct {
@@ -589,7 +716,7 @@ const interleave = 2
 
 // elementwise emits: main loop over whole vectors, then one masked step for the tail.
 func elementwise(t *isa, name, sig string, doc []string, s stream, setup func(), body func(e em, in []reg.VecVirtual) reg.VecVirtual) {
-	TEXT(name+t.name, NOSPLIT, sig)
+	text(name, t, sig)
 	Pragma("noescape")
 	Doc(doc...)
 	e := em{t}
@@ -604,87 +731,29 @@ func elementwise(t *isa, name, sig string, doc []string, s stream, setup func(),
 	if setup != nil {
 		setup()
 	}
-	i := GP64()
-	XORQ(i, i)
-	rem := GP64()
-	var in []reg.VecVirtual
-	// AVX-512 interleaves ilv independent vectors per iteration so the long dependency
-	// chains of the transcendental bodies overlap; AVX2 keeps one (16 registers).
+	l := newLoop(t, n, "")
+	// y = body(inputs) for the vector disp bytes past element i.
+	vector := func(a access, disp int) reg.VecVirtual {
+		var in []reg.VecVirtual
+		for _, p := range s.in {
+			in = append(in, a.load(ptr[p], disp))
+		}
+		return body(e, in)
+	}
+	// AVX-512 interleaves independent vectors per iteration so the long dependency chains
+	// of the transcendental bodies overlap; AVX2 keeps one (16 registers).
 	if t.z {
-		ilv := interleave
-		Label("loop2")
-		MOVQ(n, rem)
-		SUBQ(i, rem)
-		CMPQ(rem, U32(ilv*t.lanes))
-		JL(LabelRef("loop"))
-		var ys []reg.VecVirtual
-		for u := 0; u < ilv; u++ {
-			in = in[:0]
-			for _, p := range s.in {
-				v := t.vec()
-				VMOVUPS(Mem{Base: ptr[p], Index: i, Scale: 4, Disp: u * t.bytes()}, v)
-				in = append(in, v)
+		l.whole("loop2", "loop", interleave*t.lanes, func(a access) {
+			var ys []reg.VecVirtual
+			for u := 0; u < interleave; u++ {
+				ys = append(ys, vector(a, u*t.bytes()))
 			}
-			ys = append(ys, body(e, in))
-		}
-		for u, y := range ys {
-			VMOVUPS(y, Mem{Base: ptr[s.out], Index: i, Scale: 4, Disp: u * t.bytes()})
-		}
-		ADDQ(U32(ilv*t.lanes), i)
-		JMP(LabelRef("loop2"))
+			for u, y := range ys {
+				a.store(y, ptr[s.out], u*t.bytes())
+			}
+		})
 	}
-	Label("loop")
-	MOVQ(n, rem)
-	SUBQ(i, rem)
-	CMPQ(rem, U32(t.lanes))
-	JL(LabelRef("tail"))
-	in = in[:0]
-	for _, p := range s.in {
-		v := t.vec()
-		VMOVUPS(Mem{Base: ptr[p], Index: i, Scale: 4}, v)
-		in = append(in, v)
-	}
-	y := body(e, in)
-	VMOVUPS(y, Mem{Base: ptr[s.out], Index: i, Scale: 4})
-	ADDQ(U32(t.lanes), i)
-	JMP(LabelRef("loop"))
-
-	Label("tail")
-	TESTQ(rem, rem)
-	JZ(LabelRef("done"))
-	if t.z {
-		k := K()
-		tb := GP64()
-		LEAQ(tailK, tb)
-		KMOVW(Mem{Base: tb, Index: rem, Scale: 2}, k)
-		in = in[:0]
-		for _, p := range s.in {
-			v := t.vec()
-			VMOVUPS_Z(Mem{Base: ptr[p], Index: i, Scale: 4}, k, v)
-			in = append(in, v)
-		}
-		y := body(e, in)
-		VMOVUPS(y, k, Mem{Base: ptr[s.out], Index: i, Scale: 4})
-	} else {
-		tb := GP64()
-		LEAQ(tailAVX2, tb)
-		off := GP64()
-		MOVQ(U32(8), off)
-		SUBQ(rem, off)
-		mk := t.vec()
-		VMOVUPS(Mem{Base: tb, Index: off, Scale: 4}, mk)
-		in = in[:0]
-		for _, p := range s.in {
-			v := t.vec()
-			VMASKMOVPS(Mem{Base: ptr[p], Index: i, Scale: 4}, mk, v)
-			in = append(in, v)
-		}
-		y := body(e, in)
-		VMASKMOVPS(y, mk, Mem{Base: ptr[s.out], Index: i, Scale: 4})
-	}
-	Label("done")
-	VZEROUPPER()
-	RET()
+	l.run(func(a access) { a.store(vector(a, 0), ptr[s.out], 0) })
 }
 
 func genActs(t *isa) {
@@ -745,7 +814,7 @@ func genVec(t *isa) {
 
 // genAdam emits adam<T>(p, g, m, v []float32, c *AdamParams): four loads, three stores.
 func genAdam(t *isa) {
-	TEXT("adam"+t.name, NOSPLIT, "func(p, g, m, v []float32, c *[7]float32)")
+	text("adam", t, "func(p, g, m, v []float32, c *[7]float32)")
 	Pragma("noescape")
 	Doc("adam"+t.name+" applies one Adam(W) step to every element, operation for operation as RefAdam",
 		"(m = β1·m + (1−β1)·g; v = β2·v + ((1−β2)·g)·g; p −= LR·((m/BC1)/(sqrt(v/BC2)+Eps) + WD·p),",
@@ -766,77 +835,20 @@ func genAdam(t *isa) {
 	lr, b1, b2, eps, wd, bc1, bc2 := ld(0), ld(4), ld(8), ld(12), ld(16), ld(20), ld(24)
 	omb1 := e.sub(e.mov(cf(1)), b1)
 	omb2 := e.sub(e.mov(cf(1)), b2)
-	step := func(load func(base reg.Register) reg.VecVirtual, store func(v reg.VecVirtual, base reg.Register)) {
-		g := load(pg)
-		m := e.add(e.mul(load(pm), b1), e.mul(g, omb1))
-		store(m, pm)
-		v := e.add(e.mul(load(pv), b2), e.mul(e.mul(g, omb2), g))
-		store(v, pv)
+	newLoop(t, n, "").run(func(a access) {
+		g := a.load(pg, 0)
+		m := e.add(e.mul(a.load(pm, 0), b1), e.mul(g, omb1))
+		a.store(m, pm, 0)
+		v := e.add(e.mul(a.load(pv, 0), b2), e.mul(e.mul(g, omb2), g))
+		a.store(v, pv, 0)
 		mh := e.div(m, bc1)
 		vh := e.div(v, bc2)
 		sq := t.vec()
 		VSQRTPS(vh, sq)
-		p := load(pp)
+		p := a.load(pp, 0)
 		upd := e.add(e.div(mh, e.add(sq, eps)), e.mul(p, wd))
-		store(e.sub(p, e.mul(upd, lr)), pp)
-	}
-	loopTail(t, n, step)
-}
-
-// loopTail emits the whole-vector loop and the masked tail around step, which loads and
-// stores through the functions it is given (index i is implicit in them).
-func loopTail(t *isa, n reg.Register, step func(load func(base reg.Register) reg.VecVirtual, store func(v reg.VecVirtual, base reg.Register))) {
-	i := GP64()
-	XORQ(i, i)
-	Label("loop")
-	rem := GP64()
-	MOVQ(n, rem)
-	SUBQ(i, rem)
-	CMPQ(rem, U32(t.lanes))
-	JL(LabelRef("tail"))
-	step(func(b reg.Register) reg.VecVirtual {
-		v := t.vec()
-		VMOVUPS(Mem{Base: b, Index: i, Scale: 4}, v)
-		return v
-	}, func(v reg.VecVirtual, b reg.Register) {
-		VMOVUPS(v, Mem{Base: b, Index: i, Scale: 4})
+		a.store(e.sub(p, e.mul(upd, lr)), pp, 0)
 	})
-	ADDQ(U32(t.lanes), i)
-	JMP(LabelRef("loop"))
-	Label("tail")
-	TESTQ(rem, rem)
-	JZ(LabelRef("done"))
-	if t.z {
-		k := K()
-		tb := GP64()
-		LEAQ(tailK, tb)
-		KMOVW(Mem{Base: tb, Index: rem, Scale: 2}, k)
-		step(func(b reg.Register) reg.VecVirtual {
-			v := t.vec()
-			VMOVUPS_Z(Mem{Base: b, Index: i, Scale: 4}, k, v)
-			return v
-		}, func(v reg.VecVirtual, b reg.Register) {
-			VMOVUPS(v, k, Mem{Base: b, Index: i, Scale: 4})
-		})
-	} else {
-		tb := GP64()
-		LEAQ(tailAVX2, tb)
-		off := GP64()
-		MOVQ(U32(8), off)
-		SUBQ(rem, off)
-		mk := t.vec()
-		VMOVUPS(Mem{Base: tb, Index: off, Scale: 4}, mk)
-		step(func(b reg.Register) reg.VecVirtual {
-			v := t.vec()
-			VMASKMOVPS(Mem{Base: b, Index: i, Scale: 4}, mk, v)
-			return v
-		}, func(v reg.VecVirtual, b reg.Register) {
-			VMASKMOVPS(v, mk, Mem{Base: b, Index: i, Scale: 4})
-		})
-	}
-	Label("done")
-	VZEROUPPER()
-	RET()
 }
 
 // maxStages is the most Runge–Kutta stages rkCombine takes in one pass (Dopri5 has 7).
@@ -845,7 +857,7 @@ const maxStages = 7
 // genRK emits rkCombine<T>(out, y, h, ns, b, k) with one loop per stage count 0..7, every
 // stage pointer and coefficient in a register.
 func genRK(t *isa) {
-	TEXT("rkCombine"+t.name, NOSPLIT, "func(out, y []float32, h float32, ns int, b *[7]float32, k *[7]*float32)")
+	text("rkCombine", t, "func(out, y []float32, h float32, ns int, b *[7]float32, k *[7]*float32)")
 	Pragma("noescape")
 	Doc("rkCombine"+t.name+" computes out[i] = float32(h·s) + y[i], s = 0 + Σ_j float32(b[j]·k[j][i]) (j < ns",
 		"ascending, no FMA), for i < len(y), with ns ≤ 7 and zero coefficients already dropped;",
@@ -885,69 +897,20 @@ func rkLoop(t *isa, ns int) {
 			ks = append(ks, k)
 		}
 	}
-	sfx := fmt.Sprint(ns)
-	i := GP64()
-	XORQ(i, i)
-	body := func(load func(base reg.Register) reg.VecVirtual) reg.VecVirtual {
+	newLoop(t, n, fmt.Sprint(ns)).run(func(a access) {
 		acc := e.zero()
 		for s := 0; s < ns; s++ {
-			VADDPS(e.mul(load(ks[s]), bs[s]), acc, acc)
+			VADDPS(e.mul(a.load(ks[s], 0), bs[s]), acc, acc)
 		}
-		return e.add(e.mul(acc, h), load(y))
-	}
-	Label("loop" + sfx)
-	rem := GP64()
-	MOVQ(n, rem)
-	SUBQ(i, rem)
-	CMPQ(rem, U32(t.lanes))
-	JL(LabelRef("tail" + sfx))
-	r := body(func(b reg.Register) reg.VecVirtual {
-		v := t.vec()
-		VMOVUPS(Mem{Base: b, Index: i, Scale: 4}, v)
-		return v
+		a.store(e.add(e.mul(acc, h), a.load(y, 0)), out, 0)
 	})
-	VMOVUPS(r, Mem{Base: out, Index: i, Scale: 4})
-	ADDQ(U32(t.lanes), i)
-	JMP(LabelRef("loop" + sfx))
-	Label("tail" + sfx)
-	TESTQ(rem, rem)
-	JZ(LabelRef("done" + sfx))
-	if t.z {
-		k := K()
-		tb := GP64()
-		LEAQ(tailK, tb)
-		KMOVW(Mem{Base: tb, Index: rem, Scale: 2}, k)
-		r := body(func(b reg.Register) reg.VecVirtual {
-			v := t.vec()
-			VMOVUPS_Z(Mem{Base: b, Index: i, Scale: 4}, k, v)
-			return v
-		})
-		VMOVUPS(r, k, Mem{Base: out, Index: i, Scale: 4})
-	} else {
-		tb := GP64()
-		LEAQ(tailAVX2, tb)
-		off := GP64()
-		MOVQ(U32(8), off)
-		SUBQ(rem, off)
-		mk := t.vec()
-		VMOVUPS(Mem{Base: tb, Index: off, Scale: 4}, mk)
-		r := body(func(b reg.Register) reg.VecVirtual {
-			v := t.vec()
-			VMASKMOVPS(Mem{Base: b, Index: i, Scale: 4}, mk, v)
-			return v
-		})
-		VMASKMOVPS(r, mk, Mem{Base: out, Index: i, Scale: 4})
-	}
-	Label("done" + sfx)
-	VZEROUPPER()
-	RET()
 }
 
 // genReduce emits dot/sumSq with four vector accumulators (lane j of accumulator a takes the
 // elements i ≡ a·lanes + j mod 4·lanes, in order), then a masked tail into accumulator 0,
 // then a fixed reduction tree: (acc0+acc1)+(acc2+acc3), halves folded down to one lane.
 func genReduce(t *isa, name, sig string, in []string) {
-	TEXT(name+t.name, NOSPLIT, sig)
+	text(name, t, sig)
 	Pragma("noescape")
 	Doc(name+t.name+" returns Σ x[i]·"+map[bool]string{true: "x[i]", false: "y[i]"}[len(in) == 1]+" for i < len(x) with FMAs into 4 vector accumulators",
 		"in a fixed lane order (deterministic; differs from the float64 reference by rounding only).")
@@ -962,77 +925,24 @@ func genReduce(t *isa, name, sig string, in []string) {
 	for j := range acc {
 		acc[j] = e.zero()
 	}
-	i := GP64()
-	XORQ(i, i)
-	rem := GP64()
-	Label("loop4")
-	MOVQ(n, rem)
-	SUBQ(i, rem)
-	CMPQ(rem, U32(U*t.lanes))
-	JL(LabelRef("loop1"))
-	for j := 0; j < U; j++ {
-		x := t.vec()
-		VMOVUPS(Mem{Base: ps[0], Index: i, Scale: 4, Disp: j * t.bytes()}, x)
+	// acc[j] += x·y for the vector j·lanes elements past i.
+	fma := func(a access, j int) {
+		x := a.load(ps[0], j*t.bytes())
 		if len(ps) == 1 {
 			VFMADD231PS(x, x, acc[j])
 		} else {
-			VFMADD231PS(Mem{Base: ps[1], Index: i, Scale: 4, Disp: j * t.bytes()}, x, acc[j])
+			VFMADD231PS(a.operand(ps[1], j*t.bytes()), x, acc[j])
 		}
 	}
-	ADDQ(U32(U*t.lanes), i)
-	JMP(LabelRef("loop4"))
-	Label("loop1")
-	MOVQ(n, rem)
-	SUBQ(i, rem)
-	CMPQ(rem, U32(t.lanes))
-	JL(LabelRef("tail"))
-	{
-		x := t.vec()
-		VMOVUPS(Mem{Base: ps[0], Index: i, Scale: 4}, x)
-		if len(ps) == 1 {
-			VFMADD231PS(x, x, acc[0])
-		} else {
-			VFMADD231PS(Mem{Base: ps[1], Index: i, Scale: 4}, x, acc[0])
+	l := newLoop(t, n, "")
+	l.whole("loop4", "loop1", U*t.lanes, func(a access) {
+		for j := 0; j < U; j++ {
+			fma(a, j)
 		}
-	}
-	ADDQ(U32(t.lanes), i)
-	JMP(LabelRef("loop1"))
-	Label("tail")
-	TESTQ(rem, rem)
-	JZ(LabelRef("reduce"))
-	var lx, ly func() reg.VecVirtual
-	if t.z {
-		k := K()
-		tb := GP64()
-		LEAQ(tailK, tb)
-		KMOVW(Mem{Base: tb, Index: rem, Scale: 2}, k)
-		lx = func() reg.VecVirtual { v := t.vec(); VMOVUPS_Z(Mem{Base: ps[0], Index: i, Scale: 4}, k, v); return v }
-		ly = func() reg.VecVirtual {
-			v := t.vec()
-			VMOVUPS_Z(Mem{Base: ps[len(ps)-1], Index: i, Scale: 4}, k, v)
-			return v
-		}
-	} else {
-		tb := GP64()
-		LEAQ(tailAVX2, tb)
-		off := GP64()
-		MOVQ(U32(8), off)
-		SUBQ(rem, off)
-		mk := t.vec()
-		VMOVUPS(Mem{Base: tb, Index: off, Scale: 4}, mk)
-		lx = func() reg.VecVirtual { v := t.vec(); VMASKMOVPS(Mem{Base: ps[0], Index: i, Scale: 4}, mk, v); return v }
-		ly = func() reg.VecVirtual {
-			v := t.vec()
-			VMASKMOVPS(Mem{Base: ps[len(ps)-1], Index: i, Scale: 4}, mk, v)
-			return v
-		}
-	}
-	x := lx()
-	if len(ps) == 1 {
-		VFMADD231PS(x, x, acc[0])
-	} else {
-		VFMADD231PS(ly(), x, acc[0])
-	}
+	})
+	one := func(a access) { fma(a, 0) }
+	l.whole("loop1", "tail", t.lanes, one)
+	l.tail("reduce", one)
 	Label("reduce")
 	VADDPS(acc[1], acc[0], acc[0])
 	VADDPS(acc[3], acc[2], acc[2])
@@ -1061,6 +971,7 @@ func genReduce(t *isa, name, sig string, in []string) {
 }
 
 func main() {
+	flag.Parse()
 	ConstraintExpr("!purego")
 	tables()
 	for _, t := range tiers {
@@ -1068,4 +979,110 @@ func main() {
 		genVec(t)
 	}
 	Generate()
+	if *selector != "" {
+		if err := writeSelector(*selector); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+// ---- the Go selector ----
+
+// hook is one SIMD hook of kernels/vec_dispatch.go: the selector implements it as a switch
+// on the selected tier (with the activation, for the activation hooks) that calls the
+// kernel.
+type hook struct {
+	name, params string // the hook's Go name and parameters
+	does         string // what it computes, for its doc comment
+	kernel       string // the kernel's name without the tier suffix (perAct: after the activation's name)
+	args         string // the kernel's arguments
+	perAct       bool   // one kernel per activation: act.name + kernel
+	sum          bool   // returns the kernel's float32 result and true
+}
+
+var hooks = []hook{
+	{name: "actSIMD", params: "act Act, x, y []float32", does: "y = act(x)", perAct: true, args: "x, y"},
+	{name: "actDerivSIMD", params: "act Act, x, d []float32", does: "d = act'(x)", perAct: true, kernel: "Deriv", args: "x, d"},
+	{name: "actBackSIMD", params: "act Act, z, dy, dz []float32", does: "dz = dy·act'(z)", perAct: true, kernel: "Back", args: "z, dy, dz"},
+	{name: "expSIMD", params: "x, y []float32", does: "y = e^x", kernel: "exp", args: "x, y"},
+	{name: "addSIMD", params: "x, y []float32", does: "y += x", kernel: "add", args: "x, y"},
+	{name: "mulSIMD", params: "x, y, out []float32", does: "out = x·y", kernel: "mul", args: "x, y, out"},
+	{name: "axpySIMD", params: "alpha float32, x, y []float32", does: "y = float32(alpha·x) + y", kernel: "axpy", args: "alpha, x, y"},
+	{name: "scaleSIMD", params: "alpha float32, x []float32", does: "x *= alpha", kernel: "scale", args: "alpha, x"},
+	{name: "dotSIMD", params: "x, y []float32", does: "Σ x·y in the kernel's fixed lane order", kernel: "dot", args: "x, y", sum: true},
+	{name: "sumSqSIMD", params: "x []float32", does: "Σ x² in the kernel's fixed lane order", kernel: "sumSq", args: "x", sum: true},
+	{name: "adamSIMD", params: "p, g, m, v []float32, c *[7]float32", does: "the fused Adam step (c: the AdamParams fields in order)", kernel: "adam", args: "p, g, m, v, c"},
+	{name: "rkSIMD", params: "out, y []float32, h float32, ns int, b *[maxRKStages]float32, k *[maxRKStages]*float32", does: "the RK stage combination of ns nonzero stages", kernel: "rkCombine", args: "out, y, h, ns, b, k"},
+}
+
+// writeSelector writes the Go file of the hooks, after checking that they call every
+// generated kernel and only those.
+func writeSelector(path string) error {
+	var b bytes.Buffer
+	called := map[string]bool{}
+	// call returns the statement of hook h that runs kernel (without tier suffix) on t.
+	call := func(h hook, kernel string, t *isa) string {
+		name := kernel + t.name
+		if !generated[name] {
+			log.Fatalf("hook %s calls %s, which was not generated", h.name, name)
+		}
+		called[name] = true
+		if h.sum {
+			return fmt.Sprintf("return %s(%s), true", name, h.args)
+		}
+		return fmt.Sprintf("%s(%s)", name, h.args)
+	}
+	fmt.Fprintf(&b, `// Code generated by command: go run . (kernels/asm/vec). DO NOT EDIT.
+// Regenerate with: cd kernels/asm && go generate ./...
+
+//go:build !purego
+
+package kernels
+
+// The amd64 SIMD hooks of vec_dispatch.go: each switches on the selected tier and calls
+// the generated kernel of vec_amd64.s, or declines (false) where there is none.
+
+// actKey is the key of the activation hooks' switches: one value per (activation, tier).
+func actKey(act Act) int { return int(act)*len(tierNames) + tier }
+`)
+	for _, h := range hooks {
+		result, key, without := "bool", "tier", "a tier"
+		if h.sum {
+			result = "(float32, bool)"
+		}
+		if h.perAct {
+			key, without = "actKey(act)", "a tier or activation"
+		}
+		fmt.Fprintf(&b, "\n// %s computes %s with the selected tier's kernel.\n// It returns false for %s without one.\n", h.name, h.does, without)
+		fmt.Fprintf(&b, "func %s(%s) %s {\n\tswitch %s {\n", h.name, h.params, result, key)
+		for _, t := range tiers {
+			if !h.perAct {
+				fmt.Fprintf(&b, "\tcase %s:\n\t\t%s\n", t.tier, call(h, h.kernel, t))
+				continue
+			}
+			for _, a := range acts {
+				fmt.Fprintf(&b, "\tcase int(%s)*len(tierNames) + %s:\n\t\t%s\n", a.goName, t.tier, call(h, a.name+h.kernel, t))
+			}
+		}
+		if h.sum {
+			fmt.Fprintf(&b, "\t}\n\treturn 0, false\n}\n")
+		} else {
+			fmt.Fprintf(&b, "\tdefault:\n\t\treturn false\n\t}\n\treturn true\n}\n")
+		}
+	}
+	var unused []string
+	for name := range generated {
+		if !called[name] {
+			unused = append(unused, name)
+		}
+	}
+	if len(unused) > 0 {
+		slices.Sort(unused)
+		log.Fatalf("generated kernels without a hook: %s", strings.Join(unused, ", "))
+	}
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, src, 0o644)
 }

@@ -5,9 +5,9 @@ import (
 	"math"
 )
 
-// This file holds the second derivative of the activations, which the reverse-mode
-// gradient of a forward-mode divergence (package nn, divgrad.go) needs. It is pure Go
-// apart from the vectorized exponential (Exp).
+// This file holds the second derivative of the activations, ActDeriv2, and its reference,
+// which the reverse-mode gradient of a forward-mode divergence (package nn, divgrad.go)
+// needs. It is pure Go apart from the vectorized exponential (Exp).
 
 // ActDeriv2 sets d[i] = act”(x[i]) for i < len(x); d may alias x. It evaluates the
 // formulas of RefActDeriv2 in float32 with one vectorized exponential per element (Exp),
@@ -18,20 +18,18 @@ func ActDeriv2(act Act, x, d []float32) {
 	if len(d) < len(x) {
 		panic(fmt.Sprintf("kernels: ActDeriv2: len(d) = %d < len(x) = %d", len(d), len(x)))
 	}
-	if act >= numActs {
-		panic("kernels: unknown activation")
-	}
+	checkAct(act)
 	var ebuf [256]float32
 	for o := 0; o < len(x); o += len(ebuf) {
 		xs := x[o:min(len(x), o+len(ebuf))]
 		ds := d[o : o+len(xs)]
 		e := ebuf[:len(xs)]
-		act2Chunk(act, xs, ds, e)
+		actDeriv2Chunk(act, xs, ds, e)
 	}
 }
 
-// act2Chunk is ActDeriv2 for one chunk, with e as scratch of the same length.
-func act2Chunk(act Act, x, d, e []float32) {
+// actDeriv2Chunk is ActDeriv2 for one chunk, with e as scratch of the same length.
+func actDeriv2Chunk(act Act, x, d, e []float32) {
 	const c0 = 2 * 0.7978845608028654 // GELU = x·σ(a), a = c0·(x + 0.044715x³)
 	switch act {
 	case Identity, ReLU:
@@ -60,7 +58,7 @@ func act2Chunk(act Act, x, d, e []float32) {
 			e[i] = min(v, 0)
 		}
 	}
-	Exp(e, e)
+	expLocal(e, e) // e is this call's stack scratch: no race annotation (see expLocal)
 	for i, v := range x {
 		ei := e[i]
 		switch act {
