@@ -48,11 +48,13 @@ type stepBatch struct {
 	gradX, gradV   []float32
 }
 
-// Base scale bounds: after every ascent step each diagonal entry of the learned base's L
-// is clamped to [BaseMinScale, BaseMaxScale] in magnitude. The model works in standardized
-// units, where the data's scales are about 1, so the bounds keep the base from collapsing
-// onto a point (a diagonal of 0.01 gave NLLs of 10⁶ and more on real tables) or spreading
-// without limit, while leaving the ascent room to shorten the path.
+// Base scale bounds. The path length the ascent shortens falls with the base's scale (for
+// independent ends, E|İ|² grows with E|x0|²), so an unconstrained base collapses onto a
+// point: diagonals of 0.01–0.03 and NLLs of 10⁶ and more on real tables. After every ascent
+// step the learned base is therefore renormalized to volume 1 (det L = Π L_jj = 1: the
+// ascent may shape and move the base, not shrink it) and each |L_jj| is clamped to
+// [BaseMinScale, BaseMaxScale]; the model works in standardized units, where the data's
+// scales are about 1.
 const (
 	BaseMinScale = 0.25
 	BaseMaxScale = 4.0
@@ -155,14 +157,25 @@ func (a *ascentState) apply(lr float64) {
 	a.T++
 	nn.AdamStep64(a.params, a.grads, a.M, a.V, int64(a.T), lr)
 	if base := a.p.base; base != nil {
-		d := base.Dim()
-		for j := range d {
-			v := base.L[j*d+j]
-			base.L[j*d+j] = math.Copysign(min(max(math.Abs(v), BaseMinScale), BaseMaxScale), v)
-		}
+		base.normalize()
 	}
 	for _, g := range a.grads {
 		clear(g)
 	}
 	a.N = 0
+}
+
+// normalize rescales L's diagonal to a product of magnitude 1 and clamps each entry to the
+// scale bounds (see BaseMinScale).
+func (g *GaussianBase) normalize() {
+	d := g.Dim()
+	s := 0.0
+	for j := range d {
+		s += math.Log(math.Abs(g.L[j*d+j]))
+	}
+	c := math.Exp(-s / float64(d))
+	for j := range d {
+		v := g.L[j*d+j] * c
+		g.L[j*d+j] = math.Copysign(min(max(math.Abs(v), BaseMinScale), BaseMaxScale), v)
+	}
 }
