@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/interflow/flowbench/nn"
 )
@@ -56,22 +55,12 @@ func TrainMLE(ctx context.Context, cfg TrainConfig, mcfg MLEConfig, data *TrainD
 
 func (tr *trainer) runMLE(ctx context.Context, obj *MLEObjective, log func(MLELogEntry)) (*Model, error) {
 	cfg := &tr.cfg
-	st := &tr.model.State
-	tr.start = time.Now()
-	firstCkpt := cfg.FirstCkpt
-	if firstCkpt <= 0 {
-		firstCkpt = time.Second
-	}
 	var probe []float32
 	if !obj.ExactDiv() {
 		probe = make([]float32, len(tr.x1))
 	}
-	for st.Step < cfg.Steps {
-		if err := ctx.Err(); err != nil {
-			return tr.model, tr.interrupted(ctx)
-		}
-		step := st.Step
-		lr := tr.sched.At(step)
+	return tr.drive(ctx, nil, func(lr float64) (LogEntry, error) {
+		step := tr.model.State.Step
 		tr.drawX1()
 		for i := range probe {
 			probe[i] = float32(1 - 2*int(tr.rng.Uint64()&1))
@@ -79,48 +68,22 @@ func (tr *trainer) runMLE(ctx context.Context, obj *MLEObjective, log func(MLELo
 		ms, err := obj.LossGrad(ctx, tr.x1, probe, tr.grad)
 		if err != nil {
 			if ctx.Err() != nil {
-				return tr.model, tr.interrupted(ctx)
+				return LogEntry{}, errStepInterrupted
 			}
-			return tr.model, fmt.Errorf("train mle: step %d: %w; the last checkpoint was kept", step+1, err)
+			return LogEntry{}, fmt.Errorf("train mle: step %d: %w; the last checkpoint was kept", step+1, err)
 		}
 		if math.IsNaN(ms.Loss) || math.IsInf(ms.Loss, 0) {
-			return tr.model, fmt.Errorf("train mle: step %d: %w (%g); the last checkpoint was kept", step+1, ErrNonFiniteLoss, ms.Loss)
+			return LogEntry{}, fmt.Errorf("train mle: step %d: %w (%g); the last checkpoint was kept", step+1, ErrNonFiniteLoss, ms.Loss)
 		}
 		if cfg.Clip > 0 {
 			nn.ClipGradNorm(tr.grad, cfg.Clip)
 		}
 		tr.adam.Update(tr.net.Params(), tr.grad, lr)
-		if tr.ema != nil {
-			tr.ema.Decay = min(cfg.EMA, float64(1+step)/float64(10+step))
-			tr.ema.Update(tr.net)
-		}
-		st.Step++
-		tr.acc.Loss += ms.Loss
-		tr.acc.Kinetic += ms.Kinetic
-		tr.accN++
+		tr.updateEMA(step)
 		if log != nil {
-			log(MLELogEntry{Step: st.Step, Loss: ms.Loss, NLL: ms.NLL, Kinetic: ms.Kinetic, Jacobian: ms.Jacobian,
+			log(MLELogEntry{Step: step + 1, Loss: ms.Loss, NLL: ms.NLL, Kinetic: ms.Kinetic, Jacobian: ms.Jacobian,
 				NFE: ms.NFE, NFEBackward: ms.NFEBackward, LR: lr, Elapsed: tr.elapsedNow()})
 		}
-		if tr.opt.Progress != nil {
-			tr.opt.Progress(Progress{Step: st.Step, Steps: cfg.Steps, Loss: ms.Loss})
-		}
-		if cfg.LogEvery > 0 && st.Step%cfg.LogEvery == 0 || st.Step == cfg.Steps {
-			tr.flushLog(lr)
-		}
-		due := cfg.CkptEvery > 0 && st.Step%cfg.CkptEvery == 0
-		if !tr.saved && time.Since(tr.start) >= firstCkpt {
-			due = true
-		}
-		if due && st.Step < cfg.Steps {
-			if err := tr.save(); err != nil {
-				return tr.model, err
-			}
-		}
-	}
-	tr.finish()
-	if err := tr.save(); err != nil {
-		return tr.model, err
-	}
-	return tr.model, nil
+		return LogEntry{Loss: ms.Loss, Kinetic: ms.Kinetic}, nil
+	})
 }

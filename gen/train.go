@@ -403,12 +403,6 @@ func (tr *trainer) dequantize(rng *rand.Rand, x []float32) {
 
 func (tr *trainer) run(ctx context.Context) (*Model, error) {
 	cfg := &tr.cfg
-	st := &tr.model.State
-	tr.start = time.Now()
-	firstCkpt := cfg.FirstCkpt
-	if firstCkpt <= 0 {
-		firstCkpt = time.Second
-	}
 	var val *valSet
 	if cfg.ValEvery > 0 {
 		val = tr.newValSet()
@@ -424,12 +418,7 @@ func (tr *trainer) run(ctx context.Context) (*Model, error) {
 		ascent = tr.model.ascent
 		ascent.views(p, tr.d)
 	}
-	for st.Step < cfg.Steps && !st.Stopped {
-		if err := ctx.Err(); err != nil {
-			return tr.model, tr.interrupted(ctx)
-		}
-		step := st.Step
-		lr := tr.lrAt(step)
+	return tr.drive(ctx, val, func(lr float64) (LogEntry, error) {
 		ls, err := tr.step(lr, ascent, k)
 		if err != nil {
 			switch {
@@ -439,18 +428,53 @@ func (tr *trainer) run(ctx context.Context) (*Model, error) {
 			default:
 				err = fmt.Errorf("%w; no checkpoint had been written yet", err)
 			}
+			return LogEntry{}, err
+		}
+		e := LogEntry{Loss: ls.Loss, GTilde: ls.GTilde, Kinetic: ls.Kinetic}
+		if ascent != nil {
+			e.PathKE = ascent.lastPathKE
+		}
+		return e, nil
+	})
+}
+
+// errStepInterrupted is returned by a step of drive that stopped because the context was
+// done.
+var errStepInterrupted = errors.New("step interrupted")
+
+// drive is the training loop of both objectives. step takes one optimizer step at learning
+// rate lr and returns its values for the log (or errStepInterrupted); drive counts the steps,
+// averages the log over each interval, validates on val (nil: no validation) with the
+// plateau and early-stopping rules, writes the periodic checkpoints, stops on cancellation
+// with a checkpoint, and saves the final state.
+func (tr *trainer) drive(ctx context.Context, val *valSet, step func(lr float64) (LogEntry, error)) (*Model, error) {
+	cfg := &tr.cfg
+	st := &tr.model.State
+	tr.start = time.Now()
+	firstCkpt := cfg.FirstCkpt
+	if firstCkpt <= 0 {
+		firstCkpt = time.Second
+	}
+	for st.Step < cfg.Steps && !st.Stopped {
+		if err := ctx.Err(); err != nil {
+			return tr.model, tr.interrupted(ctx)
+		}
+		lr := tr.lrAt(st.Step)
+		e, err := step(lr)
+		if errors.Is(err, errStepInterrupted) {
+			return tr.model, tr.interrupted(ctx)
+		}
+		if err != nil {
 			return tr.model, err
 		}
 		st.Step++
-		tr.acc.Loss += ls.Loss
-		tr.acc.GTilde += ls.GTilde
-		tr.acc.Kinetic += ls.Kinetic
-		if ascent != nil {
-			tr.acc.PathKE += ascent.lastPathKE
-		}
+		tr.acc.Loss += e.Loss
+		tr.acc.GTilde += e.GTilde
+		tr.acc.Kinetic += e.Kinetic
+		tr.acc.PathKE += e.PathKE
 		tr.accN++
 		if tr.opt.Progress != nil {
-			tr.opt.Progress(Progress{Step: st.Step, Steps: cfg.Steps, Loss: ls.Loss})
+			tr.opt.Progress(Progress{Step: st.Step, Steps: cfg.Steps, Loss: e.Loss})
 		}
 		if val != nil && st.Step%cfg.ValEvery == 0 {
 			tr.validate(val)
@@ -505,15 +529,20 @@ func (tr *trainer) step(lr float64, ascent *ascentState, k int) (nn.LossStats, e
 		ascent.accumulate(&tr.batch)
 	}
 	tr.adam.Update(tr.net.Params(), tr.grad, lr)
-	if tr.ema != nil {
-		// EMA warm-up: the average forgets the initial weights early in the run.
-		tr.ema.Decay = min(cfg.EMA, float64(1+step)/float64(10+step))
-		tr.ema.Update(tr.net)
-	}
+	tr.updateEMA(step)
 	if ascent != nil && (step+1)%k == 0 {
 		ascent.apply(cfg.MaxMinLR)
 	}
 	return ls, nil
+}
+
+// updateEMA moves the EMA (if any) toward the weights after step (0-based).
+func (tr *trainer) updateEMA(step int) {
+	if tr.ema != nil {
+		// EMA warm-up: the average forgets the initial weights early in the run.
+		tr.ema.Decay = min(tr.cfg.EMA, float64(1+step)/float64(10+step))
+		tr.ema.Update(tr.net)
+	}
 }
 
 func (tr *trainer) interrupted(ctx context.Context) error {
