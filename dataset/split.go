@@ -3,6 +3,8 @@ package dataset
 import (
 	"fmt"
 	"math"
+
+	"github.com/interflow/flowbench/internal/enum"
 )
 
 // SplitPart names one part of a train/validation/test split.
@@ -16,32 +18,16 @@ const (
 	PartTest
 )
 
+var splitPartNames = enum.Names{Type: "SplitPart", Names: []string{"all", "train", "val", "test"},
+	Aliases: map[string]int{"validation": int(PartVal)}}
+
 // String returns "all", "train", "val" or "test".
-func (p SplitPart) String() string {
-	switch p {
-	case PartAll:
-		return "all"
-	case PartTrain:
-		return "train"
-	case PartVal:
-		return "val"
-	case PartTest:
-		return "test"
-	}
-	return fmt.Sprintf("SplitPart(%d)", uint8(p))
-}
+func (p SplitPart) String() string { return enum.String(&splitPartNames, p) }
 
 // ParseSplitPart parses "all", "train", "val" (or "validation") or "test".
 func ParseSplitPart(s string) (SplitPart, error) {
-	switch s {
-	case "all":
-		return PartAll, nil
-	case "train":
-		return PartTrain, nil
-	case "val", "validation":
-		return PartVal, nil
-	case "test":
-		return PartTest, nil
+	if p, ok := enum.Parse[SplitPart](&splitPartNames, s); ok {
+		return p, nil
 	}
 	return 0, fmt.Errorf("unknown split %q (want all, train, val or test)", s)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/interflow/flowbench/internal/enum"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
@@ -25,19 +26,19 @@ const (
 	BaseLearned
 )
 
-var baseNames = []string{BaseNormal: "normal", BaseLearned: "learned"}
+var baseNames = enum.Names{Type: "BaseKind", Names: []string{BaseNormal: "normal", BaseLearned: "learned"}}
 
 // String returns "normal" or "learned".
-func (b BaseKind) String() string { return enumName(baseNames, b) }
+func (b BaseKind) String() string { return enum.String(&baseNames, b) }
 
 // ParseBase returns the base named "normal" or "learned".
-func ParseBase(s string) (BaseKind, error) { return parseEnum[BaseKind]("base", baseNames, s) }
+func ParseBase(s string) (BaseKind, error) { return parseEnum[BaseKind]("base", &baseNames, s) }
 
 // MarshalText implements encoding.TextMarshaler (the configuration string).
-func (b BaseKind) MarshalText() ([]byte, error) { return marshalEnum(baseNames, b) }
+func (b BaseKind) MarshalText() ([]byte, error) { return marshalEnum(&baseNames, b) }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
-func (b *BaseKind) UnmarshalText(t []byte) error { return unmarshalEnum("base", baseNames, b, t) }
+func (b *BaseKind) UnmarshalText(t []byte) error { return unmarshalEnum("base", &baseNames, b, t) }
 
 // LRSchedule selects the learning-rate schedule of a run.
 type LRSchedule uint8
@@ -61,48 +62,41 @@ const (
 	PlateauDrops  = 2
 )
 
-var scheduleNames = []string{LRCosine: "cosine", LRConstant: "constant", LRStep: "step", LRPlateau: "plateau"}
+var scheduleNames = enum.Names{Type: "LRSchedule", Names: []string{LRCosine: "cosine", LRConstant: "constant", LRStep: "step", LRPlateau: "plateau"}}
 
 // String returns "cosine", "constant", "step" or "plateau".
-func (s LRSchedule) String() string { return enumName(scheduleNames, s) }
+func (s LRSchedule) String() string { return enum.String(&scheduleNames, s) }
 
 // ParseLRSchedule returns the schedule named "constant", "step", "cosine" or "plateau".
 func ParseLRSchedule(s string) (LRSchedule, error) {
-	return parseEnum[LRSchedule]("schedule", scheduleNames, s)
+	return parseEnum[LRSchedule]("schedule", &scheduleNames, s)
 }
 
 // MarshalText implements encoding.TextMarshaler (the configuration string).
-func (s LRSchedule) MarshalText() ([]byte, error) { return marshalEnum(scheduleNames, s) }
+func (s LRSchedule) MarshalText() ([]byte, error) { return marshalEnum(&scheduleNames, s) }
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (s *LRSchedule) UnmarshalText(t []byte) error {
-	return unmarshalEnum("schedule", scheduleNames, s, t)
+	return unmarshalEnum("schedule", &scheduleNames, s, t)
 }
 
-// enumName, parseEnum, marshalEnum and unmarshalEnum are the one implementation of the
-// small named enumerations of the configuration.
-func enumName[E ~uint8](names []string, e E) string {
-	if int(e) < len(names) {
-		return names[e]
+// parseEnum, marshalEnum and unmarshalEnum give the configuration's enumerations their
+// parse errors and text forms.
+func parseEnum[E ~uint8](what string, names *enum.Names, s string) (E, error) {
+	if v, ok := enum.Parse[E](names, s); ok {
+		return v, nil
 	}
-	return fmt.Sprintf("%d", e)
+	return 0, fmt.Errorf("unknown %s %q (want %s)", what, s, names.List(", "))
 }
 
-func parseEnum[E ~uint8](what string, names []string, s string) (E, error) {
-	if i := slices.Index(names, s); i >= 0 {
-		return E(i), nil
+func marshalEnum[E ~uint8](names *enum.Names, e E) ([]byte, error) {
+	if int(e) >= len(names.Names) {
+		return nil, fmt.Errorf("invalid value %d (want one of %s)", e, names.List(", "))
 	}
-	return 0, fmt.Errorf("unknown %s %q (want %s)", what, s, strings.Join(names, ", "))
+	return []byte(names.Names[e]), nil
 }
 
-func marshalEnum[E ~uint8](names []string, e E) ([]byte, error) {
-	if int(e) >= len(names) {
-		return nil, fmt.Errorf("invalid value %d (want one of %s)", e, strings.Join(names, ", "))
-	}
-	return []byte(names[e]), nil
-}
-
-func unmarshalEnum[E ~uint8](what string, names []string, e *E, t []byte) error {
+func unmarshalEnum[E ~uint8](what string, names *enum.Names, e *E, t []byte) error {
 	v, err := parseEnum[E](what, names, string(t))
 	if err == nil {
 		*e = v

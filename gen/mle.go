@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/interflow/flowbench/internal/buf"
+	"github.com/interflow/flowbench/internal/enum"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
 	"github.com/interflow/flowbench/solver"
@@ -27,21 +27,16 @@ const (
 	GradAdjoint
 )
 
+var mleGradientNames = enum.Names{Type: "MLEGradient", Names: []string{"discrete", "adjoint"},
+	Aliases: map[string]int{"rk4": int(GradDiscrete), "": int(GradDiscrete)}, Fold: true}
+
 // String returns "discrete" or "adjoint".
-func (g MLEGradient) String() string {
-	if g == GradAdjoint {
-		return "adjoint"
-	}
-	return "discrete"
-}
+func (g MLEGradient) String() string { return enum.String(&mleGradientNames, g) }
 
 // ParseMLEGradient returns the gradient method named "discrete" (or "rk4") or "adjoint".
 func ParseMLEGradient(s string) (MLEGradient, error) {
-	switch strings.ToLower(s) {
-	case "discrete", "rk4", "":
-		return GradDiscrete, nil
-	case "adjoint":
-		return GradAdjoint, nil
+	if g, ok := enum.Parse[MLEGradient](&mleGradientNames, s); ok {
+		return g, nil
 	}
 	return 0, fmt.Errorf("unknown MLE gradient %q (want discrete or adjoint)", s)
 }

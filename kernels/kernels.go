@@ -2,7 +2,8 @@ package kernels
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/interflow/flowbench/internal/enum"
 )
 
 // Act identifies an elementwise activation function.
@@ -20,24 +21,17 @@ const (
 	numActs
 )
 
-var actNames = [...]string{"identity", "relu", "silu", "tanh", "softplus", "gelu", "elu"}
+var actNames = enum.Names{Type: "Act", Names: []string{"identity", "relu", "silu", "tanh", "softplus", "gelu", "elu"}, Fold: true}
 
 // String returns the lower-case name of the activation ("silu", ...).
-func (a Act) String() string {
-	if int(a) < len(actNames) {
-		return actNames[a]
-	}
-	return fmt.Sprintf("Act(%d)", uint8(a))
-}
+func (a Act) String() string { return enum.String(&actNames, a) }
 
 // ParseAct returns the activation with the given (case-insensitive) name.
 func ParseAct(name string) (Act, error) {
-	for i, n := range actNames {
-		if strings.EqualFold(name, n) {
-			return Act(i), nil
-		}
+	if a, ok := enum.Parse[Act](&actNames, name); ok {
+		return a, nil
 	}
-	return 0, fmt.Errorf("unknown activation %q (want one of %s)", name, strings.Join(actNames[:], ", "))
+	return 0, fmt.Errorf("unknown activation %q (want one of %s)", name, actNames.List(", "))
 }
 
 func checkMat(name string, s []float32, rows, cols, ld int) {

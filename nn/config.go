@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strings"
 
+	"github.com/interflow/flowbench/internal/enum"
 	"github.com/interflow/flowbench/kernels"
 )
 
@@ -21,24 +21,16 @@ const (
 	TimeFourier
 )
 
+var timeFeatureNames = enum.Names{Type: "TimeFeatures", Names: []string{"concat", "fourier"},
+	Aliases: map[string]int{"": int(TimeConcat)}, Fold: true}
+
 // String returns "concat" or "fourier".
-func (f TimeFeatures) String() string {
-	switch f {
-	case TimeConcat:
-		return "concat"
-	case TimeFourier:
-		return "fourier"
-	}
-	return fmt.Sprintf("TimeFeatures(%d)", uint8(f))
-}
+func (f TimeFeatures) String() string { return enum.String(&timeFeatureNames, f) }
 
 // ParseTimeFeatures returns the TimeFeatures named "concat" (or "") or "fourier".
 func ParseTimeFeatures(s string) (TimeFeatures, error) {
-	switch strings.ToLower(s) {
-	case "concat", "":
-		return TimeConcat, nil
-	case "fourier":
-		return TimeFourier, nil
+	if f, ok := enum.Parse[TimeFeatures](&timeFeatureNames, s); ok {
+		return f, nil
 	}
 	return 0, fmt.Errorf("unknown time features %q (want concat or fourier)", s)
 }

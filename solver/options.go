@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
+
+	"github.com/interflow/flowbench/internal/enum"
 )
 
 // Method is an ODE integration scheme.
@@ -22,29 +23,18 @@ const (
 	numMethods
 )
 
-var methodNames = [...]string{"euler", "midpoint", "heun", "rk4", "dopri5", "bosh3"}
+var methodNames = enum.Names{Type: "Method", Names: []string{"euler", "midpoint", "heun", "rk4", "dopri5", "bosh3"}, Fold: true}
 
 // String returns the method's name as ParseMethod accepts it.
-func (m Method) String() string { return enumString(m, methodNames[:], "Method") }
-
-// enumString returns names[v], or typ(v) for a value without a name: the String of the
-// package's enumerations.
-func enumString[T ~uint8](v T, names []string, typ string) string {
-	if int(v) < len(names) {
-		return names[v]
-	}
-	return fmt.Sprintf("%s(%d)", typ, uint8(v))
-}
+func (m Method) String() string { return enum.String(&methodNames, m) }
 
 // ParseMethod returns the method with the given (case-insensitive) name: euler, midpoint,
 // heun, rk4, dopri5 or bosh3.
 func ParseMethod(name string) (Method, error) {
-	for i, n := range methodNames {
-		if strings.EqualFold(n, name) {
-			return Method(i), nil
-		}
+	if m, ok := enum.Parse[Method](&methodNames, name); ok {
+		return m, nil
 	}
-	return 0, fmt.Errorf("solver: unknown method %q (want one of %s)", name, strings.Join(methodNames[:], ", "))
+	return 0, fmt.Errorf("solver: unknown method %q (want one of %s)", name, methodNames.List(", "))
 }
 
 // Adaptive reports whether the method controls its step size (Dopri5, Bosh3).
@@ -79,21 +69,17 @@ const (
 	DivGaussian
 )
 
-var divModeNames = [...]string{"exact", "rademacher", "gaussian"}
+var divModeNames = enum.Names{Type: "DivMode", Names: []string{"exact", "rademacher", "gaussian"},
+	Aliases: map[string]int{"hutchinson": int(DivRademacher)}, Fold: true}
 
 // String returns "exact", "rademacher" or "gaussian".
-func (m DivMode) String() string { return enumString(m, divModeNames[:], "DivMode") }
+func (m DivMode) String() string { return enum.String(&divModeNames, m) }
 
 // ParseDivMode returns the divergence mode named "exact", "rademacher" (or "hutchinson") or
 // "gaussian".
 func ParseDivMode(name string) (DivMode, error) {
-	switch strings.ToLower(name) {
-	case "exact":
-		return DivExact, nil
-	case "rademacher", "hutchinson":
-		return DivRademacher, nil
-	case "gaussian":
-		return DivGaussian, nil
+	if m, ok := enum.Parse[DivMode](&divModeNames, name); ok {
+		return m, nil
 	}
 	return 0, fmt.Errorf("solver: unknown divergence %q (want exact, rademacher/hutchinson or gaussian)", name)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/interflow/flowbench/internal/buf"
+	"github.com/interflow/flowbench/internal/enum"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/kernels"
 )
@@ -80,18 +81,16 @@ const (
 	StochasticHeun                  // predictor–corrector, 2 evaluations per step
 )
 
-var sdeMethodNames = [...]string{"euler-maruyama", "heun"}
+var sdeMethodNames = enum.Names{Type: "SDEMethod", Names: []string{"euler-maruyama", "heun"},
+	Aliases: map[string]int{"em": int(EulerMaruyama), "euler": int(EulerMaruyama)}, Fold: true}
 
 // String returns "euler-maruyama" or "heun".
-func (m SDEMethod) String() string { return enumString(m, sdeMethodNames[:], "SDEMethod") }
+func (m SDEMethod) String() string { return enum.String(&sdeMethodNames, m) }
 
 // ParseSDEMethod returns the SDE method named "euler-maruyama" (or "em") or "heun".
 func ParseSDEMethod(name string) (SDEMethod, error) {
-	switch strings.ToLower(name) {
-	case "euler-maruyama", "em", "euler":
-		return EulerMaruyama, nil
-	case "heun":
-		return StochasticHeun, nil
+	if m, ok := enum.Parse[SDEMethod](&sdeMethodNames, name); ok {
+		return m, nil
 	}
 	return 0, fmt.Errorf("solver: unknown SDE method %q (want euler-maruyama or heun)", name)
 }
