@@ -19,18 +19,13 @@ const (
 )
 
 var splitPartNames = enum.Names{Type: "SplitPart", Names: []string{"all", "train", "val", "test"},
-	Aliases: map[string]int{"validation": int(PartVal)}}
+	Aliases: map[string]int{"validation": int(PartVal)}, Unknown: "unknown split", Want: "all, train, val or test"}
 
 // String returns "all", "train", "val" or "test".
 func (p SplitPart) String() string { return enum.String(&splitPartNames, p) }
 
 // ParseSplitPart parses "all", "train", "val" (or "validation") or "test".
-func ParseSplitPart(s string) (SplitPart, error) {
-	if p, ok := enum.Parse[SplitPart](&splitPartNames, s); ok {
-		return p, nil
-	}
-	return 0, fmt.Errorf("unknown split %q (want all, train, val or test)", s)
-}
+func ParseSplitPart(s string) (SplitPart, error) { return enum.Value[SplitPart](&splitPartNames, s) }
 
 // Split assigns the rows of a data file to train, validation and test from a seed. Of n
 // rows, row i goes to the part of its place π(i) in a seeded pseudo-random permutation π of

@@ -28,17 +28,14 @@ const (
 )
 
 var mleGradientNames = enum.Names{Type: "MLEGradient", Names: []string{"discrete", "adjoint"},
-	Aliases: map[string]int{"rk4": int(GradDiscrete), "": int(GradDiscrete)}, Fold: true}
+	Aliases: map[string]int{"rk4": int(GradDiscrete), "": int(GradDiscrete)}, Fold: true, Unknown: "unknown MLE gradient", Want: "discrete or adjoint"}
 
 // String returns "discrete" or "adjoint".
 func (g MLEGradient) String() string { return enum.String(&mleGradientNames, g) }
 
 // ParseMLEGradient returns the gradient method named "discrete" (or "rk4") or "adjoint".
 func ParseMLEGradient(s string) (MLEGradient, error) {
-	if g, ok := enum.Parse[MLEGradient](&mleGradientNames, s); ok {
-		return g, nil
-	}
-	return 0, fmt.Errorf("unknown MLE gradient %q (want discrete or adjoint)", s)
+	return enum.Value[MLEGradient](&mleGradientNames, s)
 }
 
 // MLEConfig configures the maximum-likelihood objective of a continuous flow.

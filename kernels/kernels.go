@@ -21,18 +21,13 @@ const (
 	numActs
 )
 
-var actNames = enum.Names{Type: "Act", Names: []string{"identity", "relu", "silu", "tanh", "softplus", "gelu", "elu"}, Fold: true}
+var actNames = enum.Names{Type: "Act", Names: []string{"identity", "relu", "silu", "tanh", "softplus", "gelu", "elu"}, Fold: true, Unknown: "unknown activation"}
 
 // String returns the lower-case name of the activation ("silu", ...).
 func (a Act) String() string { return enum.String(&actNames, a) }
 
 // ParseAct returns the activation with the given (case-insensitive) name.
-func ParseAct(name string) (Act, error) {
-	if a, ok := enum.Parse[Act](&actNames, name); ok {
-		return a, nil
-	}
-	return 0, fmt.Errorf("unknown activation %q (want one of %s)", name, actNames.List(", "))
-}
+func ParseAct(name string) (Act, error) { return enum.Value[Act](&actNames, name) }
 
 func checkMat(name string, s []float32, rows, cols, ld int) {
 	if rows < 0 || cols < 0 {

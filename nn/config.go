@@ -22,17 +22,14 @@ const (
 )
 
 var timeFeatureNames = enum.Names{Type: "TimeFeatures", Names: []string{"concat", "fourier"},
-	Aliases: map[string]int{"": int(TimeConcat)}, Fold: true}
+	Aliases: map[string]int{"": int(TimeConcat)}, Fold: true, Unknown: "unknown time features", Want: "concat or fourier"}
 
 // String returns "concat" or "fourier".
 func (f TimeFeatures) String() string { return enum.String(&timeFeatureNames, f) }
 
 // ParseTimeFeatures returns the TimeFeatures named "concat" (or "") or "fourier".
 func ParseTimeFeatures(s string) (TimeFeatures, error) {
-	if f, ok := enum.Parse[TimeFeatures](&timeFeatureNames, s); ok {
-		return f, nil
-	}
-	return 0, fmt.Errorf("unknown time features %q (want concat or fourier)", s)
+	return enum.Value[TimeFeatures](&timeFeatureNames, s)
 }
 
 // Limits on a configuration, so that a hostile checkpoint cannot ask for absurd memory.

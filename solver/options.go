@@ -23,19 +23,14 @@ const (
 	numMethods
 )
 
-var methodNames = enum.Names{Type: "Method", Names: []string{"euler", "midpoint", "heun", "rk4", "dopri5", "bosh3"}, Fold: true}
+var methodNames = enum.Names{Type: "Method", Names: []string{"euler", "midpoint", "heun", "rk4", "dopri5", "bosh3"}, Fold: true, Unknown: "solver: unknown method"}
 
 // String returns the method's name as ParseMethod accepts it.
 func (m Method) String() string { return enum.String(&methodNames, m) }
 
 // ParseMethod returns the method with the given (case-insensitive) name: euler, midpoint,
 // heun, rk4, dopri5 or bosh3.
-func ParseMethod(name string) (Method, error) {
-	if m, ok := enum.Parse[Method](&methodNames, name); ok {
-		return m, nil
-	}
-	return 0, fmt.Errorf("solver: unknown method %q (want one of %s)", name, methodNames.List(", "))
-}
+func ParseMethod(name string) (Method, error) { return enum.Value[Method](&methodNames, name) }
 
 // Adaptive reports whether the method controls its step size (Dopri5, Bosh3).
 func (m Method) Adaptive() bool { return m == Dopri5 || m == Bosh3 }
@@ -70,19 +65,14 @@ const (
 )
 
 var divModeNames = enum.Names{Type: "DivMode", Names: []string{"exact", "rademacher", "gaussian"},
-	Aliases: map[string]int{"hutchinson": int(DivRademacher)}, Fold: true}
+	Aliases: map[string]int{"hutchinson": int(DivRademacher)}, Fold: true, Unknown: "solver: unknown divergence", Want: "exact, rademacher/hutchinson or gaussian"}
 
 // String returns "exact", "rademacher" or "gaussian".
 func (m DivMode) String() string { return enum.String(&divModeNames, m) }
 
 // ParseDivMode returns the divergence mode named "exact", "rademacher" (or "hutchinson") or
 // "gaussian".
-func ParseDivMode(name string) (DivMode, error) {
-	if m, ok := enum.Parse[DivMode](&divModeNames, name); ok {
-		return m, nil
-	}
-	return 0, fmt.Errorf("solver: unknown divergence %q (want exact, rademacher/hutchinson or gaussian)", name)
-}
+func ParseDivMode(name string) (DivMode, error) { return enum.Value[DivMode](&divModeNames, name) }
 
 // Defaults used for zero fields of Options.
 const (

@@ -82,17 +82,14 @@ const (
 )
 
 var sdeMethodNames = enum.Names{Type: "SDEMethod", Names: []string{"euler-maruyama", "heun"},
-	Aliases: map[string]int{"em": int(EulerMaruyama), "euler": int(EulerMaruyama)}, Fold: true}
+	Aliases: map[string]int{"em": int(EulerMaruyama), "euler": int(EulerMaruyama)}, Fold: true, Unknown: "solver: unknown SDE method", Want: "euler-maruyama or heun"}
 
 // String returns "euler-maruyama" or "heun".
 func (m SDEMethod) String() string { return enum.String(&sdeMethodNames, m) }
 
 // ParseSDEMethod returns the SDE method named "euler-maruyama" (or "em") or "heun".
 func ParseSDEMethod(name string) (SDEMethod, error) {
-	if m, ok := enum.Parse[SDEMethod](&sdeMethodNames, name); ok {
-		return m, nil
-	}
-	return 0, fmt.Errorf("solver: unknown SDE method %q (want euler-maruyama or heun)", name)
+	return enum.Value[SDEMethod](&sdeMethodNames, name)
 }
 
 // SDEOptions configure SolveSDE.

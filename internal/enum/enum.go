@@ -15,6 +15,9 @@ type Names struct {
 	Names   []string       // Names[v] is the name of value v
 	Aliases map[string]int // other accepted names
 	Fold    bool           // names match without regard to case
+	// Unknown and Want make Value's error: "<Unknown> %q (want <Want>)", with Want the
+	// names joined by ", " when empty.
+	Unknown, Want string
 }
 
 // String returns the name of v, or Type(v) for a value without one.
@@ -39,6 +42,18 @@ func Parse[T ~uint8](n *Names, s string) (T, bool) {
 		return T(v), true
 	}
 	return 0, false
+}
+
+// Value returns the value named s, or an error naming s and the accepted names.
+func Value[T ~uint8](n *Names, s string) (T, error) {
+	if v, ok := Parse[T](n, s); ok {
+		return v, nil
+	}
+	want := n.Want
+	if want == "" {
+		want = n.List(", ")
+	}
+	return 0, fmt.Errorf("%s %q (want %s)", n.Unknown, s, want)
 }
 
 // List returns the names joined by sep ("a, b, c").

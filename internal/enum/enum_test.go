@@ -19,6 +19,13 @@ func TestNames(t *testing.T) {
 	if String(n, uint8(1)) != "beta" || String(n, uint8(9)) != "Kind(9)" {
 		t.Errorf("String: %q, %q", String(n, uint8(1)), String(n, uint8(9)))
 	}
+	n.Unknown = "unknown kind"
+	if _, err := Value[uint8](n, "x"); err == nil || err.Error() != `unknown kind "x" (want alpha, beta)` {
+		t.Errorf("Value error: %v", err)
+	}
+	if v, err := Value[uint8](n, "b"); err != nil || v != 1 {
+		t.Errorf("Value(b) = %d, %v", v, err)
+	}
 	if n.List(", ") != "alpha, beta" {
 		t.Errorf("List: %q", n.List(", "))
 	}
