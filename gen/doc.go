@@ -21,9 +21,9 @@
 // it records, so a model samples and scores in the data's own units.
 //
 // Path-length max–min (TrainConfig.MaxMin) ascends on the Fourier interpolant's
-// coefficients and/or a learned Gaussian base (GaussianBase). TrainMLE and MLEObjective are
-// the maximum-likelihood baseline (adjoint or discretize-then-optimize); CompareObjectives
-// runs both objectives for one wall-clock budget.
+// coefficients and/or a learned Gaussian base (GaussianBase). TrainMLE trains by package
+// mle's maximum-likelihood objective (adjoint or discretize-then-optimize) through the same
+// loop; package compare runs both objectives for one wall-clock budget.
 //
 // # Using a model
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/interflow/flowbench/mle"
 	"github.com/interflow/flowbench/nn"
 )
 
@@ -29,7 +30,7 @@ type MLELogEntry struct {
 // as in Train (the history's Loss is the MLE loss, its Kinetic the kinetic integral when
 // computed). log, when non-nil, receives every step's entry with its NFE. The learned base,
 // the max–min and validation are interpolant-specific and rejected.
-func TrainMLE(ctx context.Context, cfg TrainConfig, mcfg MLEConfig, data *TrainData, opt TrainOptions, log func(MLELogEntry)) (*Model, error) {
+func TrainMLE(ctx context.Context, cfg TrainConfig, mcfg mle.Config, data *TrainData, opt TrainOptions, log func(MLELogEntry)) (*Model, error) {
 	cfg, data, err := prepare(cfg, data)
 	if err != nil {
 		return nil, err
@@ -46,14 +47,14 @@ func TrainMLE(ctx context.Context, cfg TrainConfig, mcfg MLEConfig, data *TrainD
 	if err != nil {
 		return nil, err
 	}
-	obj, err := NewMLEObjective(tr.net, mcfg)
+	obj, err := mle.New(tr.net, mcfg)
 	if err != nil {
 		return nil, fmt.Errorf("train mle: %w", err)
 	}
 	return tr.runMLE(ctx, obj, log)
 }
 
-func (tr *trainer) runMLE(ctx context.Context, obj *MLEObjective, log func(MLELogEntry)) (*Model, error) {
+func (tr *trainer) runMLE(ctx context.Context, obj *mle.Objective, log func(MLELogEntry)) (*Model, error) {
 	cfg := &tr.cfg
 	var probe []float32
 	if !obj.ExactDiv() {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/mle"
 	"github.com/interflow/flowbench/nn"
 	"github.com/interflow/flowbench/solver"
 )
@@ -40,12 +41,12 @@ func TestTrainMLE(t *testing.T) {
 	if testing.Short() {
 		steps = 30
 	}
-	for _, g := range []MLEGradient{GradDiscrete, GradAdjoint} {
+	for _, g := range []mle.Gradient{mle.GradDiscrete, mle.GradAdjoint} {
 		t.Run(g.String(), func(t *testing.T) {
 			cfg := mleTrainConfig(steps)
 			init, _ := nn.New(cfg.Net, cfg.Seed)
 			nll0 := testNLL(t, &Model{Net: init})
-			mc := DefaultMLEConfig()
+			mc := mle.DefaultConfig()
 			mc.Gradient, mc.Steps = g, 8
 			path := filepath.Join(t.TempDir(), "m.safetensors")
 			var logs []MLELogEntry
@@ -92,7 +93,7 @@ func eightGaussiansNLL() float64 {
 func TestTrainMLECancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n := 0
-	_, err := TrainMLE(ctx, mleTrainConfig(50), MLEConfig{Steps: 4}, &TrainData{Name: "8gaussians", Toy: dataset.EightGaussians{}},
+	_, err := TrainMLE(ctx, mleTrainConfig(50), mle.Config{Steps: 4}, &TrainData{Name: "8gaussians", Toy: dataset.EightGaussians{}},
 		TrainOptions{}, func(MLELogEntry) {
 			if n++; n == 3 {
 				cancel()
@@ -103,7 +104,7 @@ func TestTrainMLECancel(t *testing.T) {
 	}
 	cfg := mleTrainConfig(5)
 	cfg.Base = BaseLearned
-	if _, err := TrainMLE(context.Background(), cfg, MLEConfig{Steps: 4}, &TrainData{Name: "8gaussians", Toy: dataset.EightGaussians{}}, TrainOptions{}, nil); err == nil {
+	if _, err := TrainMLE(context.Background(), cfg, mle.Config{Steps: 4}, &TrainData{Name: "8gaussians", Toy: dataset.EightGaussians{}}, TrainOptions{}, nil); err == nil {
 		t.Error("learned base: no error")
 	}
 }

@@ -108,6 +108,9 @@ type LogEntry struct {
 type Progress struct {
 	Step, Steps int
 	Loss        float64 // this step's loss
+	// Net is the network being trained, after this step's update: valid during the call
+	// only, and not to be modified.
+	Net *nn.MLP
 }
 
 // TrainOptions are the run-time settings of Train that are not part of the model's
@@ -474,7 +477,7 @@ func (tr *trainer) drive(ctx context.Context, val *valSet, step func(lr float64)
 		tr.acc.PathKE += e.PathKE
 		tr.accN++
 		if tr.opt.Progress != nil {
-			tr.opt.Progress(Progress{Step: st.Step, Steps: cfg.Steps, Loss: e.Loss})
+			tr.opt.Progress(Progress{Step: st.Step, Steps: cfg.Steps, Loss: e.Loss, Net: tr.net})
 		}
 		if val != nil && st.Step%cfg.ValEvery == 0 {
 			tr.validate(val)

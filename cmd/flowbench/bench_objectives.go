@@ -14,9 +14,11 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/interflow/flowbench/compare"
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
 	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/mle"
 	"github.com/interflow/flowbench/solver"
 )
 
@@ -102,7 +104,7 @@ func benchObjectives(ctx context.Context, o *benchOpts) error {
 	case f.depth < 1:
 		return usagef("bench objectives: --depth %d: want ≥ 1", f.depth)
 	}
-	grad, err := gen.ParseMLEGradient(f.grad)
+	grad, err := mle.ParseGradient(f.grad)
 	if err != nil {
 		return usagef("bench objectives: --mle-grad: %v", err)
 	}
@@ -116,7 +118,7 @@ func benchObjectives(ctx context.Context, o *benchOpts) error {
 	} else if data.Train != nil {
 		d = data.Train.D
 	}
-	cc := gen.CompareDefaults(d)
+	cc := compare.Defaults(d)
 	cc.Train.Seed, cc.Train.Batch, cc.Train.LR = f.seed, f.batch, f.lr
 	cc.Train.Net.Hidden = make([]int, f.depth)
 	for i := range cc.Train.Net.Hidden {
@@ -139,9 +141,9 @@ func benchObjectives(ctx context.Context, o *benchOpts) error {
 	cc.Eval.Seed = f.seed
 	threads := o.threads[0]
 	kernels.SetThreads(threads)
-	byObj := map[string][]gen.ComparePoint{}
+	byObj := map[string][]compare.Point{}
 	var emitErr error
-	err = gen.CompareObjectives(ctx, cc, data, func(p gen.ComparePoint) {
+	err = compare.Objectives(ctx, cc, data, func(p compare.Point) {
 		byObj[p.Objective] = append(byObj[p.Objective], p)
 		if e := o.out.emit("group", "objectives", "data", data.Name, "objective", p.Objective, "threads", threads,
 			"elapsed_s", round3(p.Elapsed), "step", p.Step, "nll", p.NLL, "nll_stderr", p.NLLStderr,
@@ -163,7 +165,7 @@ func benchObjectives(ctx context.Context, o *benchOpts) error {
 		last := ps[len(ps)-1]
 		if err := o.out.emit("group", "objectives", "data", data.Name, "objective", name, "summary", true,
 			"final_nll", last.NLL, "steps", last.Step, "elapsed_s", round3(last.Elapsed),
-			"time_to_within_0.05_s", round3(gen.TimeToWithin(ps, 0.05))); err != nil {
+			"time_to_within_0.05_s", round3(compare.TimeToWithin(ps, 0.05))); err != nil {
 			return err
 		}
 	}
@@ -182,7 +184,7 @@ func benchObjectives(ctx context.Context, o *benchOpts) error {
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
 // objectivesPlot writes test NLL against training wall time, one line per objective.
-func objectivesPlot(path, title string, names []string, by map[string][]gen.ComparePoint) error {
+func objectivesPlot(path, title string, names []string, by map[string][]compare.Point) error {
 	p := plot.New()
 	p.Title.Text = "test NLL vs training time: " + title
 	p.X.Label.Text = "training wall time (s)"

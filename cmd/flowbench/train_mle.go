@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/mle"
 	"github.com/interflow/flowbench/solver"
 )
 
@@ -17,7 +18,7 @@ type mleFlags struct {
 }
 
 func addMLEFlags(fs *flag.FlagSet) *mleFlags {
-	def := gen.DefaultMLEConfig()
+	def := mle.DefaultConfig()
 	return &mleFlags{
 		objective: fs.String("objective", "interpolant", "training objective: interpolant, or mle (maximum likelihood through the ODE, the FFJORD-style baseline)"),
 		grad:      fs.String("mle-grad", def.Gradient.String(), "mle: gradient by adjoint (Dopri5 forward) or discrete (backprop through RK4)"),
@@ -39,11 +40,11 @@ func (f *mleFlags) train(ctx context.Context, cfg gen.TrainConfig, data *gen.Tra
 	default:
 		return nil, usagef("train: --objective %q: want interpolant or mle", *f.objective)
 	}
-	g, err := gen.ParseMLEGradient(*f.grad)
+	g, err := mle.ParseGradient(*f.grad)
 	if err != nil {
 		return nil, usagef("train: --mle-grad: %v", err)
 	}
-	mc := gen.MLEConfig{Gradient: g, Steps: *f.steps, Div: *f.div, Kinetic: *f.kinetic, Jacobian: *f.jacob,
+	mc := mle.Config{Gradient: g, Steps: *f.steps, Div: *f.div, Kinetic: *f.kinetic, Jacobian: *f.jacob,
 		Forward: solver.Options{Method: solver.Dopri5, RTol: *f.tol, ATol: *f.tol}}
 	if err := mc.Validate(); err != nil {
 		return nil, usagef("train: %v", err)

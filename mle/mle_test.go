@@ -1,4 +1,4 @@
-package gen
+package mle
 
 import (
 	"context"
@@ -150,9 +150,9 @@ func mleSetup(t *testing.T, c mleCase, seed uint64) (*nn.MLP, []float32, []float
 
 // evalMLE returns the statistics and the gradient of the objective of cfg for net on the
 // batch x (probe as LossGrad takes it).
-func evalMLE(t *testing.T, net *nn.MLP, cfg MLEConfig, x, probe []float32) (MLEStats, []float32) {
+func evalMLE(t *testing.T, net *nn.MLP, cfg Config, x, probe []float32) (Stats, []float32) {
 	t.Helper()
-	obj, err := NewMLEObjective(net, cfg)
+	obj, err := New(net, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func evalMLE(t *testing.T, net *nn.MLP, cfg MLEConfig, x, probe []float32) (MLES
 // mleGrad evaluates the objective of cfg (Div, Kinetic and Jacobian from c) on mleSetup's
 // batch and returns the statistics, the gradient, the parameters in float64 and the float64
 // reference: the loss of N RK4 steps as a function of the parameters.
-func mleGrad(t *testing.T, c mleCase, seed uint64, cfg MLEConfig) (MLEStats, []float32, []float64, func(N int, p []float64) (loss, nll float64)) {
+func mleGrad(t *testing.T, c mleCase, seed uint64, cfg Config) (Stats, []float32, []float64, func(N int, p []float64) (loss, nll float64)) {
 	t.Helper()
 	net, x, probe := mleSetup(t, c, seed)
 	cfg.Div, cfg.Kinetic, cfg.Jacobian = c.div, c.lk, c.lj
@@ -183,7 +183,7 @@ func TestMLEDiscreteGradient(t *testing.T) {
 	for i, c := range mleCases {
 		t.Run(c.name, func(t *testing.T) {
 			const N = 5
-			st, grad, p, ref := mleGrad(t, c, uint64(i)+1, MLEConfig{Gradient: GradDiscrete, Steps: N})
+			st, grad, p, ref := mleGrad(t, c, uint64(i)+1, Config{Gradient: GradDiscrete, Steps: N})
 			wl, wn := ref(N, p)
 			if math.Abs(st.Loss-wl) > 1e-4*(1+math.Abs(wl)) || math.Abs(st.NLL-wn) > 1e-4*(1+math.Abs(wn)) {
 				t.Errorf("loss, nll = %g, %g; reference %g, %g", st.Loss, st.NLL, wl, wn)
@@ -206,7 +206,7 @@ func TestMLEAdjointGradient(t *testing.T) {
 		}
 		t.Run(c.name, func(t *testing.T) {
 			fwd := solver.Options{Method: solver.Dopri5, RTol: 1e-6, ATol: 1e-6}
-			st, grad, p, ref := mleGrad(t, c, uint64(i)+11, MLEConfig{Gradient: GradAdjoint, Steps: 20, Forward: fwd})
+			st, grad, p, ref := mleGrad(t, c, uint64(i)+11, Config{Gradient: GradAdjoint, Steps: 20, Forward: fwd})
 			const N = 40 // RK4 at 40 steps: the continuous objective to ~1e-7
 			wl, _ := ref(N, p)
 			if math.Abs(st.Loss-wl) > 1e-3*(1+math.Abs(wl)) {
@@ -220,31 +220,34 @@ func TestMLEAdjointGradient(t *testing.T) {
 	}
 }
 
-// TestMLEMatchesLogProb: the NLL the objective optimizes is the one Model.LogProb (the
-// path of `flowbench nll`) computes for the same weights, with the same RK4 steps (exact
-// divergence) and with Dopri5 (adjoint forward solve).
+// TestMLEMatchesLogProb: the NLL the objective optimizes is the one the likelihood solve of
+// gen.Model.LogProb and `flowbench nll` (solver.Workspace.LogDensity with the N(0, I) base)
+// computes for the same weights, with the same RK4 steps (exact divergence) and with Dopri5
+// (adjoint forward solve).
 func TestMLEMatchesLogProb(t *testing.T) {
 	net, err := nn.New(nn.Config{Dim: 2, Hidden: []int{32, 32}, Act: kernels.SiLU}, 9)
 	if err != nil {
 		t.Fatal(err)
 	}
 	x := dataset.SampleN(dataset.EightGaussians{}, 64, 4)
-	m := &Model{Net: net}
 	for _, tc := range []struct {
-		grad MLEGradient
+		grad Gradient
 		ode  solver.Options
 	}{
 		{GradDiscrete, solver.Options{Method: solver.RK4, Steps: 16}},
 		{GradAdjoint, solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}},
 	} {
-		st, _ := evalMLE(t, net, MLEConfig{Gradient: tc.grad, Steps: 16, Forward: tc.ode}, x, nil)
-		lp, _, err := m.LogProb(context.Background(), x, LikelihoodOptions{ODE: tc.ode})
-		if err != nil {
+		st, _ := evalMLE(t, net, Config{Gradient: tc.grad, Steps: 16, Forward: tc.ode}, x, nil)
+		lp := make([]float64, 64)
+		if _, err := solver.NewWorkspace().LogDensity(context.Background(), net, 1, append([]float32(nil), x...), lp, nil, &tc.ode); err != nil {
 			t.Fatal(err)
 		}
-		want := SummarizeNLL(lp, 2).NLL
+		want := 0.0
+		for _, v := range lp {
+			want -= v / 64
+		}
 		if math.Abs(st.NLL-want) > 1e-5*(1+math.Abs(want)) {
-			t.Errorf("%v: objective NLL %.8f, Model.LogProb %.8f", tc.grad, st.NLL, want)
+			t.Errorf("%v: objective NLL %.8f, the likelihood solve %.8f", tc.grad, st.NLL, want)
 		}
 	}
 }
@@ -255,8 +258,8 @@ func TestMLEAllocs(t *testing.T) {
 	net, x, _ := mleSetup(t, mleCases[0], 1)
 	grad := make([]float32, net.NumParams())
 	ctx := context.Background()
-	for _, cfg := range []MLEConfig{{Steps: 4}, {Gradient: GradAdjoint, Steps: 4, Forward: solver.Options{Method: solver.RK4, Steps: 3}}} {
-		obj, _ := NewMLEObjective(net, cfg)
+	for _, cfg := range []Config{{Steps: 4}, {Gradient: GradAdjoint, Steps: 4, Forward: solver.Options{Method: solver.RK4, Steps: 3}}} {
+		obj, _ := New(net, cfg)
 		if _, err := obj.LossGrad(ctx, x, nil, grad); err != nil {
 			t.Fatal(err)
 		}
@@ -268,13 +271,13 @@ func TestMLEAllocs(t *testing.T) {
 
 // TestMLEConfigErrors: bad settings and inputs are errors naming the field.
 func TestMLEConfigErrors(t *testing.T) {
-	for _, c := range []MLEConfig{{Steps: 0}, {Steps: 4, Div: "nope"}, {Steps: 4, Kinetic: -1}, {Steps: 4, Jacobian: math.NaN()}, {Steps: 4, Gradient: 7}} {
+	for _, c := range []Config{{Steps: 0}, {Steps: 4, Div: "nope"}, {Steps: 4, Kinetic: -1}, {Steps: 4, Jacobian: math.NaN()}, {Steps: 4, Gradient: 7}} {
 		if err := c.Validate(); err == nil {
 			t.Errorf("%+v: no error", c)
 		}
 	}
 	net, x, _ := mleSetup(t, mleCases[0], 1)
-	obj, _ := NewMLEObjective(net, MLEConfig{Steps: 4, Div: "hutchinson"})
+	obj, _ := New(net, Config{Steps: 4, Div: "hutchinson"})
 	if _, err := obj.LossGrad(context.Background(), x, nil, make([]float32, net.NumParams())); err == nil {
 		t.Error("missing probe: no error")
 	}

@@ -1,4 +1,10 @@
-package gen
+// Package mle is the maximum-likelihood objective of a continuous normalizing flow (the
+// FFJORD baseline the interpolant method is compared with): the exact NLL through the ODE
+// and its gradient with respect to the network's parameters, by the adjoint method or by
+// back-propagation through a fixed-step RK4 solve, with exact or Hutchinson divergence and
+// the RNODE regularizers. gen.TrainMLE trains with it. It knows nothing of data files,
+// training loops or models: it sees an nn.MLP and batches of rows.
+package mle
 
 import (
 	"context"
@@ -12,14 +18,14 @@ import (
 	"github.com/interflow/flowbench/solver"
 )
 
-// MLEGradient selects how the gradient of the maximum-likelihood objective is computed.
-type MLEGradient uint8
+// Gradient selects how the gradient of the maximum-likelihood objective is computed.
+type Gradient uint8
 
 const (
 	// GradDiscrete back-propagates through a fixed-step RK4 solve of the augmented system
 	// (discretize-then-optimize): the gradient is exact for the discrete objective. The
 	// stage inputs are stored (B×d per stage) and each stage's activations recomputed.
-	GradDiscrete MLEGradient = iota
+	GradDiscrete Gradient = iota
 	// GradAdjoint solves the augmented system forward (Options.Forward, adaptive Dopri5 by
 	// default) and integrates the augmented adjoint system backward with RK4 (FFJORD's
 	// optimize-then-discretize): the gradient of the continuous objective to within the
@@ -27,21 +33,21 @@ const (
 	GradAdjoint
 )
 
-var mleGradientNames = enum.Names{Type: "MLEGradient", Names: []string{"discrete", "adjoint"},
+var gradientNames = enum.Names{Type: "Gradient", Names: []string{"discrete", "adjoint"},
 	Aliases: map[string]int{"rk4": int(GradDiscrete), "": int(GradDiscrete)}, Fold: true, Unknown: "unknown MLE gradient", Want: "discrete or adjoint"}
 
 // String returns "discrete" or "adjoint".
-func (g MLEGradient) String() string { return enum.String(&mleGradientNames, g) }
+func (g Gradient) String() string { return enum.String(&gradientNames, g) }
 
-// ParseMLEGradient returns the gradient method named "discrete" (or "rk4") or "adjoint".
-func ParseMLEGradient(s string) (MLEGradient, error) {
-	return enum.Value[MLEGradient](&mleGradientNames, s)
+// ParseGradient returns the gradient method named "discrete" (or "rk4") or "adjoint".
+func ParseGradient(s string) (Gradient, error) {
+	return enum.Value[Gradient](&gradientNames, s)
 }
 
-// MLEConfig configures the maximum-likelihood objective of a continuous flow.
-type MLEConfig struct {
+// Config configures the maximum-likelihood objective of a continuous flow.
+type Config struct {
 	// Gradient is the gradient method.
-	Gradient MLEGradient `json:"gradient"`
+	Gradient Gradient `json:"gradient"`
 	// Steps is the number of RK4 steps of the discrete solve (GradDiscrete) or of the
 	// backward adjoint solve (GradAdjoint).
 	Steps int `json:"steps"`
@@ -56,16 +62,16 @@ type MLEConfig struct {
 	Jacobian float64 `json:"jacobian"`
 }
 
-// DefaultMLEConfig returns the FFJORD-style configuration: adjoint gradient, adaptive
+// DefaultConfig returns the FFJORD-style configuration: adjoint gradient, adaptive
 // Dopri5 forward solve at rtol = atol = 1e-5, 16 RK4 steps for the adjoint, the automatic
 // divergence and no regularizers.
-func DefaultMLEConfig() MLEConfig {
-	return MLEConfig{Gradient: GradAdjoint, Steps: 16,
+func DefaultConfig() Config {
+	return Config{Gradient: GradAdjoint, Steps: 16,
 		Forward: solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}}
 }
 
 // Validate reports whether the configuration is usable, naming the bad field.
-func (c *MLEConfig) Validate() error {
+func (c *Config) Validate() error {
 	switch {
 	case c.Gradient > GradAdjoint:
 		return fmt.Errorf("mle config: gradient = %d: want discrete or adjoint", c.Gradient)
@@ -87,7 +93,7 @@ func (c *MLEConfig) Validate() error {
 }
 
 // forward returns the adjoint method's forward solver options, defaults filled in.
-func (c *MLEConfig) forward() solver.Options {
+func (c *Config) forward() solver.Options {
 	f := c.Forward
 	if f.Method == 0 && f.Steps == 0 {
 		f.Method = solver.Dopri5
@@ -97,7 +103,7 @@ func (c *MLEConfig) forward() solver.Options {
 }
 
 // ExactDiv reports whether the objective uses the exact divergence for dimension d.
-func (c *MLEConfig) ExactDiv(d int) bool {
+func (c *Config) ExactDiv(d int) bool {
 	switch c.Div {
 	case "exact":
 		return true
@@ -107,8 +113,8 @@ func (c *MLEConfig) ExactDiv(d int) bool {
 	return d <= 2
 }
 
-// MLEStats are the values of one evaluation of the objective on a batch.
-type MLEStats struct {
+// Stats are the values of one evaluation of the objective on a batch.
+type Stats struct {
 	// NLL is the batch mean of −log ρ1(x) (nats, in the network's data space) as the
 	// forward solve computes it: −log ρ0(x(0)) − ∫₁⁰ div v dt with ρ0 = N(0, I).
 	NLL float64
@@ -122,12 +128,12 @@ type MLEStats struct {
 	NFE, NFEBackward int
 }
 
-// MLEObjective evaluates the maximum-likelihood objective of a velocity network on data
+// Objective evaluates the maximum-likelihood objective of a velocity network on data
 // batches and its gradient with respect to the parameters. It owns its buffers: after the
 // first call at a given batch size LossGrad allocates only what the solver package does
 // for an adaptive forward solve. It is not safe for concurrent use.
-type MLEObjective struct {
-	cfg MLEConfig
+type Objective struct {
+	cfg Config
 	net *nn.MLP
 	dg  *nn.DivGrad
 	d   int
@@ -149,8 +155,8 @@ type MLEObjective struct {
 	vec            [3]solver.StageVec // the state vectors of a step: x (discrete); x, a, G (adjoint)
 }
 
-// NewMLEObjective returns the objective for net under cfg.
-func NewMLEObjective(net *nn.MLP, cfg MLEConfig) (*MLEObjective, error) {
+// New returns the objective for net under cfg.
+func New(net *nn.MLP, cfg Config) (*Objective, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -159,7 +165,7 @@ func NewMLEObjective(net *nn.MLP, cfg MLEConfig) (*MLEObjective, error) {
 		return nil, err
 	}
 	S := rk.Stages()
-	o := &MLEObjective{cfg: cfg, net: net, dg: nn.NewDivGrad(net), d: net.Dim(), rk: rk,
+	o := &Objective{cfg: cfg, net: net, dg: nn.NewDivGrad(net), d: net.Dim(), rk: rk,
 		ws: solver.NewWorkspace(), fld: &probeField{net: net}, bw: make([]float64, S),
 		k: make([][]float32, S), gy: make([][]float32, S), ka: make([][]float32, S), kg: make([][]float32, S),
 		div: make([][]float64, S), frob: make([][]float64, S), kin: make([][]float64, S),
@@ -171,13 +177,13 @@ func NewMLEObjective(net *nn.MLP, cfg MLEConfig) (*MLEObjective, error) {
 }
 
 // Config returns the objective's configuration.
-func (o *MLEObjective) Config() MLEConfig { return o.cfg }
+func (o *Objective) Config() Config { return o.cfg }
 
 // ExactDiv reports whether the objective uses the exact divergence (otherwise LossGrad
 // needs a probe).
-func (o *MLEObjective) ExactDiv() bool { return o.cfg.ExactDiv(o.d) }
+func (o *Objective) ExactDiv() bool { return o.cfg.ExactDiv(o.d) }
 
-func (o *MLEObjective) ensure(B int) {
+func (o *Objective) ensure(B int) {
 	n := B * o.d
 	o.y = buf.Grow(o.y, n)
 	o.ab = buf.Grow(o.ab, n)
@@ -201,19 +207,19 @@ func (o *MLEObjective) ensure(B int) {
 // not modified) and overwrites grad (len NumParams) with its gradient. probe (B×d, one
 // Hutchinson vector per row, fixed along the trajectory) is required when !ExactDiv() and
 // ignored otherwise. A non-finite result is an error naming the row.
-func (o *MLEObjective) LossGrad(ctx context.Context, x, probe, grad []float32) (MLEStats, error) {
+func (o *Objective) LossGrad(ctx context.Context, x, probe, grad []float32) (Stats, error) {
 	d := o.d
 	if len(x) == 0 || len(x)%d != 0 {
-		return MLEStats{}, fmt.Errorf("mle: batch of %d values is not a whole number of rows of dimension %d", len(x), d)
+		return Stats{}, fmt.Errorf("mle: batch of %d values is not a whole number of rows of dimension %d", len(x), d)
 	}
 	B := len(x) / d
 	if len(grad) != o.net.NumParams() {
-		return MLEStats{}, fmt.Errorf("mle: gradient has %d values, network %d", len(grad), o.net.NumParams())
+		return Stats{}, fmt.Errorf("mle: gradient has %d values, network %d", len(grad), o.net.NumParams())
 	}
 	if o.ExactDiv() {
 		probe = nil
 	} else if len(probe) != len(x) {
-		return MLEStats{}, fmt.Errorf("mle: Hutchinson probe has %d values, want %d", len(probe), len(x))
+		return Stats{}, fmt.Errorf("mle: Hutchinson probe has %d values, want %d", len(probe), len(x))
 	}
 	o.ensure(B)
 	clear(grad)
@@ -225,7 +231,7 @@ func (o *MLEObjective) LossGrad(ctx context.Context, x, probe, grad []float32) (
 
 // stageEval evaluates the augmented field at stage s: v into k[s], the divergence into div
 // (when non-nil), frob[s] (when needed) and |v|² per row into kin[s].
-func (o *MLEObjective) stageEval(t float64, y, probe []float32, div []float64, s int) {
+func (o *Objective) stageEval(t float64, y, probe []float32, div []float64, s int) {
 	var frob []float64
 	if o.cfg.Jacobian > 0 {
 		frob = o.frob[s]
@@ -243,9 +249,9 @@ func (o *MLEObjective) stageEval(t float64, y, probe []float32, div []float64, s
 
 // finish turns the final state into the statistics: ell holds ∫₁⁰ div dt, ke and jf the
 // regularizers' integrals, y the encodings x(0).
-func (o *MLEObjective) finish(B int) (MLEStats, error) {
+func (o *Objective) finish(B int) (Stats, error) {
 	d := o.d
-	var st MLEStats
+	var st Stats
 	for r := range B {
 		nll := -solver.StdNormal(o.y[r*d:(r+1)*d]) - o.ell[r]
 		if math.IsNaN(nll) || math.IsInf(nll, 0) {
@@ -265,7 +271,7 @@ func (o *MLEObjective) finish(B int) (MLEStats, error) {
 
 // discrete is GradDiscrete: RK4 from t = 1 to 0 storing the stage inputs, then the
 // reverse sweep through the steps.
-func (o *MLEObjective) discrete(ctx context.Context, x, probe, grad []float32) (MLEStats, error) {
+func (o *Objective) discrete(ctx context.Context, x, probe, grad []float32) (Stats, error) {
 	d, N, S := o.d, o.cfg.Steps, o.rk.Stages()
 	B := len(x) / d
 	n := B * d
@@ -280,7 +286,7 @@ func (o *MLEObjective) discrete(ctx context.Context, x, probe, grad []float32) (
 	vs[0] = solver.StageVec{Y: o.y, K: o.k, In: o.in}
 	for step := range N {
 		if step%8 == 0 && ctx.Err() != nil {
-			return MLEStats{}, fmt.Errorf("mle: %w", ctx.Err())
+			return Stats{}, fmt.Errorf("mle: %w", ctx.Err())
 		}
 		t := 1 + float64(step)*h
 		base := o.ys[S*step*n:]
@@ -340,7 +346,7 @@ func (o *MLEObjective) discrete(ctx context.Context, x, probe, grad []float32) (
 // stageVJP re-evaluates the augmented field at (t, y) and back-propagates the cotangent gk
 // of v plus sc times the scalar states' adjoints, adding into grad and writing ∂/∂y into
 // gy. gk is modified.
-func (o *MLEObjective) stageVJP(t float64, y, probe, gk []float32, sc float64, grad, gy []float32) {
+func (o *Objective) stageVJP(t float64, y, probe, gk []float32, sc float64, grad, gy []float32) {
 	B := len(y) / o.d
 	o.dg.Forward(t, y, probe, o.tmp, nil, nil)
 	fb := float64(B)
@@ -389,7 +395,7 @@ func (f *probeField) VelocityDivHutchinson(t float64, x, out []float32, div []fl
 // for the augmented field f = (v, div, −|v|², −‖∂v/∂x‖²) with the scalar states' adjoints
 // (−1/B, λ_K/B, λ_J/B) constant; the gradient is G(1). The regularizers' integrals are
 // accumulated along the reconstructed trajectory.
-func (o *MLEObjective) adjoint(ctx context.Context, x, probe, grad []float32) (MLEStats, error) {
+func (o *Objective) adjoint(ctx context.Context, x, probe, grad []float32) (Stats, error) {
 	d, N, P, S := o.d, o.cfg.Steps, len(grad), o.rk.Stages()
 	B := len(x) / d
 	n := B * d
@@ -400,7 +406,7 @@ func (o *MLEObjective) adjoint(ctx context.Context, x, probe, grad []float32) (M
 	fs, err := o.ws.SolveDiv(ctx, o.fld, o.y[:n], o.ell[:B], 1, 0, &fopt)
 	o.fld.probe = nil
 	if err != nil {
-		return MLEStats{NFE: fs.NFE}, fmt.Errorf("mle: forward solve: %w", err)
+		return Stats{NFE: fs.NFE}, fmt.Errorf("mle: forward solve: %w", err)
 	}
 	// State: y (x), ab (a), grad (G). Stage buffers: k (dx), ka (da), kg (dG); the stage
 	// inputs of x and a in tmp and at.
@@ -425,7 +431,7 @@ func (o *MLEObjective) adjoint(ctx context.Context, x, probe, grad []float32) (M
 	vs[2] = solver.StageVec{Y: grad, K: o.kg}
 	for step := range N {
 		if step%8 == 0 && ctx.Err() != nil {
-			return MLEStats{NFE: fs.NFE}, fmt.Errorf("mle: adjoint: %w", ctx.Err())
+			return Stats{NFE: fs.NFE}, fmt.Errorf("mle: adjoint: %w", ctx.Err())
 		}
 		o.rk.Step(float64(step)*h, h, vs, func(s int, t float64) {
 			o.adjointEval(t, vs[0].Input(s), vs[1].Input(s), probe, s)
@@ -446,7 +452,7 @@ func (o *MLEObjective) adjoint(ctx context.Context, x, probe, grad []float32) (M
 
 // adjointEval evaluates stage s of the augmented adjoint system at (t, x, a): dx/dτ = v into
 // k[s] (with |v|² and the Frobenius term), da/dτ into ka[s] and dG/dτ into kg[s].
-func (o *MLEObjective) adjointEval(t float64, x, a, probe []float32, s int) {
+func (o *Objective) adjointEval(t float64, x, a, probe []float32, s int) {
 	B, n := len(x)/o.d, len(x)
 	o.stageEval(t, x, probe, nil, s)
 	// Cotangent of f's value: a for v (plus the kinetic term), constants for the rest.

@@ -1,4 +1,8 @@
-package gen
+// Package compare trains the same network with the interpolant objective and with maximum
+// likelihood for one wall-clock budget each and reports the test NLL along the way (the
+// comparison behind `flowbench bench objectives`). It uses gen and mle only through their
+// exported API.
+package compare
 
 import (
 	"context"
@@ -7,17 +11,20 @@ import (
 	"math"
 	"time"
 
+	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/mle"
+	"github.com/interflow/flowbench/nn"
 	"github.com/interflow/flowbench/solver"
 )
 
-// CompareConfig configures CompareObjectives.
-type CompareConfig struct {
+// Config configures Objectives.
+type Config struct {
 	// Train is the training configuration of both runs (network, batch, optimizer, seed:
 	// hence the same initialization). Its Steps is ignored (the budget ends each run); the
 	// schedule should not depend on Steps (constant).
-	Train TrainConfig
+	Train gen.TrainConfig
 	// MLE is the maximum-likelihood objective's configuration.
-	MLE MLEConfig
+	MLE mle.Config
 	// Budget is each objective's training wall time (evaluation excluded).
 	Budget time.Duration
 	// EvalEvery is the training time between test evaluations.
@@ -25,13 +32,13 @@ type CompareConfig struct {
 	// Test holds the test points (n×d, data units).
 	Test []float32
 	// Eval configures the test likelihood (the path of `flowbench nll`).
-	Eval LikelihoodOptions
+	Eval gen.LikelihoodOptions
 	// Objectives lists the objectives to run, in order ("interpolant", "mle"); empty: both.
 	Objectives []string
 }
 
-// ComparePoint is one evaluation of a run of CompareObjectives.
-type ComparePoint struct {
+// Point is one evaluation of a run of Objectives.
+type Point struct {
 	Objective string  `json:"objective"` // interpolant or mle
 	Elapsed   float64 `json:"elapsed_s"` // training wall time so far (evaluations excluded)
 	Step      int     `json:"step"`
@@ -45,23 +52,29 @@ type ComparePoint struct {
 	EvalNFE     int     `json:"eval_nfe"` // field evaluations of the test likelihood
 }
 
-// CompareObjectives trains the same network from the same initialization with the
+// Objectives trains the same network from the same initialization with the
 // interpolant objective and with maximum likelihood, each for the same wall-clock budget,
 // and reports the test NLL at regular training-time intervals (the time spent evaluating
 // is not counted) through emit. It stops early, keeping what was emitted, when ctx is done.
-func CompareObjectives(ctx context.Context, cc CompareConfig, data *TrainData, emit func(ComparePoint)) error {
+func Objectives(ctx context.Context, cc Config, data *gen.TrainData, emit func(Point)) error {
 	if cc.Budget <= 0 || cc.EvalEvery <= 0 {
 		return fmt.Errorf("compare: budget %v and eval interval %v must be positive", cc.Budget, cc.EvalEvery)
 	}
-	if err := data.validate(); err != nil {
-		return err
+	d := 0
+	switch {
+	case data.Toy != nil:
+		d = data.Toy.Dim()
+	case data.Train != nil:
+		d = data.Train.D
+	default:
+		return errors.New("compare: no training data")
 	}
 	objs := cc.Objectives
 	if len(objs) == 0 {
 		objs = []string{"interpolant", "mle"}
 	}
 	cfg := cc.Train
-	cfg.Net.Dim = data.dim()
+	cfg.Net.Dim = d
 	cfg.Steps = math.MaxInt32
 	cfg.CkptEvery = 0
 	if err := cfg.Validate(); err != nil {
@@ -81,47 +94,39 @@ func CompareObjectives(ctx context.Context, cc CompareConfig, data *TrainData, e
 	return nil
 }
 
-func compareRun(ctx context.Context, name string, cfg TrainConfig, cc CompareConfig, data *TrainData, emit func(ComparePoint)) error {
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var tr *trainer
-	var err error
-	var obj *MLEObjective
-	switch name {
-	case "interpolant":
-		tr, err = newTrainer(cfg, data, TrainOptions{})
-	case "mle":
-		tr, err = newTrainer(cfg, data, TrainOptions{})
-		if err == nil {
-			obj, err = NewMLEObjective(tr.net, cc.MLE)
-		}
-	default:
+func compareRun(ctx context.Context, name string, cfg gen.TrainConfig, cc Config, data *gen.TrainData, emit func(Point)) error {
+	if name != "interpolant" && name != "mle" {
 		return fmt.Errorf("compare: unknown objective %q (want interpolant or mle)", name)
 	}
+	// The network both runs start from: Train and TrainMLE initialize it from cfg.Seed.
+	net, err := nn.New(cfg.Net, cfg.Seed)
 	if err != nil {
 		return fmt.Errorf("compare %s: %w", name, err)
 	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	info := gen.DataInfo{Name: data.Name, Stats: data.Stats}
 	start := time.Now()
 	var evalTime time.Duration
 	next := time.Duration(0)
 	lastStep, nfe, nfeB := 0, 0, 0
 	var evalErr error
 	trained := func() time.Duration { return time.Since(start) - evalTime }
-	evaluate := func(step int) {
+	evaluate := func(step int, net *nn.MLP) {
 		t0 := time.Now()
 		el := trained()
-		m := &Model{Net: tr.net, Data: tr.model.Data}
+		m := &gen.Model{Net: net, Data: info}
 		lp, enfe, err := m.LogProb(ctx, cc.Test, cc.Eval)
-		p := ComparePoint{Objective: name, Elapsed: el.Seconds(), Step: step, EvalNFE: enfe, NLL: math.NaN(), NLLStderr: math.NaN()}
+		p := Point{Objective: name, Elapsed: el.Seconds(), Step: step, EvalNFE: enfe, NLL: math.NaN(), NLLStderr: math.NaN()}
 		if err == nil {
-			s := SummarizeNLL(lp, m.Dim())
+			s := gen.SummarizeNLL(lp, m.Dim())
 			p.NLL, p.NLLStderr = s.NLL, s.StdErr
 		} else if ctx.Err() == nil {
 			evalErr = fmt.Errorf("compare %s: step %d: test likelihood: %w", name, step, err)
 			cancel()
 		}
 		if n := step - lastStep; n > 0 {
-			if obj != nil {
+			if name == "mle" {
 				p.NFEPerStep, p.NFEBackward = float64(nfe)/float64(n), float64(nfeB)/float64(n)
 			} else {
 				p.NFEPerStep = 1
@@ -133,25 +138,24 @@ func compareRun(ctx context.Context, name string, cfg TrainConfig, cc CompareCon
 		}
 		evalTime += time.Since(t0)
 	}
-	tick := func(step int) {
+	tick := func(step int, net *nn.MLP) {
 		if el := trained(); el >= cc.Budget {
-			evaluate(step)
+			evaluate(step, net)
 			cancel()
 		} else if el >= next {
-			evaluate(step)
+			evaluate(step, net)
 			next += cc.EvalEvery
 		}
 	}
-	tick(0)
+	tick(0, net)
+	opt := gen.TrainOptions{Progress: func(p gen.Progress) { tick(p.Step, p.Net) }}
 	var runErr error
-	if obj == nil {
-		tr.opt.Progress = func(p Progress) { tick(p.Step) }
-		_, runErr = tr.run(rctx)
+	if name == "interpolant" {
+		_, runErr = gen.Train(rctx, cfg, data, opt)
 	} else {
-		_, runErr = tr.runMLE(rctx, obj, func(e MLELogEntry) {
+		_, runErr = gen.TrainMLE(rctx, cfg, cc.MLE, data, opt, func(e gen.MLELogEntry) {
 			nfe += e.NFE
 			nfeB += e.NFEBackward
-			tick(e.Step)
 		})
 	}
 	if evalErr != nil {
@@ -163,23 +167,23 @@ func compareRun(ctx context.Context, name string, cfg TrainConfig, cc CompareCon
 	return nil
 }
 
-// CompareDefaults returns the comparison's defaults for data of dimension d: the default
+// Defaults returns the comparison's defaults for data of dimension d: the default
 // network (3×256 SiLU) at a constant learning rate of 1e-3 without EMA, batches of 512,
-// the FFJORD-style MLE (DefaultMLEConfig) and the test likelihood by Dopri5 at
+// the FFJORD-style MLE (mle.DefaultConfig) and the test likelihood by Dopri5 at
 // rtol = atol = 1e-5.
-func CompareDefaults(d int) CompareConfig {
-	cfg := DefaultTrainConfig(d)
-	cfg.Batch, cfg.LR, cfg.Schedule, cfg.Warmup, cfg.EMA, cfg.LogEvery = 512, 1e-3, LRConstant, 0, 0, 0
-	return CompareConfig{
+func Defaults(d int) Config {
+	cfg := gen.DefaultTrainConfig(d)
+	cfg.Batch, cfg.LR, cfg.Schedule, cfg.Warmup, cfg.EMA, cfg.LogEvery = 512, 1e-3, gen.LRConstant, 0, 0, 0
+	return Config{
 		Train: cfg,
-		MLE:   DefaultMLEConfig(),
-		Eval:  LikelihoodOptions{ODE: solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}, Batch: 1000},
+		MLE:   mle.DefaultConfig(),
+		Eval:  gen.LikelihoodOptions{ODE: solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}, Batch: 1000},
 	}
 }
 
 // TimeToWithin returns the first elapsed time at which a run's NLL came within tol of its
 // final NLL and stayed there, or NaN for no points.
-func TimeToWithin(points []ComparePoint, tol float64) float64 {
+func TimeToWithin(points []Point, tol float64) float64 {
 	if len(points) == 0 {
 		return math.NaN()
 	}

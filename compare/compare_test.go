@@ -1,4 +1,4 @@
-package gen
+package compare
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/interflow/flowbench/dataset"
+	"github.com/interflow/flowbench/gen"
 )
 
 // TestCompareObjectives runs both objectives for a short budget and checks the points:
@@ -14,18 +15,18 @@ import (
 // interpolant and more for MLE, finite NLLs, and the same starting NLL (same
 // initialization).
 func TestCompareObjectives(t *testing.T) {
-	cc := CompareDefaults(2)
+	cc := Defaults(2)
 	cc.Train.Net.Hidden = []int{16, 16}
 	cc.Train.Batch = 64
 	cc.MLE.Steps = 4
 	cc.Budget, cc.EvalEvery = 400*time.Millisecond, 100*time.Millisecond
 	cc.Test = dataset.SampleN(dataset.EightGaussians{}, 200, 5)
-	var pts []ComparePoint
-	err := CompareObjectives(context.Background(), cc, &TrainData{Name: "8gaussians", Toy: dataset.EightGaussians{}}, func(p ComparePoint) { pts = append(pts, p) })
+	var pts []Point
+	err := Objectives(context.Background(), cc, &gen.TrainData{Name: "8gaussians", Toy: dataset.EightGaussians{}}, func(p Point) { pts = append(pts, p) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	by := map[string][]ComparePoint{}
+	by := map[string][]Point{}
 	for _, p := range pts {
 		by[p.Objective] = append(by[p.Objective], p)
 	}
@@ -57,7 +58,7 @@ func TestCompareObjectives(t *testing.T) {
 }
 
 func TestTimeToWithin(t *testing.T) {
-	ps := []ComparePoint{{Elapsed: 0, NLL: 5}, {Elapsed: 1, NLL: 3.04}, {Elapsed: 2, NLL: 3.2}, {Elapsed: 3, NLL: 3.04}, {Elapsed: 4, NLL: 3}}
+	ps := []Point{{Elapsed: 0, NLL: 5}, {Elapsed: 1, NLL: 3.04}, {Elapsed: 2, NLL: 3.2}, {Elapsed: 3, NLL: 3.04}, {Elapsed: 4, NLL: 3}}
 	if got := TimeToWithin(ps, 0.05); got != 3 {
 		t.Errorf("TimeToWithin = %g, want 3", got)
 	}
