@@ -174,7 +174,8 @@ for t in "${tlist[@]}"; do
 import json, sys
 try:
     i = json.load(open(sys.argv[1])); c = i.get("train", {}); d = i.get("data", {})
-    print(json.dumps({k: c.get(k) for k in ("steps", "batch", "lr", "schedule", "ema", "val_every", "patience", "width", "depth")}
+    print(json.dumps({k: c.get(k) for k in ("steps", "batch", "lr", "schedule", "ema", "val_every", "patience")}
+                     | {k: (c.get("net") or {}).get(k) for k in ("width", "depth")}
                      | {"rows_fitted": (d.get("stats") or {}).get("n"), "split": d.get("split"), "steps_done": i.get("state", {}).get("step")}))
 except Exception: print("null")
 EOF
