@@ -9,7 +9,8 @@ import (
 	"github.com/interflow/flowbench/nn"
 )
 
-// The nn benchmark groups (issue 3): train (W-train-2d, W-train-64d), forward (W-forward)
+// The nn benchmark groups (issue 3): train (W-train-2d, W-train-64d, and the table rule's
+// W-train-table-13d and -64d), forward (W-forward)
 // and divergence (W-div), the workloads of ../shared/anchors/torch/bench.py.
 
 // trainStep is one full step of the method on a fresh batch: data x1, x0 ~ N(0, I),
@@ -52,8 +53,15 @@ func benchTrain(ctx context.Context, o *benchOpts) error {
 		d, width, bs int
 		data         dataset.Sampler
 	}
-	wls := []wl{{"W-train-2d", 2, 256, 4096, dataset.Checkerboard{}}, {"W-train-64d", 64, 512, 1024, dataset.GMM64()}}
-	if err := checkOnly(o, "train", wls[0].name, wls[1].name); err != nil {
+	// W-train-table-*: the steps of the table rule (gen.TableConfig: width 256, batches of
+	// 256–512) on 13 and 64 columns, where a step is small enough for overheads to show.
+	wls := []wl{{"W-train-2d", 2, 256, 4096, dataset.Checkerboard{}}, {"W-train-64d", 64, 512, 1024, dataset.GMM64()},
+		{"W-train-table-13d", 13, 256, 256, dataset.NewGMM(13, 8, 0.5, 2, 13)}, {"W-train-table-64d", 64, 256, 512, dataset.GMM64()}}
+	names := make([]string, len(wls))
+	for i, w := range wls {
+		names[i] = w.name
+	}
+	if err := checkOnly(o, "train", names...); err != nil {
 		return err
 	}
 	n := 0
