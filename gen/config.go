@@ -358,13 +358,14 @@ func sameRun(a, b *TrainConfig) error {
 // TableConfig returns the configuration for a table (a data file or rows in memory) of
 // nTrain training rows, nVal validation rows and d columns: base's fields, with the ones
 // that must follow the size of the data set from it. The rule (also in `flowbench train
-// --help` and the README):
+// --help` and the README; chosen by held-out NLL on rows split off the training parts of the
+// benchmark tables, never on their test parts):
 //
 //   - tables of at least LargeTable training rows keep base's optimizer, batch, width and
 //     schedule (they already do well) and add validation for a best-of-run restore without
 //     early stopping;
 //   - smaller tables train with Adam at 1e-3 and weight decay 1e-4, hidden layers of 256
-//     units, batches of clamp(nTrain/4 rounded down to a power of two, 64, 512), EMA 0.995,
+//     units, batches of clamp(nTrain/4 rounded down to a power of two, 64, 512), base's EMA,
 //     and the plateau schedule with a patience of 5 validations, for at most
 //     min(max(TableEpochs passes over the rows, 3,000), 20,000) steps; validation every
 //     TableValEvery steps, so that it costs about ValShare of training;
@@ -389,7 +390,7 @@ func TableConfig(base TrainConfig, d, nTrain, nVal int) TrainConfig {
 		b *= 2
 	}
 	c.Batch = b
-	c.LR, c.WD, c.EMA, c.MinLR = 1e-3, 1e-4, 0.995, 0
+	c.LR, c.WD, c.MinLR = 1e-3, 1e-4, 0
 	c.Steps = min(max(TableEpochs*nTrain/b, 3000), 20000)
 	if nVal > 0 {
 		c.Schedule, c.Patience = LRPlateau, 5

@@ -314,7 +314,6 @@ func tableDefaults(cfg gen.TrainConfig, data *gen.TrainData, set map[string]bool
 	take("lr", func() { cfg.LR = auto.LR })
 	take("min-lr", func() { cfg.MinLR = auto.MinLR })
 	take("wd", func() { cfg.WD = auto.WD })
-	take("ema", func() { cfg.EMA = auto.EMA })
 	take("schedule", func() { cfg.Schedule = auto.Schedule })
 	take("patience", func() { cfg.Patience = auto.Patience })
 	take("val-n", func() { cfg.ValN = auto.ValN })
@@ -337,7 +336,7 @@ const tableRule = `Defaults for a data file (a generated data set keeps the defa
   (fixed RK4, 8 steps; exact divergence up to 16 columns, fixed Hutchinson probes above);
   the weights, EMA, learned base and interpolant of the best validation are kept.
   Tables of 20,000 training rows or more keep the optimizer, batch, width and schedule above.
-  Smaller tables use --lr 1e-3 --wd 1e-4 --ema 0.995 --width 256, a batch of
+  Smaller tables use --lr 1e-3 --wd 1e-4 --width 256, a batch of
   clamp(rows/4 rounded to a power of two, 64, 512), --schedule plateau --patience 5 and
   --steps min(max(1500 epochs, 3000), 20000); --val-every is chosen so that validation
   costs about 15% of training (the summary's val_share is the measured share). Any flag given explicitly overrides its rule.
