@@ -152,6 +152,7 @@ type trainer struct {
 	t             []float64
 	x0, x1, z     []float32
 	xt, dxt, grad []float32
+	zn            []float32 // the latent noise of a noisy interpolant, or nil
 	dx            []float32
 
 	// interval accumulators
@@ -227,6 +228,9 @@ func newTrainer(cfg TrainConfig, data *TrainData, opt TrainOptions) (*trainer, e
 	tr.xt = make([]float32, B*d)
 	tr.dxt = make([]float32, B*d)
 	tr.grad = make([]float32, tr.net.NumParams())
+	if _, noisy := tr.ip.(interp.Noisy); noisy {
+		tr.zn = make([]float32, B*d)
+	}
 	if tr.base != nil || (cfg.MaxMin > 0 && tr.fourier() != nil) {
 		tr.dx = make([]float32, B*d)
 	}
@@ -518,7 +522,16 @@ func (tr *trainer) step(lr float64, ascent *ascentState, k int) (nn.LossStats, e
 		copy(tr.x0, tr.z)
 	}
 	tr.times.Fill(tr.t)
-	interp.Batch(tr.ip, tr.d, tr.t, tr.x0, tr.x1, tr.xt, tr.dxt)
+	if tr.zn != nil {
+		// A noisy interpolant x_t = a·x0 + b·x1 + γ(t)·z: the loss's target is then
+		// dx_t/dt = ȧ·x0 + ḃ·x1 + γ̇·z, whose conditional mean is the probability-flow drift.
+		for i := range tr.zn {
+			tr.zn[i] = float32(tr.rng.NormFloat64())
+		}
+		interp.BatchNoise(tr.ip, tr.d, tr.t, tr.x0, tr.x1, tr.zn, tr.xt, tr.dxt)
+	} else {
+		interp.Batch(tr.ip, tr.d, tr.t, tr.x0, tr.x1, tr.xt, tr.dxt)
+	}
 	ls := tr.net.LossGrad(tr.t, tr.xt, tr.dxt, tr.grad, tr.dx, nil)
 	if math.IsNaN(ls.Loss) || math.IsInf(ls.Loss, 0) {
 		return ls, fmt.Errorf("train: step %d: %w (%g)", step+1, ErrNonFiniteLoss, ls.Loss)

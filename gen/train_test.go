@@ -14,6 +14,7 @@ import (
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
+	"github.com/interflow/flowbench/solver"
 )
 
 // smallConfig is a quick configuration for tests: a 2×32 network, small batches.
@@ -297,3 +298,37 @@ func TestTrainConfigValidate(t *testing.T) {
 }
 
 var _ = nn.New
+
+// TestTrainEveryAcceptedForm trains a few steps with every form the configuration's parsers
+// accept (interpolants with and without noise, time distributions, bases, schedules), so
+// that no accepted string reaches a code path that cannot run it.
+func TestTrainEveryAcceptedForm(t *testing.T) {
+	interps := []string{"trig", "linear", "fourier:0", "fourier:2", "trig+sqrt:0.5", "linear+sin:1", "fourier:2+sqrt:0.3", "trig+sin:0.5"}
+	times := []string{"uniform", "beta:1,0.7", "stratified", "antithetic"}
+	for i, spec := range interps {
+		ip, err := interp.Parse(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		td, err := interp.ParseTimeDist(times[i%len(times)])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, base := range []BaseKind{BaseNormal, BaseLearned} {
+			for _, sched := range []LRSchedule{LRCosine, LRConstant, LRStep, LRPlateau} {
+				cfg := smallConfig(6)
+				cfg.Interp, cfg.TimeDist, cfg.Base, cfg.Schedule, cfg.MaxMin = ip, td, base, sched, 2
+				if sched == LRPlateau {
+					cfg.ValEvery, cfg.ValN, cfg.Patience = 2, 32, 1
+				}
+				m, err := Train(context.Background(), cfg, toyData(t, "moons"), TrainOptions{})
+				if err != nil {
+					t.Fatalf("%s, %s, %v base, %v: %v", spec, td.Name(), base, sched, err)
+				}
+				if _, _, err := m.LogProb(context.Background(), []float32{0.5, 0.2}, LikelihoodOptions{ODE: solver.Options{Method: solver.RK4, Steps: 4}}); err != nil {
+					t.Fatalf("%s: log-density: %v", spec, err)
+				}
+			}
+		}
+	}
+}
