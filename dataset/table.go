@@ -128,7 +128,13 @@ func DetectFormat(path string) Format {
 // (tab-separated if the first line holds a tab, else comma-separated). Gzip-compressed
 // files are decompressed on the fly. Header problems are reported here; value problems by
 // Next.
+//
+// The path "-" reads standard input. Every reader reads its input exactly once, so a pipe
+// or a FIFO gives the same rows as a file.
 func OpenRows(path string) (RowReader, error) {
+	if path == Stdin {
+		return openRowsFrom(path, os.Stdin, nil, -1)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -209,25 +215,33 @@ func ReadTable(path string) (*Table, error) {
 		return nil, err
 	}
 	defer rr.Close()
-	n := rr.Rows()
-	if n < 0 {
-		// Text: bound the row count by the number of lines, so the values are stored
-		// in one allocation of the right size.
-		if n, err = countLines(path); err != nil {
-			return nil, err
-		}
-	}
-	return readTableFrom(rr, path, n)
+	return readTableFrom(rr, path, max(rr.Rows(), 0))
 }
 
-// readTableFrom reads every row of rr into a Table, reserving room for rowsHint rows.
+// Stdin is the path that names standard input to OpenRows, ReadTable and the CLI.
+const Stdin = "-"
+
+// maxReserve bounds the values reserved up front from a header's row count: a header can
+// claim more rows than its file holds, so memory beyond this grows only with the rows read.
+const maxReserve = 1 << 22
+
+// readTableFrom reads every row of rr into a Table in one pass: into one allocation when a
+// header gives the row count (at most maxReserve values up front: a header can lie),
+// otherwise into blocks copied once into the final slice, so memory stays within twice the
+// values read whatever the input (a pipe can be read only once).
 func readTableFrom(rr RowReader, path string, rowsHint int64) (*Table, error) {
 	d := rr.Dim()
 	if rowsHint*int64(d) > math.MaxInt32*16 {
 		return nil, fileErr(path, "%d rows × %d columns is too large to hold in memory", rowsHint, d)
 	}
-	data := make([]float32, 0, int(rowsHint)*d)
+	blockRows := max(1, (1<<16)/d)
+	if rowsHint > 0 {
+		blockRows = max(1, min(int(rowsHint), maxReserve/d))
+	}
+	var blocks [][]float32
+	cur := make([]float32, 0, blockRows*d)
 	row := make([]float32, d)
+	n := 0
 	for {
 		err := rr.Next(row)
 		if err == io.EOF {
@@ -236,9 +250,22 @@ func readTableFrom(rr RowReader, path string, rowsHint int64) (*Table, error) {
 		if err != nil {
 			return nil, err
 		}
-		data = append(data, row...)
+		if len(cur) == cap(cur) {
+			blocks = append(blocks, cur)
+			cur = make([]float32, 0, blockRows*d)
+		}
+		cur = append(cur, row...)
+		n++
 	}
-	t := &Table{Source: path, SHA256: rr.SHA256(), N: len(data) / d, D: d, Columns: rr.Columns(), Bytes8: rr.Bytes8()}
+	data := cur
+	if len(blocks) > 0 {
+		data = make([]float32, 0, n*d)
+		for _, b := range blocks {
+			data = append(data, b...)
+		}
+		data = append(data, cur...)
+	}
+	t := &Table{Source: path, SHA256: rr.SHA256(), N: n, D: d, Columns: rr.Columns(), Bytes8: rr.Bytes8()}
 	t.Data = data[:len(data):len(data)]
 	if t.N == 0 {
 		return nil, fileErr(path, "no data rows")

@@ -55,7 +55,7 @@ func LoadTrainData(nameOrPath string, split dataset.Split) (*TrainData, error) {
 func LoadTrainDataWith(nameOrPath string, opt DataOptions) (*TrainData, error) {
 	if toy, err := dataset.NewToy(nameOrPath); err == nil {
 		return &TrainData{Name: toy.Name(), Toy: toy}, nil
-	} else if _, serr := os.Stat(nameOrPath); serr != nil {
+	} else if _, serr := os.Stat(nameOrPath); serr != nil && nameOrPath != dataset.Stdin {
 		return nil, fmt.Errorf("data %q: not a generated data set (%s) nor a readable file: %v", nameOrPath, strings.Join(dataset.ToyNames(), ", "), serr)
 	}
 	if opt.ValPath != "" && opt.Split.Val > 0 {
@@ -206,7 +206,7 @@ func LoadEvalDataWith(m *Model, nameOrPath string, opt EvalOptions) (*EvalData, 
 		ed := &EvalData{X: dataset.SampleN(toy, n, seed^0x6576616c), N: n, D: d, Toy: toy, Source: toy.Name() + " (fresh draws)"}
 		ed.Density, _ = toy.(dataset.Density)
 		return ed, nil
-	} else if _, serr := os.Stat(nameOrPath); serr != nil {
+	} else if _, serr := os.Stat(nameOrPath); serr != nil && nameOrPath != dataset.Stdin {
 		return nil, fmt.Errorf("data %q: not a generated data set (%s) nor a readable file: %v", nameOrPath, strings.Join(dataset.ToyNames(), ", "), serr)
 	}
 	tab, err := dataset.ReadTable(nameOrPath)

@@ -197,7 +197,7 @@ func checkOut(cmd, flagName, path string) error {
 // checkDataArg reports a --data that is neither a generated data set nor an existing file
 // as a usage error.
 func checkDataArg(cmd, data string) error {
-	if _, err := dataset.NewToy(data); err == nil {
+	if _, err := dataset.NewToy(data); err == nil || data == dataset.Stdin {
 		return nil
 	}
 	if _, err := os.Stat(data); err != nil {
