@@ -128,12 +128,15 @@ func (c *genCommon) loadModel(cmd, path string) (*gen.Model, error) {
 
 // outAndModel checks the point file --out, then loads --model (loadModel): the last checks
 // of sample and encode before their work.
-func (c *genCommon) outAndModel(cmd, out, model string) (*pointFile, *gen.Model, error) {
+func (c *genCommon) outAndModel(cmd, out, model string, inputs ...string) (*pointFile, *gen.Model, error) {
 	pf, err := pointOutput(cmd, out)
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := checkOut(cmd, "out", out); err != nil {
+		return nil, nil, err
+	}
+	if err := checkNotInput(cmd, out, append([]string{"model", model}, inputs...)...); err != nil {
 		return nil, nil, err
 	}
 	m, err := c.loadModel(cmd, model)
@@ -190,6 +193,18 @@ func checkOut(cmd, flagName, path string) error {
 	}
 	if err := atomicfile.CheckPath(path); err != nil {
 		return usagef("%s: --%s: %v", cmd, flagName, err)
+	}
+	return nil
+}
+
+// checkNotInput refuses an output path that is the same file as one of the command's inputs,
+// given as flag name, path pairs; identity is the file's (links and other spellings of a
+// path included), not its name.
+func checkNotInput(cmd, out string, inputs ...string) error {
+	for i := 0; i+1 < len(inputs); i += 2 {
+		if in := inputs[i+1]; in != "" && atomicfile.SameFile(out, in) {
+			return usagef("%s: --out %q is the same file as --%s %q: refusing to replace an input", cmd, out, inputs[i], in)
+		}
 	}
 	return nil
 }

@@ -138,6 +138,9 @@ func runNLL(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if sf, err = scoreOutput(cmd, *out); err != nil {
 			return err
 		}
+		if err := checkNotInput(cmd, *out, "model", *f.model, "data", *f.data); err != nil {
+			return err
+		}
 	}
 	s, err := f.score(ctx, cmd, setFlags(fs), stderr)
 	if err != nil {

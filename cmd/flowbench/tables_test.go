@@ -255,3 +255,37 @@ func runWithStdin(t *testing.T, in []byte, args ...string) cliResult {
 }
 
 func mkfifo(path string) error { return syscall.Mkfifo(path, 0o600) }
+
+// TestOutputNeverAnInput runs every command that writes a file with its output naming one of
+// its inputs (directly, through a symbolic link, or by a hard link) and checks the refusal
+// and that the input is untouched; and that a FIFO or a device at --out is refused.
+func TestOutputNeverAnInput(t *testing.T) {
+	dir := t.TempDir()
+	data := gaussTable(t, dir, "d.csv", 200, 7)
+	model := filepath.Join(dir, "m.safetensors")
+	mustRun(t, "train", "--data", data, "--out", model, "--steps", "5", "--width", "16", "--quiet")
+	link := filepath.Join(dir, "link.csv")
+	os.Symlink(data, link)
+	hard := filepath.Join(dir, "hard.csv")
+	os.Link(data, hard)
+	for _, c := range [][]string{
+		{"train", "--data", data, "--out", data, "--steps", "2"},
+		{"train", "--data", data, "--out", link, "--steps", "2"},
+		{"train", "--data", hard, "--out", data, "--steps", "2"},
+		{"encode", "--model", model, "--data", data, "--out", link},
+		{"encode", "--model", model, "--data", data, "--out", hard},
+		{"nll", "--model", model, "--data", data, "--split", "all", "--out", hard},
+	} {
+		before := snapshot(t, data)
+		mb := snapshot(t, model)
+		r := cli(t, c...)
+		wantRejected(t, r, 2, "same file", "refusing to replace an input")
+		before.untouched(t)
+		mb.untouched(t)
+	}
+	fifo := filepath.Join(dir, "out.csv")
+	if err := mkfifo(fifo); err == nil {
+		wantRejected(t, cli(t, "sample", "--model", model, "--n", "10", "--out", fifo), 2, "FIFO")
+	}
+	wantRejected(t, cli(t, "train", "--data", data, "--out", "/dev/null", "--steps", "2"), 2, "character device")
+}

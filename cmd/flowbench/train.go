@@ -163,6 +163,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkOut(cmd, "out", *f.out); err != nil {
 		return err
 	}
+	if err := checkNotInput(cmd, *f.out, "data", *f.data, "val", *f.valFile); err != nil {
+		return err
+	}
 	if err := f.common.apply(cmd); err != nil {
 		return err
 	}

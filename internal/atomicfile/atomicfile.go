@@ -31,8 +31,42 @@ func CheckPath(path string) error {
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return fmt.Errorf("%s: is a directory", path)
+	} else if err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("%s: exists and is not a regular file (%s): refusing to replace it", path, kind(st.Mode()))
 	}
 	return nil
+}
+
+// kind names a file mode's type for messages.
+func kind(m os.FileMode) string {
+	switch {
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "not a regular file"
+}
+
+// Target returns the file a write to path replaces: path itself, or the end of its chain
+// of symbolic links when it is one (so that a link keeps pointing at the new content).
+func Target(path string) string {
+	if t, err := filepath.EvalSymlinks(path); err == nil {
+		return t
+	}
+	return path
+}
+
+// SameFile reports whether paths a and b name the same existing file (by identity: links,
+// other spellings of a path and hard links included).
+func SameFile(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 // Write writes a file so that path holds either its previous content or the
@@ -40,10 +74,18 @@ func CheckPath(path string) error {
 // write receives a buffered writer on a temporary file in path's directory; after write
 // returns nil the data are flushed, fsynced, the file is renamed over path and the directory
 // is fsynced. If write fails (or anything else does) the temporary file is removed, path is
-// left untouched and the error is returned. The new file has mode 0644.
+// left untouched and the error is returned. A replaced file keeps its mode (a new one gets
+// 0644); a symbolic link is written through (its target is replaced); a path that exists
+// and is not a regular file (a device, a FIFO) is refused.
 func Write(path string, write func(w io.Writer) error) (err error) {
 	if err := CheckPath(path); err != nil {
 		return err
+	}
+	shown := path
+	path = Target(path)
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
 	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -67,8 +109,8 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 	if err = bw.Flush(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	if err = f.Chmod(mode); err != nil {
+		return fmt.Errorf("%s: %w", shown, err)
 	}
 	if err = f.Sync(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)

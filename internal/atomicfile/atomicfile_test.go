@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -78,5 +79,52 @@ func TestCheckOutputPath(t *testing.T) {
 		if err := Write(c.path, func(io.Writer) error { return nil }); err == nil {
 			t.Errorf("Write(%q) succeeded", c.path)
 		}
+	}
+}
+
+// TestWriteKeepsWhatItShould checks the output rules: a replaced file keeps its mode, a
+// symbolic link is written through and stays a link, and a FIFO or a device is refused and
+// left as it was.
+func TestWriteKeepsWhatItShould(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ro.csv")
+	os.WriteFile(p, []byte("old\n"), 0o400)
+	if err := Write(p, func(w io.Writer) error { _, err := io.WriteString(w, "new\n"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o400 {
+		t.Fatalf("mode %v after replacing a 0400 file", st.Mode().Perm())
+	}
+	target := filepath.Join(dir, "target.csv")
+	os.WriteFile(target, []byte("old\n"), 0o640)
+	link := filepath.Join(dir, "link.csv")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip(err)
+	}
+	if err := Write(link, func(w io.Writer) error { _, err := io.WriteString(w, "new\n"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Lstat(link); st.Mode()&os.ModeSymlink == 0 {
+		t.Fatal("the symbolic link became a regular file")
+	}
+	if b, _ := os.ReadFile(target); string(b) != "new\n" {
+		t.Fatalf("target holds %q", b)
+	}
+	fifo := filepath.Join(dir, "out.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip(err)
+	}
+	err := Write(fifo, func(w io.Writer) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "FIFO") {
+		t.Fatalf("writing over a FIFO: err = %v", err)
+	}
+	if st, _ := os.Lstat(fifo); st.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatal("the FIFO was replaced")
+	}
+	if err := Write("/dev/null", func(w io.Writer) error { return nil }); err == nil || !strings.Contains(err.Error(), "character device") {
+		t.Fatalf("writing over /dev/null: err = %v", err)
+	}
+	if !SameFile(link, target) || SameFile(p, target) {
+		t.Fatal("SameFile")
 	}
 }
