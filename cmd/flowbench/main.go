@@ -4,7 +4,8 @@
 // Usage: flowbench <subcommand> [flags]; flowbench <subcommand> --help for each.
 // Conventions: --json prints one JSON object per line, the last one the summary; errors go
 // to stderr as one line naming the input at fault; exit 0 on success, 1 on failure, 2 on a
-// usage error, 130 after SIGINT and 143 after SIGTERM.
+// usage error, 130 after SIGINT, 143 after SIGTERM, 129 after SIGHUP and 141 when stdout
+// was closed (SIGPIPE).
 package main
 
 import (
@@ -86,7 +87,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	// SIGHUP (a closed terminal) ends the work like SIGTERM, and so does SIGPIPE (a closed
+	// stdout, as in `train --json | head -1`): training saves its checkpoint first.
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	defer signal.Stop(sigs)
 	go func() {
 		for s := range sigs {

@@ -464,12 +464,12 @@ func startTrain(t *testing.T, path string) (*exec.Cmd, *bytes.Buffer) {
 	return cmd, se
 }
 
-// SIGINT and SIGTERM save a final checkpoint and exit 130/143 with a message.
+// SIGINT, SIGTERM and SIGHUP save a final checkpoint and exit 130/143/129 with a message.
 func TestReliabilitySignalsDuringTraining(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs training processes")
 	}
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "m.safetensors")

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/interflow/flowbench/gen"
 )
 
 // gaussTable writes n rows of a correlated 3-D Gaussian (continuous values) as CSV.
@@ -288,4 +290,39 @@ func TestOutputNeverAnInput(t *testing.T) {
 		wantRejected(t, cli(t, "sample", "--model", model, "--n", "10", "--out", fifo), 2, "FIFO")
 	}
 	wantRejected(t, cli(t, "train", "--data", data, "--out", "/dev/null", "--steps", "2"), 2, "character device")
+}
+
+// TestClosedStdoutSavesCheckpoint runs `train --json | head -1`: the closed pipe stops the
+// run cleanly (exit 141) with a checkpoint that loads, instead of a death by SIGPIPE that
+// loses the work.
+func TestClosedStdoutSavesCheckpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a training process")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.safetensors")
+	cmd := exec.Command(genBin, longTrainArgs(path, "--json", "--log-every", "1", "--ckpt-every", "1000000")...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var se bytes.Buffer
+	cmd.Stderr = &se
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1)
+	out.Read(buf) // the first byte of the first line, as head -c 1 would
+	out.Close()
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 141 {
+		t.Fatalf("exit %d (stderr %q), want 141", code, se.String())
+	}
+	m, err := gen.LoadModel(path)
+	if err != nil {
+		t.Fatalf("no usable checkpoint after the pipe closed: %v", err)
+	}
+	if !m.Resumable() {
+		t.Fatal("checkpoint not resumable")
+	}
 }
