@@ -278,12 +278,36 @@ func (c *Checkpoint) Save(path string) error {
 	})
 }
 
+// MaxCheckpointBytes bounds the size of a checkpoint file LoadCheckpoint reads (8 GiB: far
+// above the largest network the configuration limits allow in practice).
+const MaxCheckpointBytes = 8 << 30
+
 // LoadCheckpoint reads and validates a checkpoint file written by Save (or by the PyTorch
 // side of scripts/torch_safetensors.py). Errors name the file and what is wrong.
+//
+// The file must be a regular file of at most MaxCheckpointBytes, checked before it is read:
+// a device (/dev/zero) or a huge file is refused instead of exhausting memory.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	switch {
+	case err != nil:
+		return nil, err
+	case !st.Mode().IsRegular():
+		return nil, fmt.Errorf("%s: not a regular file (a device, a FIFO or a directory): not a checkpoint", path)
+	case st.Size() > MaxCheckpointBytes:
+		return nil, fmt.Errorf("%s: %d bytes, more than a checkpoint may hold (%d)", path, st.Size(), int64(MaxCheckpointBytes))
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxCheckpointBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if int64(len(b)) > MaxCheckpointBytes {
+		return nil, fmt.Errorf("%s: more than %d bytes: not a checkpoint", path, int64(MaxCheckpointBytes))
 	}
 	c, err := DecodeCheckpoint(b)
 	if err != nil {

@@ -355,3 +355,13 @@ func strconvQuoteGo(b []byte) string {
 	sb.WriteByte('"')
 	return sb.String()
 }
+
+// TestLoadCheckpointRefusesNonRegular checks that a device or a directory is refused before
+// anything is read (reading /dev/zero would grow without bound).
+func TestLoadCheckpointRefusesNonRegular(t *testing.T) {
+	for _, p := range []string{"/dev/zero", t.TempDir()} {
+		if _, err := LoadCheckpoint(p); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("LoadCheckpoint(%s): err = %v", p, err)
+		}
+	}
+}
