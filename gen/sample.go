@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/interflow/flowbench/metrics"
 	"github.com/interflow/flowbench/solver"
 )
 
@@ -123,6 +124,11 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 	}
 	if st := m.Data.Stats; st != nil {
 		st.Unstandardize(res.X)
+	}
+	if err := metrics.CheckSamples(res.X, d, "sample: the model's samples"); err != nil {
+		return nil, err
+	}
+	if st := m.Data.Stats; st != nil {
 		ls := st.LogScale()
 		for i := range res.LogP {
 			res.LogP[i] -= ls

@@ -173,6 +173,9 @@ func (m *Model) Dim() int { return m.Net.Dim() }
 // training.
 func (m *Model) Resumable() bool { return m.train != nil }
 
+// maxStat bounds a stored mean or standard deviation: √MaxFloat32, the largest data value.
+var maxStat = math.Sqrt(math.MaxFloat32)
+
 // Checkpoint keys of a model beyond the network's own.
 const (
 	metaTrainState = "train_state"
@@ -399,9 +402,16 @@ func ModelFromCheckpoint(ck *nn.Checkpoint) (*Model, error) {
 				return nil, fmt.Errorf("metadata %s: statistics for %d/%d columns, the model has dimension %d", metaData, len(st.Mean), len(st.Std), d)
 			}
 			for j, s := range st.Std {
-				if !(s > 0) || math.IsInf(s, 0) || math.IsNaN(st.Mean[j]) || math.IsInf(st.Mean[j], 0) {
-					return nil, fmt.Errorf("metadata %s: column %d has mean %g and std %g (want finite, std > 0)", metaData, j+1, st.Mean[j], s)
+				// Data values are float32 of magnitude at most √MaxFloat32 (the readers' limit):
+				// statistics beyond that range would map finite inputs to ±Inf.
+				if !(s >= 1e-30 && s <= maxStat) || !(math.Abs(st.Mean[j]) <= maxStat) {
+					return nil, fmt.Errorf("metadata %s: column %d has mean %g and std %g (want |mean| ≤ %.3g and std in [1e-30, %.3g])", metaData, j+1, st.Mean[j], s, maxStat, maxStat)
 				}
+			}
+		}
+		for _, j := range m.Data.DequantizeCols {
+			if j < 0 || j >= d {
+				return nil, fmt.Errorf("metadata %s: dequantized column %d outside the model's %d columns", metaData, j, d)
 			}
 		}
 	}

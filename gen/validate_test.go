@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/interflow/flowbench/dataset"
@@ -219,4 +220,23 @@ func clamped(g *GaussianBase) bool {
 		}
 	}
 	return false
+}
+
+// TestHostileStatisticsRefused saves a model whose stored standardization would map finite
+// data to ±Inf (std 1e300) and checks that loading it is refused, naming the field.
+func TestHostileStatisticsRefused(t *testing.T) {
+	m, err := Train(context.Background(), smallConfig(3), toyData(t, "moons"), TrainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []dataset.Stats{{N: 1, Mean: []float64{0, 0}, Std: []float64{1e300, 1}}, {N: 1, Mean: []float64{1e30, 0}, Std: []float64{1, 1}}} {
+		m.Data.Stats = &st
+		path := filepath.Join(t.TempDir(), "h.safetensors")
+		if err := m.Save(path); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadModel(path); err == nil || !strings.Contains(err.Error(), "column 1") {
+			t.Fatalf("hostile statistics %+v: LoadModel err = %v", st, err)
+		}
+	}
 }
