@@ -210,6 +210,9 @@ func (t *textReader) parse(f []byte, ln, j int, out *float32) error {
 	// No copy: strconv.ParseFloat does not retain its argument (its errors hold a
 	// clone), and s is not used after f's buffer is reused (messages copy it).
 	s := unsafe.String(&f[0], len(f))
+	if !decimalSyntax(f) {
+		return bad("non-numeric value %q (want a decimal number such as -1.5e3)", truncate(s, 40))
+	}
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return bad("non-numeric value %q", truncate(s, 40))
@@ -271,4 +274,47 @@ func writeCSV[T float32 | float64](w io.Writer, data []T, n, d int, header []str
 		}
 	}
 	return bw.Flush()
+}
+
+// decimalSyntax reports whether f is a decimal number as CSV writers produce it: an
+// optional sign, digits with at most one point, and an optional exponent. Go's literal
+// forms that strconv also accepts (hex floats such as 0x1p3, digit separators such as
+// 1_000) are refused, and so are "inf" and "nan", rejected later with their own message.
+func decimalSyntax(f []byte) bool {
+	i := 0
+	if i < len(f) && (f[i] == '+' || f[i] == '-') {
+		i++
+	}
+	if l := strings.ToLower(string(f[i:])); l == "inf" || l == "infinity" || l == "nan" {
+		return true // reported as non-finite by checkValue
+	}
+	digits, point := 0, false
+	for ; i < len(f); i++ {
+		switch c := f[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !point:
+			point = true
+		default:
+			goto exp
+		}
+	}
+exp:
+	if digits == 0 {
+		return false
+	}
+	if i == len(f) {
+		return true
+	}
+	if f[i] != 'e' && f[i] != 'E' {
+		return false
+	}
+	i++
+	if i < len(f) && (f[i] == '+' || f[i] == '-') {
+		i++
+	}
+	start := i
+	for ; i < len(f) && f[i] >= '0' && f[i] <= '9'; i++ {
+	}
+	return i > start && i == len(f)
 }

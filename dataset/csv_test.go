@@ -162,3 +162,18 @@ func TestWriteCSVRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %v %v", tb.Data, tb.Columns)
 	}
 }
+
+// TestCSVDecimalOnly checks that Go literal syntax that no CSV writer produces is refused
+// while every ordinary decimal form is read.
+func TestCSVDecimalOnly(t *testing.T) {
+	for _, ok := range []string{"1", "-1.5", "+.5", "5.", "1e3", "1.5E-7", "-0", "007"} {
+		if !decimalSyntax([]byte(ok)) {
+			t.Errorf("%q refused", ok)
+		}
+	}
+	for _, bad := range []string{"0x1p3", "1_000", "0b101", ".", "e5", "1e", "1e+", "1.2.3", "--1", "1e5x", "0o17"} {
+		if decimalSyntax([]byte(bad)) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package main
 
-import "math"
+import (
+	"math"
+
+	"github.com/interflow/flowbench/nn"
+)
 
 // sizeLimits caps the size flags so that an absurd value is a usage error rather than an
 // out-of-memory abort: each bound is far above any useful setting on one machine.
@@ -8,7 +12,7 @@ var sizeLimits = map[string]int{
 	"steps": 1 << 40,
 	"batch": 1 << 20, // rows per chunk or step: with width 256 already gigabytes of activations
 	"width": 1 << 14,
-	"depth": 256,
+	"depth": nn.MaxLayers,
 	"n":     1 << 27, // points held in memory at once by sample, encode, nll, eval, plot and demo
 	"grid":  1 << 12,
 }
