@@ -32,6 +32,11 @@ type textReader struct {
 	done    bool
 }
 
+// MaxColumns is the most columns a data file may have: the largest dimension of a model
+// (nn.MaxDim). A text file's first line is checked against it before it is split, so a
+// huge line is rejected at once.
+const MaxColumns = 1 << 16
+
 func newTextReader(src *source, delim byte) (*textReader, error) {
 	t := &textReader{src: src, delim: delim}
 	t.sc = bufio.NewScanner(src.r)
@@ -53,8 +58,18 @@ func newTextReader(src *source, delim byte) (*textReader, error) {
 			t.delim = ' ' // runs of spaces
 		}
 	}
+	if t.delim != ' ' {
+		if n := bytes.Count(first, []byte{t.delim}) + 1; n > MaxColumns {
+			return nil, &Error{File: src.path, Line: t.line, Row: -1,
+				Msg: fmt.Sprintf("%d columns, more than the %d a model can have", n, MaxColumns)}
+		}
+	}
 	t.fields = splitFields(t.fields[:0], first, t.delim)
 	t.d = len(t.fields)
+	if t.d > MaxColumns {
+		return nil, &Error{File: src.path, Line: t.line, Row: -1,
+			Msg: fmt.Sprintf("%d columns, more than the %d a model can have", t.d, MaxColumns)}
+	}
 	// The first row is a header when none of its fields is a number; a row mixing numbers
 	// and other text is data (and its bad field is reported), not a header.
 	header := false

@@ -177,3 +177,13 @@ func TestCSVDecimalOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVTooManyColumns checks that a first line with more columns than a model can have is
+// rejected before it is split.
+func TestCSVTooManyColumns(t *testing.T) {
+	line := strings.Repeat("1,", MaxColumns) + "1\n"
+	p := writeTemp(t, "wide.csv", []byte(line+line))
+	if _, err := ReadTable(p); err == nil || !strings.Contains(err.Error(), "more than the 65536") {
+		t.Fatalf("err = %v", err)
+	}
+}
