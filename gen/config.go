@@ -149,6 +149,18 @@ type TrainConfig struct {
 	// written (default 1 s).
 	CkptEvery int           `json:"ckpt_every"`
 	FirstCkpt time.Duration `json:"-"`
+	// ScheduleSteps, when set, is the horizon of the cosine and step schedules instead of
+	// Steps: a finished run extended by a resume with more steps keeps its schedule, so the
+	// extra steps continue at the rate it ended with (MinLR for cosine).
+	ScheduleSteps int `json:"schedule_steps,omitempty"`
+}
+
+// horizon returns the number of steps the schedule spans.
+func (c *TrainConfig) horizon() int {
+	if c.ScheduleSteps > 0 {
+		return c.ScheduleSteps
+	}
+	return c.Steps
 }
 
 // trainConfigJSON is TrainConfig's JSON form: the interpolant and the time distribution as
@@ -301,14 +313,15 @@ func (c *TrainConfig) recordable() error {
 
 func (c *TrainConfig) schedule() (nn.Schedule, error) {
 	// A warm-up longer than half the run is shortened to half of it.
-	s := nn.Schedule{Kind: "constant", LR: c.LR, Warmup: min(c.Warmup, c.Steps/2)}
+	h := c.horizon()
+	s := nn.Schedule{Kind: "constant", LR: c.LR, Warmup: min(c.Warmup, h/2)}
 	switch c.Schedule {
 	case LRConstant, LRPlateau:
 	case LRCosine:
-		s.Kind, s.Total, s.MinLR = "cosine", c.Steps, c.MinLR
+		s.Kind, s.Total, s.MinLR = "cosine", h, c.MinLR
 	case LRStep:
 		// Halve the rate every quarter of the run.
-		s.Kind, s.Every, s.Gamma = "step", max(1, c.Steps/4), 0.5
+		s.Kind, s.Every, s.Gamma = "step", max(1, h/4), 0.5
 	default:
 		return s, fmt.Errorf("train config: schedule = %v: want constant, step or cosine", c.Schedule)
 	}
@@ -329,9 +342,10 @@ func sameRun(a, b *TrainConfig) error {
 	x.CkptEvery, y.CkptEvery = 0, 0
 	x.LogEvery, y.LogEvery = 0, 0
 	x.FirstCkpt, y.FirstCkpt = 0, 0
+	x.ScheduleSteps, y.ScheduleSteps = 0, 0
 	if a.Schedule == LRCosine || a.Schedule == LRStep {
-		if a.Steps != b.Steps {
-			return fmt.Errorf("the %s schedule depends on the number of steps: the checkpoint's run has %d, not %d", a.Schedule, a.Steps, b.Steps)
+		if a.horizon() != b.horizon() {
+			return fmt.Errorf("the %s schedule depends on the number of steps: the checkpoint's run has %d, not %d (a finished run can be extended: its extra steps continue at its final rate)", a.Schedule, a.horizon(), b.horizon())
 		}
 	}
 	if a.Net.Dim != b.Net.Dim {

@@ -303,9 +303,21 @@ func (tr *trainer) restore(m *Model) error {
 	}
 	old := m.Config
 	cur := tr.cfg
+	if (old.Schedule == LRCosine || old.Schedule == LRStep) && cur.Steps > old.Steps && m.State.Step >= old.Steps && cur.ScheduleSteps == 0 {
+		// Extending a finished run: its schedule keeps its horizon.
+		cur.ScheduleSteps = old.horizon()
+		tr.cfg.ScheduleSteps = cur.ScheduleSteps
+		m.Config.ScheduleSteps = cur.ScheduleSteps
+		s, err := tr.cfg.schedule()
+		if err != nil {
+			return fmt.Errorf("resume: %w", err)
+		}
+		tr.sched = s
+	}
 	if err := sameRun(&old, &cur); err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
+	m.Config.Steps = cur.Steps // the checkpoint records the run's target
 	if m.State.Step > cur.Steps {
 		return fmt.Errorf("resume: the checkpoint is at step %d, beyond --steps %d", m.State.Step, cur.Steps)
 	}

@@ -332,3 +332,61 @@ func TestTrainEveryAcceptedForm(t *testing.T) {
 		}
 	}
 }
+
+// TestExtendFinishedRun resumes a finished cosine run with more steps: the extension is
+// accepted, its extra steps run at the schedule's final rate (MinLR), the checkpoint
+// records the new target and the kept horizon, and the extension is deterministic.
+func TestExtendFinishedRun(t *testing.T) {
+	dir := t.TempDir()
+	cfg := smallConfig(20)
+	cfg.Warmup = 2
+	extend := func(name string) *Model {
+		path := filepath.Join(dir, name)
+		if _, err := Train(context.Background(), cfg, toyData(t, "moons"), TrainOptions{CkptPath: path}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := LoadModel(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		more := m.Config
+		more.Steps = 30
+		got, err := Train(context.Background(), more, toyData(t, "moons"), TrainOptions{CkptPath: path, Resume: m})
+		if err != nil {
+			t.Fatalf("extending a finished run: %v", err)
+		}
+		return got
+	}
+	a, b := extend("a.safetensors"), extend("b.safetensors")
+	if a.State.Step != 30 || a.Config.Steps != 30 || a.Config.ScheduleSteps != 20 {
+		t.Fatalf("step %d, steps %d, schedule steps %d; want 30, 30, 20", a.State.Step, a.Config.Steps, a.Config.ScheduleSteps)
+	}
+	for _, e := range a.History {
+		if e.Step > 20 && e.LR != cfg.MinLR {
+			t.Fatalf("step %d after the extension ran at lr %g, want MinLR %g", e.Step, e.LR, cfg.MinLR)
+		}
+	}
+	if !slices.Equal(a.Net.Params(), b.Net.Params()) {
+		t.Fatal("two identical extensions differ")
+	}
+	// A run that is not finished may not change a cosine schedule's length.
+	path := filepath.Join(dir, "c.safetensors")
+	half := cfg
+	half.CkptEvery = 5
+	ctx, cancel := context.WithCancel(context.Background())
+	opt := TrainOptions{CkptPath: path, Progress: func(p Progress) {
+		if p.Step == 10 {
+			cancel()
+		}
+	}}
+	Train(ctx, half, toyData(t, "moons"), opt)
+	m, err := LoadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	more := m.Config
+	more.Steps = 40
+	if _, err := Train(context.Background(), more, toyData(t, "moons"), TrainOptions{Resume: m}); err == nil || !strings.Contains(err.Error(), "schedule depends on the number of steps") {
+		t.Fatalf("changing an unfinished cosine run's steps: err = %v", err)
+	}
+}
