@@ -5,25 +5,24 @@ import (
 	"math"
 
 	"github.com/interflow/flowbench/internal/buf"
-	"github.com/interflow/flowbench/kernels"
 )
 
 // errNorm returns the scaled error norm of a step from (y, l) to (yn, ln) whose error
 // estimate is in ev (and, for augmented solves, el): the RMS over the batch, or the largest
 // per-row RMS, of err/(atol + rtol·max(|y|, |yn|)). It returns NaN when yn or ln holds a
 // non-finite value.
-func (w *Workspace) errNorm(norm Norm, y, yn, ev []float32, l, ln, el []float64, rtol, atol float64) float64 {
+func (w *Workspace) errNorm(norm Norm, y, yn, ev []float64, l, ln, el []float64, rtol, atol float64) float64 {
 	d := len(y) / w.rows
 	sq := w.rowSq
 	for r := range sq {
 		sum := 0.0
 		for j := r * d; j < r*d+d; j++ {
-			a, b := float64(y[j]), float64(yn[j])
+			a, b := y[j], yn[j]
 			if b-b != 0 {
 				return math.NaN()
 			}
 			sc := atol + rtol*max(math.Abs(a), math.Abs(b))
-			e := float64(ev[j]) / sc
+			e := ev[j] / sc
 			sum += e * e
 		}
 		if l != nil {
@@ -41,13 +40,13 @@ func (w *Workspace) errNorm(norm Norm, y, yn, ev []float32, l, ln, el []float64,
 
 // initNorm is errNorm's companion for the initial step selection: the norm of v/scale with
 // scale = atol + rtol·|y|; v, vl may be the state itself or a derivative.
-func (w *Workspace) initNorm(norm Norm, y []float32, v []float32, l, vl []float64, rtol, atol float64) float64 {
+func (w *Workspace) initNorm(norm Norm, y, v []float64, l, vl []float64, rtol, atol float64) float64 {
 	d := len(y) / w.rows
 	sq := w.rowSq
 	for r := range sq {
 		sum := 0.0
 		for j := r * d; j < r*d+d; j++ {
-			e := float64(v[j]) / (atol + rtol*math.Abs(float64(y[j])))
+			e := v[j] / (atol + rtol*math.Abs(y[j]))
 			sum += e * e
 		}
 		if l != nil {
@@ -82,14 +81,18 @@ func rowRMS(norm Norm, sq []float64, d int, aug bool) float64 {
 
 // initialStep chooses the first step size as in Hairer, Nørsett and Wanner (Solving ODEs I,
 // II.4) and SciPy's select_initial_step, with stage 0 holding f(t0, y). It costs one
-// evaluation (into stage 1).
-func (w *Workspace) initialStep(y []float32, l []float64, t0, dir, span float64, tab *tableau, opt *Options, rtol, atol float64) float64 {
+// evaluation (into stage 1). errv is its scratch.
+func (w *Workspace) initialStep(y []float64, l []float64, t0, dir, span float64, tab *tableau, opt *Options, rtol, atol float64) float64 {
 	var l0 []float64
 	if l != nil {
 		l0 = w.kl[0]
 	}
+	dv := w.errv[:len(y)]
+	for i, v := range w.k[0][:len(y)] {
+		dv[i] = float64(v)
+	}
 	d0 := w.initNorm(opt.Norm, y, y, l, l, rtol, atol)
-	d1 := w.initNorm(opt.Norm, y, w.k[0], l, l0, rtol, atol)
+	d1 := w.initNorm(opt.Norm, y, dv, l, l0, rtol, atol)
 	h0 := 1e-6
 	if d0 >= 1e-5 && d1 >= 1e-5 {
 		h0 = 0.01 * d0 / d1
@@ -98,11 +101,11 @@ func (w *Workspace) initialStep(y []float32, l []float64, t0, dir, span float64,
 		h0 = 1e-6
 	}
 	h0 = min(h0, span)
-	kernels.RKCombine(w.ytmp, y, float32(dir*h0), one32, w.k[:1])
+	combine64(nil, w.ytmp, y, dir*h0, one64, w.k[:1])
 	w.eval(t0+dir*h0, w.ytmp, 1)
 	// difference of the derivatives, scaled: reuse errv and lnew as scratch
-	for i := range w.errv {
-		w.errv[i] = w.k[1][i] - w.k[0][i]
+	for i := range dv {
+		dv[i] = float64(w.k[1][i]) - float64(w.k[0][i])
 	}
 	var dl []float64
 	if l != nil {
@@ -111,7 +114,7 @@ func (w *Workspace) initialStep(y []float32, l []float64, t0, dir, span float64,
 			dl[i] = w.kl[1][i] - w.kl[0][i]
 		}
 	}
-	d2 := w.initNorm(opt.Norm, y, w.errv, l, dl, rtol, atol) / h0
+	d2 := w.initNorm(opt.Norm, y, dv, l, dl, rtol, atol) / h0
 	var h1 float64
 	if d1 <= 1e-15 && d2 <= 1e-15 {
 		h1 = max(1e-6, h0*1e-3)
@@ -124,7 +127,7 @@ func (w *Workspace) initialStep(y []float32, l []float64, t0, dir, span float64,
 	return min(100*h0, h1, span)
 }
 
-var one32 = []float32{1}
+var one64 = []float64{1}
 
 // stageTime returns t + c·h, or exactly end, the step's end, when c = 1.
 func stageTime(t, c, h, end float64) float64 {
@@ -134,7 +137,11 @@ func stageTime(t, c, h, end float64) float64 {
 	return t + c*h
 }
 
-// adaptive integrates with error control (Dopri5, Bosh3: FSAL tableaus).
+// adaptive integrates with error control (Dopri5, Bosh3: FSAL tableaus). The state is kept
+// in float64 (y64, its candidate yn64) and the stage inputs and the solution the last stage
+// is evaluated at are its float32 roundings; the combinations and the error estimate are
+// computed in float64 (combine64), so that a tolerance near float32 resolution is not
+// defeated by the rounding of the state at every step.
 func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0, t1 float64, opt *Options) error {
 	tab := tableaus[opt.Method]
 	S := tab.stages
@@ -155,7 +162,12 @@ func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0
 		maxStep = min(maxStep, opt.MaxStep)
 	}
 
-	y, yn := x, w.ynew
+	y, yn := x, w.ynew // float32 roundings of y64, yn64: the field's inputs
+	y64, yn64 := w.y64[:len(x)], w.yn64[:len(x)]
+	for i, v := range x {
+		y64[i] = float64(v)
+	}
+	ev := w.errv[:len(x)]
 	var l, ln []float64
 	if ell != nil {
 		// ℓ is integrated from 0 in lacc so that its tolerance scale does not depend on the
@@ -170,7 +182,7 @@ func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0
 	}
 	h := opt.FirstStep
 	if h == 0 {
-		h = w.initialStep(y, l, t0, dir, span, tab, opt, rtol, atol)
+		h = w.initialStep(y64, l, t0, dir, span, tab, opt, rtol, atol)
 	}
 	var lastBad bool // the last rejection was caused by a non-finite value
 	var err error
@@ -201,20 +213,19 @@ func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0
 			}
 			hs := tn - t
 			h = math.Abs(hs)
-			h32 := float32(hs)
 			for s := 1; s < S-1; s++ {
-				tab.stageInput(w.ytmp, y, h32, w.k, s)
+				combine64(nil, w.ytmp, y64, hs, tab.a[s], w.k[:s])
 				w.eval(stageTime(t, tab.c[s], hs, tn), w.ytmp, s)
 			}
 			// FSAL: the last stage is evaluated at the new solution.
-			kernels.RKCombine(yn, y, h32, tab.b32[:S-1], w.k[:S-1])
+			combine64(yn64, yn, y64, hs, tab.b[:S-1], w.k[:S-1])
 			w.eval(tn, yn, S-1)
-			kernels.RKCombine(w.errv, w.zero, h32, tab.e32, w.k[:S])
+			combine64(ev, nil, nil, hs, tab.e, w.k[:S])
 			var el []float64
 			if l != nil {
 				el = w.errL(tab, l, ln, hs)
 			}
-			ratio := w.errNorm(opt.Norm, y, yn, w.errv, l, ln, el, rtol, atol)
+			ratio := w.errNorm(opt.Norm, y64, yn64, ev, l, ln, el, rtol, atol)
 			if ratio < 1 {
 				factor := maxF
 				if ratio > 0 {
@@ -225,6 +236,7 @@ func (w *Workspace) adaptive(ctx context.Context, x []float32, ell []float64, t0
 				}
 				t = tn
 				y, yn = yn, y
+				y64, yn64 = yn64, y64
 				w.k[0], w.k[S-1] = w.k[S-1], w.k[0]
 				if l != nil {
 					l, ln = ln, l

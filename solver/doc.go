@@ -18,9 +18,10 @@
 // after a rejection; the first step is chosen as in Hairer, Nørsett and Wanner. By default
 // the RMS runs over the whole batch (one step size for all rows, as torchdiffeq does);
 // Options.Norm = NormRow makes every row meet the tolerance. Time runs forward (t1 > t0) or
-// backward; the last step lands exactly on t1. Stage combinations go through
-// kernels.RKCombine (the state is float32; times, the error norm and the log-density
-// accumulator ℓ are float64).
+// backward; the last step lands exactly on t1. The field sees float32 states, but the
+// solves keep the state in float64 and round it for every evaluation, so that the rounding
+// of many small steps does not accumulate; times, the stage combinations, the error norm and
+// the log-density accumulator ℓ are float64 as well.
 //
 // # Steppers
 //
@@ -35,7 +36,9 @@
 // from data at t back to 0: log ρ_t(x) = log ρ0(x(0)) − ∫₀ᵗ div v ds; SampleLogDensity
 // pushes base samples forward and returns each sample's log-density. The divergence is
 // exact (VelocityDiv) or a Hutchinson estimate with a Rademacher or Gaussian probe drawn
-// once per call from Options.ProbeSeed and kept along each trajectory.
+// once per call from Options.ProbeSeed and kept along each trajectory. Zero tolerances of
+// LogDensity and SampleLogDensity select DensityRTol and DensityATol (1e-7), measured to
+// give log-densities within 1e-4 nats of closed forms up to d = 784 (see DensityRTol).
 //
 // # SDE sampling
 //

@@ -25,15 +25,17 @@ func StdNormal(x0 []float32) float64 {
 //
 // with base = log ρ0 (nil: StdNormal). t = 1 gives the model's log-likelihood of data. x is
 // overwritten with its encoding x(0). The divergence is exact or a Hutchinson estimate as
-// opt.Div says (the probe is fixed along each trajectory, drawn from opt.ProbeSeed). A row
-// whose result is not finite is reported as an ErrNonFinite StepError.
+// opt.Div says (the probe is fixed along each trajectory, drawn from opt.ProbeSeed). Zero
+// opt.RTol and opt.ATol select DensityRTol and DensityATol. A row whose result is not finite
+// is reported as an ErrNonFinite StepError.
 func (w *Workspace) LogDensity(ctx context.Context, f DivField, t float64, x []float32, logp []float64, base LogDensityFunc, opt *Options) (Stats, error) {
-	d, base, err := densityArgs(f, x, logp, base)
+	d, base, err := densityArgs(f, x, logp, base, opt)
 	if err != nil {
 		return Stats{}, err
 	}
+	o := densityOptions(opt)
 	clear(logp)
-	st, err := w.SolveDiv(ctx, f, x, logp, t, 0, opt)
+	st, err := w.SolveDiv(ctx, f, x, logp, t, 0, &o)
 	if err != nil {
 		return st, err
 	}
@@ -48,18 +50,20 @@ func (w *Workspace) LogDensity(ctx context.Context, f DivField, t float64, x []f
 //
 //	log ρ1(x(1)) = log ρ0(x(0)) − ∫₀¹ div v(s, x(s)) ds
 //
-// with base = log ρ0 (nil: StdNormal). Divergence and probe as in LogDensity.
+// with base = log ρ0 (nil: StdNormal). Divergence, probe and default tolerances as in
+// LogDensity.
 func (w *Workspace) SampleLogDensity(ctx context.Context, f DivField, x []float32, logp []float64, base LogDensityFunc, opt *Options) (Stats, error) {
-	d, base, err := densityArgs(f, x, logp, base)
+	d, base, err := densityArgs(f, x, logp, base, opt)
 	if err != nil {
 		return Stats{}, err
 	}
+	o := densityOptions(opt)
 	// SolveDiv adds ∫div to ell (integrating ℓ from 0 internally, so the tolerance scale
 	// does not depend on this offset): start from −log ρ0 and negate at the end.
 	for i := range logp {
 		logp[i] = -base(x[i*d : i*d+d])
 	}
-	st, err := w.SolveDiv(ctx, f, x, logp, 0, 1, opt)
+	st, err := w.SolveDiv(ctx, f, x, logp, 0, 1, &o)
 	for i := range logp {
 		logp[i] = -logp[i]
 	}
@@ -69,9 +73,21 @@ func (w *Workspace) SampleLogDensity(ctx context.Context, f DivField, x []float3
 	return st, w.checkDensity(logp, 1)
 }
 
-// densityArgs checks the state and log-density slices of LogDensity and SampleLogDensity
-// against the field and returns the dimension and the base density (StdNormal for nil).
-func densityArgs(f DivField, x []float32, logp []float64, base LogDensityFunc) (int, LogDensityFunc, error) {
+// densityOptions returns opt with zero tolerances replaced by DensityRTol and DensityATol.
+func densityOptions(opt *Options) Options {
+	o := *opt
+	o.RTol = orDefault(o.RTol, DensityRTol)
+	o.ATol = orDefault(o.ATol, DensityATol)
+	return o
+}
+
+// densityArgs checks the options and the state and log-density slices of LogDensity and
+// SampleLogDensity against the field and returns the dimension and the base density
+// (StdNormal for nil).
+func densityArgs(f DivField, x []float32, logp []float64, base LogDensityFunc, opt *Options) (int, LogDensityFunc, error) {
+	if opt == nil {
+		return 0, nil, fmt.Errorf("solver: nil Options")
+	}
 	d := f.Dim()
 	if d < 1 || len(x)%d != 0 {
 		return 0, nil, fmt.Errorf("solver: state has %d values, not a multiple of the field's dimension %d", len(x), d)

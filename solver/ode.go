@@ -20,7 +20,8 @@ type Workspace struct {
 	vec          [1]StageVec // the state of a fixed step
 	kl           [][]float64 // stage divergences (augmented solves)
 	ytmp, ynew   []float32
-	errv, zero   []float32
+	y64, yn64    []float64 // the state in float64 (fixed and adaptive solves) and its candidate
+	errv         []float64 // error estimate of an adaptive step; scratch of initialStep
 	lnew, lacc   []float64
 	errl         []float64
 	rowSq        []float64 // per-row sums of squares of the adaptive error norms
@@ -55,8 +56,9 @@ func (w *Workspace) ensure(n, rows int, aug bool) {
 	}
 	w.ytmp = buf.Grow(w.ytmp, n)
 	w.ynew = buf.Grow(w.ynew, n)
+	w.y64 = buf.Grow(w.y64, n)
+	w.yn64 = buf.Grow(w.yn64, n)
 	w.errv = buf.Grow(w.errv, n)
-	w.zero = buf.Grow(w.zero, n) // never written: stays zero
 	w.in = w.in[:0]
 	for range stages {
 		w.in = append(w.in, w.ytmp)
@@ -202,13 +204,18 @@ func (w *Workspace) run(ctx context.Context, x []float32, ell []float64, t0, t1 
 }
 
 // fixed takes opt.Steps equal steps through the method's Stepper, the last one ending
-// exactly at t1.
+// exactly at t1. The state is advanced in float64 (StageVec.Y64, x its rounding) and ℓ in
+// float64, so that neither loses precision as the step count grows.
 func (w *Workspace) fixed(ctx context.Context, x []float32, ell []float64, t0, t1 float64, opt *Options) error {
 	st := &steppers[opt.Method]
 	tab := st.tab
 	S := tab.stages
+	y64 := w.y64[:len(x)]
+	for i, v := range x {
+		y64[i] = float64(v)
+	}
 	vs := w.vec[:]
-	vs[0] = StageVec{Y: x, K: w.k[:S], In: w.in[:S]}
+	vs[0] = StageVec{Y: x, Y64: y64, K: w.k[:S], In: w.in[:S]}
 	h := (t1 - t0) / float64(opt.Steps)
 	for n := 0; n < opt.Steps; n++ {
 		t := t0 + float64(n)*h

@@ -43,9 +43,9 @@ func fixedOpts(m Method, n int, span float64) *Options {
 
 // TestConvergenceOrder measures the order of every method, forward and backward, on
 // closed-form problems: the least-squares slope of log(error) against log(steps) over step
-// counts whose errors lie well above float32 rounding. The state is float32, so for orders
-// ≥ 4 only one or two halvings fit between the pre-asymptotic range and the rounding floor;
-// pre-asymptotic slopes often exceed the order there, so the bound is asymmetric:
+// counts whose errors lie well above float32 rounding. The field sees float32 values, so for
+// orders ≥ 4 only one or two halvings fit between the pre-asymptotic range and the rounding
+// floor; pre-asymptotic slopes often exceed the order there, so the bound is asymmetric:
 // slope ≥ p − 0.35 (a wrong coefficient drops the order by at least one; Dopri5: see below)
 // and ≤ p + 1.5. TestTableauOrder checks the tableaus' orders in float64.
 func TestConvergenceOrder(t *testing.T) {
@@ -459,6 +459,9 @@ func TestAllocs(t *testing.T) {
 	}
 	so := &SDEOptions{Method: StochasticHeun, Steps: 10, Eps: CosEps(1), Seed: 3}
 	noAllocs("SDE", func() (Stats, error) { return w.SolveSDE(ctx, g, x, 0, 1, so) })
+	dopt := &Options{Method: Dopri5} // the log-density default tolerances
+	noAllocs("LogDensity", func() (Stats, error) { return w.LogDensity(ctx, g, 1, x, ell, nil, dopt) })
+	noAllocs("SampleLogDensity", func() (Stats, error) { return w.SampleLogDensity(ctx, g, x, ell, nil, dopt) })
 }
 
 // TestTinySpan: a span shorter than the minimum step is one step, not an underflow.

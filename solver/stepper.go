@@ -15,9 +15,12 @@ import (
 //
 // With the Butcher tableau (a, b, c) of the method, a step of size h from time t computes, for
 // each stage i in order, the input Yᵢ = y + h·Σ_{j<i} a_ij·kⱼ of every state vector and the
-// derivative kᵢ at time t + cᵢ·h, then y ← y + h·Σᵢ bᵢ·kᵢ. Every combination is
-// kernels.RKCombine with float32(h) and the float32 coefficients, terms with a zero
-// coefficient skipped. A Stepper holds no buffers and is safe for concurrent use.
+// derivative kᵢ at time t + cᵢ·h, then y ← y + h·Σᵢ bᵢ·kᵢ. For a vector with a float32 state
+// only, every combination is kernels.RKCombine with float32(h) and the float32 coefficients,
+// terms with a zero coefficient skipped; a vector with a float64 state (StageVec.Y64) is
+// combined in float64 with h and the float64 coefficients (combine64), so that its rounding
+// error does not accumulate over the steps. A Stepper holds no buffers and is safe for
+// concurrent use.
 type Stepper struct {
 	tab *tableau
 }
@@ -42,12 +45,14 @@ var steppers = func() (s [numMethods]Stepper) {
 // Stages returns the number of stages s of a step.
 func (st *Stepper) Stages() int { return st.tab.stages }
 
-// Weight returns bᵢ, the weight of stage i in the step's update, as the float32 that update
-// multiplies by.
+// Weight returns bᵢ, the weight of stage i in the step's update, as the float32 that the
+// update of a float32 state multiplies by (a float64 state, StageVec.Y64, uses the float64
+// bᵢ).
 func (st *Stepper) Weight(i int) float32 { return st.tab.b32[i] }
 
 // Coeff returns a_ij (j < i), the weight of stage j in the input of stage i, as the float32
-// that combination multiplies by (0 for j ≥ i).
+// that the combination from a float32 state multiplies by (0 for j ≥ i; a float64 state
+// uses the float64 a_ij).
 func (st *Stepper) Coeff(i, j int) float32 {
 	if j >= i {
 		return 0
@@ -70,6 +75,12 @@ func (st *Stepper) StageTime(t, h float64, i int) float64 {
 type StageVec struct {
 	// Y is the state: Step overwrites it with Y + h·Σᵢ bᵢ·K[i].
 	Y []float32
+	// Y64, when non-nil (len(Y64) = len(Y)), is the state in float64 and Y its rounding,
+	// float32(Y64), which the caller sets before the first step: then Step computes the
+	// stage inputs and the update from Y64 in float64 (Y64 ← Y64 + h·Σᵢ bᵢ·K[i], Y ←
+	// float32(Y64)), so that many small steps do not lose the increments to float32 rounding
+	// of the state.
+	Y64 []float64
 	// K holds one buffer per stage (len(K) = Stages()); the stage function of stage i
 	// writes the derivative kᵢ into K[i].
 	K [][]float32
@@ -100,7 +111,12 @@ func (st *Stepper) Step(t, h float64, vs []StageVec, stage func(i int, t float64
 	for i := range tab.stages {
 		if i > 0 {
 			for k := range vs {
-				if v := &vs[k]; v.In != nil {
+				v := &vs[k]
+				switch {
+				case v.In == nil:
+				case v.Y64 != nil:
+					combine64(nil, v.In[i], v.Y64, h, tab.a[i], v.K[:i])
+				default:
 					tab.stageInput(v.In[i], v.Y, h32, v.K, i)
 				}
 			}
@@ -109,6 +125,10 @@ func (st *Stepper) Step(t, h float64, vs []StageVec, stage func(i int, t float64
 	}
 	for k := range vs {
 		v := &vs[k]
+		if v.Y64 != nil {
+			combine64(v.Y64, v.Y, v.Y64, h, tab.b, v.K[:tab.stages])
+			continue
+		}
 		kernels.RKCombine(v.Y, v.Y, h32, tab.b32, v.K[:tab.stages])
 	}
 }

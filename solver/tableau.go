@@ -14,15 +14,86 @@ type tableau struct {
 	errOrder int // order q of the embedded solution b̂; the step update uses ratio^(−1/(q+1))
 	fsal     bool
 
-	a32      [][]float32
-	b32, e32 []float32
-	stages   int
+	a32    [][]float32
+	b32    []float32
+	stages int
 }
 
 // stageInput writes the input of stage i ≥ 1, y + h·Σ_{j<i} a_ij·k[j], into dst.
 func (t *tableau) stageInput(dst, y []float32, h float32, k [][]float32, i int) {
 	kernels.RKCombine(dst, y, h, t.a32[i], k[:i])
 }
+
+// combine64 computes v = y[i] + h·Σ_s b[s]·float64(ks[s][i]) in float64 for every i <
+// len(y), terms with b[s] == 0 skipped and the sum taken in stage order, and stores v into
+// out[i] and float32(v) into out32[i]; either output may be nil, and out may alias y. A nil
+// y stands for len(out) zeros (v = h·Σ_s b[s]·ks[s][i]: an error estimate). It is the
+// float64 counterpart of kernels.RKCombine for states and stage inputs that keep a float64
+// state (the stage derivatives stay float32: they are the field's output). The sums are
+// formed stage by stage over blocks of combineBlock elements, in a stack buffer.
+func combine64(out []float64, out32 []float32, y []float64, h float64, b []float64, ks [][]float32) {
+	n := len(y)
+	if y == nil {
+		n = len(out)
+	}
+	var buf [combineBlock]float64
+	for i0 := 0; i0 < n; i0 += combineBlock {
+		m := min(combineBlock, n-i0)
+		acc := buf[:m]
+		first := true
+		for s, c := range b[:len(ks)] {
+			if c == 0 {
+				continue
+			}
+			k := ks[s][i0 : i0+m]
+			k = k[:len(acc)]
+			if first {
+				for i, v := range k {
+					acc[i] = c * float64(v)
+				}
+				first = false
+				continue
+			}
+			for i, v := range k {
+				acc[i] += c * float64(v)
+			}
+		}
+		if first {
+			clear(acc)
+		}
+		switch {
+		case y != nil && out != nil && out32 != nil: // a state update
+			yb, ob, o32 := y[i0:i0+m], out[i0:i0+m], out32[i0:i0+m]
+			yb, ob, o32 = yb[:len(acc)], ob[:len(acc)], o32[:len(acc)]
+			for i, a := range acc {
+				v := yb[i] + h*a
+				ob[i], o32[i] = v, float32(v)
+			}
+		case y != nil && out == nil && out32 != nil: // a stage input
+			yb, o32 := y[i0:i0+m], out32[i0:i0+m]
+			yb, o32 = yb[:len(acc)], o32[:len(acc)]
+			for i, a := range acc {
+				o32[i] = float32(yb[i] + h*a)
+			}
+		default:
+			for i, a := range acc {
+				v := h * a
+				if y != nil {
+					v = y[i0+i] + v
+				}
+				if out != nil {
+					out[i0+i] = v
+				}
+				if out32 != nil {
+					out32[i0+i] = float32(v)
+				}
+			}
+		}
+	}
+}
+
+// combineBlock is the block length of combine64's stage sums.
+const combineBlock = 256
 
 func newTableau(c []float64, a [][]float64, b, bhat []float64, order, errOrder int, fsal bool) *tableau {
 	t := &tableau{c: c, a: a, b: b, order: order, errOrder: errOrder, fsal: fsal, stages: len(c)}
@@ -39,10 +110,8 @@ func newTableau(c []float64, a [][]float64, b, bhat []float64, order, errOrder i
 	}
 	if bhat != nil {
 		t.e = make([]float64, len(b))
-		t.e32 = make([]float32, len(b))
 		for j := range b {
 			t.e[j] = b[j] - bhat[j]
-			t.e32[j] = float32(t.e[j])
 		}
 	}
 	return t
