@@ -7,6 +7,7 @@ import (
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/solver"
 )
 
 // The nll subcommand, and the scoring of data under a model that eval and demo share.
@@ -31,7 +32,7 @@ func addScoreFlags(fs *flag.FlagSet) *scoreFlags {
 		n:      fs.Int("n", 10000, "points (generated data: fresh draws; file: at most the first N rows of the split)"),
 		batch:  fs.Int("batch", 10000, "rows solved together (bounds memory)"),
 		hutch:  fs.Int("hutchinson", 0, "average K Hutchinson estimates instead of the exact divergence (0: exact for d ≤ 64)"),
-		solver: addSolverFlags(fs, "dopri5"),
+		solver: addSolverFlags(fs, "dopri5", solver.DensityRTol),
 		common: addCommon(fs),
 	}
 }

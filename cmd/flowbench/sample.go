@@ -23,7 +23,7 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	model := fs.String("model", "", "model checkpoint")
 	n := fs.Int("n", 10000, "number of samples")
 	out := fs.String("out", "", "output file (.csv, .tsv or .npy); with --with-logp the last column is log ρ(x)")
-	sf := addSolverFlags(fs, "dopri5")
+	sf := addSolverFlags(fs, "dopri5", 1e-5)
 	batch := fs.Int("batch", 10000, "rows solved together (bounds memory)")
 	sde := fs.Bool("sde", false, "sample with the score-based SDE (N(0, I) base only)")
 	eps := fs.String("eps", "linear:1", "SDE diffusion ε(t): const:C, linear:C or cos:C")
@@ -45,6 +45,9 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var err error
 	if opt.ODE, err = sf.options(cmd); err != nil {
 		return err
+	}
+	if *withLogp && opt.ODE.Method.Adaptive() {
+		densityTol(&opt.ODE, setFlags(fs))
 	}
 	if *hutch {
 		opt.ODE.Div = solver.DivRademacher
@@ -111,7 +114,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	n := fs.Int("n", 10000, "points (generated data: fresh draws; file: at most the first N rows of the split)")
 	split := fs.String("split", "all", "part of a data file: all, train, val or test")
 	out := fs.String("out", "", "output file of base points (.csv, .tsv or .npy)")
-	sf := addSolverFlags(fs, "dopri5")
+	sf := addSolverFlags(fs, "dopri5", 1e-5)
 	batch := fs.Int("batch", 10000, "rows solved together (bounds memory)")
 	withLogp := fs.Bool("with-logp", false, "add a last column with each row's log-density (nats, data units, as nll computes it; stored as float32)")
 	c := addCommon(fs)
@@ -155,6 +158,9 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *withLogp {
 		pb := newBar(stderr, *c.quiet, ed.N, cmd+" log-density")
 		lo.Progress = func(done, _ int) { pb.set(done) }
+		if lo.ODE.Method.Adaptive() {
+			densityTol(&lo.ODE, setFlags(fs))
+		}
 		logp, lnfe, err := m.LogProb(ctx, ed.X, lo)
 		pb.done()
 		if err != nil {
