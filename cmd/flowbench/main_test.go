@@ -51,9 +51,18 @@ const cliTimeout = 2 * time.Minute
 // cli runs the flowbench binary with args and returns its exit code and output.
 func cli(t *testing.T, args ...string) cliResult {
 	t.Helper()
+	return cliIn(t, nil, args...)
+}
+
+// cliIn is cli with in (when not nil) on the binary's standard input.
+func cliIn(t *testing.T, in []byte, args ...string) cliResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, genBin, args...)
+	if in != nil {
+		cmd.Stdin = bytes.NewReader(in)
+	}
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	err := cmd.Run()

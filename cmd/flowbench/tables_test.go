@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -201,7 +200,7 @@ func TestInputsReadOnce(t *testing.T) {
 	b := must(os.ReadFile(data))
 	nll := func(args ...string) string {
 		t.Helper()
-		s := summaryOf(t, runWithStdin(t, b, append([]string{"nll", "--model", model, "--split", "all", "--json"}, args...)...).stdout)
+		s := summaryOf(t, cliIn(t, b, append([]string{"nll", "--model", model, "--split", "all", "--json"}, args...)...).stdout)
 		if string(s["n"]) != "3000" {
 			t.Fatalf("%v: scored %s rows, want 3000", args, s["n"])
 		}
@@ -228,7 +227,7 @@ func TestInputsReadOnce(t *testing.T) {
 		t.Errorf("FIFO: NLL %s, the file's %s", got, want)
 	}
 	// Training from standard input sees every row too.
-	r := runWithStdin(t, b, "train", "--data", "-", "--out", filepath.Join(dir, "p.safetensors"), "--steps", "5", "--width", "16", "--quiet", "--json")
+	r := cliIn(t, b, "train", "--data", "-", "--out", filepath.Join(dir, "p.safetensors"), "--steps", "5", "--width", "16", "--quiet", "--json")
 	if r.code != 0 {
 		t.Fatalf("train from stdin: exit %d: %s", r.code, r.stderr)
 	}
@@ -236,24 +235,6 @@ func TestInputsReadOnce(t *testing.T) {
 	if !strings.Contains(info, `"n":2700`) { // 90% of 3000 rows train (--val-frac auto: 10% from 2,500 rows)
 		t.Errorf("training from stdin did not see every row: %s", info)
 	}
-}
-
-// runWithStdin runs the binary with in on its standard input.
-func runWithStdin(t *testing.T, in []byte, args ...string) cliResult {
-	t.Helper()
-	cmd := exec.Command(genBin, args...)
-	cmd.Stdin = bytes.NewReader(in)
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	r := cliResult{stdout: so.String(), stderr: se.String()}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }
 
 func mkfifo(path string) error { return syscall.Mkfifo(path, 0o600) }
