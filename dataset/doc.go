@@ -22,5 +22,5 @@
 // reports the log-determinant of the map; Dequantize adds uniform noise to 8-bit values.
 //
 // The package knows nothing of models, training, solvers or kernels: it imports only the
-// standard library.
+// standard library and internal/enum (the names of SplitPart).
 package dataset
