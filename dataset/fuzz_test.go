@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"math"
 	"slices"
@@ -127,6 +128,33 @@ func FuzzIDX(f *testing.F) {
 				if v < 0 || v > 255 || v != float32(int(v)) {
 					t.Fatalf("byte value %v", v)
 				}
+			}
+		}
+	})
+}
+
+// FuzzGzip reads fuzzed content gzip-compressed (whole, or with its compressed stream cut)
+// under every format's name: the gzip paths of all readers. An error must be a *Error, a
+// table must pass fuzzRead's checks, and a cut stream must never read as more rows than
+// the whole one.
+func FuzzGzip(f *testing.F) {
+	f.Add([]byte("x,y\n1,2\n3,4\n"), uint8(0), uint16(0))
+	f.Add([]byte("1\t2\n3\t4\n"), uint8(1), uint16(5))
+	f.Add(append([]byte(npyMagic), 1, 0, 70, 0), uint8(2), uint16(0))
+	f.Add([]byte{0, 0, 8, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4}, uint8(3), uint16(3))
+	names := []string{"x.csv", "x.tsv", "x.npy", "x.idx", "x"}
+	f.Fuzz(func(t *testing.T, content []byte, kind uint8, cut uint16) {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(content)
+		zw.Close()
+		z := buf.Bytes()
+		name := names[int(kind)%len(names)]
+		whole := fuzzRead(t, name, z)
+		if cut > 0 && int(cut) < len(z) {
+			part := fuzzRead(t, name, z[:len(z)-int(cut)])
+			if part != nil && whole != nil && part.N > whole.N {
+				t.Fatalf("a cut gzip stream read %d rows, the whole one %d", part.N, whole.N)
 			}
 		}
 	})

@@ -56,6 +56,8 @@ fuzz FuzzSolve ./solver
 fuzz FuzzCSV ./dataset
 fuzz FuzzNPY ./dataset
 fuzz FuzzIDX ./dataset
+fuzz FuzzGzip ./dataset
+fuzz FuzzModelMetadata ./gen
 echo "== smoke: flowbench bench objectives (both objectives, tiny budget)"
 go run ./cmd/flowbench bench objectives --data 8gaussians --budget 2 --every 0.5 --width 16 --depth 2 --batch 64 --test-n 200 --png - --json >/dev/null
 echo "== regenerate Avo output and check for a diff"
