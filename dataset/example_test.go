@@ -23,7 +23,7 @@ func ExampleLoadFile() {
 	}
 	train, _ := f.Part(dataset.PartTrain)
 	test, _ := f.Part(dataset.PartTest)
-	st, _ := f.TrainStats()
+	st, _ := f.TrainStats(nil)
 	fmt.Println("columns:", f.All.Columns, "rows:", f.All.N)
 	fmt.Println("train + test rows:", train.N+test.N)
 	fmt.Println("standardized test rows:", st.Standardized(test).N)

@@ -29,18 +29,10 @@ func (f *File) Part(p SplitPart) (*Table, error) {
 	return f.Split.Take(f.All, p)
 }
 
-// TrainStats returns the standardization statistics of the training part. For 8-bit data
-// (Table.Bytes8) they are the statistics of the dequantized values x + U[0, 1) — mean + ½,
-// variance + 1/12 — so a constant pixel (the border of MNIST) is no error; otherwise a
-// column that cannot be standardized is an error naming the file and column.
-func (f *File) TrainStats() (Stats, error) {
-	keep := f.Split.Keep(PartTrain, int64(f.All.N))
-	return ComputeStats(f.All, func(i int) bool { return keep.Keep(int64(i)) })
-}
-
-// TrainStatsDequantized is TrainStats for data whose columns cols are dequantized before
-// use (ComputeStatsDequantized).
-func (f *File) TrainStatsDequantized(cols []int) (Stats, error) {
+// TrainStats returns the standardization statistics of the training part, with columns
+// cols dequantized (ComputeStatsDequantized; nil: none, but every column of 8-bit data).
+// A column that cannot be standardized is an error naming the file and column.
+func (f *File) TrainStats(cols []int) (Stats, error) {
 	keep := f.Split.Keep(PartTrain, int64(f.All.N))
 	return ComputeStatsDequantized(f.All, func(i int) bool { return keep.Keep(int64(i)) }, cols)
 }

@@ -408,22 +408,28 @@ func (s Stats) DequantizedColumns(cols []int) Stats {
 
 // ComputeStatsDequantized is ComputeStats for data whose columns cols are dequantized
 // before use: their statistics are those of x + U[0, 1), so a constant integer column is
-// no error.
+// no error. Every column of 8-bit data (t.Bytes8) is dequantized whatever cols says.
 func ComputeStatsDequantized(t *Table, keep func(i int) bool, cols []int) (Stats, error) {
+	if t.Bytes8 {
+		cols = make([]int, t.D)
+		for j := range cols {
+			cols[j] = j
+		}
+	}
 	a := NewStatsAccumulator(t.D)
 	for i := range t.N {
 		if keep == nil || keep(i) {
 			a.Add(t.Row(i))
 		}
 	}
+	if a.n == 0 {
+		return Stats{}, fileErr(t.Source, "no data rows")
+	}
 	for _, j := range cols {
-		// A constant column has spread 1/12 once dequantized: let Check see a range.
+		// A constant column has spread 1/12 once dequantized: let the check see a range.
 		a.max[j] = max(a.max[j], a.min[j]+1)
 	}
 	s := a.Stats().DequantizedColumns(cols)
-	if a.n == 0 {
-		return s, fileErr(t.Source, "no data rows")
-	}
 	if err := a.checkStd(t.Source, t.Columns, s); err != nil {
 		return Stats{}, err
 	}
@@ -436,19 +442,7 @@ func ComputeStatsDequantized(t *Table, keep func(i int) bool, cols []int) (Stats
 // are the statistics of the dequantized values x + U[0, 1) (DequantizedStats), so a
 // constant pixel (MNIST's border) is no error.
 func ComputeStats(t *Table, keep func(i int) bool) (Stats, error) {
-	a := NewStatsAccumulator(t.D)
-	for i := range t.N {
-		if keep == nil || keep(i) {
-			a.Add(t.Row(i))
-		}
-	}
-	if t.Bytes8 && a.n > 0 {
-		return DequantizedStats(a.Stats()), nil
-	}
-	if err := a.Check(t.Source, t.Columns); err != nil {
-		return Stats{}, err
-	}
-	return a.Stats(), nil
+	return ComputeStatsDequantized(t, keep, nil)
 }
 
 // ScanStats computes the statistics of a data file in one streaming pass without holding it

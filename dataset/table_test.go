@@ -271,7 +271,7 @@ func TestLoadDataFile(t *testing.T) {
 	if f.Split.SHA256 != hex.EncodeToString(sum[:]) {
 		t.Errorf("split SHA %s", f.Split.SHA256)
 	}
-	st, err := f.TrainStats()
+	st, err := f.TrainStats(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +323,7 @@ func TestDequantizedStats(t *testing.T) {
 	if st, err := ComputeStats(f.All, nil); err != nil || st.Std[0] != math.Sqrt(1.0/12) {
 		t.Errorf("ComputeStats of 8-bit data: %v, %v", st, err)
 	}
-	st, err := f.TrainStats()
+	st, err := f.TrainStats(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -423,8 +423,8 @@ const LargeTable = 20000
 const TableEpochs = 1500
 
 // TableValEvery returns the validation interval (steps) at which validating nVal rows costs
-// about ValShare of training under cfg, by a cost model fitted to measurements (AMD Zen 5,
-// one thread, `train --val-every 100` on tables of 4 to 64 columns at batches 64 and 256,
+// about ValShare of training under cfg, by a cost model fitted to measurements (Intel Xeon,
+// one thread, a shared 2-core machine, `train --val-every 100` on tables of 4 to 64 columns at batches 64 and 256,
 // val_share read from the summary): a validation solve is 4·ValSolverSteps field
 // evaluations of nVal rows, each costing one forward pass plus 0.75·d passes for the exact
 // divergence (d ≤ ValExactMaxDim) or one for a Hutchinson probe; a training step costs

@@ -399,6 +399,9 @@ func (tr *trainer) drawX1() {
 // columns of rows x (every column with TrainData.Dequantize).
 func (tr *trainer) dequantize(rng *rand.Rand, x []float32) {
 	d, st := tr.d, tr.data.Stats
+	if !tr.data.Dequantize && len(tr.data.DequantizeCols) == 0 {
+		return
+	}
 	if tr.data.Dequantize {
 		for i := range x {
 			u := rng.Float64()

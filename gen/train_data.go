@@ -80,12 +80,7 @@ func LoadTrainDataWith(nameOrPath string, opt DataOptions) (*TrainData, error) {
 	if !tab.Bytes8 && !opt.NoDequantize {
 		cols = tab.IntegerColumns()
 	}
-	var st dataset.Stats
-	if len(cols) > 0 {
-		st, err = f.TrainStatsDequantized(cols)
-	} else {
-		st, err = f.TrainStats()
-	}
+	st, err := f.TrainStats(cols)
 	if err != nil {
 		return nil, err
 	}

@@ -153,7 +153,7 @@ func TestIntegerColumnsDequantized(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := &dataset.File{All: tab, Split: *td.Split}
-	if _, err := f.TrainStatsDequantized(nil); err == nil {
+	if _, err := f.TrainStats(nil); err == nil {
 		t.Fatal("raw statistics of a constant column accepted")
 	}
 	train, _ := f.Part(dataset.PartTrain)

@@ -81,7 +81,6 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 	if err := CheckPath(path); err != nil {
 		return err
 	}
-	shown := path
 	path = Target(path)
 	mode := os.FileMode(0o644)
 	if st, err := os.Stat(path); err == nil {
@@ -110,7 +109,7 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err = f.Chmod(mode); err != nil {
-		return fmt.Errorf("%s: %w", shown, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	if err = f.Sync(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
