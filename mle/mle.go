@@ -160,6 +160,9 @@ func New(net *nn.MLP, cfg Config) (*Objective, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if net.Config().Conditional() {
+		return nil, fmt.Errorf("mle: conditional networks are not supported by the maximum-likelihood objective")
+	}
 	rk, err := solver.NewStepper(solver.RK4)
 	if err != nil {
 		return nil, err

@@ -9,18 +9,21 @@ import (
 
 // Forward computes out = v(t_b, x_b) for every row b with its own time t[b] (B = len(t)
 // rows; x and out are B×d), keeping in the workspace what Backward needs. The input is the
-// concatenation [x, features(t)].
+// concatenation [x, context, features(t)], with the context of SetContext (shared or per
+// row).
 func (m *MLP) Forward(t []float64, x, out []float32) {
 	B, d := len(t), m.cfg.Dim
 	if len(x) != B*d || len(out) < B*d {
 		panic(fmt.Sprintf("nn: Forward: %d times, len(x) = %d, len(out) = %d, want x = %d", B, len(x), len(out), B*d))
 	}
-	m.forward(m.ws, t, x, out)
+	perRow := m.ctxMode("Forward", B)
+	m.forward(m.ws, t, x, m.ctxChunk(perRow, 0, B), out)
 }
 
-// forward is Forward in the buffers of ws.
-func (m *MLP) forward(ws *workspace, t []float64, x, out []float32) {
-	B, d := len(t), m.cfg.Dim
+// forward is Forward in the buffers of ws, with the context c of these rows: one shared
+// row (len ContextWidth()), one per row, or nil for an unconditional network.
+func (m *MLP) forward(ws *workspace, t []float64, x, c, out []float32) {
+	B, d, cw := len(t), m.cfg.Dim, m.cfg.ContextWidth()
 	id, L := m.cfg.InputDim(), len(m.layers)
 	ws.rows, ws.haveFwd = 0, true
 	if B == 0 {
@@ -39,7 +42,14 @@ func (m *MLP) forward(ws *workspace, t []float64, x, out []float32) {
 	for b := 0; b < B; b++ {
 		row := ws.in[b*id : (b+1)*id]
 		copy(row, x[b*d:(b+1)*d])
-		m.cfg.timeFeatures(t[b], row[d:], nil)
+		if cw > 0 {
+			if len(c) == cw {
+				copy(row[d:d+cw], c)
+			} else {
+				copy(row[d:d+cw], c[b*cw:(b+1)*cw])
+			}
+		}
+		m.cfg.timeFeatures(t[b], row[d+cw:], nil)
 	}
 	in, ld := ws.in, id
 	for i, l := range m.layers {
@@ -127,10 +137,10 @@ func (m *MLP) backward(ws *workspace, dOut, grad, dx []float32, dt []float64) {
 	if dx == nil && dt == nil {
 		return
 	}
-	// dL/d[x, features] = dZ_0 · W0ᵀ, written over the input buffer.
-	l0 := m.layers[0]
+	// dL/d[x, context, features] = dZ_0 · W0ᵀ, written over the input buffer.
+	l0, cw := m.layers[0], m.cfg.ContextWidth()
 	kernels.Gemm(false, true, B, id, l0.Out, 1, dz, ldz, l0.W, l0.Out, 0, ws.in, id)
-	tw := id - d
+	tw := id - d - cw
 	ws.tdf = buf.Grow(ws.tdf, tw)
 	ws.feat = buf.Grow(ws.feat, tw)
 	for b := 0; b < B; b++ {
@@ -141,7 +151,7 @@ func (m *MLP) backward(ws *workspace, dOut, grad, dx []float32, dt []float64) {
 		if dt != nil {
 			m.cfg.timeFeatures(ws.ts[b], ws.feat, ws.tdf)
 			var s float64
-			for f, g := range row[d:] {
+			for f, g := range row[d+cw:] {
 				s += float64(g) * ws.tdf[f]
 			}
 			dt[b] = s

@@ -29,6 +29,7 @@ type chunkRun struct {
 	m             *MLP
 	kind, rows, b int
 	tangents      int
+	perRow        bool // the context is per row (sliced per chunk)
 	x, u, out, jv []float32
 	div           []float64
 }
@@ -40,13 +41,14 @@ func (c *chunkRun) RunTask(w, t int) {
 	r := t * c.rows
 	n := min(c.rows, c.b-r)
 	x, out := c.x[r*d:(r+n)*d], c.out[r*d:(r+n)*d]
+	cx := m.ctxRows(c.perRow, r, n)
 	switch c.kind {
 	case chunkInfer:
-		m.inferChunk(ws, n, x, out)
+		m.inferChunk(ws, n, x, cx, out)
 	case chunkDiv:
-		m.divChunk(ws, n, x, out, c.div[r:r+n])
+		m.divChunk(ws, n, x, cx, out, c.div[r:r+n])
 	case chunkJVP:
-		m.jvpChunk(ws, n, x, c.u[r*d:(r+n)*d], out, c.jv[r*d:(r+n)*d])
+		m.jvpChunk(ws, n, x, cx, c.u[r*d:(r+n)*d], out, c.jv[r*d:(r+n)*d])
 	}
 }
 
@@ -97,6 +99,7 @@ type trainRun struct {
 	m             *MLP
 	b             int
 	t             []float64
+	perRow        bool
 	xt, dxt, grad []float32
 	dx            []float32
 	dt            []float64
@@ -109,7 +112,7 @@ func (c *trainRun) RunTask(w, k int) {
 	r := k * trainRows
 	n := min(trainRows, c.b-r)
 	out := m.ws.out[r*d : (r+n)*d]
-	m.forward(ws, c.t[r:r+n], c.xt[r*d:(r+n)*d], out)
+	m.forward(ws, c.t[r:r+n], c.xt[r*d:(r+n)*d], m.ctxChunk(c.perRow, r, n), out)
 	l, g, kin := lossRows(out, c.dxt[r*d:(r+n)*d], float32(2/float64(c.b)))
 	m.lossPart[k] = [3]float64{l, g, kin}
 	gp := c.grad
@@ -128,7 +131,7 @@ func (c *trainRun) RunTask(w, k int) {
 }
 
 // lossGradChunks is LossGrad for B > trainRows rows (m.ws.out already sized B×d).
-func (m *MLP) lossGradChunks(t []float64, xt, dxt, grad, dx []float32, dt []float64) LossStats {
+func (m *MLP) lossGradChunks(t []float64, xt, dxt, grad, dx []float32, dt []float64, perRow bool) LossStats {
 	B := len(t)
 	nch := (B + trainRows - 1) / trainRows
 	nw := m.ensureWorkers(nch)
@@ -139,7 +142,7 @@ func (m *MLP) lossGradChunks(t []float64, xt, dxt, grad, dx []float32, dt []floa
 		m.lossPart = make([][3]float64, nch)
 	}
 	m.lossPart = m.lossPart[:nch]
-	m.trun = trainRun{m: m, b: B, t: t, xt: xt, dxt: dxt, grad: grad, dx: dx, dt: dt}
+	m.trun = trainRun{m: m, b: B, t: t, perRow: perRow, xt: xt, dxt: dxt, grad: grad, dx: dx, dt: dt}
 	kernels.RunTasks(nch, nw, &m.trun)
 	m.trun = trainRun{}
 	var loss, g, kin float64

@@ -38,29 +38,74 @@ const (
 	MaxWidth   = 1 << 16 // largest hidden width
 	MaxLayers  = 64      // most hidden layers
 	MaxFourier = 1 << 10 // most Fourier frequencies
+	MaxContext = 1 << 16 // most continuous context columns
+	MaxClasses = 1 << 16 // most class labels
 	MaxParams  = 1 << 30 // most parameters in all
 )
 
-// Config describes an MLP velocity field v(t, x): input [x, time features] → Hidden[0] →
-// ... → Hidden[L-1] → Dim, with Act after every hidden layer and none after the last.
+// Config describes an MLP velocity field v(t, x) or, with a context, v(t, x, c): input
+// [x, context, time features] → Hidden[0] → ... → Hidden[L-1] → Dim, with Act after every
+// hidden layer and none after the last.
+//
+// The context is ContextWidth() values per row, in this column order of the first layer's
+// input: the Context continuous columns, then, when Classes > 0, a one-hot code of the class
+// label over Classes+1 columns, the last of which is the null label ∅ used by
+// classifier-free guidance. A one-hot code through the first Linear is exactly a learned
+// embedding of the label (one row of W0 per label) added to the first pre-activation, so
+// the PyTorch layout is one nn.Linear over [x, context, t] as in the reference's
+// CondVelocityMLP (its xdim is Context).
 type Config struct {
 	Dim     int          // data dimension d (input and output)
 	Hidden  []int        // hidden widths, one per hidden layer (may be empty: one linear map)
 	Act     kernels.Act  // activation after each hidden layer
 	Time    TimeFeatures // how t enters
 	Fourier int          // number of frequencies K when Time == TimeFourier (≥ 1); else 0
+	Context int          // continuous context columns (0: none)
+	Classes int          // class labels (0: none); the one-hot code has Classes+1 columns
 }
 
-// InputDim returns the width of the first layer's input: d+1 for concat, d+2K for Fourier.
+// InputDim returns the width of the first layer's input: d + ContextWidth() plus 1 time
+// feature for concat or 2K for Fourier.
 func (c Config) InputDim() int {
 	if c.Time == TimeFourier {
-		return c.Dim + 2*c.Fourier
+		return c.Dim + c.ContextWidth() + 2*c.Fourier
 	}
-	return c.Dim + 1
+	return c.Dim + c.ContextWidth() + 1
+}
+
+// ContextWidth returns the number of context values per row: Context, plus Classes+1
+// one-hot columns when Classes > 0. It is 0 for an unconditional network.
+func (c Config) ContextWidth() int {
+	if c.Classes > 0 {
+		return c.Context + c.Classes + 1
+	}
+	return c.Context
+}
+
+// Conditional reports whether the network takes a context.
+func (c Config) Conditional() bool { return c.ContextWidth() > 0 }
+
+// EncodeContext writes one row of context into dst (len ContextWidth()): the continuous
+// values cont (len Context) and, when Classes > 0, the one-hot code of label, where
+// label = Classes (or any negative value) selects the null label ∅.
+func (c Config) EncodeContext(dst, cont []float32, label int) {
+	if len(dst) != c.ContextWidth() || len(cont) != c.Context {
+		panic(fmt.Sprintf("nn: EncodeContext: len(dst) = %d, len(cont) = %d, want %d and %d", len(dst), len(cont), c.ContextWidth(), c.Context))
+	}
+	copy(dst, cont)
+	if c.Classes == 0 {
+		return
+	}
+	hot := dst[c.Context:]
+	clear(hot)
+	if label < 0 || label > c.Classes {
+		label = c.Classes
+	}
+	hot[label] = 1
 }
 
 // timeWidth returns the number of time features (1 or 2K).
-func (c Config) timeWidth() int { return c.InputDim() - c.Dim }
+func (c Config) timeWidth() int { return c.InputDim() - c.Dim - c.ContextWidth() }
 
 // NumLayers returns the number of linear layers, len(Hidden)+1.
 func (c Config) NumLayers() int { return len(c.Hidden) + 1 }
@@ -125,6 +170,12 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("config: unknown time features %d", c.Time)
 	}
+	if c.Context < 0 || c.Context > MaxContext {
+		return fmt.Errorf("config: context = %d out of range [0, %d]", c.Context, MaxContext)
+	}
+	if c.Classes < 0 || c.Classes > MaxClasses {
+		return fmt.Errorf("config: classes = %d out of range [0, %d]", c.Classes, MaxClasses)
+	}
 	// Count parameters in float64 so that the check itself cannot overflow.
 	n := 0.0
 	for i := 0; i < c.NumLayers(); i++ {
@@ -149,15 +200,20 @@ type configJSON struct {
 	Act     string `json:"act"`
 	Time    string `json:"time"`
 	Fourier int    `json:"fourier"`
+	Context int    `json:"context,omitempty"`
+	XDim    int    `json:"xdim,omitempty"`
+	Classes int    `json:"classes,omitempty"`
 }
 
 // nnConfigKeys are the keys of the config JSON that nn owns.
-var nnConfigKeys = []string{"dim", "hidden", "width", "depth", "act", "time", "fourier"}
+var nnConfigKeys = []string{"dim", "hidden", "width", "depth", "act", "time", "fourier", "context", "xdim", "classes"}
 
 // MarshalJSON encodes the configuration as {"dim", "hidden", "act", "time", "fourier"} (plus
-// "width" and "depth" when the hidden widths are equal).
+// "width" and "depth" when the hidden widths are equal, and "context", "xdim" (the
+// PyTorch reference's name for it) and "classes" when non-zero).
 func (c Config) MarshalJSON() ([]byte, error) {
-	j := configJSON{Dim: c.Dim, Hidden: c.Hidden, Act: c.Act.String(), Time: c.Time.String(), Fourier: c.Fourier}
+	j := configJSON{Dim: c.Dim, Hidden: c.Hidden, Act: c.Act.String(), Time: c.Time.String(), Fourier: c.Fourier,
+		Context: c.Context, XDim: c.Context, Classes: c.Classes}
 	if j.Hidden == nil {
 		j.Hidden = []int{}
 	}
@@ -175,7 +231,8 @@ func (c Config) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes a configuration written by MarshalJSON or by the PyTorch reference
-// ({"dim", "width", "depth", "act"}). It does not validate; call Validate.
+// ({"dim", "width", "depth", "act"}, plus "xdim" for its conditional network). It does not
+// validate; call Validate.
 func (c *Config) UnmarshalJSON(b []byte) error {
 	var j configJSON
 	j.Dim = -1
@@ -206,7 +263,14 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("config: time: %w", err)
 	}
-	*c = Config{Dim: j.Dim, Hidden: hidden, Act: act, Time: tf, Fourier: j.Fourier}
+	if j.Context != 0 && j.XDim != 0 && j.Context != j.XDim {
+		return fmt.Errorf("config: context = %d but xdim = %d", j.Context, j.XDim)
+	}
+	ctx := j.Context
+	if ctx == 0 {
+		ctx = j.XDim
+	}
+	*c = Config{Dim: j.Dim, Hidden: hidden, Act: act, Time: tf, Fourier: j.Fourier, Context: ctx, Classes: j.Classes}
 	return nil
 }
 

@@ -44,8 +44,13 @@ type DivGrad struct {
 	gjv                         []float32
 }
 
-// NewDivGrad returns a DivGrad evaluating m (sharing its parameters).
+// NewDivGrad returns a DivGrad evaluating m (sharing its parameters). m must be
+// unconditional (maximum-likelihood training of conditional networks is not supported); it
+// panics otherwise.
 func NewDivGrad(m *MLP) *DivGrad {
+	if m.cfg.Conditional() {
+		panic("nn: NewDivGrad: conditional networks are not supported")
+	}
 	g := &DivGrad{m: m}
 	off := 0
 	for _, l := range m.layers {
@@ -92,7 +97,7 @@ func (g *DivGrad) Forward(t float64, x, probe, out []float32, div, frob []float6
 		}
 	}
 	// The time enters layer 0 as a bias: bias0 = b0 + Σ_f feat_f·W0[d+f, :].
-	g.bias0, g.feat = m.foldBiasInto(t, g.bias0, g.feat)
+	g.bias0, g.feat = m.foldBiasInto(t, nil, g.bias0, g.feat)
 	g.out = buf.Grow(g.out, B*d)
 	g.jv = buf.Grow(g.jv, BK*d)
 	in, tin, ld := g.x, g.u, d

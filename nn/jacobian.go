@@ -25,9 +25,10 @@ func (m *MLP) VelocityDiv(t float64, x, out []float32, div []float64) {
 		return
 	}
 	d, L := m.cfg.Dim, len(m.layers)
-	m.foldBias(t)
+	perRow := m.ctxMode("VelocityDiv", B)
+	m.foldBias(t, perRow)
 	if L == 1 { // a linear map: constant divergence Σ_j W0[j, j]
-		m.runChunks(chunkRun{kind: chunkInfer, rows: inferRows, b: B, x: x, out: out})
+		m.runChunks(chunkRun{kind: chunkInfer, rows: inferRows, b: B, x: x, out: out, perRow: perRow})
 		l0 := m.layers[0]
 		var s float64
 		for j := 0; j < d; j++ {
@@ -47,17 +48,20 @@ func (m *MLP) VelocityDiv(t float64, x, out []float32, div []float64) {
 		}
 	}
 	rows := max(1, divTangents/d)
-	m.runChunks(chunkRun{kind: chunkDiv, rows: rows, tangents: d, b: B, x: x, out: out, div: div})
+	m.runChunks(chunkRun{kind: chunkDiv, rows: rows, tangents: d, b: B, x: x, out: out, div: div, perRow: perRow})
 }
 
-// divChunk is VelocityDiv for n rows, in ws's buffers.
-func (m *MLP) divChunk(ws *workspace, n int, x, out []float32, div []float64) {
+// divChunk is VelocityDiv for n rows (context rows c when per row, else nil), in ws's
+// buffers.
+func (m *MLP) divChunk(ws *workspace, n int, x, c, out []float32, div []float64) {
 	d, L, act := m.cfg.Dim, len(m.layers), m.cfg.Act
 	l0 := m.layers[0]
 	w := l0.Out
-	// Layer 0: Z = x·W0[:d] + bias0; tangent j of row b is act'(Z_b) ⊙ W0[j, :].
+	// Layer 0: Z = x·W0[:d] + bias0 (or [x, c]·W0[:d+C] + bias0); tangent j of row b is
+	// act'(Z_b) ⊙ W0[j, :].
 	z, a := ws.zc[:n*w], ws.h[0][:n*w]
-	kernels.GemmBiasAct(n, w, d, x, d, l0.W, w, m.ws.bias0, act, z, w, a, w)
+	in0, k0 := m.firstInput(ws, n, x, c)
+	kernels.GemmBiasAct(n, w, k0, in0, k0, l0.W, w, m.ws.bias0, act, z, w, a, w)
 	kernels.ActDeriv(act, z, z)
 	tan := ws.tan[0][:n*d*w]
 	for b := 0; b < n; b++ {
@@ -104,30 +108,35 @@ func (m *MLP) JVP(t float64, x, u, out, jv []float32) {
 	if B == 0 {
 		return
 	}
-	m.foldBias(t)
-	m.runChunks(chunkRun{kind: chunkJVP, rows: inferRows, tangents: 1, b: B, x: x, u: u, out: out, jv: jv})
+	perRow := m.ctxMode("JVP", B)
+	m.foldBias(t, perRow)
+	m.runChunks(chunkRun{kind: chunkJVP, rows: inferRows, tangents: 1, b: B, x: x, u: u, out: out, jv: jv, perRow: perRow})
 }
 
-// jvpChunk is JVP for n rows, in ws's buffers.
-func (m *MLP) jvpChunk(ws *workspace, n int, x, u, out, jv []float32) {
+// jvpChunk is JVP for n rows (context rows c when per row, else nil), in ws's buffers. The
+// tangents enter through the x rows of W0 only: the context is held fixed.
+func (m *MLP) jvpChunk(ws *workspace, n int, x, c, u, out, jv []float32) {
 	d, L, act := m.cfg.Dim, len(m.layers), m.cfg.Act
-	in, tin, ld := x, u, d
+	in0, k0 := m.firstInput(ws, n, x, c)
+	in, tin, ld, tk := in0, u, k0, d
 	cur := 0
 	for i, l := range m.layers {
 		k, bias := l.In, l.B
 		if i == 0 {
-			k, bias = d, m.ws.bias0
+			k, bias = k0, m.ws.bias0
+		} else {
+			tk = k
 		}
 		if i == L-1 {
 			kernels.GemmBiasAct(n, d, k, in, ld, l.W, d, bias, kernels.Identity, nil, 0, out, d)
-			kernels.Gemm(false, false, n, d, k, 1, tin, ld, l.W, d, 0, jv, d)
+			kernels.Gemm(false, false, n, d, tk, 1, tin, tk, l.W, d, 0, jv, d)
 			return
 		}
 		w := l.Out
 		z, a := ws.zc[:n*w], ws.h[i%2][:n*w]
 		kernels.GemmBiasAct(n, w, k, in, ld, l.W, w, bias, act, z, w, a, w)
 		nt := ws.tan[cur][:n*w]
-		kernels.Gemm(false, false, n, w, k, 1, tin, ld, l.W, w, 0, nt, w)
+		kernels.Gemm(false, false, n, w, tk, 1, tin, tk, l.W, w, 0, nt, w)
 		kernels.ActDeriv(act, z, z)
 		kernels.Mul(nt, z, nt)
 		in, tin, ld, cur = a, nt, w, 1-cur
@@ -174,6 +183,7 @@ func (m *MLP) VJP(t float64, x, u, out, vj []float32) {
 	for i := range ws.trow {
 		ws.trow[i] = t
 	}
-	m.forward(ws, ws.trow, x, out[:len(x)])
+	perRow := m.ctxMode("VJP", B)
+	m.forward(ws, ws.trow, x, m.ctxChunk(perRow, 0, B), out[:len(x)])
 	m.backward(ws, u[:len(x)], nil, vj, nil)
 }

@@ -23,7 +23,8 @@ type LossStats struct {
 // statistics, and overwrites grad (len NumParams) with dL/dθ. When dx or dt are non-nil
 // they receive dL/dx_t (B×d) and dL/dt (B) of each row, for training the interpolant;
 // dL/d(dI/dt) is the negation of LossGradOutput(). It allocates nothing once the workspace
-// has grown to B rows. A batch of more than 1024 rows runs in fixed chunks of 1024 rows whose
+// has grown to B rows. A conditional network uses the context of SetContext (shared or one
+// row per batch row); dx is then dL/dx_t with the context held fixed. A batch of more than 1024 rows runs in fixed chunks of 1024 rows whose
 // gradients and loss sums are added in chunk order, in parallel on several kernel threads
 // (chunks.go): the bits are the same on any thread count.
 func (m *MLP) LossGrad(t []float64, xt, dxt, grad, dx []float32, dt []float64) LossStats {
@@ -40,14 +41,15 @@ func (m *MLP) LossGrad(t []float64, xt, dxt, grad, dx []float32, dt []float64) L
 	ws := m.ws
 	ws.out = buf.Grow(ws.out, B*d)
 	if B == 0 {
-		m.forward(ws, t, xt, ws.out)
+		m.forward(ws, t, xt, nil, ws.out)
 		clear(grad)
 		return LossStats{}
 	}
+	perRow := m.ctxMode("LossGrad", B)
 	if B > trainRows {
-		return m.lossGradChunks(t, xt, dxt, grad, dx, dt)
+		return m.lossGradChunks(t, xt, dxt, grad, dx, dt, perRow)
 	}
-	m.forward(ws, t, xt, ws.out)
+	m.forward(ws, t, xt, m.ctxChunk(perRow, 0, B), ws.out)
 	loss, g, kin := lossRows(ws.out, dxt[:B*d], float32(2/float64(B)))
 	m.backward(ws, ws.out, grad, dx, dt)
 	fb := float64(B)

@@ -31,6 +31,7 @@ type MLP struct {
 	trun     trainRun
 	gpart    [][]float32
 	lossPart [][3]float64
+	ctx      []float32 // the context (context.go): one shared row, one per batch row, or none
 }
 
 // New returns an MLP with the given configuration, initialized as PyTorch's nn.Linear
@@ -127,7 +128,7 @@ func (m *MLP) CopyFrom(src *MLP) error {
 }
 
 func sameConfig(a, b Config) bool {
-	if a.Dim != b.Dim || a.Act != b.Act || a.Time != b.Time || a.Fourier != b.Fourier || len(a.Hidden) != len(b.Hidden) {
+	if a.Dim != b.Dim || a.Act != b.Act || a.Time != b.Time || a.Fourier != b.Fourier || a.Context != b.Context || a.Classes != b.Classes || len(a.Hidden) != len(b.Hidden) {
 		return false
 	}
 	for i := range a.Hidden {

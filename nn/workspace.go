@@ -16,11 +16,12 @@ type workspace struct {
 	tan   [2][]float32 // ping-pong tangents
 	wlt   []float32    // last layer's W transposed (d × fan_in)
 	jv    []float32    // JVP output for Hutchinson
+	xc    []float32    // [x, context] rows of a per-row context
 
 	// batched passes with per-row t (training)
 	rows    int         // rows of the last Forward
 	haveFwd bool        // a Forward's state is held for Backward
-	in      []float32   // rows × InputDim: [x, features(t)]; overwritten by Backward
+	in      []float32   // rows × InputDim: [x, context, features(t)]; overwritten by Backward
 	ts      []float64   // the times of the last Forward
 	z, a    [][]float32 // per hidden layer: pre-activations and activations
 	out     []float32   // v, then dL/dv, of LossGrad
