@@ -117,17 +117,25 @@ func TestPyTorchInterop(t *testing.T) {
 		ckpt string
 		x    []float32
 		ts   []float64
+		c    []float32 // per-row context (nil: unconditional)
 	}
 	var jobs []job
 	var script []map[string]any
-	forward := func(name string, m *MLP, ckpt string, d int) {
+	forwardCond := func(name string, m *MLP, ckpt string, d int, cfg Config) {
 		i := len(jobs)
 		x, ts := io(d)
 		in := filepath.Join(dir, fmt.Sprintf("%d.in", i))
-		writeTensors(t, in, map[string]Tensor{"x": {Shape: []int{B, d}, F32: x}, "t": {Shape: []int{B}, F64: ts}})
+		tens := map[string]Tensor{"x": {Shape: []int{B, d}, F32: x}, "t": {Shape: []int{B}, F64: ts}}
+		var c []float32
+		if cw := cfg.ContextWidth(); cw > 0 {
+			c = randContext(rng, cfg, B)
+			tens["c"] = Tensor{Shape: []int{B, cw}, F32: c}
+		}
+		writeTensors(t, in, tens)
 		script = append(script, map[string]any{"op": "forward", "ckpt": ckpt, "in": in, "out": filepath.Join(dir, fmt.Sprintf("%d.out", i))})
-		jobs = append(jobs, job{name, m, ckpt, x, ts})
+		jobs = append(jobs, job{name, m, ckpt, x, ts, c})
 	}
+	forward := func(name string, m *MLP, ckpt string, d int) { forwardCond(name, m, ckpt, d, Config{}) }
 	// Go → PyTorch, every activation and both time features.
 	for i, c := range []Config{
 		{Dim: 2, Hidden: []int{32, 32, 32}, Act: kernels.SiLU},
@@ -143,6 +151,31 @@ func TestPyTorchInterop(t *testing.T) {
 			t.Fatal(err)
 		}
 		forward(cfgName(c), m, ck, c.Dim)
+	}
+	// Conditional networks, Go → PyTorch: the context is part of the first Linear's input
+	// [x, context, t].
+	for i, c := range []Config{
+		{Dim: 3, Hidden: []int{32, 32}, Act: kernels.SiLU, Context: 4},
+		{Dim: 2, Hidden: []int{16}, Act: kernels.GELU, Context: 2, Classes: 3},
+		{Dim: 2, Hidden: []int{16, 16}, Act: kernels.Tanh, Time: TimeFourier, Fourier: 2, Classes: 5},
+	} {
+		m := newTestNet(t, c, uint64(50+i))
+		ck := filepath.Join(dir, fmt.Sprintf("gocond%d.safetensors", i))
+		if err := (&Checkpoint{Net: m, Meta: map[string]string{"train_state": "{}"}}).Save(ck); err != nil {
+			t.Fatal(err)
+		}
+		forwardCond("conditional "+cfgName(c), m, ck, c.Dim, c)
+	}
+	// PyTorch → Go, conditional: made by PyTorch with the reference's xdim.
+	for i, mk := range []map[string]any{
+		{"dim": 2, "hidden": []int{24, 24}, "act": "silu", "seed": 7, "context": 3},
+		{"dim": 3, "hidden": []int{20}, "act": "relu", "seed": 8, "context": 2, "classes": 4},
+	} {
+		ck := filepath.Join(dir, fmt.Sprintf("pycond%d.safetensors", i))
+		mk["op"], mk["ckpt"] = "make", ck
+		script = append(script, mk)
+		forwardCond(fmt.Sprintf("pytorch-made conditional %d", i), nil, ck, mk["dim"].(int),
+			Config{Context: mk["context"].(int), Classes: func() int { k, _ := mk["classes"].(int); return k }()})
 	}
 	// PyTorch → Go: networks made (and initialized) by PyTorch.
 	for i, mk := range []map[string]any{
@@ -170,10 +203,15 @@ func TestPyTorchInterop(t *testing.T) {
 		}
 		out := script[len(script)-len(jobs)+i]["out"].(string)
 		want := make([]float32, len(j.x))
+		j.m.SetContext(j.c)
 		j.m.Forward(j.ts, j.x, want)
 		compareRows(t, j.name, readV(t, out), want)
-		// The scalar-t path (bias folding) agrees too, at one time.
+		// The scalar-t path (bias folding, with the first row's context shared) agrees too,
+		// at one time.
 		v := make([]float32, len(j.x))
+		if cw := j.m.Config().ContextWidth(); cw > 0 {
+			j.m.SetContext(j.c[:cw])
+		}
 		j.m.Velocity(j.ts[0], j.x[:j.m.Dim()], v[:j.m.Dim()])
 		compareRows(t, j.name+" folded", v[:j.m.Dim()], want[:j.m.Dim()])
 	}

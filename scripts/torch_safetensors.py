@@ -85,7 +85,12 @@ def build(cfg):
         hidden = [cfg["width"]] * cfg["depth"]
     d = cfg["dim"]
     fourier = cfg.get("fourier", 0) if cfg.get("time", "concat") == "fourier" else 0
-    d_in = d + (2 * fourier if fourier else 1)
+    # A conditional network's first Linear takes [x, context, time features]: the context
+    # is `context` (or the reference's `xdim`) continuous columns, then a one-hot label over
+    # classes + 1 columns (the last is the null label) when `classes` > 0.
+    classes = cfg.get("classes", 0)
+    cw = cfg.get("context", cfg.get("xdim", 0)) + (classes + 1 if classes else 0)
+    d_in = d + cw + (2 * fourier if fourier else 1)
     layers = []
     for h in hidden:
         layers += [nn.Linear(d_in, h), ACTS[cfg["act"]]()]
@@ -113,10 +118,14 @@ def load(path):
     return net, fourier
 
 
-def make(ckpt, dim, hidden, act="silu", time="concat", fourier=0, seed=0):
+def make(ckpt, dim, hidden, act="silu", time="concat", fourier=0, seed=0, context=0, classes=0):
     torch.manual_seed(seed)
     cfg = {"dim": dim, "hidden": list(hidden), "act": act, "time": time,
            "fourier": fourier if time == "fourier" else 0}
+    if context:
+        cfg["xdim"] = context  # the reference's (cond_ref.py) name for the context width
+    if classes:
+        cfg["classes"] = classes
     net, _ = build(cfg)
     tensors = {"net." + k: v for k, v in net.state_dict().items()}
     write_safetensors(ckpt, tensors, {"format_version": "1", "config": json.dumps(cfg),
@@ -127,8 +136,9 @@ def forward(ckpt, inp, outp):
     net, fourier = load(ckpt)
     io, _ = read_safetensors(inp)
     x, t = io["x"].float(), io["t"].double()
+    cols = [x] + ([io["c"].float()] if "c" in io else []) + [features(t, fourier)]
     with torch.no_grad():
-        v = net(torch.cat([x, features(t, fourier)], 1))
+        v = net(torch.cat(cols, 1))
     write_safetensors(outp, {"v": v})
 
 
