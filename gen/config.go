@@ -153,6 +153,9 @@ type TrainConfig struct {
 	// Steps: a finished run extended by a resume with more steps keeps its schedule, so the
 	// extra steps continue at the rate it ended with (MinLR for cosine).
 	ScheduleSteps int `json:"schedule_steps,omitempty"`
+	// GuidanceDrop is the probability that a training row of a label model is shown with
+	// the null label ∅ (classifier-free guidance; 0: never).
+	GuidanceDrop float64 `json:"guidance_drop,omitempty"`
 }
 
 // horizon returns the number of steps the schedule spans.
@@ -277,6 +280,10 @@ func (c *TrainConfig) Validate() error {
 		return bad("log_every", c.LogEvery, "want ≥ 0")
 	case c.CkptEvery < 0:
 		return bad("ckpt_every", c.CkptEvery, "want ≥ 0")
+	case !(c.GuidanceDrop >= 0 && c.GuidanceDrop < 1):
+		return bad("guidance_drop", c.GuidanceDrop, "want a value in [0, 1)")
+	case c.GuidanceDrop > 0 && c.Net.Classes == 0:
+		return bad("guidance_drop", c.GuidanceDrop, "guidance dropout needs class labels")
 	case c.Base > BaseLearned:
 		return bad("base", c.Base, "want normal or learned")
 	case c.Interp == nil:

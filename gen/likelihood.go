@@ -31,6 +31,10 @@ type LikelihoodOptions struct {
 	Seed uint64
 	// Progress, when set, is called after each chunk with the rows done.
 	Progress func(done, total int)
+	// Cond is the context of a conditional model (required for one, an error for an
+	// unconditional model): one shared by every row, or one per row; LogProb then returns
+	// log p(x | c).
+	Cond *Condition
 }
 
 // probes returns the number of Hutchinson solves (0: exact).
@@ -74,14 +78,19 @@ func (m *Model) LogProb(ctx context.Context, x []float32, opt LikelihoodOptions)
 	if err != nil {
 		return nil, 0, err
 	}
+	cond, err := m.encodeCondition("likelihood", opt.Cond, n)
+	if err != nil {
+		return nil, 0, err
+	}
 	k := opt.probes(d)
 	logp := make([]float64, n)
 	tmp := make([]float64, batch)
 	buf := make([]float32, batch*d)
 	ws := solver.NewWorkspace()
 	net := m.Net
-	fld := m.views.get(net)
-	defer m.views.put(net, fld)
+	f, g := m.views.get(net), m.views.get(net)
+	defer m.views.put(net, f)
+	defer m.views.put(net, g)
 	var baseLog solver.LogDensityFunc
 	if m.Base != nil {
 		baseLog = m.Base.logDensityFunc()
@@ -91,6 +100,7 @@ func (m *Model) LogProb(ctx context.Context, x []float32, opt LikelihoodOptions)
 		e := min(n, s+batch)
 		xb := buf[:(e-s)*d]
 		out := logp[s:e]
+		fld := cond.field(f, g, s, e)
 		solves := max(k, 1)
 		for p := range solves {
 			o := opt.ODE
@@ -134,18 +144,23 @@ func (m *Model) Encode(ctx context.Context, x []float32, opt LikelihoodOptions) 
 	if err != nil {
 		return nil, 0, err
 	}
+	cond, err := m.encodeCondition("encode", opt.Cond, n)
+	if err != nil {
+		return nil, 0, err
+	}
 	out := slices.Clone(x)
 	if st := m.Data.Stats; st != nil {
 		st.Standardize(out)
 	}
 	ws := solver.NewWorkspace()
 	net := m.Net
-	fld := m.views.get(net)
-	defer m.views.put(net, fld)
+	f, g := m.views.get(net), m.views.get(net)
+	defer m.views.put(net, f)
+	defer m.views.put(net, g)
 	nfe := 0
 	for s := 0; s < n; s += batch {
 		e := min(n, s+batch)
-		st, err := ws.Solve(ctx, fld, out[s*d:e*d], 1, 0, &opt.ODE)
+		st, err := ws.Solve(ctx, cond.field(f, g, s, e), out[s*d:e*d], 1, 0, &opt.ODE)
 		nfe += st.NFE
 		if err != nil {
 			return nil, nfe, fmt.Errorf("encode: rows %d–%d: %w", s, e-1, err)

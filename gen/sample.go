@@ -28,6 +28,9 @@ type SampleOptions struct {
 	Seed uint64
 	// Progress, when set, is called after each chunk with the rows done.
 	Progress func(done, total int)
+	// Cond is the context of a conditional model (required for one, an error for an
+	// unconditional model): one shared by every sample, or one per sample (n rows).
+	Cond *Condition
 }
 
 // SampleResult holds samples in data units, optionally their log-densities (nats, data
@@ -75,6 +78,10 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 	if batch <= 0 || batch > n {
 		batch = n
 	}
+	cond, err := m.encodeCondition("sample", opt.Cond, n)
+	if err != nil {
+		return nil, err
+	}
 	res := &SampleResult{X: make([]float32, n*d)}
 	if opt.WithLogP {
 		res.LogP = make([]float64, n)
@@ -82,8 +89,9 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 	rng := rand.New(rand.NewPCG(opt.Seed, streamSample))
 	ws := solver.NewWorkspace()
 	net := m.Net
-	fld := m.views.get(net)
-	defer m.views.put(net, fld)
+	f, g := m.views.get(net), m.views.get(net)
+	defer m.views.put(net, f)
+	defer m.views.put(net, g)
 	z := make([]float32, batch*d)
 	var baseLog solver.LogDensityFunc
 	if m.Base != nil {
@@ -102,7 +110,7 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 			copy(x, zc)
 		}
 		var st solver.Stats
-		var err error
+		fld := cond.field(f, g, s, e)
 		switch {
 		case opt.SDE != nil:
 			so := *opt.SDE

@@ -43,6 +43,18 @@ type TrainData struct {
 	// Raw says that Train (and Val) are already in the model's units: without it, Train
 	// standardizes rows given without Stats by their own statistics (see standardized).
 	Raw bool
+
+	// Cond, for a conditional model, holds the continuous context of every training row
+	// (row i is the context of row i of Train), in data units; ValCond that of the
+	// validation rows. They are standardized by Cond's own statistics unless CondInfo.Stats
+	// is set.
+	Cond, ValCond *dataset.Table
+	// Labels and ValLabels are the class labels (in [0, Classes)) of the training and
+	// validation rows of a label model (Classes > 0).
+	Labels, ValLabels []int
+	Classes           int
+	// CondInfo names the context's file (recorded in the checkpoint); may be nil.
+	CondInfo *CondInfo
 }
 
 // standardized returns the data the run trains on: d itself when it is a generated data
@@ -50,6 +62,10 @@ type TrainData struct {
 // standardized by the training rows' mean and standard deviation, with the statistics
 // recorded (so the model samples and scores in data units). d is not modified.
 func (d *TrainData) standardized() (*TrainData, error) {
+	d, err := d.condStandardized()
+	if err != nil {
+		return nil, err
+	}
 	if d.Train == nil || d.Stats != nil || d.Raw {
 		return d, nil
 	}
@@ -87,7 +103,7 @@ func (d *TrainData) validate() error {
 	case d.Stats != nil && len(d.Stats.Mean) != d.dim():
 		return fmt.Errorf("train data %s: statistics for %d columns, data has %d", d.Name, len(d.Stats.Mean), d.dim())
 	}
-	return nil
+	return d.validateCond()
 }
 
 // LogEntry is one line of the training history: averages over the interval ending at
@@ -154,6 +170,7 @@ type trainer struct {
 	xt, dxt, grad []float32
 	zn            []float32 // the latent noise of a noisy interpolant, or nil
 	dx            []float32
+	c             []float32 // the batch's encoded context rows (conditional models), or nil
 
 	// interval accumulators
 	acc     LogEntry
@@ -191,6 +208,10 @@ func prepare(cfg TrainConfig, data *TrainData) (TrainConfig, *TrainData, error) 
 		return cfg, nil, err
 	}
 	cfg.Net.Dim = data.dim()
+	cfg.Net.Context, cfg.Net.Classes = 0, data.Classes
+	if data.Cond != nil {
+		cfg.Net.Context = data.Cond.D
+	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, nil, err
 	}
@@ -228,6 +249,9 @@ func newTrainer(cfg TrainConfig, data *TrainData, opt TrainOptions) (*trainer, e
 	tr.xt = make([]float32, B*d)
 	tr.dxt = make([]float32, B*d)
 	tr.grad = make([]float32, tr.net.NumParams())
+	if cw := cfg.Net.ContextWidth(); cw > 0 {
+		tr.c = make([]float32, B*cw)
+	}
 	if _, noisy := tr.ip.(interp.Noisy); noisy {
 		tr.zn = make([]float32, B*d)
 	}
@@ -292,6 +316,17 @@ func (tr *trainer) dataInfo() DataInfo {
 	if tr.data.Stats != nil {
 		s := *tr.data.Stats
 		di.Stats = &s
+	}
+	if tr.cfg.Net.Conditional() {
+		ci := CondInfo{Classes: tr.data.Classes}
+		if tr.data.CondInfo != nil {
+			ci = *tr.data.CondInfo
+			ci.Classes = tr.data.Classes
+		}
+		if tr.data.Cond != nil && ci.Columns == nil {
+			ci.Columns = tr.data.Cond.Columns
+		}
+		di.Cond = &ci
 	}
 	return di
 }
@@ -388,9 +423,16 @@ func (tr *trainer) drawX1() {
 		return
 	}
 	tab := tr.data.Train
+	cw := tr.cfg.Net.ContextWidth()
 	for i := range tr.B {
 		r := tr.rng.IntN(tab.N)
 		copy(tr.x1[i*d:i*d+d], tab.Data[r*d:r*d+d])
+		if cw > 0 {
+			tr.drawContext(tr.rng, tr.c[i*cw:(i+1)*cw], r, tr.cfg.GuidanceDrop)
+		}
+	}
+	if cw > 0 {
+		tr.net.SetContext(tr.c)
 	}
 	tr.dequantize(tr.rng, tr.x1)
 }

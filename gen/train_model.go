@@ -109,6 +109,8 @@ type DataInfo struct {
 	NoDequantize bool `json:"no_dequantize,omitempty"`
 	// ValPath is the file of validation rows, when one was given (DataOptions.ValPath).
 	ValPath string `json:"val_path,omitempty"`
+	// Cond describes a conditional model's context (nil: unconditional).
+	Cond *CondInfo `json:"cond,omitempty"`
 }
 
 // TrainState is the progress of a training run, saved in its checkpoints.
@@ -408,6 +410,9 @@ func ModelFromCheckpoint(ck *nn.Checkpoint) (*Model, error) {
 					return nil, fmt.Errorf("metadata %s: column %d has mean %g and std %g (want |mean| ≤ %.3g and std in [1e-30, %.3g])", metaData, j+1, st.Mean[j], s, maxStat, maxStat)
 				}
 			}
+		}
+		if err := m.Data.Cond.check(ck.Net.Config()); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", metaData, err)
 		}
 		for _, j := range m.Data.DequantizeCols {
 			if j < 0 || j >= d {

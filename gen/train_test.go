@@ -431,7 +431,7 @@ func TestValidationSolverBias(t *testing.T) {
 		}
 		tr := &trainer{cfg: cfg, data: td, d: d}
 		x := slices.Clone(td.Val.Data)
-		v := tr.newEvalSet(x)
+		v := tr.newEvalSet(x, nil)
 		xv := slices.Clone(td.Val.Data)
 		td.Stats.Unstandardize(xv)
 		lp, _, err := m.LogProb(context.Background(), xv, LikelihoodOptions{ODE: solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}, Hutchinson: 0})

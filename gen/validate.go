@@ -31,6 +31,7 @@ const (
 type valSet struct {
 	n, d int
 	x    []float32 // n×d rows in model units (8-bit data dequantized once, fixed)
+	ctx  []float32 // their encoded contexts (conditional models), or nil
 	buf  []float32 // the solve's state
 	lp   []float64 // log-densities (model units)
 	ws   *solver.Workspace
@@ -52,20 +53,22 @@ func (tr *trainer) newValSet() *valSet {
 		n := min(tr.cfg.ValN, tr.data.Val.N)
 		x = slices.Clone(tr.data.Val.Data[:n*d])
 		tr.dequantize(rng, x)
+		return tr.newEvalSet(x, tr.contextRows(tr.data.ValCond, tr.data.ValLabels, n))
 	case tr.data.Toy != nil:
 		x = make([]float32, tr.cfg.ValN*d)
 		tr.data.Toy.Sample(rng, x)
 	default:
 		return nil
 	}
-	return tr.newEvalSet(x)
+	return tr.newEvalSet(x, nil)
 }
 
-// newEvalSet returns the solve set-up of validation for the rows x (model units).
-func (tr *trainer) newEvalSet(x []float32) *valSet {
+// newEvalSet returns the solve set-up of validation for the rows x (model units) with
+// their encoded contexts ctx (nil for an unconditional model).
+func (tr *trainer) newEvalSet(x, ctx []float32) *valSet {
 	d := tr.d
 	n := len(x) / d
-	v := &valSet{n: n, d: d, x: x, buf: make([]float32, n*d), lp: make([]float64, n), ws: solver.NewWorkspace(),
+	v := &valSet{n: n, d: d, x: x, ctx: ctx, buf: make([]float32, n*d), lp: make([]float64, n), ws: solver.NewWorkspace(),
 		opt: solver.Options{Method: solver.RK4, Steps: ValSolverSteps, Div: solver.DivExact}}
 	if d > ValExactMaxDim {
 		v.opt.Div, v.opt.ProbeSeed = solver.DivRademacher, tr.cfg.Seed^streamVal
@@ -81,6 +84,9 @@ func (tr *trainer) newEvalSet(x []float32) *valSet {
 func (v *valSet) nll(net *nn.MLP, base *GaussianBase) float64 {
 	if v.src != net {
 		v.net, v.src = net.Fork(), net
+	}
+	if v.ctx != nil {
+		v.net.SetContext(v.ctx)
 	}
 	copy(v.buf, v.x)
 	var baseLog solver.LogDensityFunc
@@ -196,7 +202,7 @@ func (tr *trainer) fitReport(v *valSet) {
 	n := min(v.n, tr.data.Train.N)
 	x := slices.Clone(tr.data.Train.Data[:n*d])
 	tr.dequantize(rand.New(rand.NewPCG(tr.cfg.Seed, streamVal+1)), x)
-	tr.model.State.TrainNLL = tr.newEvalSet(x).nll(tr.model.Net, tr.model.Base)
+	tr.model.State.TrainNLL = tr.newEvalSet(x, tr.contextRows(tr.data.Cond, tr.data.Labels, n)).nll(tr.model.Net, tr.model.Base)
 }
 
 // MemorizationMargin returns the gap between validation and training NLL (nats per row)
