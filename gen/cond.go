@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/nn"
@@ -392,4 +394,171 @@ func (c *CondInfo) check(nc nn.Config) error {
 		}
 	}
 	return nil
+}
+
+// attachContext reads opt.CondPath, the contexts of the n rows of the data file name, and
+// splits them as the data rows were split.
+func (d *TrainData) attachContext(name string, n int, opt DataOptions) error {
+	if opt.ValPath != "" {
+		return fmt.Errorf("%s: a validation file (%s) cannot be used with a context file: hold out a validation fraction instead", opt.CondPath, opt.ValPath)
+	}
+	ct, err := dataset.ReadTable(opt.CondPath)
+	if err != nil {
+		return err
+	}
+	if ct.N != n {
+		return fmt.Errorf("%s has %d rows but the data file %s has %d: row i of the context file is the context of row i of the data", opt.CondPath, ct.N, name, n)
+	}
+	part := func(p dataset.SplitPart) (*dataset.Table, error) { return d.Split.Take(ct, p) }
+	train, err := part(dataset.PartTrain)
+	if err != nil {
+		return err
+	}
+	var val *dataset.Table
+	if d.Val != nil {
+		if val, err = part(dataset.PartVal); err != nil {
+			return err
+		}
+	}
+	d.CondInfo = &CondInfo{Name: opt.CondPath, SHA256: ct.SHA256, Columns: ct.Columns}
+	if !opt.CondLabels {
+		d.Cond, d.ValCond = train, val
+		return nil
+	}
+	_, classes, err := LabelsOf(ct)
+	if err != nil {
+		return err
+	}
+	d.Classes = classes
+	if d.Labels, err = labelColumn(train); err != nil {
+		return err
+	}
+	if val != nil {
+		if d.ValLabels, err = labelColumn(val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LabelsOf reads class labels from a one-column table of whole numbers ≥ 0 and returns them
+// with the number of classes (the largest label + 1); an error names the file and row.
+func LabelsOf(t *dataset.Table) ([]int, int, error) {
+	labels, err := labelColumn(t)
+	if err != nil {
+		return nil, 0, err
+	}
+	k := 0
+	for _, l := range labels {
+		k = max(k, l+1)
+	}
+	return labels, k, nil
+}
+
+func labelColumn(t *dataset.Table) ([]int, error) {
+	if t.D != 1 {
+		return nil, fmt.Errorf("%s: %d columns: a label file holds one class label per row", t.Source, t.D)
+	}
+	out := make([]int, t.N)
+	for i, v := range t.Data {
+		if !(v >= 0 && v <= nn.MaxClasses-1) || v != float32(math.Trunc(float64(v))) {
+			return nil, fmt.Errorf("%s: row %d: label %v is not a whole number in [0, %d)", t.Source, i+1, v, nn.MaxClasses)
+		}
+		out[i] = int(v)
+	}
+	return out, nil
+}
+
+// ConditionOf returns the Condition of a model for the rows of a context table (one
+// context per row): continuous columns for a model with a continuous context, one label
+// column for a label model. The table's rows are in data units.
+func (m *Model) ConditionOf(t *dataset.Table) (*Condition, error) {
+	nc := m.Net.Config()
+	switch {
+	case !nc.Conditional():
+		return nil, fmt.Errorf("%s: the model is unconditional: it takes no context", t.Source)
+	case nc.Classes > 0 && nc.Context > 0:
+		return nil, fmt.Errorf("%s: the model takes continuous contexts and labels: pass them through the library (gen.Condition)", t.Source)
+	case nc.Classes > 0:
+		labels, err := labelColumn(t)
+		if err != nil {
+			return nil, err
+		}
+		for i, l := range labels {
+			if l >= nc.Classes {
+				return nil, fmt.Errorf("%s: row %d: label %d outside the model's [0, %d)", t.Source, i+1, l, nc.Classes)
+			}
+		}
+		return &Condition{Labels: labels}, nil
+	}
+	if t.D != nc.Context {
+		return nil, fmt.Errorf("%s: %d columns, the model takes %d context columns", t.Source, t.D, nc.Context)
+	}
+	return &Condition{Values: t.Data}, nil
+}
+
+// ParseGiven parses one shared context written as comma-separated values ("0.1,0.2,…",
+// in data units; for a label model, the label), for the model m.
+func (m *Model) ParseGiven(s string) (*Condition, error) {
+	nc := m.Net.Config()
+	if !nc.Conditional() {
+		return nil, fmt.Errorf("the model is unconditional: it takes no context")
+	}
+	var vals []float32
+	for i, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseFloat(strings.TrimSpace(f), 32)
+		if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
+			return nil, fmt.Errorf("value %d (%q) is not a finite number", i+1, f)
+		}
+		vals = append(vals, float32(v))
+	}
+	if nc.Classes > 0 {
+		want := nc.Context + 1
+		if len(vals) != want {
+			return nil, fmt.Errorf("%d values: the model takes %s (the label last)", len(vals), m.condShape())
+		}
+		l := vals[nc.Context]
+		if l != float32(math.Trunc(float64(l))) || l < -1 || int(l) >= nc.Classes {
+			return nil, fmt.Errorf("label %v: want a whole number in [0, %d) (or -1 for the null label)", l, nc.Classes)
+		}
+		return &Condition{Values: vals[:nc.Context], Labels: []int{int(l)}}, nil
+	}
+	if len(vals) != nc.Context {
+		return nil, fmt.Errorf("%d values: the model takes %s", len(vals), m.condShape())
+	}
+	return &Condition{Values: vals}, nil
+}
+
+// evalContext attaches to ed (rows of part p of the file data, which has full rows) the
+// contexts of the file condPath, or of the model's own context file when condPath is empty
+// and data is the training file; it does nothing for an unconditional model given no file.
+func (m *Model) evalContext(ed *EvalData, data, condPath string, p dataset.SplitPart, full int) error {
+	if condPath == "" {
+		ci := m.Data.Cond
+		if ci == nil || ci.Name == "" || !samePath(data, m.Data.Name) {
+			return nil
+		}
+		condPath = ci.Name
+	}
+	if !m.Net.Config().Conditional() {
+		return fmt.Errorf("%s: the model is unconditional: it takes no context", condPath)
+	}
+	ct, err := dataset.ReadTable(condPath)
+	if err != nil {
+		return err
+	}
+	if ct.N != full {
+		return fmt.Errorf("%s has %d rows but the data file %s has %d: row i of the context file is the context of row i of the data", condPath, ct.N, data, full)
+	}
+	if p != dataset.PartAll {
+		if ct, err = m.Data.Split.Take(ct, p); err != nil {
+			return fmt.Errorf("%s: %w", condPath, err)
+		}
+	}
+	if ed.N < ct.N {
+		ct.N = ed.N
+		ct.Data = ct.Data[:ed.N*ct.D]
+	}
+	ed.Cond, err = m.ConditionOf(ct)
+	return err
 }

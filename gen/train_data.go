@@ -31,6 +31,11 @@ type DataOptions struct {
 	// AutoVal sets Split's validation fraction from the file's number of rows, AutoValFrac;
 	// Split.Test is kept and the training part takes the rest.
 	AutoVal bool
+	// CondPath, when set, is a file of contexts: row i is the context of row i of the data
+	// file (same number of rows), split with the data's split; the model is conditional.
+	CondPath string
+	// CondLabels says that CondPath holds one integer class label (0, 1, …) per row.
+	CondLabels bool
 }
 
 // AutoValFrac is DataOptions.AutoVal's validation fraction for a file of n rows: 0.2 below
@@ -109,6 +114,11 @@ func LoadTrainDataWith(nameOrPath string, opt DataOptions) (*TrainData, error) {
 	train.SHA256, train.Columns = tab.SHA256, tab.Columns
 	td := &TrainData{Name: nameOrPath, Train: train, Val: val, Stats: &st, Split: &split, Dequantize: tab.Bytes8,
 		NoDequantize: opt.NoDequantize, ValPath: opt.ValPath}
+	if opt.CondPath != "" {
+		if err := td.attachContext(nameOrPath, tab.N, opt); err != nil {
+			return nil, err
+		}
+	}
 	if len(cols) == tab.D {
 		td.Dequantize = true
 	} else {
@@ -161,6 +171,8 @@ type EvalData struct {
 	Toy dataset.Sampler
 	// Source names the data and part scored ("8gaussians (fresh draws)", "x.csv test split").
 	Source string
+	// Cond is the context of each row, for a conditional model given a context file.
+	Cond *Condition
 }
 
 // LoadEvalData returns the points to score a model on: n fresh draws (seeded, independent
@@ -185,6 +197,10 @@ type EvalOptions struct {
 	N int
 	// Seed seeds fresh draws and dequantization noise.
 	Seed uint64
+	// CondPath is the context file of a conditional model's data file (row i is the
+	// context of row i; the same part of it is taken). Empty: the context file the model was
+	// trained with, when the data file is the training file.
+	CondPath string
 }
 
 // LoadEvalDataWith is LoadEvalData with the options of opt.
@@ -217,6 +233,7 @@ func LoadEvalDataWith(m *Model, nameOrPath string, opt EvalOptions) (*EvalData, 
 		}
 	}
 	src := nameOrPath
+	full := tab.N
 	if p != dataset.PartAll {
 		sp := m.Data.Split
 		if sp == nil || sp.SHA256 != tab.SHA256 {
@@ -238,7 +255,11 @@ func LoadEvalDataWith(m *Model, nameOrPath string, opt EvalOptions) (*EvalData, 
 	case len(m.Data.DequantizeCols) > 0:
 		dataset.DequantizeColumns(rng, tab.Data, d, m.Data.DequantizeCols)
 	}
-	return &EvalData{X: tab.Data, N: tab.N, D: d, Source: src}, nil
+	ed := &EvalData{X: tab.Data, N: tab.N, D: d, Source: src}
+	if err := m.evalContext(ed, nameOrPath, opt.CondPath, p, full); err != nil {
+		return nil, err
+	}
+	return ed, nil
 }
 
 // defaultPart is EvalOptions.DefaultPart's rule for the file at path with content hash sha.

@@ -22,6 +22,7 @@ type scoreFlags struct {
 	n, batch, hutch    *int
 	solver             *solverFlags
 	common             *genCommon
+	cond               *condFlags
 }
 
 func addScoreFlags(fs *flag.FlagSet) *scoreFlags {
@@ -34,6 +35,7 @@ func addScoreFlags(fs *flag.FlagSet) *scoreFlags {
 		hutch:  fs.Int("hutchinson", 0, "average K Hutchinson estimates instead of the exact divergence (0: exact for d ≤ 64)"),
 		solver: addSolverFlags(fs, "dopri5", solver.DensityRTol),
 		common: addCommon(fs),
+		cond:   addCondFlags(fs, "scored"),
 	}
 }
 
@@ -81,11 +83,11 @@ func (f *scoreFlags) score(ctx context.Context, cmd string, set map[string]bool,
 	if err := checkDataArg(cmd, data); err != nil {
 		return nil, err
 	}
-	ed, err := gen.LoadEvalDataWith(m, data, gen.EvalOptions{Part: part, DefaultPart: *f.split == "", N: *f.n, Seed: *f.common.seed})
+	ed, cond, err := f.cond.evalData(cmd, m, data, gen.EvalOptions{Part: part, DefaultPart: *f.split == "", N: *f.n, Seed: *f.common.seed})
 	if err != nil {
 		return nil, err
 	}
-	lo := gen.LikelihoodOptions{ODE: ode, Batch: *f.batch, Hutchinson: *f.hutch, Seed: *f.common.seed}
+	lo := gen.LikelihoodOptions{ODE: ode, Batch: *f.batch, Hutchinson: *f.hutch, Seed: *f.common.seed, Cond: cond}
 	kv, logp, err := scoreNLL(ctx, cmd, m, ed, lo, *f.common.quiet, stderr)
 	if err != nil {
 		return nil, err
@@ -139,7 +141,7 @@ func runNLL(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if sf, err = scoreOutput(cmd, *out); err != nil {
 			return err
 		}
-		if err := checkNotInput(cmd, *out, "model", *f.model, "data", *f.data); err != nil {
+		if err := checkNotInput(cmd, *out, "model", *f.model, "data", *f.data, "cond", *f.cond.cond); err != nil {
 			return err
 		}
 	}

@@ -31,6 +31,7 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	tEnd := fs.Float64("t-end", 1, "integrate from 0 to this time")
 	withLogp := fs.Bool("with-logp", false, "also compute each sample's log-density (ODE only)")
 	hutch := fs.Bool("hutchinson", false, "with --with-logp: Hutchinson divergence instead of exact")
+	cf := addCondFlags(fs, "output")
 	c := addCommon(fs)
 	if err := parseArgs(fs, args); err != nil {
 		return err
@@ -71,8 +72,29 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		opt.SDE = &solver.SDEOptions{Method: meth, Steps: steps, Eps: sch}
 	}
-	pf, m, err := c.outAndModel(cmd, *out, *model)
+	pf, m, err := c.outAndModel(cmd, *out, *model, "cond", *cf.cond)
 	if err != nil {
+		return err
+	}
+	if err := cf.check(cmd, m); err != nil {
+		return err
+	}
+	if opt.Cond, err = cf.shared(cmd, m); err != nil {
+		return err
+	}
+	if opt.Cond == nil {
+		var rows int
+		if opt.Cond, rows, err = cf.fromFile(m); err != nil {
+			return err
+		}
+		if opt.Cond != nil {
+			if setFlags(fs)["n"] && *n != rows {
+				return usagef("%s: --n %d but --cond %s has %d rows (one sample per context row)", cmd, *n, *cf.cond, rows)
+			}
+			*n = rows
+		}
+	}
+	if err := need(cmd, m, opt.Cond); err != nil {
 		return err
 	}
 	d := m.Dim()
@@ -117,6 +139,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	sf := addSolverFlags(fs, "dopri5", 1e-5)
 	batch := fs.Int("batch", 10000, "rows solved together (bounds memory)")
 	withLogp := fs.Bool("with-logp", false, "add a last column with each row's log-density (nats, data units, as nll computes it; stored as float32)")
+	cf := addCondFlags(fs, "input")
 	c := addCommon(fs)
 	if err := parseArgs(fs, args); err != nil {
 		return err
@@ -135,19 +158,19 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *data == "" {
 		return usagef("%s: --data is required", cmd)
 	}
-	pf, m, err := c.outAndModel(cmd, *out, *model, "data", *data)
+	pf, m, err := c.outAndModel(cmd, *out, *model, "data", *data, "cond", *cf.cond)
 	if err != nil {
 		return err
 	}
 	if err := checkDataArg(cmd, *data); err != nil {
 		return err
 	}
-	ed, err := gen.LoadEvalData(m, *data, part, *n, *c.seed)
+	ed, cond, err := cf.evalData(cmd, m, *data, gen.EvalOptions{Part: part, N: *n, Seed: *c.seed})
 	if err != nil {
 		return err
 	}
 	pb := newBar(stderr, *c.quiet, ed.N, cmd)
-	lo := gen.LikelihoodOptions{ODE: ode, Batch: *batch, Seed: *c.seed, Progress: func(done, _ int) { pb.set(done) }}
+	lo := gen.LikelihoodOptions{ODE: ode, Batch: *batch, Seed: *c.seed, Progress: func(done, _ int) { pb.set(done) }, Cond: cond}
 	z, nfe, err := m.Encode(ctx, ed.X, lo)
 	pb.done()
 	if err != nil {

@@ -35,7 +35,8 @@ type trainFlags struct {
 	valFrac, valFile, dequantize   *string
 	testFrac                       *float64
 	common                         *genCommon
-	mle                            *mleFlags // --objective and the MLE settings (train_mle.go)
+	mle                            *mleFlags       // --objective and the MLE settings (train_mle.go)
+	cond                           *condTrainFlags // context of a conditional model (cond.go)
 }
 
 func addTrainFlags(fs *flag.FlagSet) *trainFlags {
@@ -75,6 +76,7 @@ func addTrainFlags(fs *flag.FlagSet) *trainFlags {
 		dequantize: fs.String("dequantize", "auto", "integer-valued columns: auto (dequantize with U[0,1) noise) or none"),
 		common:     addCommon(fs),
 		mle:        addMLEFlags(fs),
+		cond:       addCondTrainFlags(fs),
 	}
 }
 
@@ -163,7 +165,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkOut(cmd, "out", *f.out); err != nil {
 		return err
 	}
-	if err := checkNotInput(cmd, *f.out, "data", *f.data, "val", *f.valFile); err != nil {
+	if err := checkNotInput(cmd, *f.out, "data", *f.data, "val", *f.valFile, "cond", *f.cond.cond); err != nil {
 		return err
 	}
 	if err := f.common.apply(cmd); err != nil {
@@ -192,6 +194,12 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			dopt.Split, dopt.AutoVal = *sp, false
 		}
 		dopt.ValPath, dopt.NoDequantize = resume.Data.ValPath, resume.Data.NoDequantize
+		if ci := resume.Data.Cond; ci != nil && ci.Name != "" && *f.cond.cond == "" {
+			*f.cond.cond, *f.cond.labels, *f.cond.drop = ci.Name, ci.Classes > 0, resume.Config.GuidanceDrop
+		}
+	}
+	if err := f.cond.apply(cmd, &dopt, &cfg); err != nil {
+		return err
 	}
 	data, err := gen.LoadTrainDataWith(*f.data, dopt)
 	if err != nil {
