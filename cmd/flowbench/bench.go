@@ -50,6 +50,9 @@ var benchGroups = map[string]*benchGroup{
 	"sample": {run: benchSample},
 	// Exact log-likelihood of 10 000 points: W-nll.
 	"nll": {run: benchNLL},
+	// Conditional workloads (cond_ref.py bench): W-cond-train, W-posterior,
+	// W-posterior-logp, W-amortized, each against the unconditional network.
+	"cond": {run: benchCond},
 	// Interpolant vs maximum-likelihood training for one wall-clock budget: test NLL
 	// against time.
 	"objectives": {run: benchObjectives, flags: objFlags.add},
