@@ -145,9 +145,13 @@ func benchObjectives(ctx context.Context, o *benchOpts) error {
 	var emitErr error
 	err = compare.Objectives(ctx, cc, data, func(p compare.Point) {
 		byObj[p.Objective] = append(byObj[p.Objective], p)
-		if e := o.out.emit("group", "objectives", "data", data.Name, "objective", p.Objective, "threads", threads,
-			"elapsed_s", round3(p.Elapsed), "step", p.Step, "nll", p.NLL, "nll_stderr", p.NLLStderr,
-			"nfe_per_step", p.NFEPerStep, "nfe_backward_per_step", p.NFEBackward); e != nil && emitErr == nil {
+		kv := []any{"group", "objectives", "data", data.Name, "objective", p.Objective, "threads", threads,
+			"elapsed_s", round3(p.Elapsed), "step", p.Step, "nll", p.NLL}
+		if f.testN > 1 {
+			kv = append(kv, "nll_stderr", p.NLLStderr)
+		}
+		kv = append(kv, "nfe_per_step", p.NFEPerStep, "nfe_backward_per_step", p.NFEBackward)
+		if e := o.out.emit(kv...); e != nil && emitErr == nil {
 			emitErr = e
 		}
 	})

@@ -42,7 +42,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else {
 		n = ed.N / 2
 		if n < 2 {
-			kv = append(kv, "note", "too few rows for sample distances")
+			kv = addNote(kv, "too few rows for sample distances")
 			return e.summary(cmd, kv...)
 		}
 		ref, floorRef = ed.X[:n*ed.D], ed.X[n*ed.D:2*n*ed.D]

@@ -94,7 +94,8 @@ func (f *scoreFlags) score(ctx context.Context, cmd string, set map[string]bool,
 }
 
 // scoreNLL computes the NLL of the evaluation data and returns the fields of its summary:
-// data, n, dim, nll, nll_stderr, bpd, true_nll and gap where the density is known, nfe.
+// data, n, dim, nll, nll_stderr (from 2 rows on; a note says why it is missing), bpd,
+// true_nll and gap where the density is known, nfe.
 func scoreNLL(ctx context.Context, cmd string, m *gen.Model, ed *gen.EvalData, lo gen.LikelihoodOptions, quiet bool, stderr io.Writer) ([]any, []float64, error) {
 	pb := newBar(stderr, quiet, ed.N, cmd)
 	lo.Progress = func(done, _ int) { pb.set(done) }
@@ -104,7 +105,11 @@ func scoreNLL(ctx context.Context, cmd string, m *gen.Model, ed *gen.EvalData, l
 		return nil, nil, err
 	}
 	s := gen.SummarizeNLL(logp, ed.D)
-	kv := []any{"data", ed.Source, "n", s.N, "dim", ed.D, "nll", s.NLL, "nll_stderr", nanNull(s.StdErr), "bpd", s.BPD}
+	kv := []any{"data", ed.Source, "n", s.N, "dim", ed.D, "nll", s.NLL}
+	if s.N > 1 {
+		kv = append(kv, "nll_stderr", s.StdErr)
+	}
+	kv = append(kv, "bpd", s.BPD)
 	if ed.Density != nil {
 		var t float64
 		for i := range ed.N {
@@ -114,15 +119,10 @@ func scoreNLL(ctx context.Context, cmd string, m *gen.Model, ed *gen.EvalData, l
 		kv = append(kv, "true_nll", t, "gap", s.NLL-t)
 	}
 	kv = append(kv, "nfe", nfe)
-	return kv, logp, nil
-}
-
-// nanNull maps NaN to nil so that JSON output stays valid.
-func nanNull(v float64) any {
-	if v != v {
-		return nil
+	if s.N < 2 {
+		kv = addNote(kv, "no nll_stderr: a standard error needs at least 2 rows")
 	}
-	return v
+	return kv, logp, nil
 }
 
 func runNLL(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -147,11 +147,10 @@ func runNLL(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if sf != nil {
-		if err := sf.save(ctx, s.logp); err != nil {
-			return err
-		}
-		s.kv = append(s.kv, "out", *out)
+	report := func() error { return f.common.emitter(stdout).summary(cmd, s.kv...) }
+	if sf == nil {
+		return report()
 	}
-	return f.common.emitter(stdout).summary(cmd, s.kv...)
+	s.kv = append(s.kv, "out", *out)
+	return sf.save(ctx, s.logp, report)
 }

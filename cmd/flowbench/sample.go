@@ -95,15 +95,12 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			pts[i*cols+d] = float32(res.LogP[i])
 		}
 	}
-	if err := pf.save(ctx, pts, *n, cols); err != nil {
-		return err
-	}
 	kv := []any{"out", *out, "n", *n, "dim", d, "nfe", res.NFE}
 	if *withLogp {
 		s := gen.SummarizeNLL(res.LogP, d)
 		kv = append(kv, "mean_logp", -s.NLL)
 	}
-	return c.emitter(stdout).summary(cmd, kv...)
+	return pf.save(ctx, pts, *n, cols, func() error { return c.emitter(stdout).summary(cmd, kv...) })
 }
 
 func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -174,11 +171,10 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			rows = append(rows, float32(logp[i]))
 		}
 	}
-	if err := pf.save(ctx, rows, ed.N, cols); err != nil {
-		return err
-	}
 	mean, sd := moments(z)
-	return c.emitter(stdout).summary(cmd, "out", *out, "n", ed.N, "dim", ed.D, "nfe", nfe, "data", ed.Source, "mean", mean, "std", sd)
+	return pf.save(ctx, rows, ed.N, cols, func() error {
+		return c.emitter(stdout).summary(cmd, "out", *out, "n", ed.N, "dim", ed.D, "nfe", nfe, "data", ed.Source, "mean", mean, "std", sd)
+	})
 }
 
 // moments returns the mean and standard deviation over all coordinates of x.

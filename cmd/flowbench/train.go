@@ -205,7 +205,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	em := f.common.emitter(stdout)
 	pb := newBar(stderr, *f.common.quiet, cfg.Steps, "train")
-	var logErr error
+	// A log line that cannot be written (stdout full or closed) stops the run as a signal
+	// would: the trainer saves its checkpoint and the error names stdout.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	logFailed := func(err error) { stop(fmt.Errorf("writing the log to stdout: %w", err)) }
 	opt := gen.TrainOptions{
 		CkptPath: *f.out,
 		Resume:   resume,
@@ -221,21 +225,18 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				kv = append(kv, "path_kinetic", e.PathKE)
 			}
 			pb.clear()
-			if err := em.emit(kv...); err != nil && logErr == nil {
-				logErr = err
+			if err := em.emit(kv...); err != nil {
+				logFailed(err)
 			}
 		},
 	}
-	m, err := f.mle.train(ctx, cfg, data, opt, em, pb)
+	m, err := f.mle.train(ctx, cfg, data, opt, em, pb, logFailed)
 	pb.done()
 	if err != nil {
 		if errors.Is(err, gen.ErrNonFiniteLoss) {
 			return fmt.Errorf("%w (try a lower --lr or --clip)", err)
 		}
 		return err
-	}
-	if logErr != nil {
-		return logErr
 	}
 	kv := []any{"out", *f.out, "steps", m.State.Step, "elapsed_s", m.State.Elapsed}
 	if n := len(m.History); n > 0 {

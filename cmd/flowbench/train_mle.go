@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 
 	"github.com/interflow/flowbench/gen"
 	"github.com/interflow/flowbench/mle"
@@ -31,8 +30,9 @@ func addMLEFlags(fs *flag.FlagSet) *mleFlags {
 }
 
 // train runs gen.Train, or gen.TrainMLE for --objective mle, whose per-step JSON lines
-// carry step, loss, nll, kinetic, jacobian, nfe, nfe_backward, lr and elapsed_s.
-func (f *mleFlags) train(ctx context.Context, cfg gen.TrainConfig, data *gen.TrainData, opt gen.TrainOptions, em *emitter, pb *bar) (*gen.Model, error) {
+// carry step, loss, nll, kinetic, jacobian, nfe, nfe_backward, lr and elapsed_s; a line
+// that cannot be printed goes to logFailed.
+func (f *mleFlags) train(ctx context.Context, cfg gen.TrainConfig, data *gen.TrainData, opt gen.TrainOptions, em *emitter, pb *bar, logFailed func(error)) (*gen.Model, error) {
 	switch *f.objective {
 	case "interpolant":
 		return gen.Train(ctx, cfg, data, opt)
@@ -50,16 +50,11 @@ func (f *mleFlags) train(ctx context.Context, cfg gen.TrainConfig, data *gen.Tra
 		return nil, usagef("train: %v", err)
 	}
 	opt.Log = nil // the MLE log below replaces the interval log
-	var logErr error
-	m, err := gen.TrainMLE(ctx, cfg, mc, data, opt, func(e gen.MLELogEntry) {
+	return gen.TrainMLE(ctx, cfg, mc, data, opt, func(e gen.MLELogEntry) {
 		pb.clear()
 		if err := em.emit("step", e.Step, "loss", e.Loss, "nll", e.NLL, "kinetic", e.Kinetic, "jacobian", e.Jacobian,
-			"nfe", e.NFE, "nfe_backward", e.NFEBackward, "lr", e.LR, "elapsed_s", e.Elapsed); err != nil && logErr == nil {
-			logErr = err
+			"nfe", e.NFE, "nfe_backward", e.NFEBackward, "lr", e.LR, "elapsed_s", e.Elapsed); err != nil {
+			logFailed(err)
 		}
 	})
-	if err == nil && logErr != nil {
-		err = fmt.Errorf("train: %w", logErr)
-	}
-	return m, err
 }
