@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"github.com/interflow/flowbench/internal/quote"
 )
 
 // maxLineBytes bounds one line of a text data file.
@@ -124,7 +126,7 @@ func (t *textReader) nextLine() ([]byte, error) {
 		if errors.As(err, &de) {
 			return nil, err
 		}
-		return nil, &Error{File: t.src.path, Line: t.line + 1, Row: -1, Msg: err.Error()}
+		return nil, &Error{File: t.src.path, Line: t.line + 1, Row: -1, Msg: quote.Cause(err).Error()}
 	}
 	return nil, io.EOF
 }
@@ -232,14 +234,25 @@ func (t *textReader) parse(f []byte, ln, j int, out *float32) error {
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return bad("non-numeric value %q", truncate(s, 40))
 	}
-	if err != nil { // syntactically a number, beyond float64
-		return bad("value %s is too large: its square overflows float32 (|x| must be ≤ %.4g)", truncate(s, 40), maxAbsValue)
+	switch {
+	case err != nil: // syntactically a number, beyond float64's range
+		return bad("%s", tooLarge(truncate(s, 40)))
+	case v == 0 && bytes.ContainsAny(mantissa(f), "123456789"): // below float64's range
+		return bad("%s", tooSmall(truncate(s, 40)))
 	}
 	if msg := checkValue(v); msg != "" {
 		return bad("%s", msg)
 	}
 	*out = float32(v)
 	return nil
+}
+
+// mantissa returns the part of a decimal number before its exponent.
+func mantissa(f []byte) []byte {
+	if i := bytes.IndexAny(f, "eE"); i >= 0 {
+		return f[:i]
+	}
+	return f
 }
 
 // truncate shortens s to at most n bytes for messages.

@@ -84,18 +84,23 @@ func lineSafe(msg string) bool {
 	return true
 }
 
-// PathErr returns err about the file path as "NAME: cause", NAME printed by Name. An
-// *fs.PathError or *os.LinkError (whose own message repeats the path unquoted, or names a
-// temporary file) contributes only its cause, which the result wraps, so errors.Is still
-// finds fs.ErrNotExist, syscall.ENOSPC and the like.
+// PathErr returns err about the file path as "NAME: cause", NAME printed by Name and cause
+// being Cause(err); the result wraps err's cause, so errors.Is still finds fs.ErrNotExist,
+// syscall.ENOSPC and the like.
 func PathErr(path string, err error) error {
+	return fmt.Errorf("%s: %w", Name(path), Cause(err))
+}
+
+// Cause returns the cause of an *fs.PathError or *os.LinkError in err's chain (whose own
+// message repeats the path unquoted, or names a temporary file), else err itself.
+func Cause(err error) error {
 	var pe *fs.PathError
 	var le *os.LinkError
 	switch {
 	case errors.As(err, &pe):
-		err = pe.Err
+		return pe.Err
 	case errors.As(err, &le):
-		err = le.Err
+		return le.Err
 	}
-	return fmt.Errorf("%s: %w", Name(path), err)
+	return err
 }
