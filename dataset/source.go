@@ -110,4 +110,3 @@ func (s *source) Close() error {
 	}
 	return s.c.Close()
 }
-
