@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/interflow/flowbench/kernels"
 )
@@ -74,7 +75,20 @@ func randVec(rng *rand.Rand, n int) []float32 {
 	return s
 }
 
+// elemOps are the elementwise kernels of the group, in order.
+var elemOps = []string{"silu", "tanh", "gelu", "exp", "axpy", "scale", "dot", "sumsq", "adam", "rk_combine", "copy"}
+
 func benchKernels(ctx context.Context, o *benchOpts) error {
+	names := slices.Clone(elemOps)
+	for _, gb := range gemmBenches() {
+		if !slices.Contains(names, gb.op) {
+			names = append(names, gb.op)
+		}
+		names = append(names, fmt.Sprintf("%s_%d_%d_%d", gb.op, gb.m, gb.k, gb.n))
+	}
+	if err := checkOnly(o, "kernels", names...); err != nil {
+		return err
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	count := 0
 	defer kernels.SetThreads(kernels.Threads())
@@ -111,7 +125,7 @@ func benchKernels(ctx context.Context, o *benchOpts) error {
 				count++
 			}
 			var elems []elemBench
-			for _, op := range []string{"silu", "tanh", "gelu", "exp", "axpy", "scale", "dot", "sumsq", "adam", "rk_combine", "copy"} {
+			for _, op := range elemOps {
 				if o.want(op) {
 					if elems == nil {
 						elems = elemBenches(rng)

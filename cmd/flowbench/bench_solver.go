@@ -78,15 +78,19 @@ const heavyRepeats = 3
 
 func benchSample(ctx context.Context, o *benchOpts) error {
 	const n = 100_000
+	wls := []struct {
+		name string
+		opt  solver.Options
+	}{
+		{"W-sample-rk4", solver.Options{Method: solver.RK4, Steps: 100}},
+		{"W-sample-dopri5", solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}},
+	}
+	if err := checkOnly(o, "sample", wls[0].name, wls[1].name); err != nil {
+		return err
+	}
 	lines := 0
 	err := forEachSetting(o, func(impl string, th int) error {
-		for _, w := range []struct {
-			name string
-			opt  solver.Options
-		}{
-			{"W-sample-rk4", solver.Options{Method: solver.RK4, Steps: 100}},
-			{"W-sample-dopri5", solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}},
-		} {
+		for _, w := range wls {
 			if !o.want(w.name) || ctx.Err() != nil {
 				continue
 			}
@@ -139,6 +143,9 @@ func benchSample(ctx context.Context, o *benchOpts) error {
 
 func benchNLL(ctx context.Context, o *benchOpts) error {
 	const name, n, steps = "W-nll", 10_000, 100
+	if err := checkOnly(o, "nll", name); err != nil {
+		return err
+	}
 	lines := 0
 	err := forEachSetting(o, func(impl string, th int) error {
 		if !o.want(name) || ctx.Err() != nil {

@@ -18,6 +18,7 @@ func init() {
 
 // scoreFlags are the flags shared by nll and eval.
 type scoreFlags struct {
+	out                string // nll --out, checked against every input once they are known
 	model, data, split *string
 	n, batch, hutch    *int
 	solver             *solverFlags
@@ -81,6 +82,15 @@ func (f *scoreFlags) score(ctx context.Context, cmd string, set map[string]bool,
 	if err := checkDataArg(cmd, data); err != nil {
 		return nil, err
 	}
+	if f.out != "" {
+		label := "--data"
+		if *f.data == "" {
+			label = "the model's training file" // recorded in the model: an input all the same
+		}
+		if err := checkNotInput(cmd, f.out, "--model", *f.model, label, data); err != nil {
+			return nil, err
+		}
+	}
 	ed, err := gen.LoadEvalDataWith(m, data, gen.EvalOptions{Part: part, DefaultPart: *f.split == "", N: *f.n, Seed: *f.common.seed})
 	if err != nil {
 		return nil, err
@@ -139,9 +149,7 @@ func runNLL(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if sf, err = scoreOutput(cmd, *out); err != nil {
 			return err
 		}
-		if err := checkNotInput(cmd, *out, "model", *f.model, "data", *f.data); err != nil {
-			return err
-		}
+		f.out = *out
 	}
 	s, err := f.score(ctx, cmd, setFlags(fs), stderr)
 	if err != nil {

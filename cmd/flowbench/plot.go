@@ -69,7 +69,7 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := checkOut(cmd, "out", *out); err != nil {
 		return err
 	}
-	if err := checkNotInput(cmd, *out, "model", *model); err != nil {
+	if err := checkNotInput(cmd, *out, "--model", *model, "--data", *data); err != nil {
 		return err
 	}
 	m, err := c.loadModel(cmd, *model)

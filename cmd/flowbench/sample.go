@@ -132,7 +132,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *data == "" {
 		return usagef("%s: --data is required", cmd)
 	}
-	pf, m, err := c.outAndModel(cmd, *out, *model, "data", *data)
+	pf, m, err := c.outAndModel(cmd, *out, *model, "--data", *data)
 	if err != nil {
 		return err
 	}

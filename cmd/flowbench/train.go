@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
@@ -144,6 +145,10 @@ func (f *trainFlags) config(cmd string) (gen.TrainConfig, error) {
 	probe := cfg
 	probe.Net.Dim = 1
 	if err := probe.Validate(); err != nil {
+		var ce *gen.ConfigError
+		if errors.As(err, &ce) { // name the flag, not the field: min_lr is --min-lr
+			return cfg, usagef("%s: --%s %v: %s", cmd, strings.ReplaceAll(ce.Field, "_", "-"), ce.Value, ce.Want)
+		}
 		return cfg, usagef("%s: %v", cmd, err)
 	}
 	return cfg, nil
@@ -163,7 +168,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkOut(cmd, "out", *f.out); err != nil {
 		return err
 	}
-	if err := checkNotInput(cmd, *f.out, "data", *f.data, "val", *f.valFile); err != nil {
+	if err := checkNotInput(cmd, *f.out, "--data", *f.data, "--val", *f.valFile); err != nil {
 		return err
 	}
 	if err := f.common.apply(cmd); err != nil {

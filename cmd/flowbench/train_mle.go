@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"math"
 
 	"github.com/interflow/flowbench/gen"
 	"github.com/interflow/flowbench/mle"
@@ -40,14 +41,9 @@ func (f *mleFlags) train(ctx context.Context, cfg gen.TrainConfig, data *gen.Tra
 	default:
 		return nil, usagef("train: --objective %q: want interpolant or mle", *f.objective)
 	}
-	g, err := mle.ParseGradient(*f.grad)
+	mc, err := mleConfig("train", *f.grad, *f.steps, *f.tol, *f.div, *f.kinetic, *f.jacob)
 	if err != nil {
-		return nil, usagef("train: --mle-grad: %v", err)
-	}
-	mc := mle.Config{Gradient: g, Steps: *f.steps, Div: *f.div, Kinetic: *f.kinetic, Jacobian: *f.jacob,
-		Forward: solver.Options{Method: solver.Dopri5, RTol: *f.tol, ATol: *f.tol}}
-	if err := mc.Validate(); err != nil {
-		return nil, usagef("train: %v", err)
+		return nil, err
 	}
 	opt.Log = nil // the MLE log below replaces the interval log
 	return gen.TrainMLE(ctx, cfg, mc, data, opt, func(e gen.MLELogEntry) {
@@ -57,4 +53,39 @@ func (f *mleFlags) train(ctx context.Context, cfg gen.TrainConfig, data *gen.Tra
 			logFailed(err)
 		}
 	})
+}
+
+// mleConfig checks the MLE flags that train and bench objectives share (--mle-grad,
+// --mle-steps, --mle-tol, --mle-div, --kinetic, --jacobian), each error naming its flag,
+// and returns the objective's configuration.
+func mleConfig(cmd, grad string, steps int, tol float64, div string, kinetic, jacobian float64) (mle.Config, error) {
+	g, err := mle.ParseGradient(grad)
+	if err != nil {
+		return mle.Config{}, usagef("%s: --mle-grad: %v", cmd, err)
+	}
+	if steps < 1 || steps > 1<<16 {
+		return mle.Config{}, usagef("%s: --mle-steps must be in [1, 65536], got %d", cmd, steps)
+	}
+	if err := mustPositiveFloat(cmd, "mle-tol", tol); err != nil {
+		return mle.Config{}, err
+	}
+	if div != "" {
+		if err := parseChoice(cmd, "mle-div", div, "exact", "hutchinson"); err != nil {
+			return mle.Config{}, err
+		}
+	}
+	for _, w := range []struct {
+		name string
+		v    float64
+	}{{"kinetic", kinetic}, {"jacobian", jacobian}} {
+		if !(w.v >= 0) || math.IsInf(w.v, 0) {
+			return mle.Config{}, usagef("%s: --%s must be a finite number ≥ 0, got %v", cmd, w.name, w.v)
+		}
+	}
+	mc := mle.Config{Gradient: g, Steps: steps, Div: div, Kinetic: kinetic, Jacobian: jacobian,
+		Forward: solver.Options{Method: solver.Dopri5, RTol: tol, ATol: tol}}
+	if err := mc.Validate(); err != nil {
+		return mc, usagef("%s: %v", cmd, err)
+	}
+	return mc, nil
 }
