@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -229,5 +230,24 @@ func TestErrorsQuoteNames(t *testing.T) {
 	}
 	if _, err := ReadTable(filepath.Join(dir, "plain.csv")); err == nil || !strings.HasPrefix(err.Error(), filepath.Join(dir, "plain.csv")+": ") {
 		t.Errorf("a plain name: %v", err)
+	}
+}
+
+// A gzipped text file cut inside its compressed stream is reported as cut, at the line where
+// the data end, not as a ragged row made of the partial last line.
+func TestCutGzipText(t *testing.T) {
+	var raw bytes.Buffer
+	for i := range 3000 {
+		fmt.Fprintf(&raw, "%d,%d\n", i, i*i%7)
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(raw.Bytes())
+	zw.Close()
+	p := writeTemp(t, "cut.csv.gz", z.Bytes()[:z.Len()/2])
+	_, err := ReadTable(p)
+	wantDataError(t, err, "cut.csv.gz:", "truncated gzip stream")
+	if strings.Contains(err.Error(), "ragged") {
+		t.Fatalf("a cut stream reported as a bad row: %v", err)
 	}
 }

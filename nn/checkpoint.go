@@ -290,6 +290,10 @@ const MaxCheckpointBytes = 8 << 30
 // a device (/dev/zero) or a huge file is refused instead of exhausting memory.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
 	name := quote.Name(path)
+	// Stat before opening: opening a FIFO would wait for a writer.
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (a device, a FIFO or a directory): not a checkpoint", name)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, quote.PathErr(path, err)

@@ -68,8 +68,8 @@ func objectivesData(name string, n int, seed uint64) (*gen.TrainData, []float32,
 		return &gen.TrainData{Name: "gmm64", Toy: g}, dataset.SampleN(g, n, seed^0x74657374), nil
 	}
 	if _, err := dataset.NewToy(name); err != nil {
-		if st, err := os.Stat(name); name == dataset.Stdin || err == nil && !st.Mode().IsRegular() {
-			return nil, nil, usagef("bench objectives: --data %q: want a regular file (its training and test rows are read in two passes)", name)
+		if st, err := os.Stat(name); name == dataset.Stdin || err == nil && st.Mode()&(os.ModeNamedPipe|os.ModeCharDevice|os.ModeSocket) != 0 {
+			return nil, nil, usagef("bench objectives: --data %q: a stream cannot be read here (its training and test rows are read in two passes): save it to a file", name)
 		}
 	}
 	data, err := gen.LoadTrainData(name, gen.DefaultSplit)
