@@ -162,7 +162,9 @@ func TestClassMatrixData(t *testing.T) {
 		{"val", func(d, o string) []string {
 			return append([]string{"train", "--data", good, "--val", d, "--out", o + ".st", "--steps", "3"}, tiny...)
 		}},
-		{"nll", func(d, o string) []string { return append([]string{"nll", "--model", model, "--data", d, "--out", o + ".csv"}, rk...) }},
+		{"nll", func(d, o string) []string {
+			return append([]string{"nll", "--model", model, "--data", d, "--out", o + ".csv"}, rk...)
+		}},
 		{"eval", func(d, o string) []string { return append([]string{"eval", "--model", model, "--data", d}, rk...) }},
 		{"encode", func(d, o string) []string {
 			return append([]string{"encode", "--model", model, "--data", d, "--out", o + ".csv"}, rk...)
@@ -246,7 +248,9 @@ func TestClassMatrixModel(t *testing.T) {
 	}{
 		{"info", func(m, o string) []string { return []string{"info", m} }},
 		{"sample", func(m, o string) []string { return []string{"sample", "--model", m, "--n", "5", "--out", o + ".csv"} }},
-		{"nll", func(m, o string) []string { return []string{"nll", "--model", m, "--data", "8gaussians", "--n", "5", "--out", o + ".csv"} }},
+		{"nll", func(m, o string) []string {
+			return []string{"nll", "--model", m, "--data", "8gaussians", "--n", "5", "--out", o + ".csv"}
+		}},
 		{"eval", func(m, o string) []string { return []string{"eval", "--model", m, "--data", "8gaussians", "--n", "5"} }},
 		{"encode", func(m, o string) []string {
 			return []string{"encode", "--model", m, "--data", "8gaussians", "--n", "5", "--out", o + ".csv"}
@@ -308,7 +312,9 @@ func writers(model, data string) []writer {
 		{"train", func(o string) []string {
 			return append([]string{"train", "--data", data, "--out", o, "--steps", "2", "--val-every", "0"}, tiny...)
 		}},
-		{"sample", func(o string) []string { return append([]string{"sample", "--model", model, "--n", "5", "--out", o}, rk...) }},
+		{"sample", func(o string) []string {
+			return append([]string{"sample", "--model", model, "--n", "5", "--out", o}, rk...)
+		}},
 		{"encode", func(o string) []string {
 			return append([]string{"encode", "--model", model, "--data", data, "--out", o}, rk...)
 		}},
