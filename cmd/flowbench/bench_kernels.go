@@ -118,7 +118,7 @@ func benchKernels(ctx context.Context, o *benchOpts) error {
 				}
 				ms := measure(ctx, func() { kernels.Gemm(tA, tB, gb.m, gb.n, gb.k, 1, a, lda, b, ldb, 0, c, gb.n) })
 				gflop := 2 * float64(gb.m) * float64(gb.k) * float64(gb.n) / 1e9
-				if err := o.out.emit("op", gb.op, "m", gb.m, "k", gb.k, "n", gb.n, "threads", th, "impl", impl,
+				if err := o.out.Emit("op", gb.op, "m", gb.m, "k", gb.k, "n", gb.n, "threads", th, "impl", impl,
 					"ms", ms, "gflop", gflop, "gflops", gflop/(ms/1e3), "peak_gflops", peak); err != nil {
 					return err
 				}
@@ -138,7 +138,7 @@ func benchKernels(ctx context.Context, o *benchOpts) error {
 					continue
 				}
 				ms := measure(ctx, e.run)
-				if err := o.out.emit("op", e.op, "n", e.n, "threads", th, "impl", impl, "ms", ms,
+				if err := o.out.Emit("op", e.op, "n", e.n, "threads", th, "impl", impl, "ms", ms,
 					"gelems", float64(e.n)/(ms/1e3)/1e9, "gbs", e.bytes/(ms/1e3)/1e9); err != nil {
 					return err
 				}
@@ -146,5 +146,5 @@ func benchKernels(ctx context.Context, o *benchOpts) error {
 			}
 		}
 	}
-	return o.out.emit("summary", "kernels", "results", count, "impls", o.impls, "threads", o.threads)
+	return o.out.Emit("summary", "kernels", "results", count, "impls", o.impls, "threads", o.threads)
 }

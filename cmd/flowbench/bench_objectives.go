@@ -165,7 +165,7 @@ func benchObjectives(ctx context.Context, o *benchOpts) error {
 			kv = append(kv, "nll_stderr", p.NLLStderr)
 		}
 		kv = append(kv, "nfe_per_step", p.NFEPerStep, "nfe_backward_per_step", p.NFEBackward)
-		if e := o.out.emit(kv...); e != nil && emitErr == nil {
+		if e := o.out.Emit(kv...); e != nil && emitErr == nil {
 			emitErr = e
 		}
 	})
@@ -181,7 +181,7 @@ func benchObjectives(ctx context.Context, o *benchOpts) error {
 			continue
 		}
 		last := ps[len(ps)-1]
-		if err := o.out.emit("group", "objectives", "data", data.Name, "objective", name, "summary", true,
+		if err := o.out.Emit("group", "objectives", "data", data.Name, "objective", name, "summary", true,
 			"final_nll", last.NLL, "steps", last.Step, "elapsed_s", round3(last.Elapsed),
 			"time_to_within_0.05_s", round3(compare.TimeToWithin(ps, 0.05))); err != nil {
 			return err

@@ -138,7 +138,7 @@ func benchSample(ctx context.Context, o *benchOpts) error {
 	if err != nil {
 		return err
 	}
-	return o.out.emit("group", "sample", "summary", true, "lines", lines)
+	return o.out.Emit("group", "sample", "summary", true, "lines", lines)
 }
 
 func benchNLL(ctx context.Context, o *benchOpts) error {
@@ -186,5 +186,5 @@ func benchNLL(ctx context.Context, o *benchOpts) error {
 	if err != nil {
 		return err
 	}
-	return o.out.emit("group", "nll", "summary", true, "lines", lines)
+	return o.out.Emit("group", "nll", "summary", true, "lines", lines)
 }

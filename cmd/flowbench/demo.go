@@ -68,7 +68,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Progress: func(p gen.Progress) { pb.set(p.Step) },
 		Log: func(e gen.LogEntry) {
 			pb.clear()
-			em.emit(logFields(e)...)
+			em.Emit(logFields(e)...)
 		},
 	})
 	pb.done()
@@ -88,6 +88,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	return writePlot(ctx, m, pngPath, plotOpts{n: 10000, grid: 100, lim: 4.5, seed: *c.seed, batch: 10000}, func() error {
 		kv = append(kv, "train_s", trainTime, "total_s", time.Since(start).Seconds(), "model", modelPath, "plot", pngPath)
-		return em.summary(cmd, kv...)
+		return em.Summary(cmd, kv...)
 	})
 }

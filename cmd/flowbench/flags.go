@@ -148,7 +148,7 @@ func (c *genCommon) outAndModel(cmd, out, model string, inputs ...string) (*poin
 
 // emitter returns the printer of results on stdout that --json selects.
 func (c *genCommon) emitter(stdout io.Writer) *emitter {
-	return &emitter{w: stdout, json: *c.json}
+	return &emitter{W: stdout, JSON: *c.json}
 }
 
 // solverFlags are the ODE flags of sample, encode, nll and eval.

@@ -78,8 +78,8 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	kv = append(kv, "tensors", tensors)
 	if *js {
-		e := &emitter{w: stdout, json: true}
-		return e.emit(kv...)
+		e := &emitter{W: stdout, JSON: true}
+		return e.Emit(kv...)
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		v := kv[i+1]

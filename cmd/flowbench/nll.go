@@ -7,6 +7,7 @@ import (
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/internal/emit"
 	"github.com/interflow/flowbench/solver"
 )
 
@@ -130,7 +131,7 @@ func scoreNLL(ctx context.Context, cmd string, m *gen.Model, ed *gen.EvalData, l
 	}
 	kv = append(kv, "nfe", nfe)
 	if s.N < 2 {
-		kv = addNote(kv, "no nll_stderr: a standard error needs at least 2 rows")
+		kv = emit.AddNote(kv, "no nll_stderr: a standard error needs at least 2 rows")
 	}
 	return kv, logp, nil
 }
@@ -155,7 +156,7 @@ func runNLL(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	report := func() error { return f.common.emitter(stdout).summary(cmd, s.kv...) }
+	report := func() error { return f.common.emitter(stdout).Summary(cmd, s.kv...) }
 	if sf == nil {
 		return report()
 	}

@@ -81,7 +81,7 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if kindName == "" {
 		kindName = "samples+density"
 	}
-	return writePlot(ctx, m, *out, po, func() error { return c.emitter(stdout).summary(cmd, "out", *out, "kind", kindName) })
+	return writePlot(ctx, m, *out, po, func() error { return c.emitter(stdout).Summary(cmd, "out", *out, "kind", kindName) })
 }
 
 // writePlot draws the figure and writes it atomically as PNG, running report before the

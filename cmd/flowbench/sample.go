@@ -100,7 +100,7 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		s := gen.SummarizeNLL(res.LogP, d)
 		kv = append(kv, "mean_logp", -s.NLL)
 	}
-	return pf.save(ctx, pts, *n, cols, func() error { return c.emitter(stdout).summary(cmd, kv...) })
+	return pf.save(ctx, pts, *n, cols, func() error { return c.emitter(stdout).Summary(cmd, kv...) })
 }
 
 func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -173,7 +173,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	mean, sd := moments(z)
 	return pf.save(ctx, rows, ed.N, cols, func() error {
-		return c.emitter(stdout).summary(cmd, "out", *out, "n", ed.N, "dim", ed.D, "nfe", nfe, "data", ed.Source, "mean", mean, "std", sd)
+		return c.emitter(stdout).Summary(cmd, "out", *out, "n", ed.N, "dim", ed.D, "nfe", nfe, "data", ed.Source, "mean", mean, "std", sd)
 	})
 }
 

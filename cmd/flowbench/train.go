@@ -230,7 +230,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				kv = append(kv, "path_kinetic", e.PathKE)
 			}
 			pb.clear()
-			if err := em.emit(kv...); err != nil {
+			if err := em.Emit(kv...); err != nil {
 				logFailed(err)
 			}
 		},
@@ -264,7 +264,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if m.State.Stopped {
 		kv = append(kv, "stopped_early", true)
 	}
-	return em.summary(cmd, kv...)
+	return em.Summary(cmd, kv...)
 }
 
 // dataOptions returns the split and data options of the flags (set holds those given).

@@ -48,7 +48,7 @@ func (f *mleFlags) train(ctx context.Context, cfg gen.TrainConfig, data *gen.Tra
 	opt.Log = nil // the MLE log below replaces the interval log
 	return gen.TrainMLE(ctx, cfg, mc, data, opt, func(e gen.MLELogEntry) {
 		pb.clear()
-		if err := em.emit("step", e.Step, "loss", e.Loss, "nll", e.NLL, "kinetic", e.Kinetic, "jacobian", e.Jacobian,
+		if err := em.Emit("step", e.Step, "loss", e.Loss, "nll", e.NLL, "kinetic", e.Kinetic, "jacobian", e.Jacobian,
 			"nfe", e.NFE, "nfe_backward", e.NFEBackward, "lr", e.LR, "elapsed_s", e.Elapsed); err != nil {
 			logFailed(err)
 		}
