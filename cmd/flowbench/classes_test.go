@@ -553,4 +553,12 @@ func TestMessages(t *testing.T) {
 	if strings.Count(r.stdout, "\n") != 1 || strings.Contains(r.stdout, "\x1b") || !strings.Contains(r.stdout, strconv.Quote(hs)) {
 		t.Errorf("summary with a hostile --out: %q", r.stdout)
 	}
+	hm := filepath.Join(dir, hostile+".st")
+	if err := os.Link(model, hm); err != nil {
+		t.Fatal(err)
+	}
+	r = mustRun(t, "info", hm)
+	if first, _, _ := strings.Cut(r.stdout, "\n"); strings.Contains(r.stdout, "\x1b") || !strings.Contains(first, strconv.Quote(hm)) {
+		t.Errorf("info of a hostile name: %q", r.stdout)
+	}
 }

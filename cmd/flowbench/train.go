@@ -12,6 +12,7 @@ import (
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/internal/quote"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
@@ -206,7 +207,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg = tableDefaults(cfg, data, set)
 	}
 	if cfg.ValEvery > 0 && data.Toy == nil && data.Val == nil {
-		return fmt.Errorf("%s: --val-every: %s has no validation rows", cmd, *f.data)
+		return fmt.Errorf("%s: --val-every: %s has no validation rows", cmd, quote.Name(*f.data))
 	}
 	em := f.common.emitter(stdout)
 	pb := newBar(stderr, *f.common.quiet, cfg.Steps, "train")
@@ -362,7 +363,7 @@ func (f *trainFlags) resumed(cmd string, cfg gen.TrainConfig, set map[string]boo
 		return nil, cfg, fmt.Errorf("--resume: %w", err)
 	}
 	if !resume.Resumable() {
-		return nil, cfg, fmt.Errorf("--resume: %s holds no training state", *f.out)
+		return nil, cfg, fmt.Errorf("--resume: %s holds no training state", quote.Name(*f.out))
 	}
 	// The run's configuration comes from the checkpoint; only these may change.
 	may := map[string]bool{"steps": true, "out": true, "data": true, "threads": true, "json": true, "quiet": true, "ckpt-every": true, "log-every": true, "resume": true}
@@ -382,7 +383,7 @@ func (f *trainFlags) resumed(cmd string, cfg gen.TrainConfig, set map[string]boo
 		old.LogEvery = cfg.LogEvery
 	}
 	if resume.State.Step >= old.Steps || resume.State.Stopped {
-		return nil, cfg, fmt.Errorf("--resume: %s is already at step %d of %d (pass a larger --steps to continue)", *f.out, resume.State.Step, old.Steps)
+		return nil, cfg, fmt.Errorf("--resume: %s is already at step %d of %d (pass a larger --steps to continue)", quote.Name(*f.out), resume.State.Step, old.Steps)
 	}
 	return resume, old, nil
 }
