@@ -249,6 +249,7 @@ type ConfigError struct {
 	Want  string // what it must be
 }
 
+// Error formats the error as "train config: FIELD = VALUE: WANT".
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("train config: %s = %v: %s", e.Field, e.Value, e.Want)
 }
