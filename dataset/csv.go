@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"github.com/interflow/flowbench/internal/quote"
 )
 
 // maxLineBytes bounds one line of a text data file.
@@ -30,6 +32,32 @@ type textReader struct {
 	pendLn  int
 	fields  [][]byte
 	done    bool
+	readErr error // the first read error other than io.EOF (readErrTo)
+}
+
+// readErrTo is a reader that records its first error other than io.EOF in *err.
+type readErrTo struct {
+	r   io.Reader
+	err *error
+}
+
+func (r readErrTo) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF && *r.err == nil {
+		*r.err = err
+	}
+	return n, err
+}
+
+// splitLines is bufio.ScanLines, except that the unterminated end of the content before a
+// read error (the partial last line of a cut gzip stream) is not a line: the error is
+// returned instead, so the cut is reported, not a ragged row.
+func (t *textReader) splitLines(data []byte, atEOF bool) (int, []byte, error) {
+	adv, tok, err := bufio.ScanLines(data, atEOF)
+	if atEOF && t.readErr != nil && adv == len(data) && len(data) > 0 && data[len(data)-1] != '\n' {
+		return 0, nil, t.readErr
+	}
+	return adv, tok, err
 }
 
 // MaxColumns is the most columns a data file may have: the largest dimension of a model
@@ -39,7 +67,8 @@ const MaxColumns = 1 << 16
 
 func newTextReader(src *source, delim byte) (*textReader, error) {
 	t := &textReader{src: src, delim: delim}
-	t.sc = bufio.NewScanner(src.r)
+	t.sc = bufio.NewScanner(readErrTo{src.r, &t.readErr})
+	t.sc.Split(t.splitLines)
 	t.sc.Buffer(make([]byte, 0, 1<<16), maxLineBytes)
 	first, err := t.nextLine()
 	if err == io.EOF {
@@ -117,16 +146,28 @@ func (t *textReader) nextLine() ([]byte, error) {
 		return b, nil
 	}
 	if err := t.sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, &Error{File: t.src.path, Line: t.line + 1, Row: -1, Msg: fmt.Sprintf("line longer than %d MiB", maxLineBytes>>20)}
-		}
-		var de *Error
-		if errors.As(err, &de) {
-			return nil, err
-		}
-		return nil, &Error{File: t.src.path, Line: t.line + 1, Row: -1, Msg: err.Error()}
+		return nil, t.scanErr(err)
 	}
 	return nil, io.EOF
+}
+
+// scanErr is the error of the scanner's failure err at the next line.
+func (t *textReader) scanErr(err error) error {
+	if errors.Is(err, bufio.ErrTooLong) {
+		return &Error{File: t.src.path, Line: t.line + 1, Row: -1, Msg: fmt.Sprintf("line longer than %d MiB", maxLineBytes>>20)}
+	}
+	var de *Error
+	if errors.As(err, &de) {
+		return err
+	}
+	msg := quote.Cause(err).Error()
+	if t.src.gz != nil {
+		msg = "corrupt gzip data: " + msg
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			msg = "truncated gzip stream (corrupt gzip data: unexpected EOF)"
+		}
+	}
+	return &Error{File: t.src.path, Line: t.line + 1, Row: -1, Msg: msg}
 }
 
 // splitFields splits line at delim, trimming spaces and one pair of surrounding quotes.
@@ -232,14 +273,25 @@ func (t *textReader) parse(f []byte, ln, j int, out *float32) error {
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return bad("non-numeric value %q", truncate(s, 40))
 	}
-	if err != nil { // syntactically a number, beyond float64
-		return bad("value %s is too large: its square overflows float32 (|x| must be ≤ %.4g)", truncate(s, 40), maxAbsValue)
+	switch {
+	case err != nil: // syntactically a number, beyond float64's range
+		return bad("%s", tooLarge(truncate(s, 40)))
+	case v == 0 && bytes.ContainsAny(mantissa(f), "123456789"): // below float64's range
+		return bad("%s", tooSmall(truncate(s, 40)))
 	}
 	if msg := checkValue(v); msg != "" {
 		return bad("%s", msg)
 	}
 	*out = float32(v)
 	return nil
+}
+
+// mantissa returns the part of a decimal number before its exponent.
+func mantissa(f []byte) []byte {
+	if i := bytes.IndexAny(f, "eE"); i >= 0 {
+		return f[:i]
+	}
+	return f
 }
 
 // truncate shortens s to at most n bytes for messages.

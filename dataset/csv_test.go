@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -117,6 +119,13 @@ func TestTextRejected(t *testing.T) {
 		{"square overflows", "1,2\n3,2e19\n", []string{"bad.csv:2", "column 2", "square overflows float32"}},
 		{"beyond float64", "1,2\n1e400,2\n", []string{"bad.csv:2", "column 1", "too large"}},
 		{"negative square overflows", "1,2\n3,-1.9e19\n", []string{"column 2", "square overflows"}},
+		// Just above the bound, which is printed in full (not as 1.845e+19, which the value
+		// would seem to meet).
+		{"just above the bound", "1,2\n3,1.8446744e+19\n", []string{"column 2", "value 1.8446744e+19 is too large", "at most 1.844674352395373e+19"}},
+		// A nonzero value that float32 rounds to 0 is no zero: refused, not read as 0 (and
+		// later called "all 0").
+		{"underflows float32", "1e-50,2\n2e-50,3\n", []string{"bad.csv:1", "column 1", "value 1e-50 is too small", "rounds to 0 in float32"}},
+		{"below float64", "1,2\n-1e-400,2\n", []string{"bad.csv:2", "column 1", "value -1e-400 is too small"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -185,5 +194,60 @@ func TestCSVTooManyColumns(t *testing.T) {
 	p := writeTemp(t, "wide.csv", []byte(line+line))
 	if _, err := ReadTable(p); err == nil || !strings.Contains(err.Error(), "more than the 65536") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestErrorsQuoteNames reads hostile file names (a newline, a terminal escape) through every
+// reader and its errors: the name is quoted, so the message stays one line and sends no
+// escape sequence; a plain name is printed as it is.
+func TestErrorsQuoteNames(t *testing.T) {
+	dir := t.TempDir()
+	hostile := "two\nlines\x1b[2J"
+	var npy bytes.Buffer
+	WriteNPY64(&npy, []float64{1, math.NaN()}, 1, 2)
+	for _, c := range []struct {
+		ext     string
+		content []byte // nil: no file
+	}{
+		{".csv", []byte("1,2\n3,x\n")},
+		{".tsv", []byte("")},
+		{".npy", npy.Bytes()},
+		{".idx", []byte{0, 0, 8, 1, 0, 0, 0, 9, 1}},
+		{".csv", nil},
+	} {
+		p := filepath.Join(dir, hostile+c.ext)
+		if c.content != nil {
+			os.WriteFile(p, c.content, 0o644)
+		}
+		_, err := ReadTable(p)
+		if err == nil {
+			t.Fatalf("%q: no error", p)
+		}
+		if msg := err.Error(); strings.ContainsAny(msg, "\n\x1b") || !strings.Contains(msg, strconv.Quote(p)) {
+			t.Errorf("%s: error %q does not quote the name", c.ext, msg)
+		}
+		os.Remove(p)
+	}
+	if _, err := ReadTable(filepath.Join(dir, "plain.csv")); err == nil || !strings.HasPrefix(err.Error(), filepath.Join(dir, "plain.csv")+": ") {
+		t.Errorf("a plain name: %v", err)
+	}
+}
+
+// A gzipped text file cut inside its compressed stream is reported as cut, at the line where
+// the data end, not as a ragged row made of the partial last line.
+func TestCutGzipText(t *testing.T) {
+	var raw bytes.Buffer
+	for i := range 3000 {
+		fmt.Fprintf(&raw, "%d,%d\n", i, i*i%7)
+	}
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(raw.Bytes())
+	zw.Close()
+	p := writeTemp(t, "cut.csv.gz", z.Bytes()[:z.Len()/2])
+	_, err := ReadTable(p)
+	wantDataError(t, err, "cut.csv.gz:", "truncated gzip stream")
+	if strings.Contains(err.Error(), "ragged") {
+		t.Fatalf("a cut stream reported as a bad row: %v", err)
 	}
 }

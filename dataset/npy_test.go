@@ -141,7 +141,9 @@ func TestWriteNPYLoadsInNumPy(t *testing.T) {
 // TestWrite64 checks that WriteNPY64 and WriteCSV64 write float64 values that read back
 // (through the readers, as float32) and that the CSV keeps every float64 digit.
 func TestWrite64(t *testing.T) {
-	v := []float64{1.0000000001, -2.5e-300, 3, math.Pi}
+	// -2.5e-30 has float64 digits float32 lacks (a value that float32 would round to 0,
+	// such as -2.5e-300, is refused by the readers: TestNPYValueRange).
+	v := []float64{1.0000000001, -2.5e-30, 3, math.Pi}
 	dir := t.TempDir()
 	var nb, cb bytes.Buffer
 	if err := WriteNPY64(&nb, v, 2, 2); err != nil {
@@ -150,7 +152,7 @@ func TestWrite64(t *testing.T) {
 	if err := WriteCSV64(&cb, v, 4, 1, []string{"logp"}); err != nil {
 		t.Fatal(err)
 	}
-	if want := "logp\n1.0000000001\n-2.5e-300\n3\n3.141592653589793\n"; cb.String() != want {
+	if want := "logp\n1.0000000001\n-2.5e-30\n3\n3.141592653589793\n"; cb.String() != want {
 		t.Fatalf("CSV %q, want %q", cb.String(), want)
 	}
 	p := filepath.Join(dir, "v.npy")
@@ -166,5 +168,31 @@ func TestWrite64(t *testing.T) {
 		if x != float32(v[i]) {
 			t.Fatalf("value %d: %v, want %v", i, x, float32(v[i]))
 		}
+	}
+}
+
+// An '<f8' value that float32 rounds to 0, or whose square overflows float32, is refused
+// naming its row and column, with the value as stored.
+func TestNPYValueRange(t *testing.T) {
+	for _, c := range []struct {
+		v     float64
+		frags []string
+	}{
+		{1e-50, []string{"row 1: column 2", "value 1e-50 is too small"}},
+		{-1.8446744e19, []string{"row 1: column 2", "value -1.8446744e+19 is too large", "at most 1.844674352395373e+19"}},
+	} {
+		var b bytes.Buffer
+		if err := WriteNPY64(&b, []float64{1, 2, 3, c.v}, 2, 2); err != nil {
+			t.Fatal(err)
+		}
+		p := writeTemp(t, "v.npy", b.Bytes())
+		_, err := ReadTable(p)
+		wantDataError(t, err, c.frags...)
+	}
+	// A float32 subnormal is representable and read as it is.
+	var b bytes.Buffer
+	WriteNPY64(&b, []float64{1, 2, 3, 1e-40}, 2, 2)
+	if tb, err := ReadTable(writeTemp(t, "s.npy", b.Bytes())); err != nil || tb.Data[3] != float32(1e-40) {
+		t.Fatalf("subnormal: %v", err)
 	}
 }

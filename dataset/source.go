@@ -2,14 +2,14 @@ package dataset
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"hash"
 	"io"
-	"os"
+
+	"github.com/interflow/flowbench/internal/quote"
 )
 
 // source is an open data file: a buffered reader over its (decompressed) content, with the
@@ -46,10 +46,18 @@ func newSource(path string, f io.Reader, c io.Closer, size int64) (*source, erro
 func (s *source) read(p []byte) error {
 	n, err := io.ReadFull(s.r, p)
 	s.off += int64(n)
-	if err != nil && s.gz != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return fileErr(s.path, "corrupt gzip data: %v", err)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return s.readErr(err)
 	}
 	return err
+}
+
+// readErr is the error of a failed read other than an end of data, naming the file.
+func (s *source) readErr(err error) error {
+	if s.gz != nil {
+		return fileErr(s.path, "corrupt gzip data: %v", quote.Cause(err))
+	}
+	return fileErr(s.path, "read error: %v", quote.Cause(err))
 }
 
 // readRecord reads record row (of n) of a binary format into buf: after the last record
@@ -81,10 +89,10 @@ func (s *source) atEOF() (bool, error) {
 	if err == io.EOF {
 		return true, nil
 	}
-	if err != nil && s.gz != nil {
-		return false, fileErr(s.path, "corrupt gzip data: %v", err)
+	if err != nil {
+		return false, s.readErr(err)
 	}
-	return false, err
+	return false, nil
 }
 
 // sha256 returns the hex SHA-256 of the whole raw file, reading what was not yet read.
@@ -101,45 +109,4 @@ func (s *source) Close() error {
 		return nil
 	}
 	return s.c.Close()
-}
-
-// countLines returns the number of newline-terminated or final lines in a text file
-// (decompressing gzip), an upper bound on its data rows.
-func countLines(path string) (int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	var r io.Reader = f
-	br := bufio.NewReaderSize(f, 1<<16)
-	r = br
-	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			return 0, fileErr(path, "bad gzip header: %v", err)
-		}
-		defer gz.Close()
-		r = gz
-	}
-	buf := make([]byte, 1<<16)
-	var n int64
-	last := byte('\n')
-	for {
-		k, err := r.Read(buf)
-		if k > 0 {
-			n += int64(bytes.Count(buf[:k], []byte{'\n'}))
-			last = buf[k-1]
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return 0, fileErr(path, "%v", err)
-		}
-	}
-	if last != '\n' {
-		n++
-	}
-	return n, nil
 }

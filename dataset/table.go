@@ -7,7 +7,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/interflow/flowbench/internal/quote"
 )
 
 // Error reports a problem in a data file, naming the file and, where they apply, the
@@ -22,10 +25,11 @@ type Error struct {
 	Msg    string // what is wrong
 }
 
-// Error formats the error as "file[:line]: [row R: ][column C ("name"): ]message".
+// Error formats the error as "file[:line]: [row R: ][column C ("name"): ]message", the file
+// name quoted when it holds a newline, a control or escape character (quote.Name).
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(e.File)
+	b.WriteString(quote.Name(e.File))
 	if e.Line > 0 {
 		fmt.Fprintf(&b, ":%d", e.Line)
 	}
@@ -54,7 +58,19 @@ func fileErr(file, format string, a ...any) *Error {
 // norms and losses infinite.
 var maxAbsValue = math.Sqrt(math.MaxFloat32)
 
-// checkValue returns "" if v is acceptable, else what is wrong with it.
+// tooLarge and tooSmall are the messages of a value (as written in the file) beyond
+// float32's range: the bound is printed in full, so that a value just above it is not
+// told to be at most a rounded bound it seems to meet.
+func tooLarge(v string) string {
+	return fmt.Sprintf("value %s is too large: its square overflows float32 (|x| must be at most %s)", v, strconv.FormatFloat(maxAbsValue, 'g', -1, 64))
+}
+
+func tooSmall(v string) string {
+	return fmt.Sprintf("value %s is too small: it rounds to 0 in float32, whose smallest nonzero magnitude is %g (write 0 for a zero)", v, math.SmallestNonzeroFloat32)
+}
+
+// checkValue returns "" if v is acceptable, else what is wrong with it: NaN, ±Inf, a
+// magnitude whose square overflows float32, or a nonzero value that float32 rounds to 0.
 func checkValue(v float64) string {
 	switch {
 	case math.IsNaN(v):
@@ -62,7 +78,9 @@ func checkValue(v float64) string {
 	case math.IsInf(v, 0):
 		return fmt.Sprintf("%v is not allowed", v)
 	case math.Abs(v) > maxAbsValue:
-		return fmt.Sprintf("value %g is too large: its square overflows float32 (|x| must be ≤ %.4g)", v, maxAbsValue)
+		return tooLarge(strconv.FormatFloat(v, 'g', -1, 64))
+	case v != 0 && float32(v) == 0:
+		return tooSmall(strconv.FormatFloat(v, 'g', -1, 64))
 	}
 	return ""
 }
@@ -137,12 +155,12 @@ func OpenRows(path string) (RowReader, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, quote.PathErr(path, err)
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, err
+		return nil, quote.PathErr(path, err)
 	}
 	if st.IsDir() {
 		f.Close()
@@ -447,8 +465,8 @@ func ComputeStats(t *Table, keep func(i int) bool) (Stats, error) {
 
 // ScanStats computes the statistics of a data file in one streaming pass without holding it
 // in memory, so files larger than memory work. With a split, only the rows of part p count
-// (the split needs the number of rows: .npy and IDX headers give it; a text file's lines
-// are counted first, without parsing). It also returns the file's SHA-256 and its number
+// (the split needs the number of rows: .npy and IDX headers give it; a regular text file's
+// lines are counted first, without parsing, and a text stream with a split is an error). It also returns the file's SHA-256 and its number
 // of rows. 8-bit data get the statistics of their dequantized values, as in ComputeStats.
 func ScanStats(path string, split *Split, p SplitPart) (s Stats, sha string, rows int64, err error) {
 	rr, err := OpenRows(path)
@@ -459,6 +477,9 @@ func ScanStats(path string, split *Split, p SplitPart) (s Stats, sha string, row
 	var keep *RowFilter
 	if split != nil && p != PartAll {
 		n := rr.Rows()
+		if n < 0 && !regularFile(path) {
+			return Stats{}, "", 0, fileErr(path, "a split needs the number of rows, which a text stream (standard input, a pipe) gives only by being read twice: use ReadTable and ComputeStats")
+		}
 		if n < 0 {
 			if n, err = countRows(path); err != nil {
 				return Stats{}, "", 0, err
@@ -490,6 +511,13 @@ func ScanStats(path string, split *Split, p SplitPart) (s Stats, sha string, row
 		return Stats{}, "", rows, err
 	}
 	return a.Stats(), rr.SHA256(), rows, nil
+}
+
+// regularFile reports whether path names a regular file (not standard input, a pipe or a
+// device), which can be read a second time.
+func regularFile(path string) bool {
+	st, err := os.Stat(path)
+	return path != Stdin && err == nil && st.Mode().IsRegular()
 }
 
 // countRows returns the number of data rows of a file, from its header (.npy, IDX) or by

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -398,5 +400,25 @@ func BenchmarkReadTable(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// ScanStats with a split reads a text file twice (to count its rows), so it refuses a
+// stream instead of splitting the rows a second read would not see.
+func TestScanStatsRefusesSplitStream(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "rows.csv")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip(err)
+	}
+	go func() {
+		if f, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			f.WriteString("1,2\n3,4\n5,7\n")
+			f.Close()
+		}
+	}()
+	sp := Split{Train: 0.8, Val: 0.1, Test: 0.1}
+	_, _, _, err := ScanStats(fifo, &sp, PartTrain)
+	if err == nil || !strings.Contains(err.Error(), "stream") {
+		t.Fatalf("ScanStats(FIFO) with a split: %v", err)
 	}
 }

@@ -244,10 +244,24 @@ func DefaultTrainConfig(dim int) TrainConfig {
 	}
 }
 
-// Validate reports whether the configuration is usable, naming the bad field.
+// ConfigError is the error of TrainConfig.Validate for a field out of range: a CLI maps
+// Field (snake_case, as in a checkpoint's config) to its own flag.
+type ConfigError struct {
+	Field string // the field, e.g. "min_lr"
+	Value any    // its value
+	Want  string // what it must be
+}
+
+// Error formats the error as "train config: FIELD = VALUE: WANT".
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("train config: %s = %v: %s", e.Field, e.Value, e.Want)
+}
+
+// Validate reports whether the configuration is usable, naming the bad field (a
+// *ConfigError for a field out of range).
 func (c *TrainConfig) Validate() error {
 	bad := func(field string, v any, want string) error {
-		return fmt.Errorf("train config: %s = %v: %s", field, v, want)
+		return &ConfigError{Field: field, Value: v, Want: want}
 	}
 	switch {
 	case c.Steps < 1:

@@ -71,10 +71,10 @@ func (tr *trainer) runMLE(ctx context.Context, obj *mle.Objective, log func(MLEL
 			if ctx.Err() != nil {
 				return LogEntry{}, errStepInterrupted
 			}
-			return LogEntry{}, fmt.Errorf("train mle: step %d: %w; the last checkpoint was kept", step+1, err)
+			return LogEntry{}, fmt.Errorf("train mle: step %d: %w%s", step+1, err, tr.keptNote())
 		}
 		if math.IsNaN(ms.Loss) || math.IsInf(ms.Loss, 0) {
-			return LogEntry{}, fmt.Errorf("train mle: step %d: %w (%g); the last checkpoint was kept", step+1, ErrNonFiniteLoss, ms.Loss)
+			return LogEntry{}, fmt.Errorf("train mle: step %d: %w (%g)%s", step+1, ErrNonFiniteLoss, ms.Loss, tr.keptNote())
 		}
 		if cfg.Clip > 0 {
 			nn.ClipGradNorm(tr.grad, cfg.Clip)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/interflow/flowbench/dataset"
+	"github.com/interflow/flowbench/internal/quote"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/nn"
 )
@@ -71,7 +72,7 @@ func (d *TrainData) standardized() (*TrainData, error) {
 	}
 	st, err := dataset.ComputeStats(d.Train, nil)
 	if err != nil {
-		return nil, fmt.Errorf("train data %s: %w (set TrainData.Raw to train on the rows as they are)", d.Name, err)
+		return nil, fmt.Errorf("train data: %w (set TrainData.Raw to train on the rows as they are)", err) // err names the rows' source
 	}
 	c := *d
 	c.Stats = &st
@@ -97,11 +98,11 @@ func (d *TrainData) validate() error {
 	case (d.Toy == nil) == (d.Train == nil):
 		return errors.New("train data: set exactly one of Toy and Train")
 	case d.Train != nil && d.Train.N < 1:
-		return fmt.Errorf("train data %s: no training rows", d.Name)
+		return fmt.Errorf("train data %s: no training rows", quote.Name(d.Name))
 	case d.Val != nil && d.Val.D != d.dim():
-		return fmt.Errorf("train data %s: validation rows have %d columns, training %d", d.Name, d.Val.D, d.dim())
+		return fmt.Errorf("train data %s: validation rows have %d columns, training %d", quote.Name(d.Name), d.Val.D, d.dim())
 	case d.Stats != nil && len(d.Stats.Mean) != d.dim():
-		return fmt.Errorf("train data %s: statistics for %d columns, data has %d", d.Name, len(d.Stats.Mean), d.dim())
+		return fmt.Errorf("train data %s: statistics for %d columns, data has %d", quote.Name(d.Name), len(d.Stats.Mean), d.dim())
 	}
 	return d.validateCond()
 }
@@ -177,7 +178,8 @@ type trainer struct {
 	accN    int
 	start   time.Time
 	elapsed float64 // seconds of training before this process (resume)
-	saved   bool
+	saved   bool    // a checkpoint was due once (the first comes after firstCkpt)
+	onDisk  bool    // a checkpoint of this run is at CkptPath: written, or resumed from
 }
 
 // Train runs (or, with opt.Resume, continues) a training run and returns the model.
@@ -367,6 +369,7 @@ func (tr *trainer) restore(m *Model) error {
 		return fmt.Errorf("resume: the checkpoint was trained on %q, not on %q", m.Data.Name, tr.data.Name)
 	}
 	tr.model = m
+	tr.onDisk = true // the checkpoint resumed from (the CLI's --out) stays until replaced
 	tr.ip, tr.base = m.train.ip, m.train.base
 	tr.net = m.train.net
 	tr.adam = m.train.adam
@@ -485,14 +488,7 @@ func (tr *trainer) run(ctx context.Context) (*Model, error) {
 	return tr.drive(ctx, val, func(lr float64) (LogEntry, error) {
 		ls, err := tr.step(lr, ascent, k)
 		if err != nil {
-			switch {
-			case tr.opt.CkptPath == "":
-			case tr.saved:
-				err = fmt.Errorf("%w; the last checkpoint (%s) was kept", err, tr.opt.CkptPath)
-			default:
-				err = fmt.Errorf("%w; no checkpoint had been written yet", err)
-			}
-			return LogEntry{}, err
+			return LogEntry{}, fmt.Errorf("%w%s", err, tr.keptNote())
 		}
 		e := LogEntry{Loss: ls.Loss, GTilde: ls.GTilde, Kinetic: ls.Kinetic}
 		if ascent != nil {
@@ -625,7 +621,7 @@ func (tr *trainer) interrupted(ctx context.Context) error {
 		return errors.Join(fmt.Errorf("train: stopped at step %d: %w", tr.model.State.Step, cause), err)
 	}
 	if tr.opt.CkptPath != "" {
-		return fmt.Errorf("train: stopped at step %d (checkpoint %s saved): %w", tr.model.State.Step, tr.opt.CkptPath, cause)
+		return fmt.Errorf("train: stopped at step %d (checkpoint %s saved): %w", tr.model.State.Step, quote.Name(tr.opt.CkptPath), cause)
 	}
 	return fmt.Errorf("train: stopped at step %d: %w", tr.model.State.Step, cause)
 }
@@ -698,12 +694,26 @@ func (tr *trainer) save() error {
 	for _, v := range vs {
 		for _, x := range v {
 			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				return fmt.Errorf("train: step %d: %w: the weights or optimizer moments became %v; the last checkpoint was kept", tr.model.State.Step, ErrNonFiniteLoss, x)
+				return fmt.Errorf("train: step %d: %w: the weights or optimizer moments became %v%s", tr.model.State.Step, ErrNonFiniteLoss, x, tr.keptNote())
 			}
 		}
 	}
 	if err := tr.model.Save(tr.opt.CkptPath); err != nil {
 		return fmt.Errorf("train: saving checkpoint: %w", err)
 	}
+	tr.onDisk = true
 	return nil
+}
+
+// keptNote is what the error of a failed step says of the checkpoint at CkptPath: that the
+// last one (written by this run, or resumed from) was kept, or that none had been written
+// yet; nothing for a run without a checkpoint path.
+func (tr *trainer) keptNote() string {
+	switch {
+	case tr.opt.CkptPath == "":
+		return ""
+	case tr.onDisk:
+		return fmt.Sprintf("; the last checkpoint (%s) was kept", quote.Name(tr.opt.CkptPath))
+	}
+	return "; no checkpoint had been written yet"
 }

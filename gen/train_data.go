@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/interflow/flowbench/dataset"
+	"github.com/interflow/flowbench/internal/quote"
 	"github.com/interflow/flowbench/metrics"
 )
 
@@ -61,10 +62,10 @@ func LoadTrainDataWith(nameOrPath string, opt DataOptions) (*TrainData, error) {
 	if toy, err := dataset.NewToy(nameOrPath); err == nil {
 		return &TrainData{Name: toy.Name(), Toy: toy}, nil
 	} else if _, serr := os.Stat(nameOrPath); serr != nil && nameOrPath != dataset.Stdin {
-		return nil, fmt.Errorf("data %q: not a generated data set (%s) nor a readable file: %v", nameOrPath, strings.Join(dataset.ToyNames(), ", "), serr)
+		return nil, notData(nameOrPath, serr)
 	}
 	if opt.ValPath != "" && opt.Split.Val > 0 {
-		return nil, fmt.Errorf("data %s: a validation file and a validation fraction (%g) exclude each other", nameOrPath, opt.Split.Val)
+		return nil, fmt.Errorf("data %s: a validation file and a validation fraction (%g) exclude each other", quote.Name(nameOrPath), opt.Split.Val)
 	}
 	f, err := dataset.LoadFile(nameOrPath, opt.Split)
 	if err != nil {
@@ -75,7 +76,7 @@ func LoadTrainDataWith(nameOrPath string, opt DataOptions) (*TrainData, error) {
 		v := AutoValFrac(tab.N)
 		sp, err := dataset.NewSplit(f.Split.Seed, 1-v-f.Split.Test, v, f.Split.Test)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", nameOrPath, err)
+			return nil, fmt.Errorf("%s: %w", quote.Name(nameOrPath), err)
 		}
 		sp.SHA256 = f.Split.SHA256
 		f.Split = sp
@@ -91,7 +92,7 @@ func LoadTrainDataWith(nameOrPath string, opt DataOptions) (*TrainData, error) {
 	}
 	train, err := f.Part(dataset.PartTrain)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", nameOrPath, err)
+		return nil, err // names the file
 	}
 	var val *dataset.Table
 	switch {
@@ -100,7 +101,7 @@ func LoadTrainDataWith(nameOrPath string, opt DataOptions) (*TrainData, error) {
 			return nil, err
 		}
 		if val.D != tab.D {
-			return nil, fmt.Errorf("%s: %d columns, but the training file %s has %d", opt.ValPath, val.D, nameOrPath, tab.D)
+			return nil, fmt.Errorf("%s: %d columns, but the training file %s has %d", quote.Name(opt.ValPath), val.D, quote.Name(nameOrPath), tab.D)
 		}
 	case split.Val > 0:
 		if v, err := f.Part(dataset.PartVal); err == nil {
@@ -133,13 +134,13 @@ func LoadTrainDataWith(nameOrPath string, opt DataOptions) (*TrainData, error) {
 // validation set can be added as Val (in the same units). The rows are copied.
 func NewTrainData(name string, rows [][]float32) (*TrainData, error) {
 	if len(rows) == 0 || len(rows[0]) == 0 {
-		return nil, fmt.Errorf("train data %s: no rows, or rows of no columns", name)
+		return nil, fmt.Errorf("train data %s: no rows, or rows of no columns", quote.Name(name))
 	}
 	d := len(rows[0])
 	flat := make([]float32, 0, len(rows)*d)
 	for i, r := range rows {
 		if len(r) != d {
-			return nil, fmt.Errorf("train data %s: row %d has %d values, row 0 has %d", name, i, len(r), d)
+			return nil, fmt.Errorf("train data %s: row %d has %d values, row 0 has %d", quote.Name(name), i, len(r), d)
 		}
 		flat = append(flat, r...)
 	}
@@ -149,9 +150,9 @@ func NewTrainData(name string, rows [][]float32) (*TrainData, error) {
 // NewTrainDataFlat is NewTrainData for n×d values in one row-major slice (not copied).
 func NewTrainDataFlat(name string, x []float32, d int) (*TrainData, error) {
 	if d < 1 || len(x) == 0 || len(x)%d != 0 {
-		return nil, fmt.Errorf("train data %s: %d values is not a whole number of rows of %d columns", name, len(x), d)
+		return nil, fmt.Errorf("train data %s: %d values is not a whole number of rows of %d columns", quote.Name(name), len(x), d)
 	}
-	if err := metrics.CheckSamples(x, d, "train data "+name); err != nil {
+	if err := metrics.CheckSamples(x, d, "train data "+quote.Name(name)); err != nil {
 		return nil, err
 	}
 	return &TrainData{Name: name, Train: &dataset.Table{Source: name, N: len(x) / d, D: d, Data: x}}, nil
@@ -218,14 +219,14 @@ func LoadEvalDataWith(m *Model, nameOrPath string, opt EvalOptions) (*EvalData, 
 		ed.Density, _ = toy.(dataset.Density)
 		return ed, nil
 	} else if _, serr := os.Stat(nameOrPath); serr != nil && nameOrPath != dataset.Stdin {
-		return nil, fmt.Errorf("data %q: not a generated data set (%s) nor a readable file: %v", nameOrPath, strings.Join(dataset.ToyNames(), ", "), serr)
+		return nil, notData(nameOrPath, serr)
 	}
 	tab, err := dataset.ReadTable(nameOrPath)
 	if err != nil {
 		return nil, err
 	}
 	if tab.D != d {
-		return nil, fmt.Errorf("%s: %d columns, but the model has dimension %d", nameOrPath, tab.D, d)
+		return nil, fmt.Errorf("%s: %d columns, but the model has dimension %d", quote.Name(nameOrPath), tab.D, d)
 	}
 	if opt.DefaultPart {
 		if p, err = m.defaultPart(nameOrPath, tab.SHA256); err != nil {
@@ -237,10 +238,10 @@ func LoadEvalDataWith(m *Model, nameOrPath string, opt EvalOptions) (*EvalData, 
 	if p != dataset.PartAll {
 		sp := m.Data.Split
 		if sp == nil || sp.SHA256 != tab.SHA256 {
-			return nil, fmt.Errorf("%s: %w (it is not the file the model was trained on), so it has no %s part; use --split all", nameOrPath, ErrNoSplit, p)
+			return nil, fmt.Errorf("%s: %w (it is not the file the model was trained on), so it has no %s part; use --split all", quote.Name(nameOrPath), ErrNoSplit, p)
 		}
 		if tab, err = sp.Take(tab, p); err != nil {
-			return nil, fmt.Errorf("%s: %w", nameOrPath, err)
+			return nil, err // names the file
 		}
 		src += " " + p.String() + " split"
 	}
@@ -270,11 +271,17 @@ func (m *Model) defaultPart(path, sha string) (dataset.SplitPart, error) {
 		if sp.Test > 0 {
 			return dataset.PartTest, nil
 		}
-		return 0, fmt.Errorf("%s is the model's training file and its split has no test part (test fraction 0): choose the rows to score with --split train, val or all", path)
+		return 0, fmt.Errorf("%s is the model's training file and its split has no test part (test fraction 0): choose the rows to score with --split train, val or all", quote.Name(path))
 	case sp != nil && samePath(path, m.Data.Name):
-		return 0, fmt.Errorf("%s: the file changed since the model was trained on it (SHA-256 %.12s…, trained on %.12s…), so its recorded split no longer applies; score every row with --split all", path, sha, sp.SHA256)
+		return 0, fmt.Errorf("%s: the file changed since the model was trained on it (SHA-256 %.12s…, trained on %.12s…), so its recorded split no longer applies; score every row with --split all", quote.Name(path), sha, sp.SHA256)
 	}
 	return dataset.PartAll, nil
+}
+
+// notData is the error of a name that is neither a generated data set nor a file that
+// can be read (serr is the error of its os.Stat).
+func notData(nameOrPath string, serr error) error {
+	return fmt.Errorf("data %s: not a generated data set (%s) nor a readable file: %w", quote.Name(nameOrPath), strings.Join(dataset.ToyNames(), ", "), quote.Cause(serr))
 }
 
 // samePath reports whether a and b name the same path once cleaned and made absolute.

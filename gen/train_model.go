@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/interflow/flowbench/dataset"
+	"github.com/interflow/flowbench/internal/quote"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/nn"
 )
@@ -287,7 +288,7 @@ func (m *Model) Checkpoint() (*nn.Checkpoint, error) {
 func (m *Model) Save(path string) error {
 	ck, err := m.Checkpoint()
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", quote.Name(path), err)
 	}
 	return ck.Save(path)
 }
@@ -300,7 +301,7 @@ func LoadModel(path string) (*Model, error) {
 	}
 	m, err := ModelFromCheckpoint(ck)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", quote.Name(path), err)
 	}
 	return m, nil
 }

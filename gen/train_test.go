@@ -14,6 +14,7 @@ import (
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/mle"
 	"github.com/interflow/flowbench/nn"
 	"github.com/interflow/flowbench/solver"
 )
@@ -185,6 +186,37 @@ func TestNonFiniteLossKeepsCheckpoint(t *testing.T) {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			t.Fatal("checkpoint holds non-finite parameters")
 		}
+	}
+}
+
+// A run that fails before its first checkpoint says that none was written, for both
+// objectives (the MLE one through a forward solve that cannot meet its tolerance), and one
+// that fails after a checkpoint names it as kept.
+func TestFailedStepTellsOfCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	cfg := smallConfig(30)
+	cfg.FirstCkpt = 1 << 62
+	cfg.CkptEvery = 100
+	path := filepath.Join(dir, "m.safetensors")
+	nan := &TrainData{Name: "8gaussians", Toy: &nanAfter{Sampler: dataset.EightGaussians{}, calls: 3}}
+	_, err := Train(context.Background(), cfg, nan, TrainOptions{CkptPath: path})
+	if err == nil || !strings.Contains(err.Error(), "no checkpoint had been written yet") || strings.Contains(err.Error(), "kept") {
+		t.Errorf("interpolant, no checkpoint: %v", err)
+	}
+	mc := mle.DefaultConfig()
+	mc.Forward.RTol, mc.Forward.ATol = 1e-300, 1e-300
+	_, err = TrainMLE(context.Background(), cfg, mc, &TrainData{Name: "8gaussians", Toy: dataset.EightGaussians{}}, TrainOptions{CkptPath: path}, nil)
+	if err == nil || !strings.Contains(err.Error(), "no checkpoint had been written yet") || strings.Contains(err.Error(), "kept") {
+		t.Errorf("mle, no checkpoint: %v", err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Error("a checkpoint was written")
+	}
+	cfg.CkptEvery = 1
+	nan.Toy = &nanAfter{Sampler: dataset.EightGaussians{}, calls: 3}
+	_, err = Train(context.Background(), cfg, nan, TrainOptions{CkptPath: path})
+	if err == nil || !strings.Contains(err.Error(), "the last checkpoint ("+path+") was kept") {
+		t.Errorf("interpolant, after a checkpoint: %v", err)
 	}
 }
 

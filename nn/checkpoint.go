@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/interflow/flowbench/internal/atomicfile"
+	"github.com/interflow/flowbench/internal/quote"
 )
 
 // FormatVersion is the checkpoint schema version written to the `format_version` metadata.
@@ -270,7 +271,7 @@ func reservedName(name string) bool {
 func (c *Checkpoint) Save(path string) error {
 	b, err := c.Encode()
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", quote.Name(path), err)
 	}
 	return atomicfile.Write(path, func(w io.Writer) error {
 		_, err := w.Write(b)
@@ -288,30 +289,35 @@ const MaxCheckpointBytes = 8 << 30
 // The file must be a regular file of at most MaxCheckpointBytes, checked before it is read:
 // a device (/dev/zero) or a huge file is refused instead of exhausting memory.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
+	name := quote.Name(path)
+	// Stat before opening: opening a FIFO would wait for a writer.
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file (a device, a FIFO or a directory): not a checkpoint", name)
+	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, quote.PathErr(path, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	switch {
 	case err != nil:
-		return nil, err
+		return nil, quote.PathErr(path, err)
 	case !st.Mode().IsRegular():
-		return nil, fmt.Errorf("%s: not a regular file (a device, a FIFO or a directory): not a checkpoint", path)
+		return nil, fmt.Errorf("%s: not a regular file (a device, a FIFO or a directory): not a checkpoint", name)
 	case st.Size() > MaxCheckpointBytes:
-		return nil, fmt.Errorf("%s: %d bytes, more than a checkpoint may hold (%d)", path, st.Size(), int64(MaxCheckpointBytes))
+		return nil, fmt.Errorf("%s: %d bytes, more than a checkpoint may hold (%d)", name, st.Size(), int64(MaxCheckpointBytes))
 	}
 	b, err := io.ReadAll(io.LimitReader(f, MaxCheckpointBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, quote.PathErr(path, err)
 	}
 	if int64(len(b)) > MaxCheckpointBytes {
-		return nil, fmt.Errorf("%s: more than %d bytes: not a checkpoint", path, int64(MaxCheckpointBytes))
+		return nil, fmt.Errorf("%s: more than %d bytes: not a checkpoint", name, int64(MaxCheckpointBytes))
 	}
 	c, err := DecodeCheckpoint(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return c, nil
 }

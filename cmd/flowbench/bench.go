@@ -91,7 +91,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !ok {
 		return usagef("bench: unknown group %q (want one of %s)", group, strings.Join(names, ", "))
 	}
-	o := &benchOpts{out: &emitter{w: stdout, json: *js}}
+	o := &benchOpts{out: &emitter{W: stdout, JSON: *js}}
 	for _, s := range strings.Split(*thr, ",") {
 		var n int
 		if _, err := fmt.Sscan(s, &n); err != nil || n < 1 {
@@ -170,5 +170,5 @@ func emitRun(o *benchOpts, workload, impl string, threads int, timeKey string, m
 	} else {
 		kv = append(kv, "peak_gflops", 0.0)
 	}
-	return o.out.emit(append(kv, extra...)...)
+	return o.out.Emit(append(kv, extra...)...)
 }

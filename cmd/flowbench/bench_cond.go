@@ -174,7 +174,7 @@ func benchCond(ctx context.Context, o *benchOpts) error {
 	if err != nil {
 		return err
 	}
-	return o.out.emit("summary", "cond", "results", lines, "impls", o.impls, "threads", o.threads)
+	return o.out.Emit("summary", "cond", "results", lines, "impls", o.impls, "threads", o.threads)
 }
 
 // pairedHeavy times two heavy runs alternately (a, b, a, b, …: heavyRepeats each after one

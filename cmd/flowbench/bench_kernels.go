@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/interflow/flowbench/kernels"
 )
@@ -74,7 +75,20 @@ func randVec(rng *rand.Rand, n int) []float32 {
 	return s
 }
 
+// elemOps are the elementwise kernels of the group, in order.
+var elemOps = []string{"silu", "tanh", "gelu", "exp", "axpy", "scale", "dot", "sumsq", "adam", "rk_combine", "copy"}
+
 func benchKernels(ctx context.Context, o *benchOpts) error {
+	names := slices.Clone(elemOps)
+	for _, gb := range gemmBenches() {
+		if !slices.Contains(names, gb.op) {
+			names = append(names, gb.op)
+		}
+		names = append(names, fmt.Sprintf("%s_%d_%d_%d", gb.op, gb.m, gb.k, gb.n))
+	}
+	if err := checkOnly(o, "kernels", names...); err != nil {
+		return err
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	count := 0
 	defer kernels.SetThreads(kernels.Threads())
@@ -104,14 +118,14 @@ func benchKernels(ctx context.Context, o *benchOpts) error {
 				}
 				ms := measure(ctx, func() { kernels.Gemm(tA, tB, gb.m, gb.n, gb.k, 1, a, lda, b, ldb, 0, c, gb.n) })
 				gflop := 2 * float64(gb.m) * float64(gb.k) * float64(gb.n) / 1e9
-				if err := o.out.emit("op", gb.op, "m", gb.m, "k", gb.k, "n", gb.n, "threads", th, "impl", impl,
+				if err := o.out.Emit("op", gb.op, "m", gb.m, "k", gb.k, "n", gb.n, "threads", th, "impl", impl,
 					"ms", ms, "gflop", gflop, "gflops", gflop/(ms/1e3), "peak_gflops", peak); err != nil {
 					return err
 				}
 				count++
 			}
 			var elems []elemBench
-			for _, op := range []string{"silu", "tanh", "gelu", "exp", "axpy", "scale", "dot", "sumsq", "adam", "rk_combine", "copy"} {
+			for _, op := range elemOps {
 				if o.want(op) {
 					if elems == nil {
 						elems = elemBenches(rng)
@@ -124,7 +138,7 @@ func benchKernels(ctx context.Context, o *benchOpts) error {
 					continue
 				}
 				ms := measure(ctx, e.run)
-				if err := o.out.emit("op", e.op, "n", e.n, "threads", th, "impl", impl, "ms", ms,
+				if err := o.out.Emit("op", e.op, "n", e.n, "threads", th, "impl", impl, "ms", ms,
 					"gelems", float64(e.n)/(ms/1e3)/1e9, "gbs", e.bytes/(ms/1e3)/1e9); err != nil {
 					return err
 				}
@@ -132,5 +146,5 @@ func benchKernels(ctx context.Context, o *benchOpts) error {
 			}
 		}
 	}
-	return o.out.emit("summary", "kernels", "results", count, "impls", o.impls, "threads", o.threads)
+	return o.out.Emit("summary", "kernels", "results", count, "impls", o.impls, "threads", o.threads)
 }

@@ -84,7 +84,7 @@ func benchTrain(ctx context.Context, o *benchOpts) error {
 	if err != nil {
 		return err
 	}
-	return o.out.emit("summary", "train", "results", n, "impls", o.impls, "threads", o.threads)
+	return o.out.Emit("summary", "train", "results", n, "impls", o.impls, "threads", o.threads)
 }
 
 func benchForward(ctx context.Context, o *benchOpts) error {
@@ -110,7 +110,7 @@ func benchForward(ctx context.Context, o *benchOpts) error {
 	if err != nil {
 		return err
 	}
-	return o.out.emit("summary", "forward", "results", lines, "impls", o.impls, "threads", o.threads)
+	return o.out.Emit("summary", "forward", "results", lines, "impls", o.impls, "threads", o.threads)
 }
 
 // divFLOPs counts the FLOPs of VelocityDiv for n rows: the forward pass plus the d tangents
@@ -157,5 +157,5 @@ func benchDivergence(ctx context.Context, o *benchOpts) error {
 	if err != nil {
 		return err
 	}
-	return o.out.emit("summary", "divergence", "results", lines, "impls", o.impls, "threads", o.threads)
+	return o.out.Emit("summary", "divergence", "results", lines, "impls", o.impls, "threads", o.threads)
 }

@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"image/color"
+	"io"
 	"math"
+	"os"
 	"strings"
 	"time"
 
@@ -17,9 +18,8 @@ import (
 	"github.com/interflow/flowbench/compare"
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/internal/atomicfile"
 	"github.com/interflow/flowbench/kernels"
-	"github.com/interflow/flowbench/mle"
-	"github.com/interflow/flowbench/solver"
 )
 
 // The objectives group (issue 8): the interpolant objective against maximum likelihood
@@ -67,6 +67,11 @@ func objectivesData(name string, n int, seed uint64) (*gen.TrainData, []float32,
 		g := dataset.GMM64()
 		return &gen.TrainData{Name: "gmm64", Toy: g}, dataset.SampleN(g, n, seed^0x74657374), nil
 	}
+	if _, err := dataset.NewToy(name); err != nil {
+		if st, err := os.Stat(name); name == dataset.Stdin || err == nil && st.Mode()&(os.ModeNamedPipe|os.ModeCharDevice|os.ModeSocket) != 0 {
+			return nil, nil, usagef("bench objectives: --data %q: a stream cannot be read here (its training and test rows are read in two passes): save it to a file", name)
+		}
+	}
 	data, err := gen.LoadTrainData(name, gen.DefaultSplit)
 	if err != nil {
 		return nil, nil, err
@@ -80,7 +85,7 @@ func objectivesData(name string, n int, seed uint64) (*gen.TrainData, []float32,
 	}
 	test, err := f.Part(dataset.PartTest)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", name, err)
+		return nil, nil, err // names the file
 	}
 	x := test.Data
 	if n > 0 && n < test.N {
@@ -95,6 +100,8 @@ func objectivesData(name string, n int, seed uint64) (*gen.TrainData, []float32,
 func benchObjectives(ctx context.Context, o *benchOpts) error {
 	f := objFlags
 	switch {
+	case len(o.only) > 0:
+		return usagef("bench objectives: --only: the group has no workloads to select (choose the objectives with --objectives interpolant,mle)")
 	case !(f.budget > 0) || math.IsInf(f.budget, 0):
 		return usagef("bench objectives: --budget %g: want a positive number of seconds", f.budget)
 	case f.every < 0 || math.IsNaN(f.every):
@@ -104,9 +111,21 @@ func benchObjectives(ctx context.Context, o *benchOpts) error {
 	case f.depth < 1:
 		return usagef("bench objectives: --depth %d: want ≥ 1", f.depth)
 	}
-	grad, err := mle.ParseGradient(f.grad)
+	mc, err := mleConfig("bench objectives", f.grad, f.mleSteps, f.rtol, f.div, f.kinetic, f.jacobian)
 	if err != nil {
-		return usagef("bench objectives: --mle-grad: %v", err)
+		return err
+	}
+	png := f.png
+	if png == "" {
+		png = "objectives_" + strings.NewReplacer("/", "_", "\\", "_").Replace(f.data) + ".png"
+	}
+	if png != "-" { // checked before the budget is spent
+		if err := checkOut("bench objectives", "png", png); err != nil {
+			return err
+		}
+		if err := checkOutNotInput("bench objectives", "png", png, "--data", f.data); err != nil {
+			return err
+		}
 	}
 	data, test, err := objectivesData(f.data, f.testN, f.seed)
 	if err != nil {
@@ -124,12 +143,7 @@ func benchObjectives(ctx context.Context, o *benchOpts) error {
 	for i := range cc.Train.Net.Hidden {
 		cc.Train.Net.Hidden[i] = f.width
 	}
-	cc.MLE.Gradient, cc.MLE.Steps, cc.MLE.Div = grad, f.mleSteps, f.div
-	cc.MLE.Kinetic, cc.MLE.Jacobian = f.kinetic, f.jacobian
-	cc.MLE.Forward = solver.Options{Method: solver.Dopri5, RTol: f.rtol, ATol: f.rtol}
-	if err := cc.MLE.Validate(); err != nil {
-		return usagef("bench objectives: %v", err)
-	}
+	cc.MLE = mc
 	cc.Budget = time.Duration(f.budget * float64(time.Second))
 	every := f.every
 	if every == 0 {
@@ -145,9 +159,13 @@ func benchObjectives(ctx context.Context, o *benchOpts) error {
 	var emitErr error
 	err = compare.Objectives(ctx, cc, data, func(p compare.Point) {
 		byObj[p.Objective] = append(byObj[p.Objective], p)
-		if e := o.out.emit("group", "objectives", "data", data.Name, "objective", p.Objective, "threads", threads,
-			"elapsed_s", round3(p.Elapsed), "step", p.Step, "nll", p.NLL, "nll_stderr", p.NLLStderr,
-			"nfe_per_step", p.NFEPerStep, "nfe_backward_per_step", p.NFEBackward); e != nil && emitErr == nil {
+		kv := []any{"group", "objectives", "data", data.Name, "objective", p.Objective, "threads", threads,
+			"elapsed_s", round3(p.Elapsed), "step", p.Step, "nll", p.NLL}
+		if f.testN > 1 {
+			kv = append(kv, "nll_stderr", p.NLLStderr)
+		}
+		kv = append(kv, "nfe_per_step", p.NFEPerStep, "nfe_backward_per_step", p.NFEBackward)
+		if e := o.out.Emit(kv...); e != nil && emitErr == nil {
 			emitErr = e
 		}
 	})
@@ -163,15 +181,11 @@ func benchObjectives(ctx context.Context, o *benchOpts) error {
 			continue
 		}
 		last := ps[len(ps)-1]
-		if err := o.out.emit("group", "objectives", "data", data.Name, "objective", name, "summary", true,
+		if err := o.out.Emit("group", "objectives", "data", data.Name, "objective", name, "summary", true,
 			"final_nll", last.NLL, "steps", last.Step, "elapsed_s", round3(last.Elapsed),
 			"time_to_within_0.05_s", round3(compare.TimeToWithin(ps, 0.05))); err != nil {
 			return err
 		}
-	}
-	png := f.png
-	if png == "" {
-		png = "objectives_" + strings.NewReplacer("/", "_", "\\", "_").Replace(data.Name) + ".png"
 	}
 	if png != "-" {
 		if err := objectivesPlot(png, data.Name, cc.Objectives, byObj); err != nil {
@@ -212,8 +226,9 @@ func objectivesPlot(path, title string, names []string, by map[string][]compare.
 	}
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
-	if err := p.Save(7*vg.Inch, 4.5*vg.Inch, path); err != nil {
-		return fmt.Errorf("bench objectives: writing %s: %w", path, errors.Unwrap(err))
+	wt, err := p.WriterTo(7*vg.Inch, 4.5*vg.Inch, "png")
+	if err != nil {
+		return fmt.Errorf("bench objectives: plot: %w", err)
 	}
-	return nil
+	return atomicfile.Write(path, func(w io.Writer) error { _, err := wt.WriteTo(w); return err })
 }

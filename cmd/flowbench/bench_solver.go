@@ -78,15 +78,19 @@ const heavyRepeats = 3
 
 func benchSample(ctx context.Context, o *benchOpts) error {
 	const n = 100_000
+	wls := []struct {
+		name string
+		opt  solver.Options
+	}{
+		{"W-sample-rk4", solver.Options{Method: solver.RK4, Steps: 100}},
+		{"W-sample-dopri5", solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}},
+	}
+	if err := checkOnly(o, "sample", wls[0].name, wls[1].name); err != nil {
+		return err
+	}
 	lines := 0
 	err := forEachSetting(o, func(impl string, th int) error {
-		for _, w := range []struct {
-			name string
-			opt  solver.Options
-		}{
-			{"W-sample-rk4", solver.Options{Method: solver.RK4, Steps: 100}},
-			{"W-sample-dopri5", solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}},
-		} {
+		for _, w := range wls {
 			if !o.want(w.name) || ctx.Err() != nil {
 				continue
 			}
@@ -134,11 +138,14 @@ func benchSample(ctx context.Context, o *benchOpts) error {
 	if err != nil {
 		return err
 	}
-	return o.out.emit("group", "sample", "summary", true, "lines", lines)
+	return o.out.Emit("group", "sample", "summary", true, "lines", lines)
 }
 
 func benchNLL(ctx context.Context, o *benchOpts) error {
 	const name, n, steps = "W-nll", 10_000, 100
+	if err := checkOnly(o, "nll", name); err != nil {
+		return err
+	}
 	lines := 0
 	err := forEachSetting(o, func(impl string, th int) error {
 		if !o.want(name) || ctx.Err() != nil {
@@ -179,5 +186,5 @@ func benchNLL(ctx context.Context, o *benchOpts) error {
 	if err != nil {
 		return err
 	}
-	return o.out.emit("group", "nll", "summary", true, "lines", lines)
+	return o.out.Emit("group", "nll", "summary", true, "lines", lines)
 }

@@ -83,14 +83,27 @@ func TestBenchNNJSON(t *testing.T) {
 	}
 }
 
-// An unknown --only name is a usage error (exit 2) that names it.
+// An unknown --only name is a usage error (exit 2) on one line, in every group: it names
+// the input and lists the group's workloads (objectives, which has none, says so), and
+// nothing is run or printed.
 func TestBenchNNOnlyUnknown(t *testing.T) {
-	r := runInProcess("bench", "divergence", "--only", "W-nope", "--json")
-	if r.code != 2 {
-		t.Fatalf("exit %d, want 2: %s", r.code, r.stderr)
-	}
-	if !strings.Contains(r.stderr, `"W-nope"`) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
-		t.Fatalf("stderr %q does not name the input on one line", r.stderr)
+	for group := range benchGroups {
+		t.Run(group, func(t *testing.T) {
+			r := runInProcess("bench", group, "--only", "W-nope", "--json")
+			if r.code != 2 || r.stdout != "" {
+				t.Fatalf("exit %d, stdout %q, want exit 2 and nothing: %s", r.code, r.stdout, r.stderr)
+			}
+			want := `"W-nope"`
+			if group == "objectives" {
+				want = "no workloads"
+			}
+			if !strings.Contains(r.stderr, want) || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+				t.Fatalf("stderr %q does not name the input on one line", r.stderr)
+			}
+			if group != "objectives" && !strings.Contains(r.stderr, "(want ") {
+				t.Fatalf("stderr %q does not list the valid names", r.stderr)
+			}
+		})
 	}
 }
 

@@ -49,9 +49,6 @@ func runData(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err // before drawing the points, which may take a while
 	}
 	pts := dataset.SampleN(s, *n, *seed)
-	if err := pf.save(ctx, pts, *n, d); err != nil {
-		return err
-	}
-	e := &emitter{w: stdout, json: *js}
-	return e.emit("data", s.Name(), "n", *n, "dim", d, "seed", *seed, "out", *out)
+	e := &emitter{W: stdout, JSON: *js}
+	return pf.save(ctx, pts, *n, d, func() error { return e.Emit("data", s.Name(), "n", *n, "dim", d, "seed", *seed, "out", *out) })
 }

@@ -41,8 +41,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	modelPath := filepath.Join(*dir, "demo.safetensors")
 	pngPath := filepath.Join(*dir, "demo.png")
-	if err := checkOut(cmd, "dir", modelPath); err != nil {
-		return err
+	for _, p := range []string{modelPath, pngPath} {
+		if err := checkOut(cmd, "dir", p); err != nil {
+			return err
+		}
 	}
 	if err := c.apply(cmd); err != nil {
 		return err
@@ -66,7 +68,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Progress: func(p gen.Progress) { pb.set(p.Step) },
 		Log: func(e gen.LogEntry) {
 			pb.clear()
-			em.emit(logFields(e)...)
+			em.Emit(logFields(e)...)
 		},
 	})
 	pb.done()
@@ -84,9 +86,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if err := writePlot(ctx, m, pngPath, plotOpts{n: 10000, grid: 100, lim: 4.5, seed: *c.seed, batch: 10000}); err != nil {
-		return err
-	}
-	kv = append(kv, "train_s", trainTime, "total_s", time.Since(start).Seconds(), "model", modelPath, "plot", pngPath)
-	return em.summary(cmd, kv...)
+	return writePlot(ctx, m, pngPath, plotOpts{n: 10000, grid: 100, lim: 4.5, seed: *c.seed, batch: 10000}, func() error {
+		kv = append(kv, "train_s", trainTime, "total_s", time.Since(start).Seconds(), "model", modelPath, "plot", pngPath)
+		return em.Summary(cmd, kv...)
+	})
 }

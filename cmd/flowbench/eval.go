@@ -6,6 +6,7 @@ import (
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/internal/emit"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/metrics"
 	"github.com/interflow/flowbench/solver"
@@ -42,8 +43,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	} else {
 		n = ed.N / 2
 		if n < 2 {
-			kv = append(kv, "note", "too few rows for sample distances")
-			return e.summary(cmd, kv...)
+			kv = emit.AddNote(kv, "too few rows for sample distances")
+			return e.Summary(cmd, kv...)
 		}
 		ref, floorRef = ed.X[:n*ed.D], ed.X[n*ed.D:2*n*ed.D]
 	}
@@ -69,5 +70,5 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fl := metrics.Compare(floorRef, ref, ed.D, *f.common.seed, thr)
 	kv = append(kv, "energy", dm.Energy, "mmd", dm.MMD, "sw2", dm.SW2,
 		"floor_energy", fl.Energy, "floor_mmd", fl.MMD, "floor_sw2", fl.SW2, "sample_n", n, "sample_nfe", res.NFE)
-	return e.summary(cmd, kv...)
+	return e.Summary(cmd, kv...)
 }

@@ -136,7 +136,7 @@ func (c *genCommon) outAndModel(cmd, out, model string, inputs ...string) (*poin
 	if err := checkOut(cmd, "out", out); err != nil {
 		return nil, nil, err
 	}
-	if err := checkNotInput(cmd, out, append([]string{"model", model}, inputs...)...); err != nil {
+	if err := checkNotInput(cmd, out, append([]string{"--model", model}, inputs...)...); err != nil {
 		return nil, nil, err
 	}
 	m, err := c.loadModel(cmd, model)
@@ -148,7 +148,7 @@ func (c *genCommon) outAndModel(cmd, out, model string, inputs ...string) (*poin
 
 // emitter returns the printer of results on stdout that --json selects.
 func (c *genCommon) emitter(stdout io.Writer) *emitter {
-	return &emitter{w: stdout, json: *c.json}
+	return &emitter{W: stdout, JSON: *c.json}
 }
 
 // solverFlags are the ODE flags of sample, encode, nll and eval.
@@ -211,13 +211,20 @@ func checkOut(cmd, flagName, path string) error {
 	return nil
 }
 
-// checkNotInput refuses an output path that is the same file as one of the command's inputs,
-// given as flag name, path pairs; identity is the file's (links and other spellings of a
-// path included), not its name.
+// checkNotInput refuses an output path (flag --out) that is the same file as one of the
+// command's inputs; checkOutNotInput with the flag out.
 func checkNotInput(cmd, out string, inputs ...string) error {
+	return checkOutNotInput(cmd, "out", out, inputs...)
+}
+
+// checkOutNotInput refuses the output path of flag --flagName that is the same file as one
+// of the command's inputs, given as label, path pairs (a label is a flag, "--data", or a
+// phrase such as "the model's training file"); identity is the file's (links and other
+// spellings of a path included), not its name.
+func checkOutNotInput(cmd, flagName, out string, inputs ...string) error {
 	for i := 0; i+1 < len(inputs); i += 2 {
 		if in := inputs[i+1]; in != "" && atomicfile.SameFile(out, in) {
-			return usagef("%s: --out %q is the same file as --%s %q: refusing to replace an input", cmd, out, inputs[i], in)
+			return usagef("%s: --%s %q is the same file as %s %q: refusing to replace an input", cmd, flagName, out, inputs[i], in)
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/internal/quote"
 	"github.com/interflow/flowbench/nn"
 )
 
@@ -43,7 +44,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	m, err := gen.ModelFromCheckpoint(ck)
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", quote.Name(path), err)
 	}
 	cfg := ck.Net.Config()
 	var tensors []string
@@ -78,13 +79,17 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	kv = append(kv, "tensors", tensors)
 	if *js {
-		e := &emitter{w: stdout, json: true}
-		return e.emit(kv...)
+		e := &emitter{W: stdout, JSON: true}
+		return e.Emit(kv...)
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		v := kv[i+1]
 		switch v.(type) {
-		case string, int, bool:
+		case string:
+			if quote.Line(v.(string)) != v {
+				v = quote.Name(v.(string))
+			}
+		case int, bool:
 		default:
 			if b, err := json.Marshal(v); err == nil {
 				v = string(b)

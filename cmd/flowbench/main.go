@@ -18,6 +18,7 @@ import (
 	"sort"
 	"syscall"
 
+	"github.com/interflow/flowbench/internal/quote"
 	"github.com/interflow/flowbench/kernels"
 )
 
@@ -115,11 +116,15 @@ func exitCode(ctx context.Context, err error, stderr io.Writer) int {
 	}
 	code := 1
 	var ue *usageError
-	if errors.As(err, &ue) {
+	switch {
+	case errors.As(err, &ue):
 		code = 2
-	} else if signaled {
+	case signaled:
 		code = 128 + int(se.sig)
+	case errors.Is(err, syscall.EPIPE): // stdout closed; SIGPIPE may not have arrived yet
+		code = 128 + int(syscall.SIGPIPE)
 	}
-	fmt.Fprintf(stderr, "flowbench: %v\n", err)
+	// One line, whatever the names in it hold (quote.Line).
+	fmt.Fprintf(stderr, "flowbench: %s\n", quote.Line(err.Error()))
 	return code
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/internal/emit"
 	"github.com/interflow/flowbench/solver"
 )
 
@@ -18,6 +19,7 @@ func init() {
 
 // scoreFlags are the flags shared by nll and eval.
 type scoreFlags struct {
+	out                string // nll --out, checked against every input once they are known
 	model, data, split *string
 	n, batch, hutch    *int
 	solver             *solverFlags
@@ -83,6 +85,15 @@ func (f *scoreFlags) score(ctx context.Context, cmd string, set map[string]bool,
 	if err := checkDataArg(cmd, data); err != nil {
 		return nil, err
 	}
+	if f.out != "" {
+		label := "--data"
+		if *f.data == "" {
+			label = "the model's training file" // recorded in the model: an input all the same
+		}
+		if err := checkNotInput(cmd, f.out, "--model", *f.model, label, data, "--cond", *f.cond.cond); err != nil {
+			return nil, err
+		}
+	}
 	ed, cond, err := f.cond.evalData(cmd, m, data, gen.EvalOptions{Part: part, DefaultPart: *f.split == "", N: *f.n, Seed: *f.common.seed})
 	if err != nil {
 		return nil, err
@@ -96,7 +107,8 @@ func (f *scoreFlags) score(ctx context.Context, cmd string, set map[string]bool,
 }
 
 // scoreNLL computes the NLL of the evaluation data and returns the fields of its summary:
-// data, n, dim, nll, nll_stderr, bpd, true_nll and gap where the density is known, nfe.
+// data, n, dim, nll, nll_stderr (from 2 rows on; a note says why it is missing), bpd,
+// true_nll and gap where the density is known, nfe.
 func scoreNLL(ctx context.Context, cmd string, m *gen.Model, ed *gen.EvalData, lo gen.LikelihoodOptions, quiet bool, stderr io.Writer) ([]any, []float64, error) {
 	pb := newBar(stderr, quiet, ed.N, cmd)
 	lo.Progress = func(done, _ int) { pb.set(done) }
@@ -106,7 +118,11 @@ func scoreNLL(ctx context.Context, cmd string, m *gen.Model, ed *gen.EvalData, l
 		return nil, nil, err
 	}
 	s := gen.SummarizeNLL(logp, ed.D)
-	kv := []any{"data", ed.Source, "n", s.N, "dim", ed.D, "nll", s.NLL, "nll_stderr", nanNull(s.StdErr), "bpd", s.BPD}
+	kv := []any{"data", ed.Source, "n", s.N, "dim", ed.D, "nll", s.NLL}
+	if s.N > 1 {
+		kv = append(kv, "nll_stderr", s.StdErr)
+	}
+	kv = append(kv, "bpd", s.BPD)
 	if ed.Density != nil {
 		var t float64
 		for i := range ed.N {
@@ -116,15 +132,10 @@ func scoreNLL(ctx context.Context, cmd string, m *gen.Model, ed *gen.EvalData, l
 		kv = append(kv, "true_nll", t, "gap", s.NLL-t)
 	}
 	kv = append(kv, "nfe", nfe)
-	return kv, logp, nil
-}
-
-// nanNull maps NaN to nil so that JSON output stays valid.
-func nanNull(v float64) any {
-	if v != v {
-		return nil
+	if s.N < 2 {
+		kv = emit.AddNote(kv, "no nll_stderr: a standard error needs at least 2 rows")
 	}
-	return v
+	return kv, logp, nil
 }
 
 func runNLL(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -141,19 +152,16 @@ func runNLL(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if sf, err = scoreOutput(cmd, *out); err != nil {
 			return err
 		}
-		if err := checkNotInput(cmd, *out, "model", *f.model, "data", *f.data, "cond", *f.cond.cond); err != nil {
-			return err
-		}
+		f.out = *out
 	}
 	s, err := f.score(ctx, cmd, setFlags(fs), stderr)
 	if err != nil {
 		return err
 	}
-	if sf != nil {
-		if err := sf.save(ctx, s.logp); err != nil {
-			return err
-		}
-		s.kv = append(s.kv, "out", *out)
+	report := func() error { return f.common.emitter(stdout).Summary(cmd, s.kv...) }
+	if sf == nil {
+		return report()
 	}
-	return f.common.emitter(stdout).summary(cmd, s.kv...)
+	s.kv = append(s.kv, "out", *out)
+	return sf.save(ctx, s.logp, report)
 }

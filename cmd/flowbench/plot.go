@@ -19,7 +19,6 @@ import (
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
-	"github.com/interflow/flowbench/internal/atomicfile"
 	"github.com/interflow/flowbench/solver"
 )
 
@@ -70,7 +69,7 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := checkOut(cmd, "out", *out); err != nil {
 		return err
 	}
-	if err := checkNotInput(cmd, *out, "model", *model); err != nil {
+	if err := checkNotInput(cmd, *out, "--model", *model, "--data", *data); err != nil {
 		return err
 	}
 	m, err := c.loadModel(cmd, *model)
@@ -78,18 +77,16 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	po := plotOpts{kind: *kind, n: *n, grid: *grid, lim: *lim, seed: *c.seed, batch: *batch, data: *data}
-	if err := writePlot(ctx, m, *out, po); err != nil {
-		return err
-	}
 	kindName := *kind
 	if kindName == "" {
 		kindName = "samples+density"
 	}
-	return c.emitter(stdout).summary(cmd, "out", *out, "kind", kindName)
+	return writePlot(ctx, m, *out, po, func() error { return c.emitter(stdout).Summary(cmd, "out", *out, "kind", kindName) })
 }
 
-// writePlot draws the figure and writes it atomically as PNG.
-func writePlot(ctx context.Context, m *gen.Model, path string, o plotOpts) error {
+// writePlot draws the figure and writes it atomically as PNG, running report before the
+// file replaces path (saveThen).
+func writePlot(ctx context.Context, m *gen.Model, path string, o plotOpts, report func() error) error {
 	var plots []*plot.Plot
 	switch o.kind {
 	case "loss":
@@ -142,10 +139,10 @@ func writePlot(ctx context.Context, m *gen.Model, path string, o plotOpts) error
 	for i, p := range plots {
 		p.Draw(cs[0][i])
 	}
-	return atomicfile.Write(path, func(w io.Writer) error {
+	return saveThen(ctx, path, func(w io.Writer) error {
 		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 		return err
-	})
+	}, report)
 }
 
 // autoLimit returns a half-width that holds 99.5% of the first two coordinates.

@@ -37,13 +37,27 @@ func pointOutput(cmd, path string) (*pointFile, error) {
 	return p, nil
 }
 
-// save writes n rows of d columns atomically, unless ctx is done: an interrupted run
-// writes no file.
-func (p *pointFile) save(ctx context.Context, data []float32, n, d int) error {
+// save writes n rows of d columns atomically, then runs report (the command's summary)
+// before the file replaces p.path: an interrupted run, or one whose report fails, leaves
+// the previous file (saveThen).
+func (p *pointFile) save(ctx context.Context, data []float32, n, d int, report func() error) error {
+	return saveThen(ctx, p.path, func(w io.Writer) error { return p.write(w, data, n, d) }, report)
+}
+
+// saveThen writes path atomically with write, unless ctx is done, and runs report once the
+// new content is complete: path is replaced only if report (the last step that can fail,
+// the summary on stdout) succeeds and ctx is still live, so an output is written only after
+// everything else has succeeded.
+func saveThen(ctx context.Context, path string, write func(w io.Writer) error, report func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return atomicfile.Write(p.path, func(w io.Writer) error { return p.write(w, data, n, d) })
+	return atomicfile.WriteThen(path, write, func() error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return report()
+	})
 }
 
 // writeTSV writes tab-separated values (WriteCSV's output with tabs for commas).
@@ -90,10 +104,7 @@ func scoreOutput(cmd, path string) (*scoreFile, error) {
 	return f, nil
 }
 
-// save writes the values atomically, unless ctx is done.
-func (f *scoreFile) save(ctx context.Context, v []float64) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return atomicfile.Write(f.path, func(w io.Writer) error { return f.write(w, v) })
+// save writes the values atomically and runs report before the rename (saveThen).
+func (f *scoreFile) save(ctx context.Context, v []float64, report func() error) error {
+	return saveThen(ctx, f.path, func(w io.Writer) error { return f.write(w, v) }, report)
 }

@@ -72,7 +72,7 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		opt.SDE = &solver.SDEOptions{Method: meth, Steps: steps, Eps: sch}
 	}
-	pf, m, err := c.outAndModel(cmd, *out, *model, "cond", *cf.cond)
+	pf, m, err := c.outAndModel(cmd, *out, *model, "--cond", *cf.cond)
 	if err != nil {
 		return err
 	}
@@ -117,15 +117,12 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			pts[i*cols+d] = float32(res.LogP[i])
 		}
 	}
-	if err := pf.save(ctx, pts, *n, cols); err != nil {
-		return err
-	}
 	kv := []any{"out", *out, "n", *n, "dim", d, "nfe", res.NFE}
 	if *withLogp {
 		s := gen.SummarizeNLL(res.LogP, d)
 		kv = append(kv, "mean_logp", -s.NLL)
 	}
-	return c.emitter(stdout).summary(cmd, kv...)
+	return pf.save(ctx, pts, *n, cols, func() error { return c.emitter(stdout).Summary(cmd, kv...) })
 }
 
 func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -158,7 +155,7 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *data == "" {
 		return usagef("%s: --data is required", cmd)
 	}
-	pf, m, err := c.outAndModel(cmd, *out, *model, "data", *data, "cond", *cf.cond)
+	pf, m, err := c.outAndModel(cmd, *out, *model, "--data", *data, "--cond", *cf.cond)
 	if err != nil {
 		return err
 	}
@@ -197,11 +194,10 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			rows = append(rows, float32(logp[i]))
 		}
 	}
-	if err := pf.save(ctx, rows, ed.N, cols); err != nil {
-		return err
-	}
 	mean, sd := moments(z)
-	return c.emitter(stdout).summary(cmd, "out", *out, "n", ed.N, "dim", ed.D, "nfe", nfe, "data", ed.Source, "mean", mean, "std", sd)
+	return pf.save(ctx, rows, ed.N, cols, func() error {
+		return c.emitter(stdout).Summary(cmd, "out", *out, "n", ed.N, "dim", ed.D, "nfe", nfe, "data", ed.Source, "mean", mean, "std", sd)
+	})
 }
 
 // moments returns the mean and standard deviation over all coordinates of x.

@@ -8,9 +8,11 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/internal/quote"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
@@ -146,6 +148,10 @@ func (f *trainFlags) config(cmd string) (gen.TrainConfig, error) {
 	probe := cfg
 	probe.Net.Dim = 1
 	if err := probe.Validate(); err != nil {
+		var ce *gen.ConfigError
+		if errors.As(err, &ce) { // name the flag, not the field: min_lr is --min-lr
+			return cfg, usagef("%s: --%s %v: %s", cmd, strings.ReplaceAll(ce.Field, "_", "-"), ce.Value, ce.Want)
+		}
 		return cfg, usagef("%s: %v", cmd, err)
 	}
 	return cfg, nil
@@ -165,7 +171,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkOut(cmd, "out", *f.out); err != nil {
 		return err
 	}
-	if err := checkNotInput(cmd, *f.out, "data", *f.data, "val", *f.valFile, "cond", *f.cond.cond); err != nil {
+	if err := checkNotInput(cmd, *f.out, "--data", *f.data, "--val", *f.valFile, "--cond", *f.cond.cond); err != nil {
 		return err
 	}
 	if err := f.common.apply(cmd); err != nil {
@@ -209,11 +215,15 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg = tableDefaults(cfg, data, set)
 	}
 	if cfg.ValEvery > 0 && data.Toy == nil && data.Val == nil {
-		return fmt.Errorf("%s: --val-every: %s has no validation rows", cmd, *f.data)
+		return fmt.Errorf("%s: --val-every: %s has no validation rows", cmd, quote.Name(*f.data))
 	}
 	em := f.common.emitter(stdout)
 	pb := newBar(stderr, *f.common.quiet, cfg.Steps, "train")
-	var logErr error
+	// A log line that cannot be written (stdout full or closed) stops the run as a signal
+	// would: the trainer saves its checkpoint and the error names stdout.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	logFailed := func(err error) { stop(fmt.Errorf("writing the log to stdout: %w", err)) }
 	opt := gen.TrainOptions{
 		CkptPath: *f.out,
 		Resume:   resume,
@@ -229,21 +239,18 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				kv = append(kv, "path_kinetic", e.PathKE)
 			}
 			pb.clear()
-			if err := em.emit(kv...); err != nil && logErr == nil {
-				logErr = err
+			if err := em.Emit(kv...); err != nil {
+				logFailed(err)
 			}
 		},
 	}
-	m, err := f.mle.train(ctx, cfg, data, opt, em, pb)
+	m, err := f.mle.train(ctx, cfg, data, opt, em, pb, logFailed)
 	pb.done()
 	if err != nil {
 		if errors.Is(err, gen.ErrNonFiniteLoss) {
 			return fmt.Errorf("%w (try a lower --lr or --clip)", err)
 		}
 		return err
-	}
-	if logErr != nil {
-		return logErr
 	}
 	kv := []any{"out", *f.out, "steps", m.State.Step, "elapsed_s", m.State.Elapsed}
 	if n := len(m.History); n > 0 {
@@ -266,7 +273,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if m.State.Stopped {
 		kv = append(kv, "stopped_early", true)
 	}
-	return em.summary(cmd, kv...)
+	return em.Summary(cmd, kv...)
 }
 
 // dataOptions returns the split and data options of the flags (set holds those given).
@@ -364,7 +371,7 @@ func (f *trainFlags) resumed(cmd string, cfg gen.TrainConfig, set map[string]boo
 		return nil, cfg, fmt.Errorf("--resume: %w", err)
 	}
 	if !resume.Resumable() {
-		return nil, cfg, fmt.Errorf("--resume: %s holds no training state", *f.out)
+		return nil, cfg, fmt.Errorf("--resume: %s holds no training state", quote.Name(*f.out))
 	}
 	// The run's configuration comes from the checkpoint; only these may change.
 	may := map[string]bool{"steps": true, "out": true, "data": true, "threads": true, "json": true, "quiet": true, "ckpt-every": true, "log-every": true, "resume": true}
@@ -384,7 +391,7 @@ func (f *trainFlags) resumed(cmd string, cfg gen.TrainConfig, set map[string]boo
 		old.LogEvery = cfg.LogEvery
 	}
 	if resume.State.Step >= old.Steps || resume.State.Stopped {
-		return nil, cfg, fmt.Errorf("--resume: %s is already at step %d of %d (pass a larger --steps to continue)", *f.out, resume.State.Step, old.Steps)
+		return nil, cfg, fmt.Errorf("--resume: %s is already at step %d of %d (pass a larger --steps to continue)", quote.Name(*f.out), resume.State.Step, old.Steps)
 	}
 	return resume, old, nil
 }

@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
+	"math"
 
 	"github.com/interflow/flowbench/gen"
 	"github.com/interflow/flowbench/mle"
@@ -31,8 +31,9 @@ func addMLEFlags(fs *flag.FlagSet) *mleFlags {
 }
 
 // train runs gen.Train, or gen.TrainMLE for --objective mle, whose per-step JSON lines
-// carry step, loss, nll, kinetic, jacobian, nfe, nfe_backward, lr and elapsed_s.
-func (f *mleFlags) train(ctx context.Context, cfg gen.TrainConfig, data *gen.TrainData, opt gen.TrainOptions, em *emitter, pb *bar) (*gen.Model, error) {
+// carry step, loss, nll, kinetic, jacobian, nfe, nfe_backward, lr and elapsed_s; a line
+// that cannot be printed goes to logFailed.
+func (f *mleFlags) train(ctx context.Context, cfg gen.TrainConfig, data *gen.TrainData, opt gen.TrainOptions, em *emitter, pb *bar, logFailed func(error)) (*gen.Model, error) {
 	switch *f.objective {
 	case "interpolant":
 		return gen.Train(ctx, cfg, data, opt)
@@ -40,26 +41,51 @@ func (f *mleFlags) train(ctx context.Context, cfg gen.TrainConfig, data *gen.Tra
 	default:
 		return nil, usagef("train: --objective %q: want interpolant or mle", *f.objective)
 	}
-	g, err := mle.ParseGradient(*f.grad)
+	mc, err := mleConfig("train", *f.grad, *f.steps, *f.tol, *f.div, *f.kinetic, *f.jacob)
 	if err != nil {
-		return nil, usagef("train: --mle-grad: %v", err)
-	}
-	mc := mle.Config{Gradient: g, Steps: *f.steps, Div: *f.div, Kinetic: *f.kinetic, Jacobian: *f.jacob,
-		Forward: solver.Options{Method: solver.Dopri5, RTol: *f.tol, ATol: *f.tol}}
-	if err := mc.Validate(); err != nil {
-		return nil, usagef("train: %v", err)
+		return nil, err
 	}
 	opt.Log = nil // the MLE log below replaces the interval log
-	var logErr error
-	m, err := gen.TrainMLE(ctx, cfg, mc, data, opt, func(e gen.MLELogEntry) {
+	return gen.TrainMLE(ctx, cfg, mc, data, opt, func(e gen.MLELogEntry) {
 		pb.clear()
-		if err := em.emit("step", e.Step, "loss", e.Loss, "nll", e.NLL, "kinetic", e.Kinetic, "jacobian", e.Jacobian,
-			"nfe", e.NFE, "nfe_backward", e.NFEBackward, "lr", e.LR, "elapsed_s", e.Elapsed); err != nil && logErr == nil {
-			logErr = err
+		if err := em.Emit("step", e.Step, "loss", e.Loss, "nll", e.NLL, "kinetic", e.Kinetic, "jacobian", e.Jacobian,
+			"nfe", e.NFE, "nfe_backward", e.NFEBackward, "lr", e.LR, "elapsed_s", e.Elapsed); err != nil {
+			logFailed(err)
 		}
 	})
-	if err == nil && logErr != nil {
-		err = fmt.Errorf("train: %w", logErr)
+}
+
+// mleConfig checks the MLE flags that train and bench objectives share (--mle-grad,
+// --mle-steps, --mle-tol, --mle-div, --kinetic, --jacobian), each error naming its flag,
+// and returns the objective's configuration.
+func mleConfig(cmd, grad string, steps int, tol float64, div string, kinetic, jacobian float64) (mle.Config, error) {
+	g, err := mle.ParseGradient(grad)
+	if err != nil {
+		return mle.Config{}, usagef("%s: --mle-grad: %v", cmd, err)
 	}
-	return m, err
+	if steps < 1 || steps > 1<<16 {
+		return mle.Config{}, usagef("%s: --mle-steps must be in [1, 65536], got %d", cmd, steps)
+	}
+	if err := mustPositiveFloat(cmd, "mle-tol", tol); err != nil {
+		return mle.Config{}, err
+	}
+	if div != "" {
+		if err := parseChoice(cmd, "mle-div", div, "exact", "hutchinson"); err != nil {
+			return mle.Config{}, err
+		}
+	}
+	for _, w := range []struct {
+		name string
+		v    float64
+	}{{"kinetic", kinetic}, {"jacobian", jacobian}} {
+		if !(w.v >= 0) || math.IsInf(w.v, 0) {
+			return mle.Config{}, usagef("%s: --%s must be a finite number ≥ 0, got %v", cmd, w.name, w.v)
+		}
+	}
+	mc := mle.Config{Gradient: g, Steps: steps, Div: div, Kinetic: kinetic, Jacobian: jacobian,
+		Forward: solver.Options{Method: solver.Dopri5, RTol: tol, ATol: tol}}
+	if err := mc.Validate(); err != nil {
+		return mc, usagef("%s: %v", cmd, err)
+	}
+	return mc, nil
 }

@@ -10,29 +10,33 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/interflow/flowbench/internal/quote"
 )
 
 // CheckPath reports whether path can be the destination of Write: its parent
 // directory must exist and be a directory, and path itself must not be a directory. The
-// error names the path and what is wrong, so a CLI can report it before doing any work.
+// error names the path (quote.Name) and what is wrong, so a CLI can report it before doing
+// any work.
 func CheckPath(path string) error {
 	if path == "" {
 		return errors.New("output path is empty")
 	}
 	dir := filepath.Dir(path)
+	name := quote.Name(path)
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("%s: parent directory %s does not exist", path, dir)
+		return fmt.Errorf("%s: parent directory %s does not exist", name, quote.Name(dir))
 	case err != nil:
-		return fmt.Errorf("%s: parent directory: %w", path, err)
+		return fmt.Errorf("%s: parent directory: %w", name, quote.PathErr(dir, err))
 	case !st.IsDir():
-		return fmt.Errorf("%s: parent %s is not a directory", path, dir)
+		return fmt.Errorf("%s: parent %s is not a directory", name, quote.Name(dir))
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("%s: is a directory", path)
+		return fmt.Errorf("%s: is a directory", name)
 	} else if err == nil && !st.Mode().IsRegular() {
-		return fmt.Errorf("%s: exists and is not a regular file (%s): refusing to replace it", path, kind(st.Mode()))
+		return fmt.Errorf("%s: exists and is not a regular file (%s): refusing to replace it", name, kind(st.Mode()))
 	}
 	return nil
 }
@@ -77,7 +81,17 @@ func SameFile(a, b string) bool {
 // left untouched and the error is returned. A replaced file keeps its mode (a new one gets
 // 0644); a symbolic link is written through (its target is replaced); a path that exists
 // and is not a regular file (a device, a FIFO) is refused.
-func Write(path string, write func(w io.Writer) error) (err error) {
+func Write(path string, write func(w io.Writer) error) error {
+	return WriteThen(path, write, nil)
+}
+
+// WriteThen is Write with one more step before the rename: once the new content is
+// complete and fsynced in its temporary file, then (when not nil) runs, and path is
+// replaced only if then returns nil. A command passes the printing of its result as then,
+// so that a failure there (a full or closed standard output) leaves the previous file in
+// place. If then fails, the temporary file is removed and then's error is returned as it
+// is.
+func WriteThen(path string, write func(w io.Writer) error, then func() error) (err error) {
 	if err := CheckPath(path); err != nil {
 		return err
 	}
@@ -92,12 +106,15 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return quote.PathErr(path, err)
 	}
 	tmp := f.Name()
+	closed := false
 	defer func() {
 		if err != nil {
-			f.Close()
+			if !closed {
+				f.Close()
+			}
 			os.Remove(tmp)
 		}
 	}()
@@ -106,19 +123,25 @@ func Write(path string, write func(w io.Writer) error) (err error) {
 		return err
 	}
 	if err = bw.Flush(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return quote.PathErr(path, err)
 	}
 	if err = f.Chmod(mode); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return quote.PathErr(path, err)
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return quote.PathErr(path, err)
 	}
+	closed = true
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return quote.PathErr(path, err)
+	}
+	if then != nil {
+		if err = then(); err != nil {
+			return err
+		}
 	}
 	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return quote.PathErr(path, err)
 	}
 	// Make the rename itself durable. Some file systems cannot sync a directory; the
 	// rename has happened, so that failure is not reported.

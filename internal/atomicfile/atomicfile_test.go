@@ -128,3 +128,46 @@ func TestWriteKeepsWhatItShould(t *testing.T) {
 		t.Fatal("SameFile")
 	}
 }
+
+// TestWriteThen checks that the step run before the rename decides: when it fails, the
+// previous file keeps its bytes and no temporary file is left; when it succeeds, the new
+// content is in place.
+func TestWriteThen(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "prev.csv")
+	os.WriteFile(p, []byte("old\n"), 0o644)
+	full := errors.New("stdout: no space left on device")
+	ran := false
+	err := WriteThen(p, func(w io.Writer) error { _, err := io.WriteString(w, "new\n"); return err }, func() error {
+		ran = true
+		if b, _ := os.ReadFile(p); string(b) != "old\n" {
+			t.Errorf("the file was replaced before the last step: %q", b)
+		}
+		return full
+	})
+	if !errors.Is(err, full) || !ran {
+		t.Fatalf("err = %v (ran %v), want the last step's error", err, ran)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "old\n" {
+		t.Fatalf("after a failed last step the file holds %q", b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Fatalf("%d entries left in the directory, want 1", len(ents))
+	}
+	if err := WriteThen(p, func(w io.Writer) error { _, err := io.WriteString(w, "new\n"); return err }, func() error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "new\n" {
+		t.Fatalf("the file holds %q", b)
+	}
+}
+
+// A name with a newline or an escape character is quoted in errors.
+func TestErrorsQuoteNames(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "no\ndir\x1b[2J", "x.csv")
+	err := CheckPath(bad)
+	if err == nil || strings.ContainsAny(err.Error(), "\n\x1b") || !strings.Contains(err.Error(), `\n`) {
+		t.Fatalf("err = %q", err)
+	}
+}
