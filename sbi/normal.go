@@ -61,13 +61,12 @@ func normQuantile(p float64) float64 {
 			(((((-5.447609879822406e+01*r+1.615858368580409e+02)*r-1.556989798598866e+02)*r+
 				6.680131188771972e+01)*r-1.328068155288572e+01)*r + 1)
 	}
-	if p < 1e-300 {
-		return x // φ(x) underflows in the refinement; Acklam's 1.2e-9 stands
-	}
+	lp := math.Log(p)
 	for range 2 {
-		// Halley: e = Φ(x) − p, u = e/φ(x), x ← x − u/(1 + x·u/2).
-		e := normCDF(x) - p
-		u := e * math.Sqrt(2*math.Pi) * math.Exp(0.5*x*x)
+		// Halley on Φ(x) − p: u = (Φ(x) − p)/φ(x), written as (Φ(x)/p − 1)·p/φ(x) with
+		// p/φ(x) in logarithms, so that it neither overflows nor underflows in the far tail;
+		// x ← x − u/(1 + x·u/2).
+		u := (normCDF(x)/p - 1) * math.Exp(lp+0.5*x*x+0.5*log2Pi)
 		x -= u / (1 + 0.5*x*u)
 	}
 	return x
