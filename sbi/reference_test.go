@@ -190,12 +190,12 @@ func mustRef(t *testing.T, task Task, rng *rand.Rand, xo []float64, n int) []flo
 // densityCase is an observation of a 2-D task with the grid of bins that covers its
 // posterior.
 type densityCase struct {
-	task         Task
-	name         string
-	xo           []float64
-	lo0, hi0     float64
-	lo1, hi1     float64
-	nbins        int // histogram bins per axis
+	task     Task
+	name     string
+	xo       []float64
+	lo0, hi0 float64
+	lo1, hi1 float64
+	nbins    int // histogram bins per axis
 }
 
 // breaks returns, for two_moons, the θ2 where the posterior density jumps for a given θ1:

@@ -17,12 +17,13 @@ import (
 //
 // The likelihood, and so the posterior, is unchanged by θ3 → −θ3 and by θ4 → −θ4: the
 // posterior has four mirrored modes. ReferencePosterior therefore runs its Markov chains
-// on the folded box θ3, θ4 ∈ [0, 3] (one mode; the folded posterior is unimodal, as the
+// on the folded box θ3, θ4 ∈ (0, 3] (one mode; the folded posterior is unimodal, as the
 // map from folded θ to (m, Σ) is one-to-one) and gives each kept draw independent fair signs
 // for θ3 and θ4, which is exact by the symmetry. The chains are adaptive random-walk
-// Metropolis started from a tempered importance resample of the prior (see MCMCConfig); R̂
-// and effective sample sizes are checked before any draw is returned. Use Sample for the
-// diagnostics.
+// Metropolis in the coordinates (w, log θ3, log θ4, θ5) with m = x̄ + L·w/2, L·Lᵀ = Σ and x̄
+// the mean of the four pairs, where the posterior is close to Gaussian, started from a tempered importance resample of the prior (see
+// MCMCConfig); R̂ and effective sample sizes (of the folded θ) are checked before any draw
+// is returned. Use Sample for the diagnostics.
 //
 // sbibm itself builds its SLCP reference by sampling-importance-resampling from 10⁸ prior
 // draws, a neural-spline-flow proposal fitted to those, and rejection sampling from that
@@ -216,24 +217,31 @@ func (t SLCP) Sample(rng *rand.Rand, xo []float64, n int) ([]float64, MCMCStats,
 	}
 	cfg := t.MCMC.withDefaults()
 	xo = append([]float64(nil), xo...)
-	logp := func(th []float64) float64 {
-		for i, v := range th {
-			lo := -slcpBox
-			if i == 2 || i == 3 {
-				lo = 0 // folded
-			}
-			if !(v >= lo && v <= slcpBox) {
+	// The chains run on u = (w1, w2, log θ3, log θ4, θ5) over the folded box (θ3, θ4 > 0),
+	// m = x̄ + L·w/2 (slcpFromU): there the posterior is close to a standard Gaussian in w
+	// and to a Gaussian in the log-scales, without the funnel between m and the scales.
+	bar := slcpMean(xo)
+	th := make([]float64, slcpDim)
+	logp := func(u []float64) float64 {
+		logJac := slcpFromU(th, u, bar)
+		for _, v := range th {
+			if !(v >= -slcpBox && v <= slcpBox) {
 				return math.Inf(-1)
 			}
 		}
-		return slcpLogLik(th, xo)
+		return slcpLogLik(th, xo) + logJac
 	}
 	perChain := max(cfg.MinDraws, (n+cfg.Chains-1)/cfg.Chains)
 	var stats MCMCStats
 	var res rwmResult
 	for attempt := 0; attempt <= cfg.Retries; attempt++ {
-		starts, cov0, evals := slcpStarts(rng, logp, cfg.Chains, cfg.InitDraws)
+		starts, cov0, evals := slcpStarts(rng, xo, bar, cfg.Chains, cfg.InitDraws)
 		res = rwm(rng, logp, slcpDim, starts, cov0, cfg.Warmup, perChain, cfg.Thin)
+		for i := 0; i < len(res.draws); i += slcpDim { // back to θ
+			u := res.draws[i : i+slcpDim]
+			slcpFromU(th, u, bar)
+			copy(u, th)
+		}
 		stats = MCMCStats{
 			Chains: cfg.Chains, DrawsPerChain: perChain, Warmup: cfg.Warmup, Thin: cfg.Thin,
 			Rhat: make([]float64, slcpDim), ESS: make([]float64, slcpDim),
@@ -276,24 +284,63 @@ func (t SLCP) Sample(rng *rand.Rand, xo []float64, n int) ([]float64, MCMCStats,
 	return out, stats, nil
 }
 
-// slcpStarts returns chain starting points (chains×5) and a first proposal covariance by
-// tempered importance resampling: draws θ from the folded prior, weights w ∝ L(θ)^β with β
-// the largest power in [0, 1] (by bisection) whose weights keep an effective sample size
-// (Σw)²/Σw² of at least 4·chains, starts resampled from the weights, and the weighted
-// covariance of the draws. It also returns the number of evaluations.
-func slcpStarts(rng *rand.Rand, logp func([]float64) float64, chains, nInit int) (starts, cov []float64, evals int64) {
+// slcpMean returns x̄, the mean of the four pairs of x.
+func slcpMean(x []float64) [2]float64 {
+	var m [2]float64
+	for j := range slcpN {
+		m[0] += x[2*j] / slcpN
+		m[1] += x[2*j+1] / slcpN
+	}
+	return m
+}
+
+// slcpChol returns the Cholesky factor (l11, l21, l22) of Σ(θ).
+func slcpChol(theta []float64) (l11, l21, l22 float64) {
+	a, b, c := slcpCov(theta)
+	l11 = math.Sqrt(a)
+	l21 = b / l11
+	return l11, l21, math.Sqrt(max(c-l21*l21, 0))
+}
+
+// slcpFromU sets th to the θ of the chains' coordinates u = (w1, w2, log θ3, log θ4, θ5):
+// θ3 = e^u3, θ4 = e^u4, and m = (θ1, θ2) = x̄ + L·w/2 with L·Lᵀ = Σ(θ), the non-centred form
+// of m | Σ, x ≈ N(x̄, Σ/4). It returns log |∂θ/∂u| = log θ3 + log θ4 + log(l11·l22/4).
+func slcpFromU(th, u []float64, bar [2]float64) float64 {
+	th[2], th[3], th[4] = math.Exp(u[2]), math.Exp(u[3]), u[4]
+	l11, l21, l22 := slcpChol(th)
+	th[0] = bar[0] + 0.5*l11*u[0]
+	th[1] = bar[1] + 0.5*(l21*u[0]+l22*u[1])
+	return u[2] + u[3] + math.Log(0.25*l11*l22)
+}
+
+// slcpToU is the inverse of slcpFromU for θ3, θ4 > 0.
+func slcpToU(u, th []float64, bar [2]float64) {
+	l11, l21, l22 := slcpChol(th)
+	u[0] = 2 * (th[0] - bar[0]) / l11
+	u[1] = (2*(th[1]-bar[1]) - l21*u[0]) / l22
+	u[2], u[3], u[4] = math.Log(th[2]), math.Log(th[3]), th[4]
+}
+
+// slcpStarts returns chain starting points (chains×5, in the chains' coordinates, see
+// slcpFromU) and a first proposal covariance by tempered importance
+// resampling: draws θ from the folded prior, weights w ∝ L(θ)^β with β the largest power in
+// [0, 1] (by bisection) whose weights keep an effective sample size (Σw)²/Σw² of at least
+// 4·chains, starts resampled from the weights, and the weighted covariance of the draws' u.
+// It also returns the number of likelihood evaluations.
+func slcpStarts(rng *rand.Rand, xo []float64, bar [2]float64, chains, nInit int) (starts, cov []float64, evals int64) {
 	nInit = max(nInit, 8*chains)
-	th := make([]float64, nInit*slcpDim)
+	u := make([]float64, nInit*slcpDim)
 	ll := make([]float64, nInit)
 	maxLL := math.Inf(-1)
+	th := make([]float64, slcpDim)
 	for i := range nInit {
-		row := th[i*slcpDim : (i+1)*slcpDim]
-		for k := range row {
-			row[k] = (2*rng.Float64() - 1) * slcpBox
+		for k := range th {
+			th[k] = (2*rng.Float64() - 1) * slcpBox
 		}
-		row[2], row[3] = math.Abs(row[2]), math.Abs(row[3])
-		ll[i] = logp(row)
+		th[2], th[3] = math.Abs(th[2]), math.Abs(th[3])
+		ll[i] = slcpLogLik(th, xo)
 		maxLL = max(maxLL, ll[i])
+		slcpToU(u[i*slcpDim:(i+1)*slcpDim], th, bar)
 	}
 	w := make([]float64, nInit)
 	weights := func(beta float64) float64 { // fills w, returns the ESS
@@ -309,7 +356,7 @@ func slcpStarts(rng *rand.Rand, logp func([]float64) float64, chains, nInit int)
 	beta := 1.0
 	if weights(1) < target {
 		lo, hi := 0.0, 1.0
-		for range 50 {
+		for range 24 { // β to within 6e-8
 			mid := 0.5 * (lo + hi)
 			if weights(mid) >= target {
 				lo = mid
@@ -327,29 +374,29 @@ func slcpStarts(rng *rand.Rand, logp func([]float64) float64, chains, nInit int)
 	mean := make([]float64, slcpDim)
 	for i, v := range w {
 		for k := range slcpDim {
-			mean[k] += v / sw * th[i*slcpDim+k]
+			mean[k] += v / sw * u[i*slcpDim+k]
 		}
 	}
 	cov = make([]float64, slcpDim*slcpDim)
 	for i, v := range w {
 		for a := range slcpDim {
 			for b := range slcpDim {
-				cov[a*slcpDim+b] += v / sw * (th[i*slcpDim+a] - mean[a]) * (th[i*slcpDim+b] - mean[b])
+				cov[a*slcpDim+b] += v / sw * (u[i*slcpDim+a] - mean[a]) * (u[i*slcpDim+b] - mean[b])
 			}
 		}
 	}
 	// Multinomial resampling of the starts.
 	starts = make([]float64, chains*slcpDim)
 	for c := range chains {
-		u := rng.Float64() * sw
+		r := rng.Float64() * sw
 		i := 0
 		for ; i < nInit-1; i++ {
-			u -= w[i]
-			if u < 0 {
+			r -= w[i]
+			if r < 0 {
 				break
 			}
 		}
-		copy(starts[c*slcpDim:(c+1)*slcpDim], th[i*slcpDim:(i+1)*slcpDim])
+		copy(starts[c*slcpDim:(c+1)*slcpDim], u[i*slcpDim:(i+1)*slcpDim])
 	}
 	return starts, cov, int64(nInit)
 }
