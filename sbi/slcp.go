@@ -17,8 +17,8 @@ import (
 //
 // The likelihood, and so the posterior, is unchanged by θ3 → −θ3 and by θ4 → −θ4: the
 // posterior has four mirrored modes. ReferencePosterior therefore runs its Markov chains
-// on the folded box θ3, θ4 ∈ (0, 3] (one mode; the folded posterior is unimodal, as the
-// map from folded θ to (m, Σ) is one-to-one) and gives each kept draw independent fair signs
+// on the folded box θ3, θ4 ∈ (0, 3] (the map from folded θ to (m, Σ) is one-to-one, so
+// the symmetry accounts for the modes the parameterization creates) and gives each kept draw independent fair signs
 // for θ3 and θ4, which is exact by the symmetry. The chains are adaptive random-walk
 // Metropolis in the coordinates (w, log θ3, log θ4, θ5) with m = x̄ + L·w/2, L·Lᵀ = Σ and x̄
 // the mean of the four pairs, where the posterior is close to Gaussian, started from a tempered importance resample of the prior (see
