@@ -208,12 +208,15 @@ func (t SLCP) ReferencePosterior(rng *rand.Rand, xo []float64, n int) ([]float64
 }
 
 // Sample returns n draws from the SLCP posterior for x_o by MCMC (see SLCP) and the
-// diagnostics of the run. It fails, returning the diagnostics of the last attempt, when
+// diagnostics of the run (none for n = 0). It fails, returning the diagnostics of the last attempt, when
 // after cfg.Retries repeats the largest R̂ exceeds cfg.MaxRhat or the smallest effective
 // sample size falls below cfg.MinESS times the draws kept.
 func (t SLCP) Sample(rng *rand.Rand, xo []float64, n int) ([]float64, MCMCStats, error) {
 	if err := checkPosteriorArgs(t, xo, n); err != nil {
 		return nil, MCMCStats{}, err
+	}
+	if n == 0 {
+		return []float64{}, MCMCStats{}, nil
 	}
 	cfg := t.MCMC.withDefaults()
 	xo = append([]float64(nil), xo...)

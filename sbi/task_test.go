@@ -87,6 +87,22 @@ func TestShapesAndDeterminism(t *testing.T) {
 	}
 }
 
+// TestNoPosteriorMass checks that observations no parameter can produce give
+// ErrNoPosteriorMass instead of hanging or returning garbage.
+func TestNoPosteriorMass(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	far := []float64{5, 5} // two_moons: x_o,0 ≤ 0.25 + 0.15 − |θ1+θ2|/√2 < 5 for every draw
+	if _, err := (TwoMoons{}).ReferencePosterior(rng, far, 10); !errors.Is(err, ErrNoPosteriorMass) {
+		t.Errorf("two_moons x_o = %v: error %v", far, err)
+	}
+	if _, err := (TwoMoons{}).PosteriorLogProb([]float64{0, 0}, far); !errors.Is(err, ErrNoPosteriorMass) {
+		t.Errorf("two_moons x_o = %v: density error %v", far, err)
+	}
+	if _, err := (GaussianMixture{}).PosteriorLogProb([]float64{0, 0}, []float64{0, 500}); !errors.Is(err, ErrNoPosteriorMass) {
+		t.Errorf("gaussian_mixture x_o = (0, 500): density error %v", err)
+	}
+}
+
 func TestPanicsOnShape(t *testing.T) {
 	for _, task := range tasks {
 		for name, f := range map[string]func(){

@@ -17,6 +17,7 @@ import (
 //
 //	f_p(p) = N(±ρ; 0.1, 0.01²) / (π·ρ),  sign + when u > 0 (r > 0) and − when u < 0 (r < 0).
 //
+// (f_p is unbounded, though integrable, as ρ → 0, where the normal factor is e⁻⁵⁰.)
 // sbibm's likelihood keeps only N(ρ; 0.1, 0.01²): it drops the Jacobian 1/(πρ), which is
 // not constant (ρ varies by ±10% across the moon).
 //
@@ -50,7 +51,7 @@ const (
 	// tmMaxProposals bounds the proposals of one ReferencePosterior call; tmMinRate is the
 	// acceptance rate below which it reports ErrNoPosteriorMass instead of sampling.
 	tmMaxProposals = 1 << 31
-	tmMinRate      = 1e-7
+	tmMinRate      = 1e-6
 )
 
 // Name implements Task.
@@ -139,8 +140,9 @@ func tmPropose(rng *rand.Rand, x0, x1 float64) (t0, t1 float64, ok bool) {
 }
 
 // ReferencePosterior implements Task: exact draws by inverting the simulator (see the type's
-// documentation). It reports ErrNoPosteriorMass when the first 10⁷ proposals are all
-// rejected or the acceptance rate falls below 10⁻⁷.
+// documentation). It reports ErrNoPosteriorMass when, after 10⁶ proposals, the acceptance
+// rate is below 10⁻⁶ (the normalizer Z(x_o) of PosteriorLogProb is that rate), or after
+// 2³¹ proposals in all.
 func (t TwoMoons) ReferencePosterior(rng *rand.Rand, xo []float64, n int) ([]float64, error) {
 	if err := checkPosteriorArgs(t, xo, n); err != nil {
 		return nil, err
@@ -154,7 +156,7 @@ func (t TwoMoons) ReferencePosterior(rng *rand.Rand, xo []float64, n int) ([]flo
 			out = append(out, t0, t1)
 			continue
 		}
-		if tries >= 10_000_000 && float64(len(out)/tmDim) < tmMinRate*float64(tries) || tries >= tmMaxProposals {
+		if tries >= 1_000_000 && float64(len(out)/tmDim) < tmMinRate*float64(tries) || tries >= tmMaxProposals {
 			return nil, fmt.Errorf("sbi: %s: x_o = %v: %w (%d of %d proposals accepted)",
 				t.Name(), xo, ErrNoPosteriorMass, len(out)/tmDim, tries)
 		}
