@@ -8,10 +8,9 @@ import (
 // rwmResult holds the kept draws of a random-walk Metropolis run, laid out
 // [chain][draw][coordinate], and its counters.
 type rwmResult struct {
-	draws            []float64
-	chains, perChain int
-	acceptance       float64 // over the kept phase
-	evaluations      int64
+	draws       []float64
+	acceptance  float64 // over the kept phase
+	evaluations int64
 }
 
 // rwm runs len(starts)/d chains of random-walk Metropolis on the density exp(logp) in lockstep:
@@ -50,7 +49,7 @@ func rwm(rng *rand.Rand, logp func([]float64) float64, d int, starts, cov0 []flo
 	rmStep := 0
 	mean, m2 := make([]float64, d), make([]float64, d*d)
 	var wCount float64
-	res := rwmResult{chains: nc, perChain: perChain, draws: make([]float64, 0, nc*perChain*d)}
+	res := rwmResult{draws: make([]float64, 0, nc*perChain*d)}
 	var accKept int64
 	total := warmup + perChain*thin
 	for it := range total {
