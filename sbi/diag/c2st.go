@@ -32,7 +32,7 @@ type C2STOptions struct {
 
 // C2STResult is the outcome of C2ST with what each fold's training did.
 type C2STResult struct {
-	Accuracy float64   // mean held-out accuracy over the folds (0.5: indistinguishable)
+	Accuracy float64    // mean held-out accuracy over the folds (0.5: indistinguishable)
 	Folds    []C2STFold // per fold, in fold order
 }
 
@@ -88,11 +88,11 @@ func C2STDetail(ctx context.Context, x, y []float64, d int, opt C2STOptions) (*C
 	if opt.MaxIter < 0 || opt.Threads < 0 {
 		return nil, fmt.Errorf("diag: C2ST: MaxIter = %d and Threads = %d, want ≥ 0", opt.MaxIter, opt.Threads)
 	}
-	nx, err := checkRows("x", x, d, max(folds, 2))
+	nx, err := checkRows("C2ST", "x", x, d, max(folds, 2))
 	if err != nil {
 		return nil, err
 	}
-	ny, err := checkRows("y", y, d, folds)
+	ny, err := checkRows("C2ST", "y", y, d, folds)
 	if err != nil {
 		return nil, err
 	}
