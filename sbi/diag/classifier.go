@@ -199,8 +199,7 @@ func (n *mlp) fit(ctx context.Context, x, y []float32, rng *rand.Rand) (fitResul
 	for i := range idx {
 		idx[i] = i
 	}
-	best := math.Inf(1)
-	noImprove := 0
+	stop := plateau{best: math.Inf(1), tol: n.s.tol, patience: n.s.nIterNoChange}
 	var res fitResult
 	for it := 0; it < n.s.maxIter; it++ {
 		if err := ctx.Err(); err != nil {
@@ -220,13 +219,7 @@ func (n *mlp) fit(ctx context.Context, x, y []float32, rng *rand.Rand) (fitResul
 		}
 		res.epochs++
 		res.loss = acc / float64(rows)
-		if res.loss > best-n.s.tol {
-			noImprove++
-		} else {
-			noImprove = 0
-		}
-		best = min(best, res.loss)
-		if noImprove > n.s.nIterNoChange {
+		if stop.done(res.loss) {
 			break
 		}
 	}
@@ -253,4 +246,25 @@ func (n *mlp) correct(x, y []float32) int {
 		}
 	}
 	return c
+}
+
+// plateau is sklearn's stopping rule on the training loss (_update_no_improvement_count
+// without early stopping, then the check in _fit_stochastic).
+type plateau struct {
+	best     float64 // lowest loss so far (starts at +Inf)
+	count    int     // epochs in a row without an improvement of tol on best
+	tol      float64
+	patience int // n_iter_no_change
+}
+
+// done records an epoch's loss and reports whether training stops: once more than patience
+// epochs in a row have had a loss above best − tol.
+func (p *plateau) done(loss float64) bool {
+	if loss > p.best-p.tol {
+		p.count++
+	} else {
+		p.count = 0
+	}
+	p.best = min(p.best, loss)
+	return p.count > p.patience
 }
