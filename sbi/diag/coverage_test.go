@@ -179,7 +179,10 @@ func TestCoverageErrors(t *testing.T) {
 		name, want string
 		run        func() error
 	}{
-		{"hpd length", "logqDraws has 5 values", func() error { _, err := HPDCoverage([]float64{0, 0}, make([]float64, 5), 3, CoverageOptions{}); return err }},
+		{"hpd length", "logqDraws has 5 values", func() error {
+			_, err := HPDCoverage([]float64{0, 0}, make([]float64, 5), 3, CoverageOptions{})
+			return err
+		}},
 		{"hpd nan", "logqTrue[1] = NaN", func() error {
 			_, err := HPDCoverage([]float64{0, math.NaN()}, make([]float64, 6), 3, CoverageOptions{})
 			return err
