@@ -27,9 +27,9 @@ type FigureOptions struct {
 	Names []string
 }
 
-// Figure is a rendered figure: an RGBA image at 96 dpi.
+// Figure is a rendered figure: an opaque image at 96 dpi.
 type Figure struct {
-	img *image.RGBA
+	img image.Image
 }
 
 // Image returns the figure's image.
@@ -86,8 +86,8 @@ func paramNames(fn string, o FigureOptions, d int) ([]string, error) {
 
 // render draws a grid of plots (nil cells stay blank) under a title into a w×h image.
 func render(grid [][]*plot.Plot, title string, w, h int) *Figure {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	c := vgimg.NewWith(vgimg.UseImage(img), vgimg.UseDPI(figureDPI))
+	// The canvas draws into its own copy of the image it is given.
+	c := vgimg.NewWith(vgimg.UseImage(image.NewRGBA(image.Rect(0, 0, w, h))), vgimg.UseDPI(figureDPI))
 	dc := draw.New(c)
 	top := vg.Length(0)
 	if title != "" {
@@ -109,7 +109,7 @@ func render(grid [][]*plot.Plot, title string, w, h int) *Figure {
 			}
 		}
 	}
-	return &Figure{img: img}
+	return &Figure{img: c.Image()}
 }
 
 // quantileRange returns the [q, 1−q] quantile range of the values, padded by 5% (and
