@@ -282,10 +282,17 @@ type grid2D struct {
 	max            float64
 }
 
-func (g *grid2D) Dims() (int, int)   { return g.n, g.n }
+// Dims returns the grid's columns and rows (plotter.GridXYZ).
+func (g *grid2D) Dims() (int, int) { return g.n, g.n }
+
+// Z returns the count in column c, row r.
 func (g *grid2D) Z(c, r int) float64 { return g.z[r*g.n+c] }
-func (g *grid2D) X(c int) float64    { return g.x0 + (float64(c)+0.5)*g.dx }
-func (g *grid2D) Y(r int) float64    { return g.y0 + (float64(r)+0.5)*g.dy }
+
+// X returns the center of column c.
+func (g *grid2D) X(c int) float64 { return g.x0 + (float64(c)+0.5)*g.dx }
+
+// Y returns the center of row r.
+func (g *grid2D) Y(r int) float64 { return g.y0 + (float64(r)+0.5)*g.dy }
 
 // hist2D counts the rows of a (n×d) in a bins×bins grid over columns cx (x) and cy (y).
 func hist2D(a []float64, n, d, cx, cy int, lo, hi []float64, bins int) *grid2D {
@@ -305,8 +312,10 @@ func hist2D(a []float64, n, d, cx, cy int, lo, hi []float64, bins int) *grid2D {
 // ramp is a palette from white to a color.
 type ramp []color.Color
 
+// Colors returns the palette's colors (palette.Palette).
 func (r ramp) Colors() []color.Color { return r }
 
+// rampPalette returns 64 colors from white to c.
 func rampPalette(c color.NRGBA) ramp {
 	const k = 64
 	p := make(ramp, k)
