@@ -48,9 +48,19 @@ func (g *GMM) Dim() int { return g.D }
 
 // Sample implements Sampler: each row picks a component uniformly, then adds Std·N(0, I)
 // to its mean.
-func (g *GMM) Sample(rng *rand.Rand, dst []float32) {
+func (g *GMM) Sample(rng *rand.Rand, dst []float32) { g.SampleLabeled(rng, dst, nil) }
+
+// Classes implements Labeled: the K components.
+func (g *GMM) Classes() int { return g.K }
+
+// SampleLabeled implements Labeled.
+func (g *GMM) SampleLabeled(rng *rand.Rand, dst []float32, labels []int) {
 	for r := 0; r+g.D <= len(dst); r += g.D {
-		mu := g.Means[rng.IntN(g.K)*g.D:]
+		k := rng.IntN(g.K)
+		if labels != nil {
+			labels[r/g.D] = k
+		}
+		mu := g.Means[k*g.D:]
 		for j := 0; j < g.D; j++ {
 			dst[r+j] = float32(mu[j] + g.Std*rng.NormFloat64())
 		}

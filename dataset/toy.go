@@ -77,9 +77,18 @@ func (EightGaussians) Name() string { return "8gaussians" }
 func (EightGaussians) Dim() int { return 2 }
 
 // Sample implements Sampler.
-func (EightGaussians) Sample(rng *rand.Rand, dst []float32) {
+func (g EightGaussians) Sample(rng *rand.Rand, dst []float32) { g.SampleLabeled(rng, dst, nil) }
+
+// Classes implements Labeled: the 8 components, numbered counter-clockwise from angle 0.
+func (EightGaussians) Classes() int { return 8 }
+
+// SampleLabeled implements Labeled.
+func (EightGaussians) SampleLabeled(rng *rand.Rand, dst []float32, labels []int) {
 	for i := 0; i+1 < len(dst); i += 2 {
 		k := rng.IntN(8)
+		if labels != nil {
+			labels[i/2] = k
+		}
 		s, c := math.Sincos(float64(k) * math.Pi / 4)
 		x := 4*c + 0.5*rng.NormFloat64()
 		y := 4*s + 0.5*rng.NormFloat64()
@@ -327,6 +336,23 @@ func NewToy(name string) (Sampler, error) {
 // and a test stream).
 func ToyRNG(seed, stream uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, stream^0x9e3779b97f4a7c15))
+}
+
+// Labeled is a generated data set whose points each come from one of Classes() labelled
+// parts (a mixture's components): SampleLabeled draws like Sample (the same points for the
+// same generator state) and writes each point's label, in [0, Classes()), into labels (one
+// per point; nil: none).
+type Labeled interface {
+	Sampler
+	Classes() int
+	SampleLabeled(rng *rand.Rand, dst []float32, labels []int)
+}
+
+// SampleNLabeled is SampleN for a labelled data set, with the labels of the points.
+func SampleNLabeled(s Labeled, n int, seed uint64) ([]float32, []int) {
+	dst, labels := make([]float32, n*s.Dim()), make([]int, n)
+	s.SampleLabeled(ToyRNG(seed, 0), dst, labels)
+	return dst, labels
 }
 
 // SampleN returns n draws from s (row-major n×s.Dim()) using ToyRNG(seed, 0). The same seed

@@ -281,3 +281,45 @@ func TestLogProbMatchesSampler(t *testing.T) {
 		}
 	}
 }
+
+// A labelled draw is the plain draw (same bits) with each point's component, and the
+// components are where they should be.
+func TestSampleLabeled(t *testing.T) {
+	for _, s := range []Labeled{EightGaussians{}, NewGMM(3, 5, 0.1, 4, 7)} {
+		x := SampleN(s, 2000, 3)
+		y, labels := SampleNLabeled(s, 2000, 3)
+		d := s.Dim()
+		count := make([]int, s.Classes())
+		for i := range x {
+			if x[i] != y[i] {
+				t.Fatalf("%s: labelled draws differ from Sample's", s.Name())
+			}
+		}
+		// The mean of each class is its component's mean.
+		means := make([]float64, s.Classes()*d)
+		for i, l := range labels {
+			count[l]++
+			for j := range d {
+				means[l*d+j] += float64(y[i*d+j])
+			}
+		}
+		for k, c := range count {
+			if c < 2000/s.Classes()/2 {
+				t.Fatalf("%s: class %d has %d of 2000 points", s.Name(), k, c)
+			}
+			var want []float64
+			switch g := s.(type) {
+			case EightGaussians:
+				sn, cs := math.Sincos(float64(k) * math.Pi / 4)
+				want = []float64{4 * cs / eightGaussScale, 4 * sn / eightGaussScale}
+			case *GMM:
+				want = g.Means[k*d : (k+1)*d]
+			}
+			for j := range d {
+				if m := means[k*d+j] / float64(c); math.Abs(m-want[j]) > 0.1 {
+					t.Fatalf("%s class %d: mean %v, component mean %v", s.Name(), k, m, want[j])
+				}
+			}
+		}
+	}
+}

@@ -101,6 +101,21 @@ func TestConditionalCLI(t *testing.T) {
 	mustRun(t, "train", "--data", xs, "--cond", ls, "--cond-labels", "--guidance-drop", "0.2", "--out", ml, "--steps", "100", "--width", "16", "--depth", "1", "--quiet")
 	mustRun(t, "sample", "--model", ml, "--given", "1", "--guidance", "2", "--n", "50", "--out", out, "--quiet")
 	mustRun(t, "nll", "--model", ml, "--data", xs, "--cond", ls, "--split", "val", "--guidance", "1", "--n", "100", "--quiet")
+	// Class figures of a label model; labelled draws of a mixture.
+	png := filepath.Join(dir, "classes.png")
+	mustRun(t, "plot", "--model", ml, "--kind", "classes", "--guidance", "1", "--n", "200", "--out", png)
+	if st, err := os.Stat(png); err != nil || st.Size() < 1000 {
+		t.Fatalf("plot --kind classes: %v", err)
+	}
+	gx, gl := filepath.Join(dir, "g.csv"), filepath.Join(dir, "gl.csv")
+	mustRun(t, "data", "--name", "8gaussians", "--n", "100", "--out", gx, "--labels", gl)
+	if tab, err := dataset.ReadTable(gl); err != nil || tab.N != 100 || tab.D != 1 {
+		t.Fatalf("data --labels: %v", err)
+	}
+	wantRejected(t, cli(t, "data", "--name", "moons", "--n", "10", "--out", gx, "--labels", gl), 2, "no components")
+	wantRejected(t, cli(t, "plot", "--model", m, "--kind", "classes", "--out", png), 2, "class labels only")
+	wantRejected(t, cli(t, "plot", "--model", m, "--out", png), 2, "the model is conditional")
+	mustRun(t, "plot", "--model", m, "--given", "0.5", "--n", "200", "--grid", "20", "--out", png)
 	// Errors.
 	short := filepath.Join(dir, "short.csv")
 	writeCSV(t, short, c[:10], 1)

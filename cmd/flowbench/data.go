@@ -21,6 +21,7 @@ func runData(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	out := fs.String("out", "", "output file; the extension (.csv, .tsv, .npy) selects the format")
 	seed := fs.Uint64("seed", 0, "random seed")
 	js := fs.Bool("json", false, "print the summary as JSON")
+	labelsOut := fs.String("labels", "", "also write each point's component (an integer class label, one per row) to this file, for train --cond FILE --cond-labels (mixtures: 8gaussians, gmm64)")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -48,7 +49,29 @@ func runData(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := ctx.Err(); err != nil {
 		return err // before drawing the points, which may take a while
 	}
-	pts := dataset.SampleN(s, *n, *seed)
 	e := &emitter{W: stdout, JSON: *js}
-	return pf.save(ctx, pts, *n, d, func() error { return e.Emit("data", s.Name(), "n", *n, "dim", d, "seed", *seed, "out", *out) })
+	report := func() error { return e.Emit("data", s.Name(), "n", *n, "dim", d, "seed", *seed, "out", *out) }
+	if *labelsOut == "" {
+		return pf.save(ctx, dataset.SampleN(s, *n, *seed), *n, d, report)
+	}
+	ls, ok := s.(dataset.Labeled)
+	if !ok {
+		return usagef("%s: --labels: %s has no components to label", cmd, s.Name())
+	}
+	lf, err := pointOutput(cmd, *labelsOut)
+	if err != nil {
+		return err
+	}
+	if err := checkNotInput(cmd, *labelsOut, "--out", *out); err != nil {
+		return err
+	}
+	pts, labels := dataset.SampleNLabeled(ls, *n, *seed)
+	lv := make([]float32, len(labels))
+	for i, l := range labels {
+		lv[i] = float32(l)
+	}
+	if err := lf.save(ctx, lv, *n, 1, func() error { return nil }); err != nil {
+		return err
+	}
+	return pf.save(ctx, pts, *n, d, report)
 }

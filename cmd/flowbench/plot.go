@@ -35,19 +35,22 @@ type plotOpts struct {
 	seed  uint64
 	batch int
 	data  string // data set drawn beside the model (optional)
+	cond  *gen.Condition // the shared context of a conditional model (--given), or nil
+	guide float64        // the guidance weight of the classes kind
 }
 
 func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	const cmd = "plot"
-	fs := newFlags(cmd, "--model MODEL --out FILE.png [--kind samples|density|trajectories|loss] [flags]", stdout)
+	fs := newFlags(cmd, "--model MODEL --out FILE.png [--kind samples|density|trajectories|loss|classes] [flags]", stdout)
 	model := fs.String("model", "", "model checkpoint")
 	out := fs.String("out", "", "output PNG file")
-	kind := fs.String("kind", "", "samples, density, trajectories or loss (default: samples beside density)")
+	kind := fs.String("kind", "", "samples, density, trajectories, loss or classes (a label model's draws per class: a scatter in 2-D, a grid of images for square images) (default: samples beside density)")
 	data := fs.String("data", "", "also draw points of this generated data set or data file (samples kind)")
 	n := fs.Int("n", 20000, "samples drawn")
 	grid := fs.Int("grid", 120, "density grid cells per side")
 	lim := fs.Float64("lim", 0, "half-width of the square shown (0: from the samples)")
 	batch := fs.Int("batch", 10000, "rows solved together")
+	cf := addCondFlags(fs, "")
 	c := addCommon(fs)
 	if err := parseArgs(fs, args); err != nil {
 		return err
@@ -59,7 +62,7 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("%s: --lim must be a finite value ≥ 0, got %v", cmd, *lim)
 	}
 	if *kind != "" {
-		if err := parseChoice(cmd, "kind", *kind, "samples", "density", "trajectories", "loss"); err != nil {
+		if err := parseChoice(cmd, "kind", *kind, "samples", "density", "trajectories", "loss", "classes"); err != nil {
 			return err
 		}
 	}
@@ -76,7 +79,25 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	po := plotOpts{kind: *kind, n: *n, grid: *grid, lim: *lim, seed: *c.seed, batch: *batch, data: *data}
+	po := plotOpts{kind: *kind, n: *n, grid: *grid, lim: *lim, seed: *c.seed, batch: *batch, data: *data, guide: *cf.guidance}
+	if *cf.cond != "" {
+		return usagef("%s: give a conditional model's context with --given (one context for the figure)", cmd)
+	}
+	if err := cf.check(cmd, m); err != nil {
+		return err
+	}
+	if *kind == "classes" {
+		if m.Net.Config().Classes == 0 || m.Net.Config().Context > 0 {
+			return usagef("%s: --kind classes needs a model trained with class labels only (--cond-labels)", cmd)
+		}
+	} else {
+		if po.cond, err = cf.shared(cmd, m); err != nil {
+			return err
+		}
+		if err := need(cmd, m, po.cond); err != nil && *kind != "loss" {
+			return err
+		}
+	}
 	kindName := *kind
 	if kindName == "" {
 		kindName = "samples+density"
@@ -89,6 +110,8 @@ func runPlot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func writePlot(ctx context.Context, m *gen.Model, path string, o plotOpts, report func() error) error {
 	var plots []*plot.Plot
 	switch o.kind {
+	case "classes":
+		return classPlot(ctx, m, path, o, report)
 	case "loss":
 		p, err := lossPlot(m)
 		if err != nil {
@@ -102,7 +125,7 @@ func writePlot(ctx context.Context, m *gen.Model, path string, o plotOpts, repor
 		}
 		plots = append(plots, p)
 	default:
-		x, err := m.Sample(ctx, o.n, gen.SampleOptions{ODE: plotODE, Batch: o.batch, Seed: o.seed})
+		x, err := m.Sample(ctx, o.n, gen.SampleOptions{ODE: plotODE, Batch: o.batch, Seed: o.seed, Cond: o.cond})
 		if err != nil {
 			return err
 		}
@@ -237,7 +260,7 @@ func densityPlot(ctx context.Context, m *gen.Model, lim float64, o plotOpts) (*p
 			x = append(x, a, b)
 		}
 	}
-	logp, _, err := m.LogProb(ctx, x, gen.LikelihoodOptions{ODE: plotODE, Batch: o.batch})
+	logp, _, err := m.LogProb(ctx, x, gen.LikelihoodOptions{ODE: plotODE, Batch: o.batch, Cond: o.cond})
 	if err != nil {
 		return nil, err
 	}
@@ -265,13 +288,13 @@ func trajectoryPlot(ctx context.Context, m *gen.Model, o plotOpts) (*plot.Plot, 
 		t := float64(s) / segs
 		var xs []float32
 		if s == 0 {
-			res, err := m.Sample(ctx, k, gen.SampleOptions{ODE: solver.Options{Method: solver.RK4, Steps: 1}, TEnd: 1e-9, Seed: o.seed})
+			res, err := m.Sample(ctx, k, gen.SampleOptions{ODE: solver.Options{Method: solver.RK4, Steps: 1}, TEnd: 1e-9, Seed: o.seed, Cond: o.cond})
 			if err != nil {
 				return nil, err
 			}
 			xs = res.X
 		} else {
-			res, err := m.Sample(ctx, k, gen.SampleOptions{ODE: solver.Options{Method: solver.RK4, Steps: 2 * s}, TEnd: t, Seed: o.seed})
+			res, err := m.Sample(ctx, k, gen.SampleOptions{ODE: solver.Options{Method: solver.RK4, Steps: 2 * s}, TEnd: t, Seed: o.seed, Cond: o.cond})
 			if err != nil {
 				return nil, err
 			}
