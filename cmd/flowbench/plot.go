@@ -34,7 +34,7 @@ type plotOpts struct {
 	lim   float64 // half-width of the square shown (0: from the samples)
 	seed  uint64
 	batch int
-	data  string // data set drawn beside the model (optional)
+	data  string         // data set drawn beside the model (optional)
 	cond  *gen.Condition // the shared context of a conditional model (--given), or nil
 	guide float64        // the guidance weight of the classes kind
 }
