@@ -70,6 +70,15 @@ func lookupTask(cmd, name string) (sbi.Task, error) {
 	return t, nil
 }
 
+// taskAnd returns the task of --task after checking that the count flag name is positive.
+func taskAnd(cmd, task, name string, v int) (sbi.Task, error) {
+	t, err := lookupTask(cmd, task)
+	if err != nil {
+		return nil, err
+	}
+	return t, mustPositive(cmd, name, v)
+}
+
 // f32 converts float64 values for the point writers.
 func f32(v []float64) []float32 {
 	o := make([]float32, len(v))
@@ -98,11 +107,8 @@ func sbiSimulate(ctx context.Context, args []string, stdout, _ io.Writer) error 
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	t, err := lookupTask(cmd, *task)
+	t, err := taskAnd(cmd, *task, "n", *n)
 	if err != nil {
-		return err
-	}
-	if err := mustPositive(cmd, "n", *n); err != nil {
 		return err
 	}
 	pt, err := pointOutput(cmd, *thOut)
@@ -156,11 +162,8 @@ func sbiReference(ctx context.Context, args []string, stdout, _ io.Writer) error
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	t, err := lookupTask(cmd, *task)
+	t, err := taskAnd(cmd, *task, "n", *n)
 	if err != nil {
-		return err
-	}
-	if err := mustPositive(cmd, "n", *n); err != nil {
 		return err
 	}
 	pf, err := pointOutput(cmd, *out)
@@ -192,11 +195,8 @@ func sbiTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	t, err := lookupTask(cmd, *task)
+	t, err := taskAnd(cmd, *task, "sims", *sims)
 	if err != nil {
-		return err
-	}
-	if err := mustPositive(cmd, "sims", *sims); err != nil {
 		return err
 	}
 	if *steps < 0 {
@@ -469,11 +469,8 @@ func sbiImportance(ctx context.Context, args []string, stdout, _ io.Writer) erro
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
-	t, err := lookupTask(cmd, *task)
+	t, err := taskAnd(cmd, *task, "n", *n)
 	if err != nil {
-		return err
-	}
-	if err := mustPositive(cmd, "n", *n); err != nil {
 		return err
 	}
 	var pf *pointFile
