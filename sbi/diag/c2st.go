@@ -21,7 +21,7 @@ type C2STOptions struct {
 	// Folds is the number of cross-validation folds (0: 5, sbibm's n_folds).
 	Folds int
 	// MaxIter caps the training epochs of each fold (0: 10000, sbibm's max_iter;
-	// sbi's own c2st uses 1000). Training normally stops earlier, on the loss.
+	// some ports of it use 1000). Training normally stops earlier, on the loss.
 	MaxIter int
 	// Hidden are the widths of the hidden layers (nil: two of 10·d).
 	Hidden []int

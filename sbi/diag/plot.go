@@ -229,9 +229,13 @@ func Corner(model, reference []float64, d int, opt CornerOptions) (*Figure, erro
 	}
 	title := opt.Title
 	if title == "" {
-		title = fmt.Sprintf("model (n = %d, below the diagonal)", n)
-		if m > 0 {
-			title += fmt.Sprintf(" and reference (n = %d, above)", m)
+		switch {
+		case m == 0:
+			title = fmt.Sprintf("model (n = %d)", n)
+		case d == 1:
+			title = fmt.Sprintf("model (n = %d) and reference (n = %d)", n, m)
+		default:
+			title = fmt.Sprintf("model (n = %d, below the diagonal) and reference (n = %d, above)", n, m)
 		}
 	}
 	return render(grid, title, w, h), nil

@@ -82,6 +82,11 @@ func TestFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPNG(t, "corner-model-only", f, 660, 660, 0.02, modelColor)
+	f, err = Corner(model[:1000], ref[:800], 1, CornerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, "corner-1d", f, 480, 480, 0.005, refColor)
 
 	sbc, err := SBC(context.Background(), 500, 3, 99, sbcPair(c, estimate{0, 1.2}, 99, 3), SBCOptions{})
 	if err != nil {
