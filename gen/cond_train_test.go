@@ -107,6 +107,24 @@ func TestConditionalTrainingLearnsConditional(t *testing.T) {
 	if math.Abs(mx-2) > 0.05 || math.Abs(my+1.2) > 0.05 || math.Abs(math.Sqrt(vx)-0.3) > 0.03 {
 		t.Fatalf("samples for c = %v: mean (%.3f, %.3f), sd %.3f; want (2, -1.2), 0.3", c0, mx, my, math.Sqrt(vx))
 	}
+	// The score-based SDE sampler works conditionally too (the score from the conditional
+	// velocity).
+	eps, err := solver.ParseSchedule("linear:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sres, err := m.Sample(context.Background(), 4000, SampleOptions{SDE: &solver.SDEOptions{Method: solver.StochasticHeun, Steps: 200, Eps: eps}, Seed: 9, Cond: Shared(c0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mx, my = 0, 0
+	for i := range 4000 {
+		mx += float64(sres.X[2*i]) / 4000
+		my += float64(sres.X[2*i+1]) / 4000
+	}
+	if math.Abs(mx-2) > 0.06 || math.Abs(my+1.2) > 0.06 {
+		t.Fatalf("SDE samples for c = %v: mean (%.3f, %.3f); want (2, -1.2)", c0, mx, my)
+	}
 }
 
 // A label model trained with guidance dropout draws each class where it lives, and the null
