@@ -11,6 +11,7 @@ import (
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/internal/quote"
+	"github.com/interflow/flowbench/internal/version"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/nn"
 )
@@ -142,6 +143,9 @@ type TrainOptions struct {
 	Progress func(Progress)
 	// Log is called with every history entry as it is made (may be nil).
 	Log func(LogEntry)
+	// Command is the command line that started the run, recorded in the checkpoint's
+	// provenance (nil: none).
+	Command []string
 }
 
 // ErrNonFiniteLoss is wrapped by Train's error when the loss becomes NaN or infinite.
@@ -290,6 +294,7 @@ func (tr *trainer) fresh() error {
 	if cfg.Base == BaseLearned {
 		m.Base = NewGaussianBase(tr.d)
 	}
+	m.Provenance = &Provenance{Build: version.Get(), Command: tr.opt.Command, Started: time.Now().UTC().Format(time.RFC3339)}
 	tr.model = m
 	tr.ip, tr.base = m.Interp, m.Base
 	tr.net = net
@@ -367,6 +372,12 @@ func (tr *trainer) restore(m *Model) error {
 		}
 	case m.Data.Name != tr.data.Name || (m.Data.SHA256 == "") != (tr.data.Train == nil):
 		return fmt.Errorf("resume: the checkpoint was trained on %q, not on %q", m.Data.Name, tr.data.Name)
+	}
+	if m.Provenance == nil {
+		m.Provenance = &Provenance{Build: version.Get()}
+	}
+	if tr.opt.Command != nil {
+		m.Provenance.Resumed = append(m.Provenance.Resumed, tr.opt.Command)
 	}
 	tr.model = m
 	tr.onDisk = true // the checkpoint resumed from (the CLI's --out) stays until replaced

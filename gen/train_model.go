@@ -9,6 +9,7 @@ import (
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/internal/quote"
+	"github.com/interflow/flowbench/internal/version"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/nn"
 )
@@ -39,6 +40,9 @@ type Model struct {
 	State TrainState
 	// History is the training log, one entry per interval.
 	History []LogEntry
+	// Provenance records the build and command line that trained the model (nil for a
+	// network saved without it).
+	Provenance *Provenance
 
 	best *nn.MLP // best-validation weights
 	// bestIP and bestBase are the interpolant and base at the best validation (set with best)
@@ -184,6 +188,7 @@ const (
 	metaTrainState = "train_state"
 	metaHistory    = "history"
 	metaData       = "data"
+	metaProvenance = "provenance"
 	cfgTrain       = "train"
 	cfgInterp      = "interp"
 	cfgBase        = "base"
@@ -274,7 +279,12 @@ func (m *Model) Checkpoint() (*nn.Checkpoint, error) {
 			return nil, err
 		}
 	}
-	for k, v := range map[string]any{metaTrainState: m.State, metaHistory: m.History, metaData: m.Data} {
+	meta := map[string]any{metaTrainState: m.State, metaHistory: m.History, metaData: m.Data}
+	if m.Provenance != nil {
+		meta[metaProvenance] = m.Provenance
+		ck.Meta[nn.MetaCreatedBy] = m.Provenance.Build.String()
+	}
+	for k, v := range meta {
 		s, err := jsonString(v)
 		if err != nil {
 			return nil, fmt.Errorf("encoding %s: %w", k, err)
@@ -394,6 +404,12 @@ func ModelFromCheckpoint(ck *nn.Checkpoint) (*Model, error) {
 	if s, ok := ck.Meta[metaHistory]; ok {
 		if err := json.Unmarshal([]byte(s), &m.History); err != nil {
 			return nil, fmt.Errorf("metadata %s: %w", metaHistory, err)
+		}
+	}
+	if s, ok := ck.Meta[metaProvenance]; ok {
+		m.Provenance = &Provenance{}
+		if err := json.Unmarshal([]byte(s), m.Provenance); err != nil {
+			return nil, fmt.Errorf("metadata %s: %w", metaProvenance, err)
 		}
 	}
 	if s, ok := ck.Meta[metaData]; ok {
@@ -540,4 +556,14 @@ func (m *Model) Describe() string {
 		fmt.Fprintf(&b, "base: N(0, I)\n")
 	}
 	return b.String()
+}
+
+// Provenance is where a model came from: the build that trained it (version, VCS revision,
+// Go release), the command line of the first run and of the last resume, and when.
+type Provenance struct {
+	Build   version.Info `json:"build"`
+	Command []string     `json:"command,omitempty"`
+	Started string       `json:"started,omitempty"` // RFC 3339, UTC, when the run began
+	// Resumed are the command lines of later runs that continued this one, in order.
+	Resumed [][]string `json:"resumed,omitempty"`
 }

@@ -64,6 +64,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	start := time.Now()
 	pb := newBar(stderr, *c.quiet, cfg.Steps, "train")
 	m, err := gen.Train(ctx, cfg, td, gen.TrainOptions{
+		Command:  commandLine,
 		CkptPath: modelPath,
 		Progress: func(p gen.Progress) { pb.set(p.Step) },
 		Log: func(e gen.LogEntry) {

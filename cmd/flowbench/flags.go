@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/interflow/flowbench/dataset"
@@ -33,9 +34,7 @@ func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 	fs.Usage = func() {} // printed by parseFlags for --help only
 	helpers[fs] = func() {
 		fmt.Fprintf(stdout, "usage: flowbench %s %s\n", name, synopsis)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		printFlags(stdout, fs)
 		if n := helpNotes[fs]; n != "" {
 			fmt.Fprintf(stdout, "\n%s", n)
 		}
@@ -253,4 +252,24 @@ func parseChoice(cmd, flagName, v string, allowed ...string) error {
 		}
 	}
 	return usagef("%s: --%s: unknown value %q (want one of %s)", cmd, flagName, v, joinNames(allowed))
+}
+
+// printFlags prints fs's flags as the README and the errors name them, "--name type", with
+// the usage and the default on the next line (flag.PrintDefaults' layout with two dashes).
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		typ, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if typ != "" {
+			line += " " + typ
+		}
+		line += "\n    \t" + strings.ReplaceAll(usage, "\n", "\n    \t")
+		if d := f.DefValue; d != "" && d != "0" && d != "false" {
+			if typ == "string" {
+				d = strconv.Quote(d)
+			}
+			line += " (default " + d + ")"
+		}
+		fmt.Fprintln(w, line)
+	})
 }

@@ -77,6 +77,9 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if n := len(m.History); n > 0 {
 		kv = append(kv, "last_log", m.History[n-1])
 	}
+	if m.Provenance != nil {
+		kv = append(kv, "provenance", m.Provenance)
+	}
 	kv = append(kv, "tensors", tensors)
 	if *js {
 		e := &emitter{W: stdout, JSON: true}

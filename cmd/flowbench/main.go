@@ -65,15 +65,24 @@ func topUsage(w io.Writer) {
 	fmt.Fprintln(w, "run 'flowbench <subcommand> --help' for its flags")
 }
 
+// commandLine is the command line being run, recorded in checkpoints' provenance.
+var commandLine []string
+
 // run executes one command line and returns the process exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		topUsage(stderr)
 		return 2
 	}
+	if args[0] == "help" && len(args) > 1 {
+		args = []string{args[1], "--help"} // flowbench help CMD = flowbench CMD --help
+	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		topUsage(stdout)
 		return 0
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args[0] = "version"
 	}
 	c, ok := commands[args[0]]
 	if !ok {
@@ -97,6 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			cancel(&signalError{s.(syscall.Signal)})
 		}
 	}()
+	commandLine = append([]string{"flowbench"}, args...)
 	err := c.run(ctx, args[1:], stdout, stderr)
 	return exitCode(ctx, err, stderr)
 }

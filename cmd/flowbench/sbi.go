@@ -218,7 +218,7 @@ func sbiTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		cfg.Steps = *steps
 	}
 	pb := newBar(stderr, *c.quiet, cfg.Steps, "train")
-	m, err := posterior.Train(ctx, data, &cfg, gen.TrainOptions{CkptPath: *out, Progress: func(p gen.Progress) { pb.set(p.Step) }})
+	m, err := posterior.Train(ctx, data, &cfg, gen.TrainOptions{CkptPath: *out, Command: commandLine, Progress: func(p gen.Progress) { pb.set(p.Step) }})
 	pb.done()
 	if err != nil {
 		return err

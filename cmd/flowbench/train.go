@@ -225,6 +225,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer stop(nil)
 	logFailed := func(err error) { stop(fmt.Errorf("writing the log to stdout: %w", err)) }
 	opt := gen.TrainOptions{
+		Command:  commandLine,
 		CkptPath: *f.out,
 		Resume:   resume,
 		Progress: func(p gen.Progress) {
