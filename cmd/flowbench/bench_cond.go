@@ -125,8 +125,7 @@ func benchCond(ctx context.Context, o *benchOpts) error {
 			case "W-cond-train":
 				const batch = 4096
 				c, u := newCondTrainStep(true, batch), newCondTrainStep(false, batch)
-				ms, _ = measureMin(ctx, c.step)
-				base, _ = measureMin(ctx, u.step)
+				ms, base = pairedSteps(ctx, c.step, u.step)
 				flopRow = 3 * batch * c.m.Config().FLOPsPerRow()
 				extra = append(extra, "batch", batch, "sims", 10_000)
 			case "W-posterior", "W-amortized":
@@ -199,4 +198,26 @@ func pairedHeavy(ctx context.Context, a, b func() error) (msA, msB float64, err 
 	sort.Float64s(ta)
 	sort.Float64s(tb)
 	return ta[len(ta)/2], tb[len(tb)/2], nil
+}
+
+// pairedSteps times two training steps alternately (5 warm-up steps of each, then up to 30
+// of each, a, b, a, b, …, stopping early when ctx is done) and returns their median times in
+// milliseconds: both see the same load, so their ratio holds on a busy machine.
+func pairedSteps(ctx context.Context, a, b func()) (msA, msB float64) {
+	for range 5 {
+		a()
+		b()
+	}
+	var ta, tb []float64
+	for i := 0; i < 30 && (i == 0 || ctx.Err() == nil); i++ {
+		t0 := time.Now()
+		a()
+		t1 := time.Now()
+		b()
+		ta = append(ta, float64(t1.Sub(t0).Nanoseconds())/1e6)
+		tb = append(tb, float64(time.Since(t1).Nanoseconds())/1e6)
+	}
+	sort.Float64s(ta)
+	sort.Float64s(tb)
+	return ta[len(ta)/2], tb[len(tb)/2]
 }
