@@ -195,6 +195,24 @@ func (e *encodedCond) slice(rows []float32, s, end int) []float32 {
 // guided reports whether the calls need a second (null-label) fork.
 func (e *encodedCond) guided() bool { return e != nil && e.w > 0 }
 
+// forks takes the views of net a call with condition e needs from the pool: one, and a
+// second (for the null label) when guided.
+func (m *Model) forks(net *nn.MLP, e *encodedCond) (f, g *nn.MLP) {
+	f = m.views.get(net)
+	if e.guided() {
+		g = m.views.get(net)
+	}
+	return f, g
+}
+
+// putForks returns the views taken by forks.
+func (m *Model) putForks(net, f, g *nn.MLP) {
+	m.views.put(net, f)
+	if g != nil {
+		m.views.put(net, g)
+	}
+}
+
 // guidedField is ṽ = (1 + w)·v(t, x, c) − w·v(t, x, ∅): two forks of one network, one with
 // the context, one with the null label. Its divergence is the same combination of theirs.
 type guidedField struct {
@@ -255,19 +273,22 @@ func (g *guidedField) VelocityDivHutchinson(t float64, x, out []float32, div []f
 }
 
 // drawContext writes the encoded context of training row r into dst (len ContextWidth),
-// dropping the label to ∅ with probability GuidanceDrop.
+// dropping the label to ∅ with probability drop (GuidanceDrop).
 func (tr *trainer) drawContext(rng *rand.Rand, dst []float32, r int, drop float64) {
+	tr.encodeRow(dst, tr.data.Cond, tr.data.Labels, r, drop > 0 && tr.cfg.Net.Classes > 0 && rng.Float64() < drop)
+}
+
+// encodeRow writes the encoded context of row r of the continuous contexts cond and the
+// labels into dst, with the null label when null is set.
+func (tr *trainer) encodeRow(dst []float32, cond *dataset.Table, labels []int, r int, null bool) {
 	nc := tr.cfg.Net
 	var cont []float32
 	if nc.Context > 0 {
-		cont = tr.data.Cond.Data[r*nc.Context : (r+1)*nc.Context]
+		cont = cond.Data[r*nc.Context : (r+1)*nc.Context]
 	}
 	label := -1
-	if nc.Classes > 0 {
-		label = tr.data.Labels[r]
-		if drop > 0 && rng.Float64() < drop {
-			label = -1
-		}
+	if nc.Classes > 0 && !null {
+		label = labels[r]
 	}
 	nc.EncodeContext(dst, cont, label)
 }
@@ -357,15 +378,7 @@ func (tr *trainer) contextRows(cond *dataset.Table, labels []int, n int) []float
 	}
 	out := make([]float32, n*cw)
 	for r := range n {
-		var cont []float32
-		if nc.Context > 0 {
-			cont = cond.Data[r*nc.Context : (r+1)*nc.Context]
-		}
-		label := -1
-		if nc.Classes > 0 {
-			label = labels[r]
-		}
-		nc.EncodeContext(out[r*cw:(r+1)*cw], cont, label)
+		tr.encodeRow(out[r*cw:(r+1)*cw], cond, labels, r, false)
 	}
 	return out
 }

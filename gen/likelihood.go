@@ -88,9 +88,8 @@ func (m *Model) LogProb(ctx context.Context, x []float32, opt LikelihoodOptions)
 	buf := make([]float32, batch*d)
 	ws := solver.NewWorkspace()
 	net := m.Net
-	f, g := m.views.get(net), m.views.get(net)
-	defer m.views.put(net, f)
-	defer m.views.put(net, g)
+	f, g := m.forks(net, cond)
+	defer m.putForks(net, f, g)
 	var baseLog solver.LogDensityFunc
 	if m.Base != nil {
 		baseLog = m.Base.logDensityFunc()
@@ -154,9 +153,8 @@ func (m *Model) Encode(ctx context.Context, x []float32, opt LikelihoodOptions) 
 	}
 	ws := solver.NewWorkspace()
 	net := m.Net
-	f, g := m.views.get(net), m.views.get(net)
-	defer m.views.put(net, f)
-	defer m.views.put(net, g)
+	f, g := m.forks(net, cond)
+	defer m.putForks(net, f, g)
 	nfe := 0
 	for s := 0; s < n; s += batch {
 		e := min(n, s+batch)

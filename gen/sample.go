@@ -89,9 +89,8 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 	rng := rand.New(rand.NewPCG(opt.Seed, streamSample))
 	ws := solver.NewWorkspace()
 	net := m.Net
-	f, g := m.views.get(net), m.views.get(net)
-	defer m.views.put(net, f)
-	defer m.views.put(net, g)
+	f, g := m.forks(net, cond)
+	defer m.putForks(net, f, g)
 	z := make([]float32, batch*d)
 	var baseLog solver.LogDensityFunc
 	if m.Base != nil {
