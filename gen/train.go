@@ -125,6 +125,12 @@ type TrainOptions struct {
 	Progress func(Progress)
 	// Log is called with every history entry as it is made (may be nil).
 	Log func(LogEntry)
+	// TimeLimit, when positive, ends the run once its training time (TrainState.Elapsed:
+	// validation included, a resumed run's earlier time too) reaches it: the step under way
+	// is finished, the weights it reached are validated when validation runs (so the best of
+	// the run includes them), and the run ends as if its steps were done (final checkpoint,
+	// no error) with TrainState.TimeLimited set. A run so ended can be resumed.
+	TimeLimit time.Duration
 }
 
 // ErrNonFiniteLoss is wrapped by Train's error when the loss becomes NaN or infinite.
@@ -473,6 +479,7 @@ func (tr *trainer) drive(ctx context.Context, val *valSet, step func(lr float64)
 	cfg := &tr.cfg
 	st := &tr.model.State
 	tr.start = time.Now()
+	st.TimeLimited = false
 	firstCkpt := cfg.FirstCkpt
 	if firstCkpt <= 0 {
 		firstCkpt = time.Second
@@ -498,11 +505,16 @@ func (tr *trainer) drive(ctx context.Context, val *valSet, step func(lr float64)
 		if tr.opt.Progress != nil {
 			tr.opt.Progress(Progress{Step: st.Step, Steps: cfg.Steps, Loss: e.Loss, Net: tr.net})
 		}
-		if val != nil && st.Step%cfg.ValEvery == 0 {
+		timeUp := tr.opt.TimeLimit > 0 && st.Step < cfg.Steps && tr.elapsedNow() >= tr.opt.TimeLimit.Seconds()
+		if val != nil && (st.Step%cfg.ValEvery == 0 || timeUp) {
 			tr.validate(val)
 		}
-		if cfg.LogEvery > 0 && st.Step%cfg.LogEvery == 0 || st.Step == cfg.Steps || st.Stopped {
+		if cfg.LogEvery > 0 && st.Step%cfg.LogEvery == 0 || st.Step == cfg.Steps || st.Stopped || timeUp {
 			tr.flushLog(lr)
+		}
+		if timeUp {
+			st.TimeLimited = true
+			break
 		}
 		due := cfg.CkptEvery > 0 && st.Step%cfg.CkptEvery == 0
 		if !tr.saved && time.Since(tr.start) >= firstCkpt {
@@ -643,8 +655,8 @@ func (tr *trainer) save() error {
 	if tr.opt.CkptPath == "" {
 		return nil
 	}
-	if tr.model.State.Step < tr.cfg.Steps && !tr.model.State.Stopped {
-		tr.finish()
+	if st := &tr.model.State; st.Step < tr.cfg.Steps && !st.Stopped && !st.TimeLimited {
+		tr.finish() // a periodic checkpoint (the end of a run was finished by drive)
 	}
 	// A finite loss can still be followed by an update that overflows the weights or
 	// Adam's moments; such a state would replace the last good checkpoint with one that

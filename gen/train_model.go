@@ -132,6 +132,9 @@ type TrainState struct {
 	Elapsed  float64  `json:"elapsed_s"` // training time in seconds
 	// ValSeconds is the part of Elapsed spent validating.
 	ValSeconds float64 `json:"val_s,omitempty"`
+	// TimeLimited says that TrainOptions.TimeLimit ended the run (in the process that ran
+	// last) before its steps were done.
+	TimeLimited bool `json:"time_limited,omitempty"`
 }
 
 type plainState TrainState

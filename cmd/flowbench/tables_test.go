@@ -92,6 +92,39 @@ func TestTableDefaults(t *testing.T) {
 	}
 }
 
+// TestTableMLE trains a data file by --objective mle with the table defaults and a time
+// limit: the run validates by held-out NLL (at the MLE interval, every few steps), ends at
+// the limit with time_limited in the summary, and its model scores the file.
+func TestTableMLE(t *testing.T) {
+	dir := t.TempDir()
+	data := gaussTable(t, dir, "g.csv", 300, 4)
+	model := filepath.Join(dir, "g.safetensors")
+	r := mustRun(t, "train", "--data", data, "--out", model, "--objective", "mle", "--mle-grad", "discrete", "--mle-steps", "2",
+		"--width", "32", "--time-limit", "0.5", "--json", "--quiet", "--threads", "1")
+	s := summaryOf(t, r.stdout)
+	for _, k := range []string{"best_val_nll", "train_nll", "best_step", "time_limited"} {
+		if _, ok := s[k]; !ok {
+			t.Fatalf("summary lacks %s: %s", k, r.stdout)
+		}
+	}
+	var cfg struct {
+		Train struct {
+			ValEvery int `json:"val_every"`
+			Steps    int `json:"steps"`
+		} `json:"train"`
+		State struct {
+			Step int `json:"step"`
+		} `json:"state"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "info", model, "--json").stdout), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Train.ValEvery < 1 || cfg.Train.ValEvery > 5 || cfg.State.Step >= cfg.Train.Steps {
+		t.Fatalf("val_every %d (want the MLE interval, 1–5), step %d of %d", cfg.Train.ValEvery, cfg.State.Step, cfg.Train.Steps)
+	}
+	mustRun(t, "nll", "--model", model, "--data", data, "--split", "val", "--json")
+}
+
 // TestPerRowScores checks nll --out: one log-density per scored row in input order, the
 // same bits at one and two threads, their mean equal to the reported NLL, and encode
 // --with-logp's last column equal to them (as float32).

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"time"
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
@@ -33,7 +34,7 @@ type trainFlags struct {
 	resume                         *bool
 	splitSeed                      *uint64
 	valFrac, valFile, dequantize   *string
-	testFrac                       *float64
+	testFrac, timeLimit            *float64
 	common                         *genCommon
 	mle                            *mleFlags // --objective and the MLE settings (train_mle.go)
 }
@@ -73,6 +74,7 @@ func addTrainFlags(fs *flag.FlagSet) *trainFlags {
 		testFrac:   fs.Float64("test-frac", 0, "fraction of a data file's rows held out as a test part, used by nothing in training (nll/eval --split test)"),
 		valFile:    fs.String("val", "", "file of validation rows instead of a validation fraction"),
 		dequantize: fs.String("dequantize", "auto", "integer-valued columns: auto (dequantize with U[0,1) noise) or none"),
+		timeLimit:  fs.Float64("time-limit", 0, "end the run when its training time reaches this many seconds, validating the weights reached (0: none; the run can be resumed)"),
 		common:     addCommon(fs),
 		mle:        addMLEFlags(fs),
 	}
@@ -94,6 +96,9 @@ func (f *trainFlags) config(cmd string) (gen.TrainConfig, error) {
 	}
 	if err := mustPositiveFloat(cmd, "lr", *f.lr); err != nil {
 		return cfg, err
+	}
+	if tl := *f.timeLimit; !(tl >= 0 && tl <= maxTimeLimit) {
+		return cfg, usagef("%s: --time-limit must be between 0 and %g seconds, got %v", cmd, float64(maxTimeLimit), tl)
 	}
 	act, err := kernels.ParseAct(*f.act)
 	if err != nil || act == kernels.Identity {
@@ -198,7 +203,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if data.Toy == nil && resume == nil {
-		cfg = tableDefaults(cfg, data, set)
+		cfg = tableDefaults(cfg, data, set, f.mle.tableValEvery)
 	}
 	if cfg.ValEvery > 0 && data.Toy == nil && data.Val == nil {
 		return fmt.Errorf("%s: --val-every: %s has no validation rows", cmd, *f.data)
@@ -207,8 +212,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	pb := newBar(stderr, *f.common.quiet, cfg.Steps, "train")
 	var logErr error
 	opt := gen.TrainOptions{
-		CkptPath: *f.out,
-		Resume:   resume,
+		CkptPath:  *f.out,
+		Resume:    resume,
+		TimeLimit: time.Duration(*f.timeLimit * float64(time.Second)),
 		Progress: func(p gen.Progress) {
 			pb.set(p.Step)
 		},
@@ -258,6 +264,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if m.State.Stopped {
 		kv = append(kv, "stopped_early", true)
 	}
+	if m.State.TimeLimited {
+		kv = append(kv, "time_limited", true)
+	}
 	return em.summary(cmd, kv...)
 }
 
@@ -298,9 +307,16 @@ func (f *trainFlags) dataOptions(cmd string, set map[string]bool) (gen.DataOptio
 	return o, nil
 }
 
+// maxTimeLimit bounds --time-limit, in seconds: a year, well inside time.Duration's range.
+const maxTimeLimit = 365 * 24 * 3600
+
 // tableDefaults returns cfg with the flags a user did not set (set) taken from
-// gen.TableConfig for the data file's size: the defaults that adapt to a table.
-func tableDefaults(cfg gen.TrainConfig, data *gen.TrainData, set map[string]bool) gen.TrainConfig {
+// gen.TableConfig for the data file's size: the defaults that adapt to a table. valEvery
+// gives the validation interval for the objective trained (nil: gen.TableValEvery).
+func tableDefaults(cfg gen.TrainConfig, data *gen.TrainData, set map[string]bool, valEvery func(cfg gen.TrainConfig, d, nVal int) int) gen.TrainConfig {
+	if valEvery == nil {
+		valEvery = gen.TableValEvery
+	}
 	nVal := 0
 	if data.Val != nil {
 		nVal = data.Val.N
@@ -323,7 +339,7 @@ func tableDefaults(cfg gen.TrainConfig, data *gen.TrainData, set map[string]bool
 	take("val-every", func() {
 		cfg.ValEvery = 0
 		if auto.ValEvery > 0 {
-			cfg.ValEvery = gen.TableValEvery(cfg, data.Train.D, cfg.ValN)
+			cfg.ValEvery = valEvery(cfg, data.Train.D, cfg.ValN)
 		}
 	})
 	if cfg.Schedule == gen.LRPlateau && (cfg.ValEvery == 0 || cfg.Patience == 0) {
@@ -342,7 +358,9 @@ const tableRule = `Defaults for a data file (a generated data set keeps the defa
   Smaller tables use --lr 1e-3 --wd 1e-4 --width 256, a batch of
   clamp(rows/4 rounded to a power of two, 64, 512), --schedule plateau --patience 5 and
   --steps min(max(1500 epochs, 3000), 20000); --val-every is chosen so that validation
-  costs about 15% of training (the summary's val_share is the measured share). Any flag given explicitly overrides its rule.
+  costs about 15% of training (the summary's val_share is the measured share; with
+  --objective mle, whose steps cost some hundred times more, every few steps). Any flag
+  given explicitly overrides its rule.
   Integer-valued columns are dequantized (uniform noise; --dequantize none to keep them):
   the NLL is then that of the dequantized density.
 `
@@ -359,7 +377,7 @@ func (f *trainFlags) resumed(cmd string, cfg gen.TrainConfig, set map[string]boo
 		return nil, cfg, fmt.Errorf("--resume: %s holds no training state", *f.out)
 	}
 	// The run's configuration comes from the checkpoint; only these may change.
-	may := map[string]bool{"steps": true, "out": true, "data": true, "threads": true, "json": true, "quiet": true, "ckpt-every": true, "log-every": true, "resume": true}
+	may := map[string]bool{"steps": true, "out": true, "data": true, "threads": true, "json": true, "quiet": true, "ckpt-every": true, "log-every": true, "resume": true, "time-limit": true}
 	for name := range set {
 		if !may[name] {
 			return nil, cfg, usagef("%s: --%s cannot be changed when resuming (the checkpoint's configuration is used)", cmd, name)

@@ -30,6 +30,36 @@ func addMLEFlags(fs *flag.FlagSet) *mleFlags {
 	}
 }
 
+// config returns the MLE objective's configuration of the flags.
+func (f *mleFlags) config() (mle.Config, error) {
+	g, err := mle.ParseGradient(*f.grad)
+	if err != nil {
+		return mle.Config{}, usagef("train: --mle-grad: %v", err)
+	}
+	mc := mle.Config{Gradient: g, Steps: *f.steps, Div: *f.div, Kinetic: *f.kinetic, Jacobian: *f.jacob,
+		Forward: solver.Options{Method: solver.Dopri5, RTol: *f.tol, ATol: *f.tol}}
+	if err := mc.Validate(); err != nil {
+		return mle.Config{}, usagef("train: %v", err)
+	}
+	return mc, nil
+}
+
+// isMLE reports whether --objective names the MLE objective (an unknown objective is
+// reported by train).
+func (f *mleFlags) isMLE() bool { return *f.objective == "mle" }
+
+// tableValEvery returns the validation interval of the table defaults for the objective:
+// gen.TableValEvery's for the interpolant, gen.TableValEveryMLE's (an MLE step costs some
+// hundred times more) for mle.
+func (f *mleFlags) tableValEvery(cfg gen.TrainConfig, d, nVal int) int {
+	if f.isMLE() {
+		if mc, err := f.config(); err == nil {
+			return gen.TableValEveryMLE(cfg, mc, d, nVal)
+		}
+	}
+	return gen.TableValEvery(cfg, d, nVal)
+}
+
 // train runs gen.Train, or gen.TrainMLE for --objective mle, whose per-step JSON lines
 // carry step, loss, nll, kinetic, jacobian, nfe, nfe_backward, lr and elapsed_s.
 func (f *mleFlags) train(ctx context.Context, cfg gen.TrainConfig, data *gen.TrainData, opt gen.TrainOptions, em *emitter, pb *bar) (*gen.Model, error) {
@@ -40,14 +70,9 @@ func (f *mleFlags) train(ctx context.Context, cfg gen.TrainConfig, data *gen.Tra
 	default:
 		return nil, usagef("train: --objective %q: want interpolant or mle", *f.objective)
 	}
-	g, err := mle.ParseGradient(*f.grad)
+	mc, err := f.config()
 	if err != nil {
-		return nil, usagef("train: --mle-grad: %v", err)
-	}
-	mc := mle.Config{Gradient: g, Steps: *f.steps, Div: *f.div, Kinetic: *f.kinetic, Jacobian: *f.jacob,
-		Forward: solver.Options{Method: solver.Dopri5, RTol: *f.tol, ATol: *f.tol}}
-	if err := mc.Validate(); err != nil {
-		return nil, usagef("train: %v", err)
+		return nil, err
 	}
 	opt.Log = nil // the MLE log below replaces the interval log
 	var logErr error
