@@ -37,6 +37,11 @@ type TrainData struct {
 	// DequantizeCols adds U[0, 1) noise to these columns of every drawn row (the integer
 	// columns of a table with others; unused when Dequantize is set).
 	DequantizeCols []int
+	// ConstantCols are columns whose training rows all hold one value c (a file's, found by
+	// dataset.File.TrainStatsConstant): each is modelled as an independent N(c, σ²)
+	// component, σ its Stats.Std, by adding N(0, 1) noise (model units) to it in every drawn
+	// training row; validation, nll and eval score the rows as they are.
+	ConstantCols []int
 	// NoDequantize and ValPath record the options the data were loaded with, for resuming.
 	NoDequantize bool
 	ValPath      string
@@ -289,7 +294,7 @@ func (tr *trainer) fresh() error {
 }
 
 func (tr *trainer) dataInfo() DataInfo {
-	di := DataInfo{Name: tr.data.Name, Split: tr.data.Split, Dequantize: tr.data.Dequantize, DequantizeCols: tr.data.DequantizeCols,
+	di := DataInfo{Name: tr.data.Name, Split: tr.data.Split, Dequantize: tr.data.Dequantize, DequantizeCols: tr.data.DequantizeCols, ConstantCols: tr.data.ConstantCols,
 		NoDequantize: tr.data.NoDequantize, ValPath: tr.data.ValPath}
 	if tr.data.Train != nil {
 		di.SHA256 = tr.data.Train.SHA256
@@ -399,6 +404,13 @@ func (tr *trainer) drawX1() {
 		copy(tr.x1[i*d:i*d+d], tab.Data[r*d:r*d+d])
 	}
 	tr.dequantize(tr.rng, tr.x1)
+	if cc := tr.data.ConstantCols; len(cc) > 0 {
+		for r := 0; r+d <= len(tr.x1); r += d {
+			for _, j := range cc {
+				tr.x1[r+j] += float32(tr.rng.NormFloat64())
+			}
+		}
+	}
 }
 
 // dequantize adds U[0, 1) noise in data units (u/σ_j in model units) to the dequantized

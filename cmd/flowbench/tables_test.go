@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
 )
 
@@ -123,6 +125,46 @@ func TestTableMLE(t *testing.T) {
 		t.Fatalf("val_every %d (want the MLE interval, 1–5), step %d of %d", cfg.Train.ValEvery, cfg.State.Step, cfg.Train.Steps)
 	}
 	mustRun(t, "nll", "--model", model, "--data", data, "--split", "val", "--json")
+}
+
+// TestConstantColumn trains with no flags on a table one of whose columns holds one
+// non-integer value: the column is recorded as constant, with dataset.ConstantStd as its
+// scale, and the model's density along it is that N(c, ConstantStd²) component: moving every
+// row one standard deviation off c costs about ½ nat per row.
+func TestConstantColumn(t *testing.T) {
+	dir := t.TempDir()
+	var b, shifted strings.Builder
+	g, _ := os.ReadFile(gaussTable(t, dir, "g.csv", 400, 5))
+	for _, l := range strings.Split(strings.TrimSpace(string(g)), "\n") {
+		fmt.Fprintf(&b, "%s,0.25\n", l)
+		fmt.Fprintf(&shifted, "%s,%.9g\n", l, 0.25+dataset.ConstantStd)
+	}
+	data := writeFile(t, dir, "c.csv", []byte(b.String()))
+	off := writeFile(t, dir, "off.csv", []byte(shifted.String()))
+	model := filepath.Join(dir, "c.safetensors")
+	mustRun(t, "train", "--data", data, "--out", model, "--steps", "1500", "--width", "64", "--quiet", "--threads", "1")
+	var info struct {
+		Data struct {
+			ConstantCols []int         `json:"constant_cols"`
+			Stats        dataset.Stats `json:"stats"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "info", model, "--json").stdout), &info); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(info.Data.ConstantCols, []int{3}) || info.Data.Stats.Std[3] != dataset.ConstantStd || info.Data.Stats.Mean[3] != float64(float32(0.25)) {
+		t.Fatalf("constant columns %v, column 3 %v ± %v; want [3], 0.25 ± %v", info.Data.ConstantCols, info.Data.Stats.Mean[3], info.Data.Stats.Std[3], dataset.ConstantStd)
+	}
+	nll := func(path string) float64 {
+		var v float64
+		json.Unmarshal(summaryOf(t, mustRun(t, "nll", "--model", model, "--data", path, "--split", "all", "--json").stdout)["nll"], &v)
+		return v
+	}
+	at, away := nll(data), nll(off)
+	t.Logf("NLL %.4f on the rows, %.4f one standard deviation off the constant", at, away)
+	if d := away - at; math.IsNaN(d) || math.Abs(d-0.5) > 0.15 {
+		t.Errorf("moving the constant column by its scale costs %.4f nats per row, want 0.5 ± 0.15", d)
+	}
 }
 
 // TestPerRowScores checks nll --out: one log-density per scored row in input order, the
