@@ -128,7 +128,7 @@ func TestTrainStandardizesByDefault(t *testing.T) {
 
 // TestIntegerColumnsDequantized checks that the integer columns of a table (and only they)
 // are marked for dequantization, that their statistics are those of the dequantized values
-// (mean + ½, variance + 1/12, so a constant integer column is accepted), that training rows
+// (mean + ½, variance + 1/12, so a constant integer column is dequantized), that training rows
 // drawn for a step carry noise in [0, 1) data units on those columns only, and that
 // NoDequantize turns it off.
 func TestIntegerColumnsDequantized(t *testing.T) {
@@ -138,8 +138,9 @@ func TestIntegerColumnsDequantized(t *testing.T) {
 		fmt.Fprintf(&b, "%d,%g,7\n", i%5, 0.37*float64(i%11)+0.01)
 	}
 	os.WriteFile(path, []byte(b.String()), 0o644)
-	if _, err := LoadTrainDataWith(path, DataOptions{Split: DefaultSplit, NoDequantize: true}); err == nil || !strings.Contains(err.Error(), "zero variance") {
-		t.Fatalf("constant column without dequantization: err = %v", err)
+	// Without dequantization the constant column is a Gaussian component (ConstantCols).
+	if nd, err := LoadTrainDataWith(path, DataOptions{Split: DefaultSplit, NoDequantize: true}); err != nil || !slices.Equal(nd.ConstantCols, []int{2}) || nd.DequantizeCols != nil {
+		t.Fatalf("constant column without dequantization: err = %v, constant columns %v", err, nd.ConstantCols)
 	}
 	td, err := LoadTrainData(path, DefaultSplit)
 	if err != nil {
