@@ -10,7 +10,7 @@ NAME=FLAGS, `flowbench train --data SUB --out M FLAGS` (the table defaults apart
 then `flowbench nll --model M --data TUNE --split all`. One JSON line per table, fold and
 config (tuning NLL, its standard error, training time, the run's summary), then a table of the
 mean over folds and the mean paired difference to the first config with its standard error.
-The test CSVs are never read.
+The test CSVs are never read. --reuse skips a run already made with the same binary and flags.
 """
 import argparse, json, math, os, shlex, subprocess, sys, time
 import numpy as np
@@ -24,6 +24,7 @@ ap.add_argument("--config", action="append", default=[], help="NAME=FLAGS (first
 ap.add_argument("--out", default="")
 ap.add_argument("--results", default="")
 ap.add_argument("--seed", type=int, default=1000)
+ap.add_argument("--reuse", action="store_true", help="reuse a run of the same binary and flags made before (runs are deterministic)")
 a = ap.parse_args()
 out = a.out or os.path.join(a.data, "..", "cv")
 os.makedirs(out, exist_ok=True)
@@ -41,14 +42,20 @@ for t in a.tables.split(","):
         np.savetxt(tune, x[parts[k]], delimiter=",", fmt="%.9g")
         for name, flags in cfgs:
             m = os.path.join(out, f"{t}_f{k}_{name}.safetensors")
+            sc = m + ".scores.csv"
+            if a.reuse and os.path.exists(m + ".json") and os.path.exists(sc):
+                rec = json.load(open(m + ".json"))
+                if rec.get("flags") == flags and rec.get("flowbench") == a.flowbench and "nll_tune" in rec:
+                    rows.setdefault(t, {}).setdefault(name, {})[k] = -np.loadtxt(sc, skiprows=1, ndmin=1)
+                    summary.setdefault(t, {}).setdefault(name, [None] * a.folds)[k] = rec["nll_tune"]
+                    continue
             s = time.time()
             tr = subprocess.run([a.flowbench, "train", "--data", sub, "--out", m, "--json", "--quiet"] + shlex.split(flags),
                                 capture_output=True, text=True)
             el = time.time() - s
-            rec = {"table": t, "fold": k, "config": name, "flags": flags, "train_wall_s": round(el, 1)}
+            rec = {"table": t, "fold": k, "config": name, "flags": flags, "flowbench": a.flowbench, "train_wall_s": round(el, 1)}
             if tr.returncode == 0:
                 rec["summary"] = json.loads(tr.stdout.strip().splitlines()[-1])
-                sc = m + ".scores.csv"
                 nl = subprocess.run([a.flowbench, "nll", "--model", m, "--data", tune, "--split", "all", "--json", "--quiet",
                                      "--n", "100000000", "--out", sc], capture_output=True, text=True)
                 if nl.returncode == 0:
@@ -60,6 +67,8 @@ for t in a.tables.split(","):
             else:
                 rec["error"] = tr.stderr[-300:]
             print(json.dumps(rec), file=res, flush=True)
+            with open(m + ".json", "w") as f:
+                json.dump(rec, f)
             print(json.dumps({k2: rec.get(k2) for k2 in ("table", "fold", "config", "nll_tune", "train_wall_s", "error")}), file=sys.stderr)
             summary.setdefault(t, {}).setdefault(name, [None] * a.folds)[k] = rec.get("nll_tune")
 
