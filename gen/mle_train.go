@@ -84,6 +84,7 @@ func (tr *trainer) runMLE(ctx context.Context, obj *mle.Objective, log func(MLEL
 			nn.ClipGradNorm(tr.grad, cfg.Clip)
 		}
 		tr.adam.Update(tr.net.Params(), tr.grad, lr)
+		maskConstant(tr.net, tr.data.ConstantCols)
 		tr.updateEMA(step)
 		if log != nil {
 			log(MLELogEntry{Step: step + 1, Loss: ms.Loss, NLL: ms.NLL, Kinetic: ms.Kinetic, Jacobian: ms.Jacobian,

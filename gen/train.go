@@ -38,9 +38,11 @@ type TrainData struct {
 	// columns of a table with others; unused when Dequantize is set).
 	DequantizeCols []int
 	// ConstantCols are columns whose training rows all hold one value c (a file's, found by
-	// dataset.File.TrainStatsConstant): each is modelled as an independent N(c, σ²)
-	// component, σ its Stats.Std, by adding N(0, 1) noise (model units) to it in every drawn
-	// training row; validation, nll and eval score the rows as they are.
+	// dataset.File.TrainStatsConstant): each is modelled as an exact, independent N(c, σ²)
+	// component, σ its Stats.Std. Training keeps the network's weights that read these
+	// inputs or write these outputs at zero (maskConstant), so the flow is the identity
+	// along them and ignores them: each is its base coordinate N(0, 1), standardized.
+	// It needs the normal base (a learned base would move and couple them).
 	ConstantCols []int
 	// NoDequantize and ValPath record the options the data were loaded with, for resuming.
 	NoDequantize bool
@@ -218,6 +220,9 @@ func newTrainer(cfg TrainConfig, data *TrainData, opt TrainOptions) (*trainer, e
 	if cfg.Base == BaseLearned && cfg.Batch < 2 {
 		return nil, errors.New("train: a learned base needs batches of at least 2 rows")
 	}
+	if cfg.Base == BaseLearned && len(data.ConstantCols) > 0 {
+		return nil, fmt.Errorf("train: a learned base would move and couple the columns constant on the training rows (%v), which are modelled by the normal base; use --base normal", oneBased(data.ConstantCols))
+	}
 	var err error
 	if tr.sched, err = cfg.schedule(); err != nil {
 		return nil, err
@@ -239,6 +244,10 @@ func newTrainer(cfg TrainConfig, data *TrainData, opt TrainOptions) (*trainer, e
 	tr.xt = make([]float32, B*d)
 	tr.dxt = make([]float32, B*d)
 	tr.grad = make([]float32, tr.net.NumParams())
+	maskConstant(tr.net, data.ConstantCols)
+	if tr.ema != nil {
+		maskConstant(tr.ema.Net, data.ConstantCols)
+	}
 	if _, noisy := tr.ip.(interp.Noisy); noisy {
 		tr.zn = make([]float32, B*d)
 	}
@@ -404,12 +413,25 @@ func (tr *trainer) drawX1() {
 		copy(tr.x1[i*d:i*d+d], tab.Data[r*d:r*d+d])
 	}
 	tr.dequantize(tr.rng, tr.x1)
-	if cc := tr.data.ConstantCols; len(cc) > 0 {
-		for r := 0; r+d <= len(tr.x1); r += d {
-			for _, j := range cc {
-				tr.x1[r+j] += float32(tr.rng.NormFloat64())
-			}
+}
+
+// maskConstant zeroes the weights of net through which it could read or move the columns
+// cols: the first layer's rows of those inputs, the last layer's columns and biases of those
+// outputs. Along them the field is then zero, and elsewhere it does not depend on them, so
+// the flow's density is exactly the base's along them, independent of the rest (with the
+// divergence, exact or Hutchinson, accounting for nothing there). It allocates nothing.
+func maskConstant(net *nn.MLP, cols []int) {
+	if len(cols) == 0 {
+		return
+	}
+	ls := net.Layers()
+	first, last := ls[0], ls[len(ls)-1]
+	for _, j := range cols {
+		clear(first.W[j*first.Out : (j+1)*first.Out])
+		for i := range last.In {
+			last.W[i*last.Out+j] = 0
 		}
+		last.B[j] = 0
 	}
 }
 
@@ -476,6 +498,15 @@ func (tr *trainer) run(ctx context.Context) (*Model, error) {
 		}
 		return e, nil
 	})
+}
+
+// oneBased returns the column indices cols counted from 1, as messages name columns.
+func oneBased(cols []int) []int {
+	out := make([]int, len(cols))
+	for i, j := range cols {
+		out[i] = j + 1
+	}
+	return out
 }
 
 // errStepInterrupted is returned by a step of drive that stopped because the context was
@@ -584,6 +615,7 @@ func (tr *trainer) step(lr float64, ascent *ascentState, k int) (nn.LossStats, e
 		ascent.accumulate(&tr.batch)
 	}
 	tr.adam.Update(tr.net.Params(), tr.grad, lr)
+	maskConstant(tr.net, tr.data.ConstantCols)
 	tr.updateEMA(step)
 	if ascent != nil && (step+1)%k == 0 {
 		ascent.apply(cfg.MaxMinLR)

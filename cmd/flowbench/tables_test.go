@@ -129,18 +129,21 @@ func TestTableMLE(t *testing.T) {
 
 // TestConstantColumn trains with no flags on a table one of whose columns holds one
 // non-integer value: the column is recorded as constant, with dataset.ConstantStd as its
-// scale, and the model's density along it is that N(c, ConstantStd²) component: moving every
-// row one standard deviation off c costs about ½ nat per row.
+// scale, and the model's density along it is exactly that N(c, ConstantStd²) component,
+// independent of the rest: moving every row one standard deviation off c costs ½ nat per
+// row (to the solver's accuracy), three standard deviations 4½.
 func TestConstantColumn(t *testing.T) {
 	dir := t.TempDir()
-	var b, shifted strings.Builder
+	var b, shifted, far strings.Builder
 	g, _ := os.ReadFile(gaussTable(t, dir, "g.csv", 400, 5))
 	for _, l := range strings.Split(strings.TrimSpace(string(g)), "\n") {
 		fmt.Fprintf(&b, "%s,0.25\n", l)
 		fmt.Fprintf(&shifted, "%s,%.9g\n", l, 0.25+dataset.ConstantStd)
+		fmt.Fprintf(&far, "%s,%.9g\n", l, 0.25-3*dataset.ConstantStd)
 	}
 	data := writeFile(t, dir, "c.csv", []byte(b.String()))
 	off := writeFile(t, dir, "off.csv", []byte(shifted.String()))
+	off3 := writeFile(t, dir, "off3.csv", []byte(far.String()))
 	model := filepath.Join(dir, "c.safetensors")
 	mustRun(t, "train", "--data", data, "--out", model, "--steps", "1500", "--width", "64", "--quiet", "--threads", "1")
 	var info struct {
@@ -160,11 +163,16 @@ func TestConstantColumn(t *testing.T) {
 		json.Unmarshal(summaryOf(t, mustRun(t, "nll", "--model", model, "--data", path, "--split", "all", "--json").stdout)["nll"], &v)
 		return v
 	}
-	at, away := nll(data), nll(off)
-	t.Logf("NLL %.4f on the rows, %.4f one standard deviation off the constant", at, away)
-	if d := away - at; math.IsNaN(d) || math.Abs(d-0.5) > 0.15 {
-		t.Errorf("moving the constant column by its scale costs %.4f nats per row, want 0.5 ± 0.15", d)
+	at, away, away3 := nll(data), nll(off), nll(off3)
+	t.Logf("NLL %.6f on the rows, %.6f and %.6f one and three standard deviations off the constant", at, away, away3)
+	if d := away - at; math.IsNaN(d) || math.Abs(d-0.5) > 1e-3 {
+		t.Errorf("moving the constant column by its scale costs %.6f nats per row, want 0.5", d)
 	}
+	if d := away3 - at; math.IsNaN(d) || math.Abs(d-4.5) > 1e-3 {
+		t.Errorf("moving the constant column by 3 times its scale costs %.6f nats per row, want 4.5", d)
+	}
+	// --base learned would move and couple the column: refused.
+	wantRejected(t, cli(t, "train", "--data", data, "--out", filepath.Join(dir, "l.safetensors"), "--steps", "5", "--base", "learned"), 1, "constant", "--base normal")
 }
 
 // TestPerRowScores checks nll --out: one log-density per scored row in input order, the

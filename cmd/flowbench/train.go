@@ -363,8 +363,9 @@ const tableRule = `Defaults for a data file (a generated data set keeps the defa
   given explicitly overrides its rule.
   Integer-valued columns are dequantized (uniform noise; --dequantize none to keep them):
   the NLL is then that of the dequantized density. A column whose training rows all hold
-  one (non-integer) value c is modelled as an independent N(c, s²) component, s its spread
-  over the training and validation rows, or 1/sqrt(2π) (0 nats at c) when those are all c.
+  one (non-integer) value c is modelled as an exact, independent N(c, s²) component (the
+  network neither reads nor moves it), s its spread over the training and validation rows,
+  or 1/sqrt(2π) (0 nats at c) when those are all c.
 `
 
 // resumed loads the run saved in --out for --resume and returns it with the configuration
