@@ -94,6 +94,11 @@ func (d *TrainData) validate() error {
 	case d.Stats != nil && len(d.Stats.Mean) != d.dim():
 		return fmt.Errorf("train data %s: statistics for %d columns, data has %d", d.Name, len(d.Stats.Mean), d.dim())
 	}
+	for _, j := range d.ConstantCols {
+		if j < 0 || j >= d.dim() {
+			return fmt.Errorf("train data %s: constant column %d outside its %d columns", d.Name, j, d.dim())
+		}
+	}
 	return nil
 }
 
