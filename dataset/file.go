@@ -37,6 +37,51 @@ func (f *File) TrainStats(cols []int) (Stats, error) {
 	return ComputeStatsDequantized(f.All, func(i int) bool { return keep.Keep(int64(i)) }, cols)
 }
 
+// TrainStatsConstant is TrainStats, except that a column whose training rows all hold one
+// value c (and that is not dequantized) is no error: it is returned in constant, with Mean c
+// and Std the population standard deviation of the column over the training rows and the
+// rows of val (the validation rows in data units; nil: none), or ConstantStd when those all
+// hold c too. A model then treats the column as an independent N(c, Std²) component: a
+// scale the training rows cannot give, taken from the other rows the run may see (the
+// Gaussian fitted to them, as a full-covariance Gaussian fitted to the same rows would),
+// or, with none, a point mass's 0 nats at c.
+func (f *File) TrainStatsConstant(cols []int, val *Table) (s Stats, constant []int, err error) {
+	keep := f.Split.Keep(PartTrain, int64(f.All.N))
+	in := func(i int) bool { return keep.Keep(int64(i)) }
+	s, constant, err = computeStats(f.All, in, cols, true)
+	if err != nil || len(constant) == 0 {
+		return s, nil, err
+	}
+	if val != nil && val.D != f.All.D {
+		return Stats{}, nil, fmt.Errorf("data %s: validation rows have %d columns, the file %d", f.All.Source, val.D, f.All.D)
+	}
+	for _, j := range constant {
+		var n, mean, m2 float64
+		add := func(x float32) {
+			n++
+			delta := float64(x) - mean
+			mean += delta / n
+			m2 += delta * (float64(x) - mean)
+		}
+		for i := range f.All.N {
+			if in(i) {
+				add(f.All.Data[i*f.All.D+j])
+			}
+		}
+		if val != nil {
+			for i := range val.N {
+				add(val.Data[i*val.D+j])
+			}
+		}
+		sd := math.Sqrt(max(m2, 0) / n)
+		if !(sd > 0) {
+			sd = ConstantStd
+		}
+		s.Std[j] = sd
+	}
+	return s, constant, nil
+}
+
 // DequantizedStats returns the statistics of x + u, u ~ U[0, 1) independent of x, given
 // those of x: the mean grows by ½ and the variance by 1/12.
 func DequantizedStats(s Stats) Stats {

@@ -428,6 +428,14 @@ func (s Stats) DequantizedColumns(cols []int) Stats {
 // before use: their statistics are those of x + U[0, 1), so a constant integer column is
 // no error. Every column of 8-bit data (t.Bytes8) is dequantized whatever cols says.
 func ComputeStatsDequantized(t *Table, keep func(i int) bool, cols []int) (Stats, error) {
+	s, _, err := computeStats(t, keep, cols, false)
+	return s, err
+}
+
+// computeStats is ComputeStatsDequantized; with constOK a column whose kept rows all hold
+// one value c (and that is not dequantized) is no error but is returned in constant, with
+// Mean c and Std 1 (the caller sets its scale).
+func computeStats(t *Table, keep func(i int) bool, cols []int, constOK bool) (Stats, []int, error) {
 	if t.Bytes8 {
 		cols = make([]int, t.D)
 		for j := range cols {
@@ -441,18 +449,36 @@ func ComputeStatsDequantized(t *Table, keep func(i int) bool, cols []int) (Stats
 		}
 	}
 	if a.n == 0 {
-		return Stats{}, fileErr(t.Source, "no data rows")
+		return Stats{}, nil, fileErr(t.Source, "no data rows")
 	}
 	for _, j := range cols {
 		// A constant column has spread 1/12 once dequantized: let the check see a range.
 		a.max[j] = max(a.max[j], a.min[j]+1)
 	}
 	s := a.Stats().DequantizedColumns(cols)
-	if err := a.checkStd(t.Source, t.Columns, s); err != nil {
-		return Stats{}, err
+	var constant []int
+	if constOK {
+		for j := range t.D {
+			if a.max[j] == a.min[j] {
+				constant = append(constant, j)
+				s.Mean[j], s.Std[j] = a.min[j], 1
+				a.max[j] = a.min[j] + 1 // not an error: the check skips it
+			}
+		}
 	}
-	return s, nil
+	if err := a.checkStd(t.Source, t.Columns, s); err != nil {
+		return Stats{}, nil, err
+	}
+	return s, constant, nil
 }
+
+// ConstantStd is the standard deviation of the component that models a column whose every
+// training and validation value is one value c (File.TrainStatsConstant): (2π)^(-1/2), so
+// that the density of N(c, ConstantStd²) at c is 1 and the column adds 0 nats to the NLL of
+// a row holding c, as it does to a model that leaves it out (a point mass, the Gaussian
+// baseline of scripts/quality) and as a constant integer column does once dequantized
+// (uniform on [c, c+1)).
+const ConstantStd = 0.3989422804014327
 
 // ComputeStats returns the statistics of the rows of t for which keep(i) is true (all rows
 // when keep is nil), or an error naming the file and column if a column cannot be

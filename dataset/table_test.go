@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -421,4 +422,83 @@ func TestScanStatsRefusesSplitStream(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "stream") {
 		t.Fatalf("ScanStats(FIFO) with a split: %v", err)
 	}
+}
+
+// TestTrainStatsConstant: a column whose training rows all hold one value is returned as
+// constant, centred on that value, scaled by the spread of the training and validation rows
+// (or ConstantStd when those are all equal too); the other columns get TrainStats' values,
+// and TrainStats still refuses the file.
+func TestTrainStatsConstant(t *testing.T) {
+	sp, err := NewSplit(3, 0.75, 0.25, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := sp.Keep(PartTrain, 40)
+	odd := 0 // the first validation row
+	for keep.Keep(int64(odd)) {
+		odd++
+	}
+	var b strings.Builder
+	for i := range 40 {
+		// column 2: 0.25 everywhere; column 3: 0.5 but for one validation row
+		c3 := 0.5
+		if i == odd {
+			c3 = 4.5
+		}
+		fmt.Fprintf(&b, "%d,%g,0.25,%g\n", i, float64(i*i)/7, c3)
+	}
+	p := writeTemp(t, "c.csv", []byte(b.String()))
+	f, err := LoadFile(p, sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.TrainStats(nil); err == nil || !strings.Contains(err.Error(), "zero variance") {
+		t.Fatalf("TrainStats: err %v, want zero variance", err)
+	}
+	val, err := f.Part(PartVal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ComputeStats(&Table{Source: "x", N: 40, D: 2, Data: firstCols(f.All, 2)}, func(i int) bool { return keep.Keep(int64(i)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, withVal := range []bool{true, false} {
+		v := val
+		if !withVal {
+			v = nil
+		}
+		s, constant, err := f.TrainStatsConstant(nil, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(constant, []int{2, 3}) {
+			t.Fatalf("constant columns %v, want [2 3]", constant)
+		}
+		for j := range 2 {
+			if s.Mean[j] != want.Mean[j] || s.Std[j] != want.Std[j] {
+				t.Errorf("column %d: %v ± %v, TrainStats-like %v ± %v", j, s.Mean[j], s.Std[j], want.Mean[j], want.Std[j])
+			}
+		}
+		if s.Mean[2] != float64(float32(0.25)) || s.Std[2] != ConstantStd {
+			t.Errorf("column 2 (0.25 everywhere): %v ± %v, want 0.25 ± %v", s.Mean[2], s.Std[2], ConstantStd)
+		}
+		// column 3 over the 30 training rows and 10 validation rows: 39 × 0.5 and one 4.5.
+		sd3 := ConstantStd
+		if withVal {
+			sd3 = 4 * math.Sqrt(39.0) / 40
+		}
+		if s.Mean[3] != 0.5 || math.Abs(s.Std[3]-sd3) > 1e-12 {
+			t.Errorf("column 3 (with validation rows %v): %v ± %v, want 0.5 ± %v", withVal, s.Mean[3], s.Std[3], sd3)
+		}
+	}
+}
+
+// firstCols returns the first k columns of t's rows.
+func firstCols(t *Table, k int) []float32 {
+	out := make([]float32, 0, t.N*k)
+	for i := range t.N {
+		out = append(out, t.Data[i*t.D:i*t.D+k]...)
+	}
+	return out
 }

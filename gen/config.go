@@ -12,6 +12,7 @@ import (
 	"github.com/interflow/flowbench/internal/enum"
 	"github.com/interflow/flowbench/interp"
 	"github.com/interflow/flowbench/kernels"
+	"github.com/interflow/flowbench/mle"
 	"github.com/interflow/flowbench/nn"
 )
 
@@ -458,6 +459,23 @@ func TableValEvery(cfg TrainConfig, d, nVal int) int {
 	val := float64(nVal) * 4 * ValSolverSteps * (1 + div)
 	step := 3*float64(cfg.Batch) + 100
 	return max(25, int(math.Ceil(val/(ValShare*step))))
+}
+
+// TableValEveryMLE is TableValEvery for a run of the maximum-likelihood objective mc
+// (TrainMLE), whose step costs some hundred times an interpolant step: about
+// 3·batch·(40 + 16·Steps) row passes (a forward solve of some 20 field evaluations with
+// their divergence, 4·Steps backward evaluations of the adjoint or of the discrete solve's
+// gradient, each about two passes, times 3 for the overhead measured on iris, wine and
+// breast cancer at batch 64, AMD EPYC, one thread: validation every step then cost 5, 22 and
+// 15% of training). At least 1 step.
+func TableValEveryMLE(cfg TrainConfig, mc mle.Config, d, nVal int) int {
+	div := 1.0
+	if d <= ValExactMaxDim {
+		div = 0.75 * float64(d)
+	}
+	val := float64(nVal) * 4 * ValSolverSteps * (1 + div)
+	step := 3 * float64(cfg.Batch) * (40 + 16*float64(mc.Steps))
+	return max(1, int(math.Ceil(val/(ValShare*step))))
 }
 
 // ValShare is the share of training time TableValEvery aims validation at (the measured

@@ -28,8 +28,10 @@ type MLELogEntry struct {
 // Train does, evaluates the objective of mcfg and its gradient, and applies the same
 // optimizer, clipping, schedule and EMA; checkpoints, cancellation and the history work
 // as in Train (the history's Loss is the MLE loss, its Kinetic the kinetic integral when
-// computed). log, when non-nil, receives every step's entry with its NFE. The learned base,
-// the max–min and validation are interpolant-specific and rejected.
+// computed). log, when non-nil, receives every step's entry with its NFE. Validation
+// (ValEvery > 0) is Train's: the held-out NLL of the inference weights, with the same
+// patience, plateau and best-of-run rules, since it measures the model, not the objective.
+// The learned base and the max–min are interpolant-specific and rejected.
 func TrainMLE(ctx context.Context, cfg TrainConfig, mcfg mle.Config, data *TrainData, opt TrainOptions, log func(MLELogEntry)) (*Model, error) {
 	cfg, data, err := prepare(cfg, data)
 	if err != nil {
@@ -40,8 +42,6 @@ func TrainMLE(ctx context.Context, cfg TrainConfig, mcfg mle.Config, data *Train
 		return nil, fmt.Errorf("train mle: base %v: the MLE objective supports only the normal base", cfg.Base)
 	case cfg.MaxMin > 0:
 		return nil, errors.New("train mle: maxmin is an interpolant option (want 0)")
-	case cfg.ValEvery > 0:
-		return nil, errors.New("train mle: val_every is not supported by the MLE objective (want 0)")
 	}
 	tr, err := newTrainer(cfg, data, opt)
 	if err != nil {
@@ -60,7 +60,11 @@ func (tr *trainer) runMLE(ctx context.Context, obj *mle.Objective, log func(MLEL
 	if !obj.ExactDiv() {
 		probe = make([]float32, len(tr.x1))
 	}
-	return tr.drive(ctx, nil, func(lr float64) (LogEntry, error) {
+	var val *valSet
+	if cfg.ValEvery > 0 {
+		val = tr.newValSet()
+	}
+	return tr.drive(ctx, val, func(lr float64) (LogEntry, error) {
 		step := tr.model.State.Step
 		tr.drawX1()
 		for i := range probe {
@@ -80,6 +84,7 @@ func (tr *trainer) runMLE(ctx context.Context, obj *mle.Objective, log func(MLEL
 			nn.ClipGradNorm(tr.grad, cfg.Clip)
 		}
 		tr.adam.Update(tr.net.Params(), tr.grad, lr)
+		maskConstant(tr.net, tr.data.ConstantCols)
 		tr.updateEMA(step)
 		if log != nil {
 			log(MLELogEntry{Step: step + 1, Loss: ms.Loss, NLL: ms.NLL, Kinetic: ms.Kinetic, Jacobian: ms.Jacobian,

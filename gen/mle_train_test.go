@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/kernels"
@@ -106,5 +107,67 @@ func TestTrainMLECancel(t *testing.T) {
 	cfg.Base = BaseLearned
 	if _, err := TrainMLE(context.Background(), cfg, mle.Config{Steps: 4}, &TrainData{Name: "8gaussians", Toy: dataset.EightGaussians{}}, TrainOptions{}, nil); err == nil {
 		t.Error("learned base: no error")
+	}
+}
+
+// TestTrainMLEValidation: the MLE objective validates by held-out NLL like Train: the model
+// returned has the best validation's weights (recomputing its validation NLL gives the
+// recorded best bit for bit), and the training NLL is reported.
+func TestTrainMLEValidation(t *testing.T) {
+	td := tableData(t, 200, 3, 5)
+	cfg := mleTrainConfig(12)
+	cfg.Net.Dim = 3
+	cfg.Batch, cfg.ValEvery, cfg.ValN, cfg.LR = 32, 3, 40, 1e-2
+	mc := mle.DefaultConfig()
+	mc.Gradient, mc.Steps = mle.GradDiscrete, 4
+	m, err := TrainMLE(context.Background(), cfg, mc, td, TrainOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := m.State
+	if st.BestStep == 0 || st.BestStep%3 != 0 || math.IsInf(st.BestVal, 0) || st.TrainNLL == 0 || st.ValSeconds <= 0 {
+		t.Fatalf("no validation recorded: %+v", st)
+	}
+	tr := &trainer{cfg: m.Config, data: td, d: 3}
+	if got := tr.newValSet().nll(m.Net, nil); got != st.BestVal {
+		t.Fatalf("validation NLL of the returned model %v, recorded best %v", got, st.BestVal)
+	}
+}
+
+// TestTimeLimit: a run given a time limit far below what its steps need ends without error
+// once the limit is reached, marked TimeLimited, with the weights it reached validated; its
+// checkpoint loads and resumes; a run within its limit is not marked.
+func TestTimeLimit(t *testing.T) {
+	td := tableData(t, 200, 2, 3)
+	cfg := smallConfig(1 << 20)
+	cfg.ValEvery, cfg.ValN, cfg.CkptEvery, cfg.Schedule = 1<<19, 50, 0, LRConstant // constant: the resumed run may end sooner
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	lim := 300 * time.Millisecond
+	m, err := Train(context.Background(), cfg, td, TrainOptions{CkptPath: path, TimeLimit: lim})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := m.State
+	if !st.TimeLimited || st.Step >= cfg.Steps || st.Step < 1 || st.Elapsed < lim.Seconds() {
+		t.Fatalf("time limit %v: step %d of %d, elapsed %.3f s, time_limited %v", lim, st.Step, cfg.Steps, st.Elapsed, st.TimeLimited)
+	}
+	if st.LastValStep != st.Step || st.BestStep != st.Step {
+		t.Fatalf("the final weights (step %d) were not validated: last validation at %d, best %d", st.Step, st.LastValStep, st.BestStep)
+	}
+	back, err := LoadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.State.Step != st.Step || !back.State.TimeLimited {
+		t.Fatalf("checkpoint at step %d (time_limited %v), want %d", back.State.Step, back.State.TimeLimited, st.Step)
+	}
+	more := back.Config
+	more.Steps = st.Step + 3
+	r, err := Train(context.Background(), more, td, TrainOptions{Resume: back, TimeLimit: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.State.Step != st.Step+3 || r.State.TimeLimited {
+		t.Fatalf("resumed run: step %d (want %d), time_limited %v", r.State.Step, st.Step+3, r.State.TimeLimited)
 	}
 }

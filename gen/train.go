@@ -39,6 +39,13 @@ type TrainData struct {
 	// DequantizeCols adds U[0, 1) noise to these columns of every drawn row (the integer
 	// columns of a table with others; unused when Dequantize is set).
 	DequantizeCols []int
+	// ConstantCols are columns whose training rows all hold one value c (a file's, found by
+	// dataset.File.TrainStatsConstant): each is modelled as an exact, independent N(c, σ²)
+	// component, σ its Stats.Std. Training keeps the network's weights that read these
+	// inputs or write these outputs at zero (maskConstant), so the flow is the identity
+	// along them and ignores them: each is its base coordinate N(0, 1), standardized.
+	// It needs the normal base (a learned base would move and couple them).
+	ConstantCols []int
 	// NoDequantize and ValPath record the options the data were loaded with, for resuming.
 	NoDequantize bool
 	ValPath      string
@@ -105,6 +112,11 @@ func (d *TrainData) validate() error {
 	case d.Stats != nil && len(d.Stats.Mean) != d.dim():
 		return fmt.Errorf("train data %s: statistics for %d columns, data has %d", quote.Name(d.Name), len(d.Stats.Mean), d.dim())
 	}
+	for _, j := range d.ConstantCols {
+		if j < 0 || j >= d.dim() {
+			return fmt.Errorf("train data %s: constant column %d outside its %d columns", quote.Name(d.Name), j, d.dim())
+		}
+	}
 	return d.validateCond()
 }
 
@@ -146,6 +158,12 @@ type TrainOptions struct {
 	// Command is the command line that started the run, recorded in the checkpoint's
 	// provenance (nil: none).
 	Command []string
+	// TimeLimit, when positive, ends the run once its training time (TrainState.Elapsed:
+	// validation included, a resumed run's earlier time too) reaches it: the step under way
+	// is finished, the weights it reached are validated when validation runs (so the best of
+	// the run includes them), and the run ends as if its steps were done (final checkpoint,
+	// no error) with TrainState.TimeLimited set. A run so ended can be resumed.
+	TimeLimit time.Duration
 }
 
 // ErrNonFiniteLoss is wrapped by Train's error when the loss becomes NaN or infinite.
@@ -234,6 +252,9 @@ func newTrainer(cfg TrainConfig, data *TrainData, opt TrainOptions) (*trainer, e
 	if cfg.Base == BaseLearned && cfg.Batch < 2 {
 		return nil, errors.New("train: a learned base needs batches of at least 2 rows")
 	}
+	if cfg.Base == BaseLearned && len(data.ConstantCols) > 0 {
+		return nil, fmt.Errorf("train: a learned base would move and couple the columns constant on the training rows (%v), which are modelled by the normal base; use --base normal", oneBased(data.ConstantCols))
+	}
 	var err error
 	if tr.sched, err = cfg.schedule(); err != nil {
 		return nil, err
@@ -257,6 +278,10 @@ func newTrainer(cfg TrainConfig, data *TrainData, opt TrainOptions) (*trainer, e
 	tr.grad = make([]float32, tr.net.NumParams())
 	if cw := cfg.Net.ContextWidth(); cw > 0 {
 		tr.c = make([]float32, B*cw)
+	}
+	maskConstant(tr.net, data.ConstantCols)
+	if tr.ema != nil {
+		maskConstant(tr.ema.Net, data.ConstantCols)
 	}
 	if _, noisy := tr.ip.(interp.Noisy); noisy {
 		tr.zn = make([]float32, B*d)
@@ -314,7 +339,7 @@ func (tr *trainer) fresh() error {
 }
 
 func (tr *trainer) dataInfo() DataInfo {
-	di := DataInfo{Name: tr.data.Name, Split: tr.data.Split, Dequantize: tr.data.Dequantize, DequantizeCols: tr.data.DequantizeCols,
+	di := DataInfo{Name: tr.data.Name, Split: tr.data.Split, Dequantize: tr.data.Dequantize, DequantizeCols: tr.data.DequantizeCols, ConstantCols: tr.data.ConstantCols,
 		NoDequantize: tr.data.NoDequantize, ValPath: tr.data.ValPath}
 	if tr.data.Train != nil {
 		di.SHA256 = tr.data.Train.SHA256
@@ -451,6 +476,26 @@ func (tr *trainer) drawX1() {
 	tr.dequantize(tr.rng, tr.x1)
 }
 
+// maskConstant zeroes the weights of net through which it could read or move the columns
+// cols: the first layer's rows of those inputs, the last layer's columns and biases of those
+// outputs. Along them the field is then zero, and elsewhere it does not depend on them, so
+// the flow's density is exactly the base's along them, independent of the rest (with the
+// divergence, exact or Hutchinson, accounting for nothing there). It allocates nothing.
+func maskConstant(net *nn.MLP, cols []int) {
+	if len(cols) == 0 {
+		return
+	}
+	ls := net.Layers()
+	first, last := ls[0], ls[len(ls)-1]
+	for _, j := range cols {
+		clear(first.W[j*first.Out : (j+1)*first.Out])
+		for i := range last.In {
+			last.W[i*last.Out+j] = 0
+		}
+		last.B[j] = 0
+	}
+}
+
 // dequantize adds U[0, 1) noise in data units (u/σ_j in model units) to the dequantized
 // columns of rows x (every column with TrainData.Dequantize).
 func (tr *trainer) dequantize(rng *rand.Rand, x []float32) {
@@ -509,6 +554,15 @@ func (tr *trainer) run(ctx context.Context) (*Model, error) {
 	})
 }
 
+// oneBased returns the column indices cols counted from 1, as messages name columns.
+func oneBased(cols []int) []int {
+	out := make([]int, len(cols))
+	for i, j := range cols {
+		out[i] = j + 1
+	}
+	return out
+}
+
 // errStepInterrupted is returned by a step of drive that stopped because the context was
 // done.
 var errStepInterrupted = errors.New("step interrupted")
@@ -522,6 +576,7 @@ func (tr *trainer) drive(ctx context.Context, val *valSet, step func(lr float64)
 	cfg := &tr.cfg
 	st := &tr.model.State
 	tr.start = time.Now()
+	st.TimeLimited = false
 	firstCkpt := cfg.FirstCkpt
 	if firstCkpt <= 0 {
 		firstCkpt = time.Second
@@ -547,11 +602,16 @@ func (tr *trainer) drive(ctx context.Context, val *valSet, step func(lr float64)
 		if tr.opt.Progress != nil {
 			tr.opt.Progress(Progress{Step: st.Step, Steps: cfg.Steps, Loss: e.Loss, Net: tr.net})
 		}
-		if val != nil && st.Step%cfg.ValEvery == 0 {
+		timeUp := tr.opt.TimeLimit > 0 && st.Step < cfg.Steps && tr.elapsedNow() >= tr.opt.TimeLimit.Seconds()
+		if val != nil && (st.Step%cfg.ValEvery == 0 || timeUp) {
 			tr.validate(val)
 		}
-		if cfg.LogEvery > 0 && st.Step%cfg.LogEvery == 0 || st.Step == cfg.Steps || st.Stopped {
+		if cfg.LogEvery > 0 && st.Step%cfg.LogEvery == 0 || st.Step == cfg.Steps || st.Stopped || timeUp {
 			tr.flushLog(lr)
+		}
+		if timeUp {
+			st.TimeLimited = true
+			break
 		}
 		due := cfg.CkptEvery > 0 && st.Step%cfg.CkptEvery == 0
 		if !tr.saved && time.Since(tr.start) >= firstCkpt {
@@ -609,6 +669,7 @@ func (tr *trainer) step(lr float64, ascent *ascentState, k int) (nn.LossStats, e
 		ascent.accumulate(&tr.batch)
 	}
 	tr.adam.Update(tr.net.Params(), tr.grad, lr)
+	maskConstant(tr.net, tr.data.ConstantCols)
 	tr.updateEMA(step)
 	if ascent != nil && (step+1)%k == 0 {
 		ascent.apply(cfg.MaxMinLR)
@@ -692,8 +753,8 @@ func (tr *trainer) save() error {
 	if tr.opt.CkptPath == "" {
 		return nil
 	}
-	if tr.model.State.Step < tr.cfg.Steps && !tr.model.State.Stopped {
-		tr.finish()
+	if st := &tr.model.State; st.Step < tr.cfg.Steps && !st.Stopped && !st.TimeLimited {
+		tr.finish() // a periodic checkpoint (the end of a run was finished by drive)
 	}
 	// A finite loss can still be followed by an update that overflows the weights or
 	// Adam's moments; such a state would replace the last good checkpoint with one that

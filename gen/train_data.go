@@ -57,7 +57,9 @@ func LoadTrainData(nameOrPath string, split dataset.Split) (*TrainData, error) {
 // LoadTrainDataWith prepares the training data named by nameOrPath: a generated data set
 // (dataset.NewToy) or a data file (CSV/TSV, .npy, IDX). A file is split by opt.Split (its
 // SHA-256 is recorded), its integer columns are marked for dequantization (DataOptions), and
-// it is standardized with statistics of its training rows (of the dequantized values).
+// it is standardized with statistics of its training rows (of the dequantized values); a
+// column whose training rows all hold one value is modelled as an independent Gaussian
+// component (TrainData.ConstantCols, dataset.File.TrainStatsConstant).
 func LoadTrainDataWith(nameOrPath string, opt DataOptions) (*TrainData, error) {
 	if toy, err := dataset.NewToy(nameOrPath); err == nil {
 		return &TrainData{Name: toy.Name(), Toy: toy}, nil
@@ -86,10 +88,6 @@ func LoadTrainDataWith(nameOrPath string, opt DataOptions) (*TrainData, error) {
 	if !tab.Bytes8 && !opt.NoDequantize {
 		cols = tab.IntegerColumns()
 	}
-	st, err := f.TrainStats(cols)
-	if err != nil {
-		return nil, err
-	}
 	train, err := f.Part(dataset.PartTrain)
 	if err != nil {
 		return nil, err // names the file
@@ -108,13 +106,19 @@ func LoadTrainDataWith(nameOrPath string, opt DataOptions) (*TrainData, error) {
 			val = v
 		}
 	}
+	// A column constant on the training rows cannot be standardized by them; it becomes an
+	// independent Gaussian component with the scale of the other rows (ConstantCols).
+	st, constant, err := f.TrainStatsConstant(cols, val)
+	if err != nil {
+		return nil, err
+	}
 	st.Standardize(train.Data)
 	if val != nil {
 		st.Standardize(val.Data)
 	}
 	train.SHA256, train.Columns = tab.SHA256, tab.Columns
 	td := &TrainData{Name: nameOrPath, Train: train, Val: val, Stats: &st, Split: &split, Dequantize: tab.Bytes8,
-		NoDequantize: opt.NoDequantize, ValPath: opt.ValPath}
+		NoDequantize: opt.NoDequantize, ValPath: opt.ValPath, ConstantCols: constant}
 	if opt.CondPath != "" {
 		if err := td.attachContext(nameOrPath, tab.N, opt); err != nil {
 			return nil, err

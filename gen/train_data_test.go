@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/interflow/flowbench/dataset"
+	"github.com/interflow/flowbench/nn"
 )
 
 func TestLoadTrainAndEvalData(t *testing.T) {
@@ -128,7 +129,7 @@ func TestTrainStandardizesByDefault(t *testing.T) {
 
 // TestIntegerColumnsDequantized checks that the integer columns of a table (and only they)
 // are marked for dequantization, that their statistics are those of the dequantized values
-// (mean + ½, variance + 1/12, so a constant integer column is accepted), that training rows
+// (mean + ½, variance + 1/12, so a constant integer column is dequantized), that training rows
 // drawn for a step carry noise in [0, 1) data units on those columns only, and that
 // NoDequantize turns it off.
 func TestIntegerColumnsDequantized(t *testing.T) {
@@ -138,8 +139,9 @@ func TestIntegerColumnsDequantized(t *testing.T) {
 		fmt.Fprintf(&b, "%d,%g,7\n", i%5, 0.37*float64(i%11)+0.01)
 	}
 	os.WriteFile(path, []byte(b.String()), 0o644)
-	if _, err := LoadTrainDataWith(path, DataOptions{Split: DefaultSplit, NoDequantize: true}); err == nil || !strings.Contains(err.Error(), "zero variance") {
-		t.Fatalf("constant column without dequantization: err = %v", err)
+	// Without dequantization the constant column is a Gaussian component (ConstantCols).
+	if nd, err := LoadTrainDataWith(path, DataOptions{Split: DefaultSplit, NoDequantize: true}); err != nil || !slices.Equal(nd.ConstantCols, []int{2}) || nd.DequantizeCols != nil {
+		t.Fatalf("constant column without dequantization: err = %v, constant columns %v", err, nd.ConstantCols)
 	}
 	td, err := LoadTrainData(path, DefaultSplit)
 	if err != nil {
@@ -173,5 +175,51 @@ func TestIntegerColumnsDequantized(t *testing.T) {
 		if j == 1 && u != 0 || j != 1 && !(u >= -1e-6 && u < 1+1e-6) {
 			t.Fatalf("row %d column %d: noise %g in data units", i/3, j, u)
 		}
+	}
+}
+
+// TestConstantColumnMasked: a column constant on the training rows is recorded, and the
+// trained network (inference weights and the weights training continues from) neither
+// reads it nor moves it: those weights are exactly zero, so the field is the identity there.
+func TestConstantColumnMasked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.csv")
+	var b strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&b, "%g,0.75,%g\n", 0.37*float64(i%11)+0.01*float64(i%7), math.Sin(float64(i)))
+	}
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	td, err := LoadTrainData(path, dataset.Split{Seed: 2, Train: 0.8, Val: 0.2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(td.ConstantCols, []int{1}) || td.Stats.Std[1] != dataset.ConstantStd {
+		t.Fatalf("constant columns %v, std %v", td.ConstantCols, td.Stats.Std[1])
+	}
+	cfg := smallConfig(60)
+	cfg.Net.Dim, cfg.ValEvery, cfg.ValN = 3, 20, 60
+	m, err := Train(context.Background(), cfg, td, TrainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.Data.ConstantCols, []int{1}) {
+		t.Fatalf("model records constant columns %v", m.Data.ConstantCols)
+	}
+	for name, net := range map[string]*nn.MLP{"inference": m.Net, "trained": m.train.net, "ema": m.train.ema.Net} {
+		ls := net.Layers()
+		first, last := ls[0], ls[len(ls)-1]
+		for o := range first.Out {
+			if first.W[1*first.Out+o] != 0 {
+				t.Fatalf("%s network reads the constant column: W0[1,%d] = %v", name, o, first.W[first.Out+o])
+			}
+		}
+		for i := range last.In {
+			if last.W[i*last.Out+1] != 0 || last.B[1] != 0 {
+				t.Fatalf("%s network moves the constant column: W[%d,1] = %v, b[1] = %v", name, i, last.W[i*last.Out+1], last.B[1])
+			}
+		}
+	}
+	cfg.Base = BaseLearned
+	if _, err := Train(context.Background(), cfg, td, TrainOptions{}); err == nil || !strings.Contains(err.Error(), "constant") {
+		t.Fatalf("learned base with a constant column: err %v", err)
 	}
 }

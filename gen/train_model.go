@@ -110,6 +110,9 @@ type DataInfo struct {
 	Dequantize bool           `json:"dequantize,omitempty"` // every column dequantized
 	// DequantizeCols are the dequantized columns when not every one is.
 	DequantizeCols []int `json:"dequantize_cols,omitempty"`
+	// ConstantCols are the columns constant on the training rows, modelled as independent
+	// N(mean, std²) components of Stats (TrainData.ConstantCols).
+	ConstantCols []int `json:"constant_cols,omitempty"`
 	// NoDequantize records that integer columns were kept as they are (DataOptions).
 	NoDequantize bool `json:"no_dequantize,omitempty"`
 	// ValPath is the file of validation rows, when one was given (DataOptions.ValPath).
@@ -139,6 +142,9 @@ type TrainState struct {
 	Elapsed  float64  `json:"elapsed_s"` // training time in seconds
 	// ValSeconds is the part of Elapsed spent validating.
 	ValSeconds float64 `json:"val_s,omitempty"`
+	// TimeLimited says that TrainOptions.TimeLimit ended the run (in the process that ran
+	// last) before its steps were done.
+	TimeLimited bool `json:"time_limited,omitempty"`
 }
 
 type plainState TrainState
@@ -434,6 +440,11 @@ func ModelFromCheckpoint(ck *nn.Checkpoint) (*Model, error) {
 		for _, j := range m.Data.DequantizeCols {
 			if j < 0 || j >= d {
 				return nil, fmt.Errorf("metadata %s: dequantized column %d outside the model's %d columns", metaData, j, d)
+			}
+		}
+		for _, j := range m.Data.ConstantCols {
+			if j < 0 || j >= d {
+				return nil, fmt.Errorf("metadata %s: constant column %d outside the model's %d columns", metaData, j, d)
 			}
 		}
 	}

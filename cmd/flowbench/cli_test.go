@@ -46,6 +46,8 @@ func TestGenCLIErrors(t *testing.T) {
 		{"train unknown time dist", train("--time-dist", "gamma"), 2, "--time-dist"},
 		{"train unknown base", train("--base", "laplace"), 2, "--base"},
 		{"train zero lr", train("--lr", "0"), 2, "--lr must be a positive"},
+		{"train negative time limit", train("--time-limit", "-1"), 2, "--time-limit must be between 0"},
+		{"train NaN time limit", train("--time-limit", "NaN"), 2, "--time-limit must be between 0"},
 		{"train diverges", train("--lr", "1e30", "--warmup", "0", "--schedule", "constant", "--width", "16", "--depth", "2", "--batch", "32"), 1, "step 2: non-finite loss"},
 		{"train unknown data", []string{"train", "--data", "ninegaussians", "--out", filepath.Join(dir, "t.st")}, 2, `"ninegaussians": not a generated data set`},
 		{"train no data", []string{"train", "--out", filepath.Join(dir, "t.st")}, 2, "--data is required"},

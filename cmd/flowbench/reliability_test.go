@@ -52,7 +52,7 @@ func TestReliabilityRejectsData(t *testing.T) {
 	model := trainTiny(t, dir, "m.safetensors", 5)
 	modelState := snapshot(t, model)
 	good := textRows(rows2(30), ",", "\n")
-	zeroVar := strings.Repeat("1.5,2.5\n1.5,-3\n", 20) // a constant non-integer column (an integer one is dequantized)
+	tinyVar := strings.Repeat("1e6,2.5\n1000000.0625,-3\n", 20) // a spread float32 cannot standardize (a constant column is a Gaussian component)
 	f4 := le32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
 	cases := []struct {
 		name, file string
@@ -69,7 +69,7 @@ func TestReliabilityRejectsData(t *testing.T) {
 		{"csv ragged short", "ragged.csv", []byte("1,2\n3\n4,5\n"), false, []string{"ragged.csv:2", "ragged"}},
 		{"csv ragged long", "ragged2.csv", []byte("1,2\n3,4\n4,5,6\n"), false, []string{"ragged2.csv:3", "ragged"}},
 		{"csv square overflows", "big.csv", []byte("1,2\n3,4e19\n"), false, []string{"big.csv:2", "column 2", "too large"}},
-		{"csv zero variance", "zvar.csv", []byte(zeroVar), true, []string{"zvar.csv", "column 1", "zero variance"}},
+		{"csv tiny variance", "tvar.csv", []byte(tinyVar), true, []string{"tvar.csv", "column 1", "variance too small"}},
 		{"tsv non-numeric", "w.tsv", []byte("1\t2\n3\tx\n"), false, []string{"w.tsv:2", "column 2", `"x"`}},
 		{"tsv ragged", "r.tsv", []byte("1\t2\n3\t4\t5\n"), false, []string{"r.tsv:2", "ragged"}},
 		{"npy wrong magic", "magic.npy", append([]byte("\x93NUMPX"), npyFile(npyDict("<f4", false, "(5, 2)"), f4)[6:]...), false, []string{"magic.npy", "wrong magic"}},

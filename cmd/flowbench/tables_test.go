@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
 )
 
@@ -92,6 +94,87 @@ func TestTableDefaults(t *testing.T) {
 	}
 }
 
+// TestTableMLE trains a data file by --objective mle with the table defaults and a time
+// limit: the run validates by held-out NLL (at the MLE interval, every few steps), ends at
+// the limit with time_limited in the summary, and its model scores the file.
+func TestTableMLE(t *testing.T) {
+	dir := t.TempDir()
+	data := gaussTable(t, dir, "g.csv", 300, 4)
+	model := filepath.Join(dir, "g.safetensors")
+	r := mustRun(t, "train", "--data", data, "--out", model, "--objective", "mle", "--mle-grad", "discrete", "--mle-steps", "2",
+		"--width", "32", "--time-limit", "0.5", "--json", "--quiet", "--threads", "1")
+	s := summaryOf(t, r.stdout)
+	for _, k := range []string{"best_val_nll", "train_nll", "best_step", "time_limited"} {
+		if _, ok := s[k]; !ok {
+			t.Fatalf("summary lacks %s: %s", k, r.stdout)
+		}
+	}
+	var cfg struct {
+		Train struct {
+			ValEvery int `json:"val_every"`
+			Steps    int `json:"steps"`
+		} `json:"train"`
+		State struct {
+			Step int `json:"step"`
+		} `json:"state"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "info", model, "--json").stdout), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Train.ValEvery < 1 || cfg.Train.ValEvery > 5 || cfg.State.Step >= cfg.Train.Steps {
+		t.Fatalf("val_every %d (want the MLE interval, 1–5), step %d of %d", cfg.Train.ValEvery, cfg.State.Step, cfg.Train.Steps)
+	}
+	mustRun(t, "nll", "--model", model, "--data", data, "--split", "val", "--json")
+}
+
+// TestConstantColumn trains with no flags on a table one of whose columns holds one
+// non-integer value: the column is recorded as constant, with dataset.ConstantStd as its
+// scale, and the model's density along it is exactly that N(c, ConstantStd²) component,
+// independent of the rest: moving every row one standard deviation off c costs ½ nat per
+// row (to the solver's accuracy), three standard deviations 4½.
+func TestConstantColumn(t *testing.T) {
+	dir := t.TempDir()
+	var b, shifted, far strings.Builder
+	g, _ := os.ReadFile(gaussTable(t, dir, "g.csv", 400, 5))
+	for _, l := range strings.Split(strings.TrimSpace(string(g)), "\n") {
+		fmt.Fprintf(&b, "%s,0.25\n", l)
+		fmt.Fprintf(&shifted, "%s,%.9g\n", l, 0.25+dataset.ConstantStd)
+		fmt.Fprintf(&far, "%s,%.9g\n", l, 0.25-3*dataset.ConstantStd)
+	}
+	data := writeFile(t, dir, "c.csv", []byte(b.String()))
+	off := writeFile(t, dir, "off.csv", []byte(shifted.String()))
+	off3 := writeFile(t, dir, "off3.csv", []byte(far.String()))
+	model := filepath.Join(dir, "c.safetensors")
+	mustRun(t, "train", "--data", data, "--out", model, "--steps", "1500", "--width", "64", "--quiet", "--threads", "1")
+	var info struct {
+		Data struct {
+			ConstantCols []int         `json:"constant_cols"`
+			Stats        dataset.Stats `json:"stats"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "info", model, "--json").stdout), &info); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(info.Data.ConstantCols, []int{3}) || info.Data.Stats.Std[3] != dataset.ConstantStd || info.Data.Stats.Mean[3] != float64(float32(0.25)) {
+		t.Fatalf("constant columns %v, column 3 %v ± %v; want [3], 0.25 ± %v", info.Data.ConstantCols, info.Data.Stats.Mean[3], info.Data.Stats.Std[3], dataset.ConstantStd)
+	}
+	nll := func(path string) float64 {
+		var v float64
+		json.Unmarshal(summaryOf(t, mustRun(t, "nll", "--model", model, "--data", path, "--split", "all", "--json").stdout)["nll"], &v)
+		return v
+	}
+	at, away, away3 := nll(data), nll(off), nll(off3)
+	t.Logf("NLL %.6f on the rows, %.6f and %.6f one and three standard deviations off the constant", at, away, away3)
+	if d := away - at; math.IsNaN(d) || math.Abs(d-0.5) > 1e-3 {
+		t.Errorf("moving the constant column by its scale costs %.6f nats per row, want 0.5", d)
+	}
+	if d := away3 - at; math.IsNaN(d) || math.Abs(d-4.5) > 1e-3 {
+		t.Errorf("moving the constant column by 3 times its scale costs %.6f nats per row, want 4.5", d)
+	}
+	// --base learned would move and couple the column: refused.
+	wantRejected(t, cli(t, "train", "--data", data, "--out", filepath.Join(dir, "l.safetensors"), "--steps", "5", "--base", "learned"), 1, "constant", "--base normal")
+}
+
 // TestPerRowScores checks nll --out: one log-density per scored row in input order, the
 // same bits at one and two threads, their mean equal to the reported NLL, and encode
 // --with-logp's last column equal to them (as float32).
@@ -162,7 +245,8 @@ func TestPerRowScores(t *testing.T) {
 }
 
 // TestDequantizeFlag checks that an integer table with a constant column trains by default
-// (its integer columns dequantized) and is refused with --dequantize none.
+// (its integer columns dequantized) and with --dequantize none (the constant column then a
+// Gaussian component).
 func TestDequantizeFlag(t *testing.T) {
 	dir := t.TempDir()
 	var b strings.Builder
@@ -171,7 +255,11 @@ func TestDequantizeFlag(t *testing.T) {
 	}
 	data := writeFile(t, dir, "counts.csv", []byte(b.String()))
 	mustRun(t, "train", "--data", data, "--out", filepath.Join(dir, "m.safetensors"), "--steps", "20", "--quiet")
-	wantRejected(t, cli(t, "train", "--data", data, "--out", filepath.Join(dir, "n.safetensors"), "--steps", "20", "--dequantize", "none"), 1, "column 3", "zero variance")
+	n := filepath.Join(dir, "n.safetensors")
+	mustRun(t, "train", "--data", data, "--out", n, "--steps", "20", "--dequantize", "none", "--quiet")
+	if info := mustRun(t, "info", n, "--json").stdout; !strings.Contains(info, `"constant_cols":[2]`) || strings.Contains(info, "dequantize_cols") {
+		t.Errorf("--dequantize none: info lacks constant_cols [2] or dequantizes:\n%s", info)
+	}
 }
 
 func must[T any](v T, err error) T {

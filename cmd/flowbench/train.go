@@ -9,6 +9,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
@@ -35,7 +36,7 @@ type trainFlags struct {
 	resume                         *bool
 	splitSeed                      *uint64
 	valFrac, valFile, dequantize   *string
-	testFrac                       *float64
+	testFrac, timeLimit            *float64
 	common                         *genCommon
 	mle                            *mleFlags       // --objective and the MLE settings (train_mle.go)
 	cond                           *condTrainFlags // context of a conditional model (cond.go)
@@ -76,6 +77,7 @@ func addTrainFlags(fs *flag.FlagSet) *trainFlags {
 		testFrac:   fs.Float64("test-frac", 0, "fraction of a data file's rows held out as a test part, used by nothing in training (nll/eval --split test)"),
 		valFile:    fs.String("val", "", "file of validation rows instead of a validation fraction"),
 		dequantize: fs.String("dequantize", "auto", "integer-valued columns: auto (dequantize with U[0,1) noise) or none"),
+		timeLimit:  fs.Float64("time-limit", 0, "end the run when its training time reaches this many seconds, validating the weights reached (0: none; the run can be resumed)"),
 		common:     addCommon(fs),
 		mle:        addMLEFlags(fs),
 		cond:       addCondTrainFlags(fs),
@@ -98,6 +100,9 @@ func (f *trainFlags) config(cmd string) (gen.TrainConfig, error) {
 	}
 	if err := mustPositiveFloat(cmd, "lr", *f.lr); err != nil {
 		return cfg, err
+	}
+	if tl := *f.timeLimit; !(tl >= 0 && tl <= maxTimeLimit) {
+		return cfg, usagef("%s: --time-limit must be between 0 and %g seconds, got %v", cmd, float64(maxTimeLimit), tl)
 	}
 	act, err := kernels.ParseAct(*f.act)
 	if err != nil || act == kernels.Identity {
@@ -212,7 +217,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if data.Toy == nil && resume == nil {
-		cfg = tableDefaults(cfg, data, set)
+		cfg = tableDefaults(cfg, data, set, f.mle.tableValEvery)
 	}
 	if cfg.ValEvery > 0 && data.Toy == nil && data.Val == nil {
 		return fmt.Errorf("%s: --val-every: %s has no validation rows", cmd, quote.Name(*f.data))
@@ -225,9 +230,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer stop(nil)
 	logFailed := func(err error) { stop(fmt.Errorf("writing the log to stdout: %w", err)) }
 	opt := gen.TrainOptions{
-		Command:  commandLine,
-		CkptPath: *f.out,
-		Resume:   resume,
+		Command:   commandLine,
+		CkptPath:  *f.out,
+		Resume:    resume,
+		TimeLimit: time.Duration(*f.timeLimit * float64(time.Second)),
 		Progress: func(p gen.Progress) {
 			pb.set(p.Step)
 		},
@@ -274,6 +280,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if m.State.Stopped {
 		kv = append(kv, "stopped_early", true)
 	}
+	if m.State.TimeLimited {
+		kv = append(kv, "time_limited", true)
+	}
 	return em.Summary(cmd, kv...)
 }
 
@@ -314,9 +323,16 @@ func (f *trainFlags) dataOptions(cmd string, set map[string]bool) (gen.DataOptio
 	return o, nil
 }
 
+// maxTimeLimit bounds --time-limit, in seconds: a year, well inside time.Duration's range.
+const maxTimeLimit = 365 * 24 * 3600
+
 // tableDefaults returns cfg with the flags a user did not set (set) taken from
-// gen.TableConfig for the data file's size: the defaults that adapt to a table.
-func tableDefaults(cfg gen.TrainConfig, data *gen.TrainData, set map[string]bool) gen.TrainConfig {
+// gen.TableConfig for the data file's size: the defaults that adapt to a table. valEvery
+// gives the validation interval for the objective trained (nil: gen.TableValEvery).
+func tableDefaults(cfg gen.TrainConfig, data *gen.TrainData, set map[string]bool, valEvery func(cfg gen.TrainConfig, d, nVal int) int) gen.TrainConfig {
+	if valEvery == nil {
+		valEvery = gen.TableValEvery
+	}
 	nVal := 0
 	if data.Val != nil {
 		nVal = data.Val.N
@@ -339,7 +355,7 @@ func tableDefaults(cfg gen.TrainConfig, data *gen.TrainData, set map[string]bool
 	take("val-every", func() {
 		cfg.ValEvery = 0
 		if auto.ValEvery > 0 {
-			cfg.ValEvery = gen.TableValEvery(cfg, data.Train.D, cfg.ValN)
+			cfg.ValEvery = valEvery(cfg, data.Train.D, cfg.ValN)
 		}
 	})
 	if cfg.Schedule == gen.LRPlateau && (cfg.ValEvery == 0 || cfg.Patience == 0) {
@@ -358,9 +374,14 @@ const tableRule = `Defaults for a data file (a generated data set keeps the defa
   Smaller tables use --lr 1e-3 --wd 1e-4 --width 256, a batch of
   clamp(rows/4 rounded to a power of two, 64, 512), --schedule plateau --patience 5 and
   --steps min(max(1500 epochs, 3000), 20000); --val-every is chosen so that validation
-  costs about 15% of training (the summary's val_share is the measured share). Any flag given explicitly overrides its rule.
+  costs about 15% of training (the summary's val_share is the measured share; with
+  --objective mle, whose steps cost some hundred times more, every few steps). Any flag
+  given explicitly overrides its rule.
   Integer-valued columns are dequantized (uniform noise; --dequantize none to keep them):
-  the NLL is then that of the dequantized density.
+  the NLL is then that of the dequantized density. A column whose training rows all hold
+  one (non-integer) value c is modelled as an exact, independent N(c, s²) component (the
+  network neither reads nor moves it), s its spread over the training and validation rows,
+  or 1/sqrt(2π) (0 nats at c) when those are all c.
 `
 
 // resumed loads the run saved in --out for --resume and returns it with the configuration
@@ -375,7 +396,7 @@ func (f *trainFlags) resumed(cmd string, cfg gen.TrainConfig, set map[string]boo
 		return nil, cfg, fmt.Errorf("--resume: %s holds no training state", quote.Name(*f.out))
 	}
 	// The run's configuration comes from the checkpoint; only these may change.
-	may := map[string]bool{"steps": true, "out": true, "data": true, "threads": true, "json": true, "quiet": true, "ckpt-every": true, "log-every": true, "resume": true}
+	may := map[string]bool{"steps": true, "out": true, "data": true, "threads": true, "json": true, "quiet": true, "ckpt-every": true, "log-every": true, "resume": true, "time-limit": true}
 	for name := range set {
 		if !may[name] {
 			return nil, cfg, usagef("%s: --%s cannot be changed when resuming (the checkpoint's configuration is used)", cmd, name)

@@ -30,6 +30,27 @@ func addMLEFlags(fs *flag.FlagSet) *mleFlags {
 	}
 }
 
+// config returns the MLE objective's configuration of the flags.
+func (f *mleFlags) config() (mle.Config, error) {
+	return mleConfig("train", *f.grad, *f.steps, *f.tol, *f.div, *f.kinetic, *f.jacob)
+}
+
+// isMLE reports whether --objective names the MLE objective (an unknown objective is
+// reported by train).
+func (f *mleFlags) isMLE() bool { return *f.objective == "mle" }
+
+// tableValEvery returns the validation interval of the table defaults for the objective:
+// gen.TableValEvery's for the interpolant, gen.TableValEveryMLE's (an MLE step costs some
+// hundred times more) for mle.
+func (f *mleFlags) tableValEvery(cfg gen.TrainConfig, d, nVal int) int {
+	if f.isMLE() {
+		if mc, err := f.config(); err == nil {
+			return gen.TableValEveryMLE(cfg, mc, d, nVal)
+		}
+	}
+	return gen.TableValEvery(cfg, d, nVal)
+}
+
 // train runs gen.Train, or gen.TrainMLE for --objective mle, whose per-step JSON lines
 // carry step, loss, nll, kinetic, jacobian, nfe, nfe_backward, lr and elapsed_s; a line
 // that cannot be printed goes to logFailed.
@@ -41,7 +62,7 @@ func (f *mleFlags) train(ctx context.Context, cfg gen.TrainConfig, data *gen.Tra
 	default:
 		return nil, usagef("train: --objective %q: want interpolant or mle", *f.objective)
 	}
-	mc, err := mleConfig("train", *f.grad, *f.steps, *f.tol, *f.div, *f.kinetic, *f.jacob)
+	mc, err := f.config()
 	if err != nil {
 		return nil, err
 	}

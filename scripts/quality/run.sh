@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Quality benchmark on real tables: does flowbench with no flags beat a Gaussian?
 #
-#   scripts/quality/run.sh [--tables iris,wine,...] [--methods gauss,torch,flowbench]
+#   scripts/quality/run.sh [--tables iris,wine,...] [--methods gauss,torch,flowbench,mle]
 #                          [--out DIR] [--flowbench BIN] [--results FILE] [--timeout S]
 #                          [--torch-steps N] [--threads N] [--train-nll-n N] [--train-all]
-#                          [--no-check]
+#                          [--mle-budget S] [--mle-args "FLAGS"] [--no-check]
 #
 # Per table (scripts/quality/tables.py writes a fixed, seeded 80/20 split, standardized by the
 # training rows, headerless CSV) it runs:
@@ -17,6 +17,11 @@
 #              which exposes memorization; at most the first --train-nll-n rows of that split,
 #              default 2000) and with --train-all `... --data T_train.csv --split all` too;
 #              wall-clock training time; the defaults actually used, read back with `flowbench info`.
+#   mle        this engine's maximum-likelihood objective at equal wall-clock time: the same,
+#              with `--objective mle --time-limit S` (and --mle-args, default none: the table
+#              defaults and the MLE objective's own defaults, adjoint gradient), S the training
+#              time (elapsed_s, validation included) of the flowbench run on the same table in
+#              this run, or --mle-budget S; then the same NLLs.
 # One JSON line per table and method goes to the results file (default DIR/results.jsonl), then a
 # Markdown table is printed (report.py). All NLLs are nats per row in the standardized units.
 #
@@ -33,7 +38,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 tables=iris,wine,breast_cancer,diabetes,digits,fashion_pca16
-methods=gauss,torch,flowbench
+methods=gauss,torch,flowbench,mle
 out=/tmp/flowbench-quality
 fb=${FLOWBENCH:-}
 results=
@@ -43,6 +48,8 @@ threads=2
 trainn=2000
 trainall=0
 check=1
+mlebudget=
+mleargs=
 ref=${TABULAR_REF:-}
 while [ $# -gt 0 ]; do
   case $1 in
@@ -57,6 +64,8 @@ while [ $# -gt 0 ]; do
     --train-nll-n) trainn=$2; shift 2 ;;
     --train-all) trainall=1; shift ;;
     --no-check) check=0; shift ;;
+    --mle-budget) mlebudget=$2; shift 2 ;;
+    --mle-args) mleargs=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -84,7 +93,7 @@ if has torch && [ -z "$ref" ]; then
   done
   [ -n "$ref" ] || { echo "run.sh: tabular_ref.py not found (set TABULAR_REF)" >&2; exit 1; }
 fi
-if has flowbench; then
+if has flowbench || has mle; then
   if [ -z "$fb" ]; then
     fb=$out/bin/flowbench
     echo "building $fb from $repo" >&2
@@ -133,15 +142,61 @@ print(json.dumps(v))
 EOF
 }
 
+# fbrun METHOD TAG FLAGS [ARGS...]: `flowbench train --data T_train.csv --out m ARGS...` (FLAGS
+# is how the record names ARGS), then the test NLL, the NLL of the rows fitted and the settings
+# read back with `flowbench info`; one JSON line to the results (uses t, tr, te, shape).
+fbrun() {
+  local method=$1 tag=$2 flags=$3; shift 3
+  local m=$out/models/$t.$tag.safetensors lg=$out/logs/$t.$tag
+  rm -f "$m"
+  local s; s=$(now)
+  timeout "$limit" "$fb" train --data "$tr" --out "$m" "$@" >"$lg.train.log" 2>&1
+  local rc=$? train_s; train_s=$(since "$s")
+  local st; st=$(status_of $rc)
+  s=$(now)
+  local nt=null nf=null na=null cfg=null
+  rm -f "$lg.info.json" "$lg.test.json" "$lg.fit.json" "$lg.trainall.json"
+  if [ "$st" = ok ]; then
+    "$fb" info "$m" --json >"$lg.info.json" 2>/dev/null
+    cfg=$($PY - "$lg.info.json" <<'EOF'
+import json, sys
+try:
+    i = json.load(open(sys.argv[1])); c = i.get("train", {}); d = i.get("data", {}); s = i.get("state", {})
+    print(json.dumps({k: c.get(k) for k in ("steps", "batch", "lr", "schedule", "ema", "val_every", "patience")}
+                     | {k: (c.get("net") or {}).get(k) for k in ("width", "depth")}
+                     | {"rows_fitted": (d.get("stats") or {}).get("n"), "split": d.get("split"), "steps_done": s.get("step"),
+                        "elapsed_s": s.get("elapsed_s"), "val_s": s.get("val_s"), "best_step": s.get("best_step"),
+                        "time_limited": s.get("time_limited", False), "stopped_early": s.get("stopped_early", False)}))
+except Exception: print("null")
+EOF
+)
+    nll() { timeout "$limit" "$fb" nll --model "$m" --json --quiet "$@"; }
+    nll --n 100000000 --data "$te" --split all >"$lg.test.json" 2>"$lg.test.err"
+    st=$(status_of $?)
+    # the training rows the optimizer saw; a binary that keeps no split of the file: all of it
+    nll --n "$trainn" --data "$tr" --split train >"$lg.fit.json" 2>"$lg.fit.err" ||
+      nll --n "$trainn" --data "$tr" --split all >"$lg.fit.json" 2>>"$lg.fit.err"
+    [ $trainall = 1 ] && nll --n 100000000 --data "$tr" --split all >"$lg.trainall.json" 2>"$lg.trainall.err"
+    nt=$(jget "$lg.test.json" nll)
+    nf=$(jget "$lg.fit.json" nll)
+    na=$(jget "$lg.trainall.json" nll)
+  fi
+  json "${shape[@]}" method="$method" status="$st" train_s="$train_s" flags="$flags" \
+    nll_test="$nt" se_test="$(jget "$lg.test.json" nll_stderr)" \
+    nll_fit="$nf" n_fit="$(jget "$lg.fit.json" n)" nll_train_all="$na" \
+    train_log_tail="$(tail -2 "$lg.train.log" | tr '\n' ' ')" config="$cfg" \
+    nll_eval_s="$(since "$s")" | tee -a "$results"
+}
+
 t_all=$(now)
 cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
 fbsha=null; fbver=null
-if has flowbench; then fbsha=\"$(sha256sum "$fb" | cut -c1-64)\"; fi
+if has flowbench || has mle; then fbsha=\"$(sha256sum "$fb" | cut -c1-64)\"; fi
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 : >"$results"
 json method=run started="$(date -u +%FT%TZ)" cpu="$cpu" nproc="$(nproc)" repo_commit="$commit" \
   flowbench="${fb:-}" flowbench_sha256="$fbsha" flowbench_label="${FLOWBENCH_LABEL:-}" tables="$tables" methods="$methods" split_check="$split_ok" \
-  torch_steps="$tsteps" timeout_s="$limit" train_nll_n="$trainn" >>"$results"
+  torch_steps="$tsteps" timeout_s="$limit" train_nll_n="$trainn" mle_budget="${mlebudget:-flowbench}" mle_args="$mleargs" >>"$results"
 
 IFS=, read -r -a tlist <<<"$tables"
 for t in "${tlist[@]}"; do
@@ -158,45 +213,22 @@ for t in "${tlist[@]}"; do
     rc=$?
     json "${shape[@]}" method=torch status="$(status_of $rc)" wall_s="$(since "$s")" @"$out/logs/$t.torch.json" | tee -a "$results"
   fi
+  fb_elapsed=null
   if has flowbench; then
-    m=$out/models/$t.safetensors
-    rm -f "$m"
-    s=$(now)
-    timeout "$limit" "$fb" train --data "$tr" --out "$m" >"$out/logs/$t.fb.train.log" 2>&1
-    rc=$?
-    train_s=$(since "$s")
-    st=$(status_of $rc)
-    s=$(now)
-    nt=null nf=null na=null cfg=null
-    if [ "$st" = ok ]; then
-      "$fb" info "$m" --json >"$out/logs/$t.fb.info.json" 2>/dev/null
-      cfg=$($PY - "$out/logs/$t.fb.info.json" <<'EOF'
-import json, sys
-try:
-    i = json.load(open(sys.argv[1])); c = i.get("train", {}); d = i.get("data", {})
-    print(json.dumps({k: c.get(k) for k in ("steps", "batch", "lr", "schedule", "ema", "val_every", "patience")}
-                     | {k: (c.get("net") or {}).get(k) for k in ("width", "depth")}
-                     | {"rows_fitted": (d.get("stats") or {}).get("n"), "split": d.get("split"), "steps_done": i.get("state", {}).get("step")}))
-except Exception: print("null")
-EOF
-)
-      nll() { timeout "$limit" "$fb" nll --model "$m" --json --quiet "$@"; }
-      nll --n 100000000 --data "$te" --split all >"$out/logs/$t.fb.test.json" 2>"$out/logs/$t.fb.test.err"
-      st=$(status_of $?)
-      # the training rows the optimizer saw; a binary that keeps no split of the file: all of it
-      nll --n "$trainn" --data "$tr" --split train >"$out/logs/$t.fb.fit.json" 2>"$out/logs/$t.fb.fit.err" ||
-        nll --n "$trainn" --data "$tr" --split all >"$out/logs/$t.fb.fit.json" 2>>"$out/logs/$t.fb.fit.err"
-      rm -f "$out/logs/$t.fb.trainall.json"
-      [ $trainall = 1 ] && nll --n 100000000 --data "$tr" --split all >"$out/logs/$t.fb.trainall.json" 2>"$out/logs/$t.fb.trainall.err"
-      nt=$(jget "$out/logs/$t.fb.test.json" nll)
-      nf=$(jget "$out/logs/$t.fb.fit.json" nll)
-      na=$(jget "$out/logs/$t.fb.trainall.json" nll)
+    fbrun flowbench fb none
+    fb_elapsed=$(jget "$out/logs/$t.fb.info.json" state.elapsed_s)
+  fi
+  if has mle; then
+    budget=$mlebudget
+    [ -z "$budget" ] && [ "$fb_elapsed" != null ] && budget=$fb_elapsed
+    if [ -z "$budget" ]; then
+      echo "run.sh: $t: no budget for mle (run flowbench in the same run, or give --mle-budget)" >&2
+      json "${shape[@]}" method=mle status=error error="no budget: flowbench not run and no --mle-budget" | tee -a "$results"
+    else
+      # shellcheck disable=SC2206
+      extra=($mleargs)
+      fbrun mle mle "--objective mle --time-limit $budget${mleargs:+ $mleargs}" --objective mle --time-limit "$budget" "${extra[@]}"
     fi
-    json "${shape[@]}" method=flowbench status="$st" train_s="$train_s" flags=none \
-      nll_test="$nt" se_test="$(jget "$out/logs/$t.fb.test.json" nll_stderr)" \
-      nll_fit="$nf" n_fit="$(jget "$out/logs/$t.fb.fit.json" n)" nll_train_all="$na" \
-      train_log_tail="$(tail -2 "$out/logs/$t.fb.train.log" | tr '\n' ' ')" config="$cfg" \
-      nll_eval_s="$(since "$s")" | tee -a "$results"
   fi
 done
 json method=run finished="$(date -u +%FT%TZ)" total_s="$(since "$t_all")" >>"$results"

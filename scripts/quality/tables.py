@@ -12,7 +12,10 @@ Every table comes from a Debian package and works offline:
                                                 rows (784 raw pixels is too many columns for an exact-
                                                 divergence NLL on 2 cores)
 
-For each table: a seeded permutation (numpy default_rng(seed + table index)), the first 20% of it
+digits_std64 is digits as a user would standardize it (64 columns, the constant ones kept, as 0),
+on digits' split.
+
+For each table: a seeded permutation (numpy default_rng(seed + table index; digits_std64: digits' index)), the first 20% of it
 (rounded) is the test part, the rest the train part, both in the permuted order. Columns that are
 constant on the training rows are dropped (digits has pixels that are always 0: no density is
 finite on them). Then every column is standardized by the TRAINING rows' mean and standard
@@ -28,7 +31,12 @@ import argparse, gzip, hashlib, json, os, sys
 import numpy as np
 
 FASHION = "/usr/share/datasets/fashion-mnist"
-ORDER = ["iris", "wine", "breast_cancer", "diabetes", "digits", "fashion_pca16"]
+ORDER = ["iris", "wine", "breast_cancer", "diabetes", "digits", "fashion_pca16", "digits_std64"]
+# digits_std64 is digits on digits' split (same seed) as a user would standardize it: all 64
+# columns kept, a column constant on the training rows scaled by 1 (scikit-learn's
+# StandardScaler), so the always-zero pixels stay 0.
+SPLIT_OF = {"digits_std64": "digits"}
+KEEP_CONSTANT = {"digits_std64"}
 
 
 def sk(name):
@@ -60,6 +68,9 @@ NOTES = {
     "breast_cancer": "30 real-valued cell-nucleus features",
     "diabetes": "unscaled; column 2 (sex) takes 2 values: discrete, a flow can concentrate mass on it",
     "digits": "8x8 pixel counts 0..16, NOT dequantized (export as is); train-constant pixels dropped",
+    "digits_std64": "digits' rows and split, all 64 columns standardized by the training rows; the 3 "
+                    "columns constant on them (always-zero pixels) scaled by 1, so they stay 0: a user's "
+                    "standardized table; lattice values, NOT dequantized",
     "fashion_pca16": "10000-image seeded subset of Fashion-MNIST (train+t10k), raw pixels 0..255 not "
                      "dequantized, projected on the top 16 principal components of the training rows",
 }
@@ -83,7 +94,7 @@ def export(name, seed, out):
     if name == "fashion_pca16":
         x, k = fashion_pca(seed)
     else:
-        x = np.asarray(sk(name), dtype=np.float64)
+        x = np.asarray(sk(SPLIT_OF.get(name, name)), dtype=np.float64)
     tr_i, te_i = split(len(x), seed)
     tr, te = x[tr_i], x[te_i]
     if k is not None:  # PCA on the training rows only
@@ -95,13 +106,18 @@ def export(name, seed, out):
                 w[:, j] = -w[:, j]
         tr, te = (tr - mu) @ w, (te - mu) @ w
     sd0 = tr.std(0)
-    keep = np.flatnonzero(sd0 > 0)
-    dropped = [int(j) for j in np.flatnonzero(sd0 == 0)]
+    if name in KEEP_CONSTANT:
+        keep, dropped = np.arange(tr.shape[1]), []
+    else:
+        keep = np.flatnonzero(sd0 > 0)
+        dropped = [int(j) for j in np.flatnonzero(sd0 == 0)]
     tr, te = tr[:, keep], te[:, keep]
     m, s = tr.mean(0), tr.std(0)
+    s[s == 0] = 1  # only with KEEP_CONSTANT: a constant column is centred, not scaled
     tr, te = (tr - m) / s, (te - m) / s
+    const = [int(j) for j in np.flatnonzero(tr.std(0) == 0)]
     ent = {"name": name, "source_rows": int(len(x)), "source_cols": int(x.shape[1]), "train_rows": int(len(tr)),
-           "test_rows": int(len(te)), "cols": int(tr.shape[1]), "dropped_constant_columns": dropped,
+           "test_rows": int(len(te)), "cols": int(tr.shape[1]), "dropped_constant_columns": dropped, **({"constant_columns_kept": const} if const else {}),
            "split_seed": seed, "note": NOTES[name]}
     for part, a in (("train", tr), ("test", te)):
         p = os.path.join(out, f"{name}_{part}.csv")
@@ -130,7 +146,7 @@ def main():
     except ImportError:
         pass
     for t in names:
-        e = export(t, a.seed + ORDER.index(t), a.out)
+        e = export(t, a.seed + ORDER.index(SPLIT_OF.get(t, t)), a.out)
         man["tables"].append(e)
         print(f"{t}: train {e['train_rows']}x{e['cols']}, test {e['test_rows']}x{e['cols']}"
               + (f", dropped constant columns {e['dropped_constant_columns']}" if e["dropped_constant_columns"] else ""),
