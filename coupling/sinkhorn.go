@@ -46,8 +46,12 @@ type SinkhornResult struct {
 // to 1/n), with LSE the log-sum-exp taken about its maximum. Stopping rule: before each
 // F update the row sums of the current plan are read off the same log-sum-exps
 // (r_i = exp(F_i/ε + LSE_i)); when Σ_i |r_i − 1/n| ≤ Tol the run stops with that plan
-// (Converged), otherwise after MaxIter iterations (the plan's columns still exact, its rows
-// off by MarginalErr). Each iteration costs 2n² exponentials. ws may be nil.
+// (Converged), otherwise after MaxIter iterations in all (the plan's columns still exact,
+// its rows off by MarginalErr). Small ε converges slowly from F = G = 0, so the run anneals
+// (ε-scaling): stages at ε_k = c_max/2^k for k = 0, 1, … while above ε, each warm-started
+// from the previous potentials and stopped at a row error of 1e-2 (or Tol if larger), come
+// before the stage at ε itself; they count toward MaxIter. Each iteration costs 2n²
+// exponentials. ws may be nil.
 func SinkhornPlan(cost []float64, n int, o SinkhornOptions, ws *Workspace) (SinkhornResult, error) {
 	if err := checkSquare("sinkhorn", cost, n); err != nil {
 		return SinkhornResult{}, err
@@ -72,7 +76,7 @@ func SinkhornPlan(cost []float64, n int, o SinkhornOptions, ws *Workspace) (Sink
 	ws.row = buf.Grow(ws.row, n)
 	ws.u = buf.Grow(ws.u, n) // column maxima and sums of the G update
 	ws.minv = buf.Grow(ws.minv, n)
-	f, g, fn := ws.f, ws.g, ws.row
+	f, g := ws.f, ws.g
 	clear(f)
 	clear(g)
 	res := SinkhornResult{F: f, G: g}
@@ -80,7 +84,33 @@ func SinkhornPlan(cost []float64, n int, o SinkhornOptions, ws *Workspace) (Sink
 		res.Converged = true
 		return res, nil
 	}
-	eps, inv := o.Eps, 1/o.Eps
+	// ε-scaling: stages at ε_k = max(ε, c_max/2^k), each warm-started from the last and run
+	// to the loose tolerance scaleTol, then the final stage at ε to Tol.
+	cmax := 0.0
+	for _, c := range cost {
+		cmax = max(cmax, math.Abs(c))
+	}
+	budget := o.MaxIter
+	for e := cmax; e > o.Eps && budget > 0; e /= 2 {
+		it, _, _ := ws.sinkhornIters(cost, n, e, max(o.Tol, scaleTol), budget)
+		budget -= it
+		res.Iters += it
+	}
+	it, errRows, ok := ws.sinkhornIters(cost, n, o.Eps, o.Tol, max(budget, 1))
+	res.Iters += it
+	res.MarginalErr, res.Converged = errRows, ok
+	return res, nil
+}
+
+// scaleTol is the row-marginal tolerance of SinkhornPlan's intermediate ε stages.
+const scaleTol = 1e-2
+
+// sinkhornIters runs at most maxIter Sinkhorn iterations at eps from the potentials in ws.f
+// and ws.g, stopping once the row marginals' L1 error is at most tol; it returns the
+// iterations run, the error of the plan left in ws.f, ws.g and whether it is within tol.
+func (ws *Workspace) sinkhornIters(cost []float64, n int, eps, tol float64, maxIter int) (int, float64, bool) {
+	f, g, fn := ws.f, ws.g, ws.row
+	inv := 1 / eps
 	logA := -math.Log(float64(n))
 	a := 1 / float64(n)
 	for it := 0; ; it++ {
@@ -100,15 +130,8 @@ func SinkhornPlan(cost []float64, n int, o SinkhornOptions, ws *Workspace) (Sink
 			fn[i] = eps * (logA - lse)
 			errRows += math.Abs(math.Exp(f[i]*inv+lse) - a)
 		}
-		if it > 0 {
-			res.Iters, res.MarginalErr = it, errRows
-			if errRows <= o.Tol {
-				res.Converged = true
-				return res, nil
-			}
-			if it == o.MaxIter {
-				return res, nil
-			}
+		if it > 0 && (errRows <= tol || it == maxIter) {
+			return it, errRows, errRows <= tol
 		}
 		copy(f, fn)
 		// Column log-sum-exps, in two row-major passes (maxima, then sums).
