@@ -17,6 +17,9 @@ type Workspace struct {
 	u, v, minv []float64
 	p, way     []int
 	used       []bool
+	// LAPJV: each row's column, the free rows, the columns in search order, and how many
+	// columns each row is cheapest for
+	rowsol, free, collist, matches []int
 	// Sinkhorn: potentials f (rows) and g (columns), a row of logits
 	f, g, row []float64
 	// SqDist: the cross products and the squared norms
@@ -79,84 +82,205 @@ func Assign(cost []float64, n int, perm []int, ws *Workspace) (float64, error) {
 	return total, nil
 }
 
-// assign runs the solver, leaving the row of each column in ws.p[:n] and the potentials in
-// ws.u and ws.v[:n].
+// assign runs the solver, leaving the row of each column in ws.p[:n] and potentials in
+// ws.u and ws.v[:n] that certify optimality (c_ij − u_i − v_j ≥ 0, = 0 on the assignment).
+// It follows Jonker and Volgenant's LAPJV: column reduction, reduction transfer, two
+// rounds of augmenting row reduction, then a Dijkstra search per remaining free row that
+// scans all columns at the current minimum distance together and updates the prices of
+// the columns it has finished only once, at the end.
 func (ws *Workspace) assign(cost []float64, n int) {
 	ws.u = buf.Grow(ws.u, n)
 	ws.v = buf.Grow(ws.v, n+1)
-	ws.minv = buf.Grow(ws.minv, n+1)
+	ws.minv = buf.Grow(ws.minv, n)
 	ws.p = buf.Grow(ws.p, n+1)
-	ws.way = buf.Grow(ws.way, n+1)
-	ws.used = buf.Grow(ws.used, n+1)
-	u, v, minv, p, way, used := ws.u, ws.v, ws.minv, ws.p, ws.way, ws.used
-	// The Sinkhorn row buffer serves as the rows' assigned flags (1: assigned).
-	ws.row = buf.Grow(ws.row, n)
-	assigned := ws.row
-	clear(u)
-	clear(assigned)
-	// Column reduction.
-	for j := range n {
-		best, bi := math.Inf(1), 0
-		for i := range n {
+	ws.way = buf.Grow(ws.way, n)
+	ws.rowsol = buf.Grow(ws.rowsol, n)
+	ws.free = buf.Grow(ws.free, n)
+	ws.collist = buf.Grow(ws.collist, n)
+	ws.matches = buf.Grow(ws.matches, n)
+	v, d, colsol, pred := ws.v[:n], ws.minv, ws.p[:n], ws.way
+	rowsol, free, collist, matches := ws.rowsol, ws.free, ws.collist, ws.matches
+	if n == 1 {
+		colsol[0], rowsol[0], v[0], ws.u[0] = 0, 0, cost[0], 0
+		return
+	}
+	if n == 0 {
+		return
+	}
+	// Column reduction, from the last column (as in LAPJV): each column's price is its
+	// minimum cost; its cheapest row takes it unless that row holds a cheaper column.
+	clear(matches)
+	for j := n - 1; j >= 0; j-- {
+		best, bi := cost[j], 0
+		for i := 1; i < n; i++ {
 			if c := cost[i*n+j]; c < best {
 				best, bi = c, i
 			}
 		}
 		v[j] = best
-		p[j] = -1
-		if assigned[bi] == 0 {
-			assigned[bi] = 1
-			p[j] = bi
+		matches[bi]++
+		switch {
+		case matches[bi] == 1:
+			rowsol[bi], colsol[j] = j, bi
+		case v[j] < v[rowsol[bi]]:
+			j1 := rowsol[bi]
+			rowsol[bi], colsol[j], colsol[j1] = j, bi, -1
+		default:
+			colsol[j] = -1
 		}
 	}
-	v[n] = 0
-	// One Dijkstra search per free row; column n is the virtual start column.
+	// Reduction transfer: a row holding one column lowers that column's price by its
+	// second-best reduced cost.
+	nfree := 0
 	for i := range n {
-		if assigned[i] != 0 {
-			continue
-		}
-		p[n] = i
-		j0 := n
-		for j := range n + 1 {
-			minv[j] = math.Inf(1)
-			used[j] = false
-		}
-		for {
-			used[j0] = true
-			i0 := p[j0]
-			delta, j1 := math.Inf(1), -1
-			ci := cost[i0*n : i0*n+n]
-			ui := u[i0]
-			for j := range n {
-				if used[j] {
-					continue
-				}
-				if cur := ci[j] - ui - v[j]; cur < minv[j] {
-					minv[j] = cur
-					way[j] = j0
-				}
-				if minv[j] < delta {
-					delta, j1 = minv[j], j
+		switch matches[i] {
+		case 0:
+			free[nfree] = i
+			nfree++
+		case 1:
+			j1 := rowsol[i]
+			m := math.Inf(1)
+			ci := cost[i*n : i*n+n]
+			for j, c := range ci {
+				if j != j1 {
+					m = min(m, c-v[j])
 				}
 			}
-			for j := range n + 1 {
-				if used[j] {
-					u[p[j]] += delta
-					v[j] -= delta
+			v[j1] -= m
+		}
+	}
+	// Augmenting row reduction, twice: a free row takes its best column (lowering that
+	// column's price to tie its second best) and frees the column's former row. The number
+	// of reassignments is bounded (against cycling on rounding ties); the rows still free go
+	// to the augmentation below, whose invariant (every assigned row holds a column of least
+	// reduced cost) the reduction keeps.
+	budget := 16 * n
+	for range 2 {
+		k, prev := 0, nfree
+		nfree = 0
+		for k < prev {
+			i := free[k]
+			k++
+			if budget--; budget < 0 {
+				free[nfree] = i
+				nfree++
+				continue
+			}
+			ci := cost[i*n : i*n+n]
+			umin, usub := ci[0]-v[0], math.Inf(1)
+			j1, j2 := 0, -1
+			for j := 1; j < n; j++ {
+				h := ci[j] - v[j]
+				if h < usub {
+					if h >= umin {
+						usub, j2 = h, j
+					} else {
+						usub, umin, j2, j1 = umin, h, j1, j
+					}
+				}
+			}
+			i0 := colsol[j1]
+			if umin < usub {
+				v[j1] -= usub - umin
+			} else if i0 >= 0 {
+				j1 = j2
+				i0 = colsol[j2]
+			}
+			rowsol[i], colsol[j1] = j1, i
+			if i0 >= 0 {
+				if umin < usub {
+					k--
+					free[k] = i0
 				} else {
-					minv[j] -= delta
+					free[nfree] = i0
+					nfree++
 				}
 			}
-			j0 = j1
-			if p[j0] < 0 {
+		}
+	}
+	// Augmentation: a shortest-path search from each free row on reduced costs. collist
+	// holds the columns: [0, low) finished, [low, up) at the current minimum distance, to
+	// scan, [up, n) not yet reached.
+	for f := range nfree {
+		freerow := free[f]
+		cf := cost[freerow*n : freerow*n+n]
+		for j := range n {
+			d[j] = cf[j] - v[j]
+			pred[j] = freerow
+			collist[j] = j
+		}
+		low, up, last, end := 0, 0, 0, -1
+		var mu float64
+		for end < 0 {
+			if up == low {
+				// The next minimum distance and the columns at it.
+				last = low - 1
+				mu = d[collist[up]]
+				up++
+				for k := up; k < n; k++ {
+					j := collist[k]
+					if h := d[j]; h <= mu {
+						if h < mu {
+							up = low
+							mu = h
+						}
+						collist[k] = collist[up]
+						collist[up] = j
+						up++
+					}
+				}
+				for k := low; k < up; k++ {
+					if colsol[collist[k]] < 0 {
+						end = collist[k]
+						break
+					}
+				}
+			}
+			if end >= 0 {
+				break
+			}
+			// Scan a column at the minimum: relax through its row.
+			j1 := collist[low]
+			low++
+			i := colsol[j1]
+			ci := cost[i*n : i*n+n]
+			h := ci[j1] - v[j1] - mu
+			for k := up; k < n; k++ {
+				j := collist[k]
+				if v2 := ci[j] - v[j] - h; v2 < d[j] {
+					pred[j] = i
+					if v2 == mu {
+						if colsol[j] < 0 {
+							end = j
+							break
+						}
+						collist[k] = collist[up]
+						collist[up] = j
+						up++
+					}
+					d[j] = v2
+				}
+			}
+		}
+		// Prices of the finished columns.
+		for k := 0; k <= last; k++ {
+			j1 := collist[k]
+			v[j1] += d[j1] - mu
+		}
+		// Flip the alternating path.
+		for {
+			i := pred[end]
+			colsol[end] = i
+			j1 := end
+			end = rowsol[i]
+			rowsol[i] = j1
+			if i == freerow {
 				break
 			}
 		}
-		// Flip the augmenting path back to the start column.
-		for j0 != n {
-			j1 := way[j0]
-			p[j0] = p[j1]
-			j0 = j1
-		}
+	}
+	for i := range n {
+		j := rowsol[i]
+		ws.u[i] = cost[i*n+j] - v[j]
 	}
 }
