@@ -220,7 +220,7 @@ func TestCouplingThreadsAndLearnedBase(t *testing.T) {
 
 // TestOTCouplingGaussian trains on N(0, I) → N(m, diag s²) with the linear interpolant:
 // with the OT coupling the learned flow's kinetic energy is within 12% of W₂² (the
-// independent coupling's is clearly larger, near its closed form) and the model's
+// independent coupling's is larger, near its closed form) and the model's
 // log-density stays close to the closed form, since the marginal path still ends at ρ1.
 func TestOTCouplingGaussian(t *testing.T) {
 	if testing.Short() || kernels.Impl() == kernels.TierGo {
@@ -262,8 +262,10 @@ func TestOTCouplingGaussian(t *testing.T) {
 	if r := ke["ot"] / w2; r < 0.9 || r > 1.12 {
 		t.Errorf("OT coupling: kinetic %.4f is %.3f × W₂² = %.4f, want within 12%%", ke["ot"], r, w2)
 	}
-	if ke["independent"] < 1.2*ke["ot"] || math.Abs(ke["independent"]/kInd-1) > 0.15 {
-		t.Errorf("independent coupling: kinetic %.4f, want near its closed form %.4f and above 1.2 × OT's %.4f", ke["independent"], kInd, ke["ot"])
+	// The closed forms differ by 17% here (7.32 against 6.25): the mean shift, which both
+	// couplings transport straight, dominates.
+	if ke["independent"] < 1.1*ke["ot"] || math.Abs(ke["independent"]/kInd-1) > 0.1 {
+		t.Errorf("independent coupling: kinetic %.4f, want within 10%% of its closed form %.4f and above 1.1 × OT's %.4f", ke["independent"], kInd, ke["ot"])
 	}
 }
 
