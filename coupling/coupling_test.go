@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/interflow/flowbench/kernels"
@@ -447,5 +448,26 @@ func TestErrors(t *testing.T) {
 	nan := float32(math.NaN())
 	if err := oc.Pair([]float32{nan, 2}, []float32{1, 3}, 2, 1, nil, make([]int, 2)); !errors.Is(err, ErrCost) {
 		t.Errorf("Pair: NaN point: %v", err)
+	}
+}
+
+// BenchmarkPair times Pair (cost matrix included) on 2-D Gaussian batches, x1 shifted by 1.
+func BenchmarkPair(b *testing.B) {
+	for _, s := range []string{"ot", "sinkhorn:0.5"} {
+		for _, n := range []int{256, 1024} {
+			b.Run(s+"/n="+strconv.Itoa(n), func(b *testing.B) {
+				spec, _ := Parse(s)
+				c, _ := NewCoupler(spec)
+				rng := rand.New(rand.NewPCG(1, 2))
+				x0, x1 := randPoints(rng, n, 2, 0), randPoints(rng, n, 2, 1)
+				src := make([]int, n)
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := c.Pair(x0, x1, n, 2, rng, src); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
