@@ -11,9 +11,8 @@ import (
 // Workspace holds the buffers of Assign, SinkhornPlan and SamplePlan, grown on first use
 // and reused. The zero value is ready; a workspace serves one call at a time.
 type Workspace struct {
-	// assignment: row potentials u, column potentials v (with the virtual column n),
-	// the row matched to each column, the search's predecessor columns, distances, labels
-	// and each row's column
+	// assignment: row potentials u, column prices v, distances (minv), the row of each
+	// column (p), the search's predecessor rows (way); used: SamplePlan's taken columns
 	u, v, minv []float64
 	p, way     []int
 	used       []bool
@@ -50,17 +49,17 @@ func checkSquare(what string, cost []float64, n int) error {
 // into perm (len n) the permutation that minimizes Σ_i cost[i][perm[i]] and returns that
 // minimum. ws may be nil (a temporary workspace is used).
 //
-// The solver is the shortest-augmenting-path method of Jonker and Volgenant (1987)
-// without its auction-like row reduction: column reduction (v_j = min_i c_ij, and each
-// column's cheapest row assigned to it when that row is still free) gives dual-feasible
-// potentials and a partial assignment on tight edges; then, for each free row in order, a
-// Dijkstra search over reduced costs c_ij − u_i − v_j ≥ 0 finds the shortest augmenting
-// path, the potentials are updated so that the reduced costs stay non-negative and every
-// assigned edge tight, and the path is flipped. At the end u and v certify optimality
-// (LP duality: Σ u + Σ v equals the assignment's cost and no reduced cost is negative). Each
-// search is O(n·k) for k columns labeled, so O(n³) in the worst case and far less on
-// random geometric costs. Ties go to the lowest column index, so the result is a function
-// of the costs alone.
+// The solver is Jonker and Volgenant's LAPJV (1987): column reduction (each column's
+// price v_j its least cost, its cheapest row assigned to it), reduction transfer, two rounds
+// of augmenting row reduction (bounded to 16n reassignments against cycling on rounding
+// ties), then, for each row still free, a Dijkstra search over reduced costs
+// c_ij − v_j − u_i ≥ 0 for the shortest augmenting path, after which the prices of the
+// finished columns move so that every reduced cost stays non-negative and every assigned
+// edge tight, and the path is flipped. The potentials certify optimality (LP duality:
+// Σ u + Σ v equals the assignment's cost and no reduced cost is negative; the tests check
+// this certificate). O(n³) in the worst case; in this package's measurements about 1.2 s at
+// n = 1,024 for 2-D Gaussian points on a shared 2-core machine. Loop orders and tie-breaks
+// are fixed, so the result is a function of the costs alone.
 func Assign(cost []float64, n int, perm []int, ws *Workspace) (float64, error) {
 	if err := checkSquare("assign", cost, n); err != nil {
 		return 0, err
