@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/interflow/flowbench/coupling"
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/internal/quote"
 	"github.com/interflow/flowbench/internal/version"
@@ -187,6 +188,8 @@ type trainer struct {
 	pcg   *rand.PCG
 	rng   *rand.Rand
 	times interp.TimeSampler
+	pair  *coupling.Coupler // the coupling of x0 to x1, or nil (independent)
+	src   []int             // the x0 row paired with each x1 row (coupled runs)
 
 	t             []float64
 	x0, x1, z     []float32
@@ -288,6 +291,12 @@ func newTrainer(cfg TrainConfig, data *TrainData, opt TrainOptions) (*trainer, e
 	}
 	if tr.base != nil || (cfg.MaxMin > 0 && tr.fourier() != nil) {
 		tr.dx = make([]float32, B*d)
+	}
+	if cfg.Coupling.Method != coupling.Independent {
+		if tr.pair, err = coupling.NewCoupler(cfg.Coupling); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		tr.src = make([]int, B)
 	}
 	tr.batch = stepBatch{ip: tr.ip, d: d, t: tr.t, z: tr.z, x0: tr.x0, x1: tr.x1, dxt: tr.dxt, gradX: tr.dx}
 	return tr, nil
@@ -645,6 +654,11 @@ func (tr *trainer) step(lr float64, ascent *ascentState, k int) (nn.LossStats, e
 	} else {
 		copy(tr.x0, tr.z)
 	}
+	if tr.pair != nil {
+		if err := tr.couple(); err != nil {
+			return nn.LossStats{}, fmt.Errorf("train: step %d: %w", step+1, err)
+		}
+	}
 	tr.times.Fill(tr.t)
 	if tr.zn != nil {
 		// A noisy interpolant x_t = a·x0 + b·x1 + γ(t)·z: the loss's target is then
@@ -675,6 +689,20 @@ func (tr *trainer) step(lr float64, ascent *ascentState, k int) (nn.LossStats, e
 		ascent.apply(cfg.MaxMinLR)
 	}
 	return ls, nil
+}
+
+// couple re-pairs the batch's base points to its data points by the run's coupling: x0
+// (and z, the latent of a learned base's x0 = μ + L·z, by the same permutation) takes row
+// src[i] at row i. xt serves as scratch; it is written afterwards by the interpolant.
+func (tr *trainer) couple() error {
+	if err := tr.pair.Pair(tr.x0, tr.x1, tr.B, tr.d, tr.rng, tr.src); err != nil {
+		return err
+	}
+	copy(tr.xt, tr.x0)
+	coupling.Permute(tr.x0, tr.xt, tr.src, tr.d)
+	copy(tr.xt, tr.z)
+	coupling.Permute(tr.z, tr.xt, tr.src, tr.d)
+	return nil
 }
 
 // updateEMA moves the EMA (if any) toward the weights after step (0-based).

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/interflow/flowbench/coupling"
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
 	"github.com/interflow/flowbench/internal/quote"
@@ -28,7 +29,7 @@ type trainFlags struct {
 	data, out                      *string
 	steps, batch, width, depth     *int
 	act, timeF, interpS, timeDist  *string
-	base, schedule                 *string
+	base, schedule, couplingS      *string
 	maxmin, warmup, fourier        *int
 	lr, clip, wd, ema, minLR, mmLR *float64
 	valEvery, ckptEvery, logEvery  *int
@@ -57,6 +58,7 @@ func addTrainFlags(fs *flag.FlagSet) *trainFlags {
 		interpS:    fs.String("interp", interp.Spec(def.Interp), "interpolant: trig, linear, fourier or fourier:M (learnable, M coefficients)"),
 		timeDist:   fs.String("time-dist", def.TimeDist.Name(), "training times: uniform, beta:A,B, stratified, antithetic"),
 		base:       fs.String("base", def.Base.String(), "base density: normal or learned"),
+		couplingS:  fs.String("coupling", def.Coupling.String(), "pairing of base and data points per batch: independent, ot (exact minibatch optimal transport) or sinkhorn:EPS (entropic, ε in standardized units)"),
 		maxmin:     fs.Int("maxmin", def.MaxMin, "path-length max–min: K network steps per ascent step (0: off)"),
 		mmLR:       fs.Float64("maxmin-lr", def.MaxMinLR, "learning rate of the max–min ascent"),
 		lr:         fs.Float64("lr", def.LR, "peak learning rate"),
@@ -124,6 +126,10 @@ func (f *trainFlags) config(cmd string) (gen.TrainConfig, error) {
 	if err != nil {
 		return cfg, usagef("%s: --time-dist: %v", cmd, err)
 	}
+	cp, err := coupling.Parse(*f.couplingS)
+	if err != nil {
+		return cfg, usagef("%s: --coupling: %v", cmd, err)
+	}
 	if err := parseChoice(cmd, "base", *f.base, "normal", "learned"); err != nil {
 		return cfg, err
 	}
@@ -143,7 +149,7 @@ func (f *trainFlags) config(cmd string) (gen.TrainConfig, error) {
 		}
 		cfg.Net.Fourier = *f.fourier
 	}
-	cfg.Interp, cfg.TimeDist, cfg.Base = ip, td, base
+	cfg.Interp, cfg.TimeDist, cfg.Base, cfg.Coupling = ip, td, base, cp
 	cfg.Steps, cfg.Batch, cfg.LR, cfg.MinLR = *f.steps, *f.batch, *f.lr, *f.minLR
 	cfg.Schedule, cfg.Warmup, cfg.Clip, cfg.WD, cfg.EMA = sched, *f.warmup, *f.clip, *f.wd, *f.ema
 	cfg.MaxMin, cfg.MaxMinLR = *f.maxmin, *f.mmLR
