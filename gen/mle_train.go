@@ -43,6 +43,8 @@ func TrainMLE(ctx context.Context, cfg TrainConfig, mcfg mle.Config, data *Train
 		return nil, fmt.Errorf("train mle: base %v: the MLE objective supports only the normal base", cfg.Base)
 	case cfg.MaxMin > 0:
 		return nil, errors.New("train mle: maxmin is an interpolant option (want 0)")
+	case data.Pairs != nil:
+		return nil, errors.New("train mle: paired rows (reflow) are an interpolant option")
 	case cfg.Coupling != (coupling.Spec{}):
 		return nil, fmt.Errorf("train mle: coupling %v is an interpolant option (want independent)", cfg.Coupling)
 	}

@@ -31,6 +31,9 @@ type SampleOptions struct {
 	// Cond is the context of a conditional model (required for one, an error for an
 	// unconditional model): one shared by every sample, or one per sample (n rows).
 	Cond *Condition
+
+	keepBase   bool // also return the base points (SampleResult.X0)
+	modelUnits bool // leave X in the model's units (no unstandardization)
 }
 
 // SampleResult holds samples in data units, optionally their log-densities (nats, data
@@ -39,6 +42,7 @@ type SampleResult struct {
 	X    []float32 // n×d, row-major
 	LogP []float64 // n values when WithLogP, else nil
 	NFE  int       // field evaluations summed over chunks
+	X0   []float32 // the base points (model units), for ReflowData only
 }
 
 // streamSample is the PCG stream of the base draws of sampling.
@@ -108,6 +112,9 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 		} else {
 			copy(x, zc)
 		}
+		if opt.keepBase {
+			res.X0 = append(res.X0, x...)
+		}
 		var st solver.Stats
 		fld := cond.field(f, g, s, e)
 		switch {
@@ -129,7 +136,7 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 			opt.Progress(e, n)
 		}
 	}
-	if st := m.Data.Stats; st != nil {
+	if st := m.Data.Stats; st != nil && !opt.modelUnits {
 		st.Unstandardize(res.X)
 	}
 	if err := metrics.CheckSamples(res.X, d, "sample: the model's samples"); err != nil {

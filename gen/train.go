@@ -65,6 +65,14 @@ type TrainData struct {
 	Classes           int
 	// CondInfo names the context's file (recorded in the checkpoint); may be nil.
 	CondInfo *CondInfo
+
+	// Pairs, when set, holds the base point x0 of every training row (row i goes with row
+	// i of Train), in the model's units: each step draws rows (x0, x1) together instead of
+	// x0 from the base independently of x1 (reflow: ReflowData). It needs the normal base,
+	// the independent coupling, an unconditional model and the interpolant objective.
+	Pairs *dataset.Table
+	// Reflow records where Pairs came from (ReflowData); may be nil.
+	Reflow *ReflowInfo
 }
 
 // standardized returns the data the run trains on: d itself when it is a generated data
@@ -118,6 +126,9 @@ func (d *TrainData) validate() error {
 			return fmt.Errorf("train data %s: constant column %d outside its %d columns", quote.Name(d.Name), j, d.dim())
 		}
 	}
+	if err := d.validatePairs(); err != nil {
+		return err
+	}
 	return d.validateCond()
 }
 
@@ -159,6 +170,10 @@ type TrainOptions struct {
 	// Command is the command line that started the run, recorded in the checkpoint's
 	// provenance (nil: none).
 	Command []string
+	// Init, when set, starts a fresh run from this model's inference weights (Model.Net)
+	// instead of a random initialization (the EMA starts there too); its network must have
+	// the run's architecture and the N(0, I) base. Reflow starts from the model it reflows.
+	Init *Model
 	// TimeLimit, when positive, ends the run once its training time (TrainState.Elapsed:
 	// validation included, a resumed run's earlier time too) reaches it: the step under way
 	// is finished, the weights it reached are validated when validation runs (so the best of
@@ -255,6 +270,15 @@ func newTrainer(cfg TrainConfig, data *TrainData, opt TrainOptions) (*trainer, e
 	if cfg.Base == BaseLearned && cfg.Batch < 2 {
 		return nil, errors.New("train: a learned base needs batches of at least 2 rows")
 	}
+	if data.Pairs != nil && (cfg.Base == BaseLearned || cfg.Coupling.Method != coupling.Independent) {
+		return nil, errors.New("train: paired rows (reflow) fix x0 for each x1: they need the normal base and the independent coupling")
+	}
+	if opt.Init != nil && opt.Resume != nil {
+		return nil, errors.New("train: an initialization model is for a fresh run, not a resumed one")
+	}
+	if data.Pairs != nil && opt.Resume != nil {
+		return nil, errors.New("resume: a run on reflow pairs cannot be resumed (the pairs are not stored in the checkpoint); start it again")
+	}
 	if cfg.Base == BaseLearned && len(data.ConstantCols) > 0 {
 		return nil, fmt.Errorf("train: a learned base would move and couple the columns constant on the training rows (%v), which are modelled by the normal base; use --base normal", oneBased(data.ConstantCols))
 	}
@@ -314,6 +338,12 @@ func (tr *trainer) fresh() error {
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
 	}
+	if init := tr.opt.Init; init != nil {
+		if err := checkInit(*cfg, init); err != nil {
+			return err
+		}
+		copy(net.Params(), init.Net.Params())
+	}
 	ip := cfg.Interp
 	if f, ok := ip.(*interp.Fourier); ok {
 		// The run's coefficients move; the configuration's value stays as given.
@@ -349,7 +379,7 @@ func (tr *trainer) fresh() error {
 
 func (tr *trainer) dataInfo() DataInfo {
 	di := DataInfo{Name: tr.data.Name, Split: tr.data.Split, Dequantize: tr.data.Dequantize, DequantizeCols: tr.data.DequantizeCols, ConstantCols: tr.data.ConstantCols,
-		NoDequantize: tr.data.NoDequantize, ValPath: tr.data.ValPath}
+		NoDequantize: tr.data.NoDequantize, ValPath: tr.data.ValPath, Reflow: tr.data.Reflow}
 	if tr.data.Train != nil {
 		di.SHA256 = tr.data.Train.SHA256
 		di.Columns = tr.data.Train.Columns
@@ -470,11 +500,14 @@ func (tr *trainer) drawX1() {
 		tr.data.Toy.Sample(tr.rng, tr.x1)
 		return
 	}
-	tab := tr.data.Train
+	tab, pairs := tr.data.Train, tr.data.Pairs
 	cw := tr.cfg.Net.ContextWidth()
 	for i := range tr.B {
 		r := tr.rng.IntN(tab.N)
 		copy(tr.x1[i*d:i*d+d], tab.Data[r*d:r*d+d])
+		if pairs != nil {
+			copy(tr.z[i*d:i*d+d], pairs.Data[r*d:r*d+d])
+		}
 		if cw > 0 {
 			tr.drawContext(tr.rng, tr.c[i*cw:(i+1)*cw], r, tr.cfg.GuidanceDrop)
 		}
@@ -645,9 +678,11 @@ func (tr *trainer) drive(ctx context.Context, val *valSet, step func(lr float64)
 func (tr *trainer) step(lr float64, ascent *ascentState, k int) (nn.LossStats, error) {
 	cfg := &tr.cfg
 	step := tr.model.State.Step
-	tr.drawX1()
-	for i := range tr.z {
-		tr.z[i] = float32(tr.rng.NormFloat64())
+	tr.drawX1() // with paired rows, z too
+	if tr.data.Pairs == nil {
+		for i := range tr.z {
+			tr.z[i] = float32(tr.rng.NormFloat64())
+		}
 	}
 	if tr.base != nil {
 		tr.base.Transform(tr.z, tr.x0)

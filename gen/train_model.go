@@ -119,6 +119,9 @@ type DataInfo struct {
 	ValPath string `json:"val_path,omitempty"`
 	// Cond describes a conditional model's context (nil: unconditional).
 	Cond *CondInfo `json:"cond,omitempty"`
+	// Reflow says where the training pairs of a reflowed model came from (nil: trained on
+	// independent or coupled draws).
+	Reflow *ReflowInfo `json:"reflow,omitempty"`
 }
 
 // TrainState is the progress of a training run, saved in its checkpoints.

@@ -328,7 +328,7 @@ func TestSpecRoundTrip(t *testing.T) {
 // TestTimeDistRoundTrip checks ParseTimeDist against Name and that a parsed distribution's
 // sampler draws the same times as ParseTimeSampler's.
 func TestTimeDistRoundTrip(t *testing.T) {
-	for _, s := range []string{"uniform", "beta:1,0.7", "stratified", "antithetic"} {
+	for _, s := range []string{"uniform", "beta:1,0.7", "stratified", "antithetic", "grid:4"} {
 		d, err := ParseTimeDist(s)
 		if err != nil {
 			t.Fatalf("ParseTimeDist(%q): %v", s, err)
@@ -347,9 +347,37 @@ func TestTimeDistRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	for _, bad := range []string{"beta:0,1", "beta:1", "uniform:2", "gauss"} {
+	for _, bad := range []string{"beta:0,1", "beta:1", "uniform:2", "gauss", "grid", "grid:0", "grid:1.5", "grid:-2", "grid:70000"} {
 		if _, err := ParseTimeDist(bad); err == nil {
 			t.Errorf("ParseTimeDist(%q) accepted", bad)
+		}
+	}
+}
+
+// TestGridTimes: grid:K draws only the K Euler times j/K, each about equally often.
+func TestGridTimes(t *testing.T) {
+	for _, k := range []int{1, 2, 4, 7} {
+		s, err := NewGrid(k, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := make([]float64, 7000)
+		s.Fill(ts)
+		count := make([]int, k)
+		for _, v := range ts {
+			j := int(math.Round(v * float64(k)))
+			if j < 0 || j >= k || v != float64(j)/float64(k) {
+				t.Fatalf("grid:%d drew %v, not a point j/%d with j < %d", k, v, k, k)
+			}
+			count[j]++
+		}
+		// Each point has probability 1/K; 5 standard deviations of the binomial count.
+		want := float64(len(ts)) / float64(k)
+		sd := math.Sqrt(want * (1 - 1/float64(k)))
+		for j, c := range count {
+			if math.Abs(float64(c)-want) > 5*sd+1e-9 {
+				t.Errorf("grid:%d: point %d/%d drawn %d times, want about %.0f", k, j, k, c, want)
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 )
 
@@ -131,6 +132,37 @@ func (s *Antithetic) Fill(t []float64) {
 // Name implements TimeSampler.
 func (*Antithetic) Name() string { return "antithetic" }
 
+// Grid draws times uniformly from the K points {0, 1/K, …, (K−1)/K}: the times at which a
+// K-step Euler sampler evaluates the field. Training on them (after reflow, on pairs joined
+// by the linear interpolant) distils a model into a K-step sampler.
+type Grid struct {
+	K   int
+	rng *rand.Rand
+}
+
+// MaxGridSteps bounds Grid's K.
+const MaxGridSteps = 1 << 16
+
+// NewGrid returns a sampler of the K-point grid seeded with seed; K must be in
+// [1, MaxGridSteps].
+func NewGrid(k int, seed uint64) (*Grid, error) {
+	if k < 1 || k > MaxGridSteps {
+		return nil, fmt.Errorf("interp: time sampler grid:%d: want K in [1, %d]", k, MaxGridSteps)
+	}
+	return &Grid{K: k, rng: newRand(seed)}, nil
+}
+
+// Fill implements TimeSampler.
+func (s *Grid) Fill(t []float64) {
+	k := float64(s.K)
+	for i := range t {
+		t[i] = float64(s.rng.IntN(s.K)) / k
+	}
+}
+
+// Name implements TimeSampler.
+func (s *Grid) Name() string { return fmt.Sprintf("grid:%d", s.K) }
+
 // TimeDist is a distribution of training times as a configuration value: it makes seeded
 // samplers, and its Name is the configuration string that ParseTimeDist reads back. The
 // distributions here are UniformTimes, BetaTimes, StratifiedTimes and AntitheticTimes; a
@@ -182,8 +214,17 @@ func (AntitheticTimes) NewSampler(seed uint64) (TimeSampler, error) {
 // Name implements TimeDist.
 func (AntitheticTimes) Name() string { return "antithetic" }
 
+// GridTimes is t uniform on the K-step Euler grid {j/K} (Grid).
+type GridTimes struct{ K int }
+
+// NewSampler implements TimeDist; K must be in [1, MaxGridSteps].
+func (d GridTimes) NewSampler(seed uint64) (TimeSampler, error) { return NewGrid(d.K, seed) }
+
+// Name implements TimeDist.
+func (d GridTimes) Name() string { return fmt.Sprintf("grid:%d", d.K) }
+
 // ParseTimeDist returns the distribution named in a configuration: "uniform", "beta:A,B"
-// (e.g. "beta:1,0.7"), "stratified" or "antithetic". It is the one parser of these names,
+// (e.g. "beta:1,0.7"), "stratified", "antithetic" or "grid:K" (the K-step Euler times). It is the one parser of these names,
 // shared by the CLI and checkpoints.
 func ParseTimeDist(spec string) (TimeDist, error) {
 	name, arg, hasArg := cut(spec, ':')
@@ -213,8 +254,18 @@ func ParseTimeDist(spec string) (TimeDist, error) {
 			return nil, err
 		}
 		return d, nil
+	case "grid":
+		k, err := strconv.Atoi(arg)
+		if !hasArg || err != nil {
+			return nil, fmt.Errorf("interp: time sampler %q: want grid:K with K a whole number of steps", spec)
+		}
+		d := GridTimes{K: k}
+		if _, err := d.NewSampler(0); err != nil {
+			return nil, err
+		}
+		return d, nil
 	}
-	return nil, fmt.Errorf("interp: unknown time sampler %q (want uniform, beta:A,B, stratified or antithetic)", spec)
+	return nil, fmt.Errorf("interp: unknown time sampler %q (want uniform, beta:A,B, stratified, antithetic or grid:K)", spec)
 }
 
 // ParseTimeSampler returns the sampler named in a configuration (ParseTimeDist), seeded

@@ -228,36 +228,44 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cfg.ValEvery > 0 && data.Toy == nil && data.Val == nil {
 		return fmt.Errorf("%s: --val-every: %s has no validation rows", cmd, quote.Name(*f.data))
 	}
-	em := f.common.emitter(stdout)
-	pb := newBar(stderr, *f.common.quiet, cfg.Steps, "train")
-	// A log line that cannot be written (stdout full or closed) stops the run as a signal
-	// would: the trainer saves its checkpoint and the error names stdout.
-	ctx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
-	logFailed := func(err error) { stop(fmt.Errorf("writing the log to stdout: %w", err)) }
 	opt := gen.TrainOptions{
 		Command:   commandLine,
 		CkptPath:  *f.out,
 		Resume:    resume,
 		TimeLimit: time.Duration(*f.timeLimit * float64(time.Second)),
-		Progress: func(p gen.Progress) {
-			pb.set(p.Step)
-		},
-		Log: func(e gen.LogEntry) {
-			kv := logFields(e)
-			if e.ValNLL != 0 {
-				kv = append(kv, "val_nll", e.ValNLL)
-			}
-			if e.PathKE != 0 {
-				kv = append(kv, "path_kinetic", e.PathKE)
-			}
-			pb.clear()
-			if err := em.Emit(kv...); err != nil {
-				logFailed(err)
-			}
-		},
 	}
-	m, err := f.mle.train(ctx, cfg, data, opt, em, pb, logFailed)
+	return trainAndReport(ctx, cmd, f.common, cfg, opt, stdout, stderr, func(ctx context.Context, opt gen.TrainOptions, em *emitter, pb *bar, logFailed func(error)) (*gen.Model, error) {
+		return f.mle.train(ctx, cfg, data, opt, em, pb, logFailed)
+	})
+}
+
+// trainAndReport runs train (a training run with opt, whose progress bar, interval log
+// and log-failure stop it sets) and prints the run's log lines and summary as train does;
+// extra key/value pairs follow the summary's first fields.
+func trainAndReport(ctx context.Context, cmd string, c *genCommon, cfg gen.TrainConfig, opt gen.TrainOptions, stdout, stderr io.Writer,
+	train func(ctx context.Context, opt gen.TrainOptions, em *emitter, pb *bar, logFailed func(error)) (*gen.Model, error), extra ...any) error {
+	em := c.emitter(stdout)
+	pb := newBar(stderr, *c.quiet, cfg.Steps, "train")
+	// A log line that cannot be written (stdout full or closed) stops the run as a signal
+	// would: the trainer saves its checkpoint and the error names stdout.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	logFailed := func(err error) { stop(fmt.Errorf("writing the log to stdout: %w", err)) }
+	opt.Progress = func(p gen.Progress) { pb.set(p.Step) }
+	opt.Log = func(e gen.LogEntry) {
+		kv := logFields(e)
+		if e.ValNLL != 0 {
+			kv = append(kv, "val_nll", e.ValNLL)
+		}
+		if e.PathKE != 0 {
+			kv = append(kv, "path_kinetic", e.PathKE)
+		}
+		pb.clear()
+		if err := em.Emit(kv...); err != nil {
+			logFailed(err)
+		}
+	}
+	m, err := train(ctx, opt, em, pb, logFailed)
 	pb.done()
 	if err != nil {
 		if errors.Is(err, gen.ErrNonFiniteLoss) {
@@ -265,7 +273,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return err
 	}
-	kv := []any{"out", *f.out, "steps", m.State.Step, "elapsed_s", m.State.Elapsed}
+	kv := append([]any{"out", opt.CkptPath, "steps", m.State.Step, "elapsed_s", m.State.Elapsed}, extra...)
 	if n := len(m.History); n > 0 {
 		kv = append(kv, "loss", m.History[n-1].Loss)
 	}
@@ -400,6 +408,9 @@ func (f *trainFlags) resumed(cmd string, cfg gen.TrainConfig, set map[string]boo
 	}
 	if !resume.Resumable() {
 		return nil, cfg, fmt.Errorf("--resume: %s holds no training state", quote.Name(*f.out))
+	}
+	if resume.Data.Reflow != nil {
+		return nil, cfg, fmt.Errorf("--resume: %s is a reflow run, which cannot be resumed (its pairs are not stored): run flowbench reflow again", quote.Name(*f.out))
 	}
 	// The run's configuration comes from the checkpoint; only these may change.
 	may := map[string]bool{"steps": true, "out": true, "data": true, "threads": true, "json": true, "quiet": true, "ckpt-every": true, "log-every": true, "resume": true, "time-limit": true}
