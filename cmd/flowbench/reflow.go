@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"os"
 	"io"
+	"os"
 
 	"github.com/interflow/flowbench/gen"
 )
