@@ -22,6 +22,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f := addScoreFlags(fs)
 	sampleSteps := fs.Int("sample-steps", 0, "fixed steps of the sampling solver (0: the likelihood's solver; SDE: 500)")
 	sde := fs.Bool("sde", false, "draw the samples with the score-based SDE (stochastic Heun, ε(t) = 1−t)")
+	paths := fs.Bool("paths", false, "also report how straight the sampling paths are (model units, ≤ 2,000 paths, RK4 with 64 steps): flow_kinetic E∫|v|²dt, displacement E|X1−X0|², straightness their difference E∫|v−(X1−X0)|²dt (0: straight, one Euler step exact)")
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -70,5 +71,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fl := metrics.Compare(floorRef, ref, ed.D, *f.common.seed, thr)
 	kv = append(kv, "energy", dm.Energy, "mmd", dm.MMD, "sw2", dm.SW2,
 		"floor_energy", fl.Energy, "floor_mmd", fl.MMD, "floor_sw2", fl.SW2, "sample_n", n, "sample_nfe", res.NFE)
+	if *paths {
+		ps, err := s.model.PathStats(ctx, min(n, 2000), *f.common.seed, 0)
+		if err != nil {
+			return err
+		}
+		kv = append(kv, "flow_kinetic", ps.Kinetic, "displacement", ps.Displacement, "straightness", ps.Straightness)
+	}
 	return e.Summary(cmd, kv...)
 }
