@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/klauspost/cpuid/v2"
+
 	"github.com/interflow/flowbench/kernels"
 	"github.com/interflow/flowbench/nn"
 )
@@ -56,6 +58,9 @@ var benchGroups = map[string]*benchGroup{
 	// Interpolant vs maximum-likelihood training for one wall-clock budget: test NLL
 	// against time.
 	"objectives": {run: benchObjectives, flags: objFlags.add},
+	// Path methods (couplings, max–min, reflow, distillation) for one wall-clock budget:
+	// test NLL, Dopri5 NFE, few-step Euler samples, kinetic energy, straightness.
+	"couplings": {run: benchCouplings, flags: coupFlags.add},
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -171,4 +176,12 @@ func emitRun(o *benchOpts, workload, impl string, threads int, timeKey string, m
 		kv = append(kv, "peak_gflops", 0.0)
 	}
 	return o.out.Emit(append(kv, extra...)...)
+}
+
+// cpuName is the processor's brand string (cpuid), named beside benchmark figures.
+func cpuName() string {
+	if s := strings.TrimSpace(cpuid.CPU.BrandName); s != "" {
+		return s
+	}
+	return "unknown CPU"
 }

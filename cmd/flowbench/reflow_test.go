@@ -40,3 +40,27 @@ func TestReflowCLI(t *testing.T) {
 	wantRejected(t, cli(t, "reflow", "--model", r1, "--out", r1), 2, "--out")
 	wantRejected(t, cli(t, "reflow", "--model", r1, "--out", filepath.Join(dir, "x.safetensors"), "--pairs", "0"), 2, "--pairs")
 }
+
+// TestBenchCouplings runs the couplings group at a tiny budget: one JSON line per method
+// with the CPU named, and usage errors for bad methods, data and budgets.
+func TestBenchCouplings(t *testing.T) {
+	r := mustRun(t, "bench", "couplings", "--data", "8gaussians", "--methods", "independent,ot,reflow:1", "--budget", "0.3",
+		"--test-n", "100", "--width", "16", "--depth", "1", "--batch", "64", "--pairs", "500", "--euler", "1,2", "--json")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3:\n%s", len(lines), r.stdout)
+	}
+	for i, want := range []string{"independent", "ot", "reflow:1"} {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(lines[i]), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec["method"] != want || rec["cpu"] == "" || rec["energy_euler2"] == nil || rec["straightness"] == nil || rec["nfe_sample"] == nil {
+			t.Errorf("line %d: %v", i, rec)
+		}
+	}
+	wantRejected(t, cli(t, "bench", "couplings", "--methods", "reflow:0"), 2, "--methods")
+	wantRejected(t, cli(t, "bench", "couplings", "--data", "nosuch"), 2, "--data")
+	wantRejected(t, cli(t, "bench", "couplings", "--budget", "0"), 2, "--budget")
+	wantRejected(t, cli(t, "bench", "couplings", "--methods", "reflow", "--budget", "0.1", "--data", "moons"), 1, "independent")
+}
