@@ -74,7 +74,7 @@ func PathStatsOf(ctx context.Context, f solver.Field, x0 []float32, steps int) (
 	x := append([]float32(nil), x0...)
 	v := make([]float32, len(x))
 	integral := make([]float64, len(x)) // Simpson's ∫v dt of every component
-	var kin float64                      // Simpson's Σ_rows ∫|v|² dt
+	var kin float64                     // Simpson's Σ_rows ∫|v|² dt
 	h := 1 / float64(steps)
 	ws := solver.NewWorkspace()
 	one := solver.Options{Method: solver.RK4, Steps: 1}
