@@ -21,11 +21,18 @@ import (
 
 // PathMethod is one row of Couplings: a coupling of the training pairs, the max–min over a
 // learnable interpolant, or a reflow (optionally distilled) of the independent model.
+//
+// The couplings train with the linear interpolant x_t = (1 − t)·x0 + t·x1, as OT-CFM does:
+// between matched pairs the trigonometric path cos(πt/2)·x0 + sin(πt/2)·x1 bows outward
+// (its norm grows by up to √2 midway), so OT pairs joined by it give a flow with more
+// kinetic energy than independent pairs (on 8gaussians 6.5 against 3.8), not less.
+// "linear" is the independent coupling with that interpolant, their baseline.
 type PathMethod struct {
-	// Name is the method's configuration string: "independent", "ot", "sinkhorn:EPS",
-	// "maxmin" or "reflow" / "reflow:K" (distilled to K Euler steps).
+	// Name is the method's configuration string: "independent", "linear", "ot",
+	// "sinkhorn:EPS", "maxmin" or "reflow" / "reflow:K" (distilled to K Euler steps).
 	Name     string
 	Coupling coupling.Spec
+	Linear   bool
 	MaxMin   bool
 	Reflow   bool
 	Distil   int
@@ -40,6 +47,11 @@ func ParsePathMethod(s string) (PathMethod, error) {
 			return PathMethod{}, fmt.Errorf("compare: method %q: maxmin takes no argument", s)
 		}
 		return PathMethod{Name: s, MaxMin: true}, nil
+	case "linear":
+		if has {
+			return PathMethod{}, fmt.Errorf("compare: method %q: linear takes no argument", s)
+		}
+		return PathMethod{Name: s, Linear: true}, nil
 	case "reflow":
 		m := PathMethod{Name: s, Reflow: true}
 		if has {
@@ -51,9 +63,9 @@ func ParsePathMethod(s string) (PathMethod, error) {
 	}
 	sp, err := coupling.Parse(s)
 	if err != nil {
-		return PathMethod{}, fmt.Errorf("compare: method %q: %w (or maxmin, reflow, reflow:K)", s, err)
+		return PathMethod{}, fmt.Errorf("compare: method %q: %w (or linear, maxmin, reflow, reflow:K)", s, err)
 	}
-	return PathMethod{Name: s, Coupling: sp}, nil
+	return PathMethod{Name: s, Coupling: sp, Linear: sp.Method != coupling.Independent}, nil
 }
 
 // PathsConfig configures Couplings.
@@ -119,6 +131,9 @@ func Couplings(ctx context.Context, cc PathsConfig, data *gen.TrainData, emit fu
 		}
 		cfg := cc.Train
 		cfg.Coupling, cfg.MaxMin = pm.Coupling, 0
+		if pm.Linear {
+			cfg.Interp = interp.Linear{}
+		}
 		if pm.MaxMin {
 			// The paper's learnable interpolant: Fourier corrections to the trigonometric
 			// path, one ascent step on them after every network step.

@@ -58,7 +58,7 @@ func addTrainFlags(fs *flag.FlagSet) *trainFlags {
 		interpS:    fs.String("interp", interp.Spec(def.Interp), "interpolant: trig, linear, fourier or fourier:M (learnable, M coefficients)"),
 		timeDist:   fs.String("time-dist", def.TimeDist.Name(), "training times: uniform, beta:A,B, stratified, antithetic"),
 		base:       fs.String("base", def.Base.String(), "base density: normal or learned"),
-		couplingS:  fs.String("coupling", def.Coupling.String(), "pairing of base and data points per batch: independent, ot (exact minibatch optimal transport) or sinkhorn:EPS (entropic, ε in standardized units)"),
+		couplingS:  fs.String("coupling", def.Coupling.String(), "pairing of base and data points per batch: independent, ot (exact minibatch optimal transport) or sinkhorn:EPS (entropic, ε in standardized units); ot and sinkhorn use --interp linear unless --interp is given"),
 		maxmin:     fs.Int("maxmin", def.MaxMin, "path-length max–min: K network steps per ascent step (0: off)"),
 		mmLR:       fs.Float64("maxmin-lr", def.MaxMinLR, "learning rate of the max–min ascent"),
 		lr:         fs.Float64("lr", def.LR, "peak learning rate"),
@@ -130,6 +130,7 @@ func (f *trainFlags) config(cmd string) (gen.TrainConfig, error) {
 	if err != nil {
 		return cfg, usagef("%s: --coupling: %v", cmd, err)
 	}
+
 	if err := parseChoice(cmd, "base", *f.base, "normal", "learned"); err != nil {
 		return cfg, err
 	}
@@ -191,6 +192,11 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg, err := f.config(cmd)
 	if err != nil {
 		return err
+	}
+	if cfg.Coupling.Method != coupling.Independent && !setFlags(fs)["interp"] {
+		// OT-CFM's path: between matched pairs the trigonometric path bows outward and
+		// costs more kinetic energy than the independent pairs' flow (README, couplings).
+		cfg.Interp = interp.Linear{}
 	}
 	var resume *gen.Model
 	if *f.resume {

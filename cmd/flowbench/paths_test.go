@@ -64,3 +64,20 @@ func TestBenchCouplings(t *testing.T) {
 	wantRejected(t, cli(t, "bench", "couplings", "--budget", "0"), 2, "--budget")
 	wantRejected(t, cli(t, "bench", "couplings", "--methods", "reflow", "--budget", "0.1", "--data", "moons"), 1, "independent")
 }
+
+// TestCouplingInterp: a coupled run trains with the linear interpolant unless --interp
+// says otherwise, and the checkpoint records both.
+func TestCouplingInterp(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		extra []string
+		want  string
+	}{{nil, `"interp":"linear"`}, {[]string{"--interp", "trig"}, `"interp":"trig"`}} {
+		p := filepath.Join(dir, "m.safetensors")
+		mustRun(t, append(append([]string{"train", "--data", "8gaussians", "--out", p, "--steps", "3", "--coupling", "ot"}, tiny...), c.extra...)...)
+		info := mustRun(t, "info", p, "--json").stdout
+		if !strings.Contains(info, c.want) || !strings.Contains(info, `"coupling":"ot"`) {
+			t.Errorf("train --coupling ot %v: info lacks %s and the coupling:\n%s", c.extra, c.want, info)
+		}
+	}
+}
