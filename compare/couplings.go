@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -100,7 +101,7 @@ type PathRow struct {
 	Steps     int
 	StepMS    float64
 	TrainS    float64
-	StepShare float64 // the step's extra time over the independent step, as a share of the step
+	StepShare float64 // the coupling's share of a training step (its time over the step's, both timed here)
 	// TestNLL is the test NLL (nats, data units) and its standard error, by Dopri5 at Tol;
 	// NFELogp its field evaluations and NFESample those of sampling TestN points.
 	TestNLL, TestNLLStderr float64
@@ -122,7 +123,7 @@ func Couplings(ctx context.Context, cc PathsConfig, data *gen.TrainData, emit fu
 		return errors.New("compare: couplings: want a positive budget, methods and test points")
 	}
 	var indep *gen.Model
-	var indepMS, indepS float64
+	var indepS float64
 	for _, pm := range cc.Methods {
 		log := func(format string, a ...any) {
 			if cc.Log != nil {
@@ -170,10 +171,14 @@ func Couplings(ctx context.Context, cc PathsConfig, data *gen.TrainData, emit fu
 		}
 		row := PathRow{Method: pm.Name, Steps: cfg.Steps, StepMS: ms, TrainS: extra + time.Since(t0).Seconds()}
 		if pm.Name == "independent" {
-			indep, indepMS, indepS = m, ms, row.TrainS
+			indep, indepS = m, row.TrainS
 		}
-		if indepMS > 0 && !pm.Reflow {
-			row.StepShare = max(0, 1-indepMS/ms)
+		if pm.Coupling.Method != coupling.Independent {
+			cms, err := pairMS(pm.Coupling, cfg.Batch, data, cfg.Seed)
+			if err != nil {
+				return fmt.Errorf("compare: method %s: %w", pm.Name, err)
+			}
+			row.StepShare = min(1, cms/ms)
 		}
 		log("scoring")
 		if err := scorePaths(ctx, cc, m, &row); err != nil {
@@ -198,6 +203,47 @@ func stepMS(ctx context.Context, cfg gen.TrainConfig, data *gen.TrainData, init 
 		return 0, err
 	}
 	return float64(time.Since(t0).Microseconds()) / 1000 / probeSteps, nil
+}
+
+// pairMS times the coupling alone on probeSteps batches of the data's rows (toys: fresh
+// draws; tables: rows drawn with replacement) and base points, in milliseconds per batch.
+// Timed beside the step it is a part of, the ratio holds on a loaded machine.
+func pairMS(sp coupling.Spec, b int, data *gen.TrainData, seed uint64) (float64, error) {
+	c, err := coupling.NewCoupler(sp)
+	if err != nil {
+		return 0, err
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x70616972))
+	var d int
+	switch {
+	case data.Toy != nil:
+		d = data.Toy.Dim()
+	case data.Train != nil:
+		d = data.Train.D
+	default:
+		return 0, errors.New("no data")
+	}
+	x0, x1, src := make([]float32, b*d), make([]float32, b*d), make([]int, b)
+	var total time.Duration
+	for range probeSteps {
+		for i := range x0 {
+			x0[i] = float32(rng.NormFloat64())
+		}
+		if data.Toy != nil {
+			data.Toy.Sample(rng, x1)
+		} else {
+			for i := range b {
+				r := rng.IntN(data.Train.N)
+				copy(x1[i*d:i*d+d], data.Train.Data[r*d:r*d+d])
+			}
+		}
+		t0 := time.Now()
+		if err := c.Pair(x0, x1, b, d, rng, src); err != nil {
+			return 0, err
+		}
+		total += time.Since(t0)
+	}
+	return float64(total.Microseconds()) / 1000 / probeSteps, nil
 }
 
 // scorePaths fills the row's test figures.
