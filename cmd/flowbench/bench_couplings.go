@@ -35,7 +35,7 @@ var coupFlags couplingsFlags
 // add adds the group's flags to fs.
 func (c *couplingsFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&c.data, "data", "8gaussians,checkerboard,moons,gmm64", "generated data sets, comma-separated")
-	fs.StringVar(&c.methods, "methods", "independent,linear,ot,sinkhorn:0.1,maxmin,reflow,reflow:2,reflow:1", "methods in order: couplings (ot, sinkhorn:EPS) train with the linear interpolant, whose independent baseline is linear; reflow rows reflow the independent model")
+	fs.StringVar(&c.methods, "methods", "independent,linear,ot,maxmin,reflow,reflow:2,reflow:1", "methods in order: couplings (ot, sinkhorn:EPS; Sinkhorn at small ε costs seconds per batch) train with the linear interpolant, whose independent baseline is linear; reflow rows reflow the independent model")
 	fs.Float64Var(&c.budget, "budget", 60, "training wall time of each method, seconds (a reflow's retraining gets it again)")
 	fs.Float64Var(&c.tol, "tol", 1e-5, "rtol = atol of the Dopri5 NFE, NLL and energy figures")
 	fs.StringVar(&c.euler, "euler", "1,2,4,8,16", "Euler step counts of the few-step energy distances")
