@@ -191,13 +191,20 @@ type NLLSummary struct {
 // SummarizeNLL returns the mean NLL, its standard error and bits per dimension of a set of
 // log-densities of d-dimensional points.
 func SummarizeNLL(logp []float64, d int) NLLSummary {
-	nll := make([]float64, len(logp))
-	for i, v := range logp {
-		nll[i] = -v
+	var m metrics.Moments
+	for _, v := range logp {
+		m.Add(v)
 	}
-	mean, se := metrics.MeanStderr(nll)
-	if len(nll) < 2 {
+	return SummarizeLogP(&m, d)
+}
+
+// SummarizeLogP is SummarizeNLL of the log-densities accumulated in m. Its sums are exact,
+// so the Moments of the parts of a job (shards) merged give the summary of the whole, bit
+// for bit.
+func SummarizeLogP(m *metrics.Moments, d int) NLLSummary {
+	mean, se := -m.Mean(), m.StdErr()
+	if m.N() < 2 {
 		se = math.NaN()
 	}
-	return NLLSummary{N: len(logp), NLL: mean, StdErr: se, BPD: metrics.BitsPerDim(mean, d)}
+	return NLLSummary{N: int(m.N()), NLL: mean, StdErr: se, BPD: metrics.BitsPerDim(mean, d)}
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
+	"strconv"
+	"strings"
 )
 
 // Moments accumulates the count, the sum and the sum of squares of float64 values exactly:
@@ -214,18 +216,55 @@ func (m *Moments) Std() float64 {
 	return math.Sqrt(m.varianceOver(n * n))
 }
 
-// momentsJSON is the serialized form of Moments: the exact sums as hexadecimal integers,
-// Σx in units of 2^−1074 and Σx² in units of 2^−2148.
+// momentsJSON is the serialized form of Moments: the exact sums as hexadecimal
+// floating-point text, an integer mantissa and a binary exponent ("-0x1f3p-5"), which
+// loses nothing.
 type momentsJSON struct {
 	N         int64  `json:"n"`
 	NonFinite int64  `json:"non_finite,omitempty"`
-	Sum       string `json:"sum_2p1074"`
-	SumSq     string `json:"sum_sq_2p2148"`
+	Sum       string `json:"sum"`
+	SumSq     string `json:"sum_sq"`
+}
+
+// hexText writes z·2^−off as "[-]0xHEXpEXP" with the mantissa's trailing zero digits
+// moved into the exponent.
+func hexText(z *big.Int, off int) string {
+	if z.Sign() == 0 {
+		return "0x0p0"
+	}
+	t := z.Text(16)
+	k := len(t) - len(strings.TrimRight(t, "0"))
+	t = t[:len(t)-k]
+	sign := ""
+	if t[0] == '-' {
+		sign, t = "-", t[1:]
+	}
+	return fmt.Sprintf("%s0x%sp%d", sign, t, 4*k-off)
+}
+
+// parseHex reads hexText's form back as the integer z with z·2^−off the value; a value
+// that is not a whole multiple of 2^−off is refused.
+func parseHex(s string, off int) (*big.Int, bool) {
+	neg := strings.HasPrefix(s, "-")
+	mant, exp, ok := strings.Cut(strings.TrimPrefix(s, "-"), "p")
+	if !ok || !strings.HasPrefix(mant, "0x") {
+		return nil, false
+	}
+	z, ok := new(big.Int).SetString(mant[2:], 16)
+	e, err := strconv.Atoi(exp)
+	if !ok || err != nil || z.Sign() < 0 || e+off < 0 || e+off > 1<<13 {
+		return nil, false
+	}
+	z.Lsh(z, uint(e+off))
+	if neg {
+		z.Neg(z)
+	}
+	return z, true
 }
 
 // MarshalJSON writes the count and the exact sums.
 func (m *Moments) MarshalJSON() ([]byte, error) {
-	return json.Marshal(momentsJSON{N: m.n, NonFinite: m.nonFinite, Sum: m.sum.int().Text(16), SumSq: m.sq.int().Text(16)})
+	return json.Marshal(momentsJSON{N: m.n, NonFinite: m.nonFinite, Sum: hexText(m.sum.int(), sumOff), SumSq: hexText(m.sq.int(), sqOff)})
 }
 
 // UnmarshalJSON reads what MarshalJSON wrote.
@@ -237,13 +276,13 @@ func (m *Moments) UnmarshalJSON(b []byte) error {
 	if j.N < 0 || j.NonFinite < 0 || j.NonFinite > j.N {
 		return fmt.Errorf("moments: counts n = %d, non_finite = %d are inconsistent", j.N, j.NonFinite)
 	}
-	s, ok := new(big.Int).SetString(j.Sum, 16)
+	s, ok := parseHex(j.Sum, sumOff)
 	if !ok {
-		return fmt.Errorf("moments: sum %q is not a hexadecimal integer", j.Sum)
+		return fmt.Errorf("moments: sum %q is not an exact sum of float64 values (hexadecimal 0xMANTpEXP)", j.Sum)
 	}
-	q, ok := new(big.Int).SetString(j.SumSq, 16)
+	q, ok := parseHex(j.SumSq, sqOff)
 	if !ok || q.Sign() < 0 {
-		return fmt.Errorf("moments: sum of squares %q is not a non-negative hexadecimal integer", j.SumSq)
+		return fmt.Errorf("moments: sum of squares %q is not a non-negative exact sum of squares (hexadecimal 0xMANTpEXP)", j.SumSq)
 	}
 	*m = Moments{n: j.N, nonFinite: j.NonFinite}
 	if err := m.sum.set(s, sumDigits); err != nil {

@@ -92,7 +92,8 @@ func TestMomentsEdges(t *testing.T) {
 	if !math.IsNaN(m.Mean()) || !math.IsNaN(m.StdErr()) || m.NonFinite() != 1 {
 		t.Fatal("a non-finite value must make the statistics NaN")
 	}
-	for _, bad := range []string{`{"n":-1,"sum_2p1074":"0","sum_sq_2p2148":"0"}`, `{"n":2,"sum_2p1074":"x","sum_sq_2p2148":"0"}`, `{"n":2,"sum_2p1074":"0","sum_sq_2p2148":"-2"}`, `{"n":1,"non_finite":2,"sum_2p1074":"0","sum_sq_2p2148":"0"}`, `{"n":2,"sum_2p1074":"1` + strings.Repeat("0", 700) + `","sum_sq_2p2148":"0"}`} {
+	for _, bad := range []string{`{"n":-1,"sum":"0x0p0","sum_sq":"0x0p0"}`, `{"n":2,"sum":"x","sum_sq":"0x0p0"}`, `{"n":2,"sum":"0x1p0","sum_sq":"-0x2p0"}`,
+		`{"n":1,"non_finite":2,"sum":"0x0p0","sum_sq":"0x0p0"}`, `{"n":2,"sum":"0x1p-1075","sum_sq":"0x0p0"}`, `{"n":2,"sum":"0x1` + strings.Repeat("0", 700) + `p0","sum_sq":"0x0p0"}`} {
 		var b Moments
 		if err := json.Unmarshal([]byte(bad), &b); err == nil {
 			t.Errorf("%s accepted", bad)
