@@ -249,4 +249,3 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	return pf.saveAs(ctx, job, pts, rows, cols, func() error { return c.emitter(stdout).Summary(cmd, kv...) })
 }
-
