@@ -3,19 +3,25 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// shardCases are the sharded jobs the CLI tests run: a command line without --out, --shard
-// and --threads, and the output's extension.
+// shardCases are the sharded jobs the CLI tests run: a command line without --model,
+// --out, --shard and --threads ({x} and {c} stand for the files of a conditional model's rows
+// and contexts; those cases run on a conditional model), and the output's extension.
 var shardCases = []struct {
 	name string
 	args []string
 	ext  string
 }{
+	{"posterior-sample-given", []string{"sample", "--given", "1.5", "--n", "300", "--batch", "40"}, ".csv"},
+	{"sample-cond-per-row", []string{"sample", "--cond", "{c}", "--batch", "40"}, ".npy"},
+	{"nll-cond-per-row", []string{"nll", "--data", "{x}", "--cond", "{c}", "--batch", "40"}, ".csv"},
 	{"sample-csv", []string{"sample", "--n", "300", "--batch", "40"}, ".csv"},
 	{"sample-logp-npy", []string{"sample", "--n", "300", "--batch", "40", "--with-logp", "--seed", "3"}, ".npy"},
 	{"sample-sde-tsv", []string{"sample", "--n", "300", "--batch", "40", "--sde", "--steps", "30"}, ".tsv"},
@@ -31,9 +37,44 @@ var shardCases = []struct {
 func TestShardedCLIMatchesUnsharded(t *testing.T) {
 	dir := t.TempDir()
 	model := trainTiny(t, dir, "m.safetensors", 30)
+	// A conditional model: x ≈ (2c, −c) plus noise, trained on 400 rows; 300 new rows to
+	// score and sample for.
+	rng := rand.New(rand.NewPCG(5, 6))
+	rows := func(n int) (x, c []float64) {
+		x, c = make([]float64, 2*n), make([]float64, n)
+		for i := range n {
+			c[i] = rng.NormFloat64()
+			x[2*i], x[2*i+1] = 2*c[i]+0.2*rng.NormFloat64(), -c[i]+0.2*rng.NormFloat64()
+		}
+		return x, c
+	}
+	xt, ct := rows(400)
+	xs, cs := rows(300)
+	paths := map[string]string{}
+	for _, f := range []struct {
+		name string
+		v    []float64
+		d    int
+	}{{"xt", xt, 2}, {"ct", ct, 1}, {"x", xs, 2}, {"c", cs, 1}} {
+		paths[f.name] = filepath.Join(dir, f.name+".csv")
+		writeCSV(t, paths[f.name], f.v, f.d)
+	}
+	condModel := filepath.Join(dir, "cond.safetensors")
+	mustRun(t, append([]string{"train", "--data", paths["xt"], "--cond", paths["ct"], "--out", condModel, "--steps", "30"}, tiny...)...)
 	for _, c := range shardCases {
 		t.Run(c.name, func(t *testing.T) {
-			base := append(append([]string{}, c.args...), "--model", model, "--quiet")
+			m := model
+			var args []string
+			for _, a := range c.args {
+				if p, ok := strings.CutPrefix(a, "{"); ok {
+					a, m = paths[strings.TrimSuffix(p, "}")], condModel
+				}
+				args = append(args, a)
+			}
+			if slices.Contains(c.args, "--given") {
+				m = condModel
+			}
+			base := append(args, "--model", m, "--quiet")
 			want := filepath.Join(dir, c.name+"-whole"+c.ext)
 			r := runInProcess(append(base, "--out", want, "--threads", "1")...)
 			if r.code != 0 {
