@@ -28,6 +28,9 @@ func init() {
 	register(&command{name: "merge", summary: "join the outputs of a sharded sample, nll or encode job (--shard i/N)", run: runMerge})
 }
 
+// maxShards bounds a manifest's shard count (merge keeps one slot per shard).
+const maxShards = 1 << 20
+
 // mergeShard is one shard given to merge: its manifest and where it and its file are.
 type mergeShard struct {
 	m              shardManifest
@@ -55,7 +58,7 @@ func loadShard(arg string) (*mergeShard, error) {
 		return nil, fmt.Errorf("merge: %s: not a shard manifest: %v", mp, err)
 	}
 	m := &s.m
-	if m.File == "" || strings.ContainsRune(m.File, '/') || m.Shards < 1 || m.Shard < 0 || m.Shard >= m.Shards || m.TotalRows < 0 ||
+	if m.File == "" || strings.ContainsRune(m.File, '/') || m.Shards < 1 || m.Shards > maxShards || m.Shard < 0 || m.Shard >= m.Shards || m.TotalRows < 0 ||
 		m.RowsFrom < 0 || m.RowsTo < m.RowsFrom || m.RowsTo > m.TotalRows || m.Cols < 1 || m.HeaderBytes < 0 {
 		return nil, fmt.Errorf("merge: %s: inconsistent manifest (shard %d/%d, rows %d–%d of %d, %d columns, file %q)", mp, m.Shard, m.Shards, m.RowsFrom, m.RowsTo, m.TotalRows, m.Cols, m.File)
 	}
