@@ -122,7 +122,8 @@ func TestShardedCLIMatchesUnsharded(t *testing.T) {
 
 // TestMergeRefuses checks merge's refusals, each one line naming the fault, and that no
 // merged file is left: a missing shard, one given twice, shards of another model, of other
-// settings, a truncated or edited shard file, a file without manifest, the wrong output
+// settings, a truncated or edited shard file, a file without manifest or with a corrupt one,
+// the wrong output
 // format, and an output that is one of the shards.
 func TestMergeRefuses(t *testing.T) {
 	dir := t.TempDir()
@@ -148,6 +149,10 @@ func TestMergeRefuses(t *testing.T) {
 	if err := os.WriteFile(e1, raw[:len(raw)-3], 0o644); err != nil { // truncated
 		t.Fatal(err)
 	}
+	f1 := shard(m1, "f1.csv", 1, 3)
+	if err := os.WriteFile(f1+manifestSuffix, []byte(`{"format":"flowbench-shard/1","shards":1099511627776}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	plain := filepath.Join(dir, "plain.csv")
 	os.WriteFile(plain, []byte("logp\n1\n"), 0o644)
 	out := filepath.Join(dir, "merged.csv")
@@ -164,6 +169,7 @@ func TestMergeRefuses(t *testing.T) {
 		{"edited", []string{a0, d1, a2}, 1, []string{"d1.csv", "bytes, its manifest records"}},
 		{"truncated", []string{a0, e1, a2}, 1, []string{"e1.csv", "truncated"}},
 		{"no manifest", []string{a0, plain, a2}, 1, []string{"plain.csv", "no shard manifest"}},
+		{"bad manifest", []string{a0, f1, a2}, 1, []string{"f1.csv.shard.json", "inconsistent manifest"}},
 		{"none", nil, 2, []string{"no shards given"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
