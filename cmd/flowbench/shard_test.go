@@ -123,8 +123,7 @@ func TestShardedCLIMatchesUnsharded(t *testing.T) {
 // TestMergeRefuses checks merge's refusals, each one line naming the fault, and that no
 // merged file is left: a missing shard, one given twice, shards of another model, of other
 // settings, a truncated or edited shard file, a file without manifest or with a corrupt one,
-// the wrong output
-// format, and an output that is one of the shards.
+// the wrong output format, and an output that is one of the shards.
 func TestMergeRefuses(t *testing.T) {
 	dir := t.TempDir()
 	m1 := trainTiny(t, dir, "m1.safetensors", 20)
