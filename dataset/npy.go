@@ -340,23 +340,33 @@ func WriteNPY(w io.Writer, data []float32, n, d int) error { return writeNPY(w, 
 // WriteNPY64 is WriteNPY for float64 values (dtype '<f8').
 func WriteNPY64(w io.Writer, data []float64, n, d int) error { return writeNPY(w, data, n, d) }
 
+// NPYHeader returns the bytes WriteNPY (size 4) or WriteNPY64 (size 8) writes before the
+// data of n rows of d values: the magic, the version, the header length and the padded
+// header dictionary.
+func NPYHeader(n, d, size int) ([]byte, error) {
+	dict := fmt.Sprintf("{'descr': '<f%d', 'fortran_order': False, 'shape': (%d, %d), }", size, n, d)
+	total := len(npyMagic) + 4 + len(dict) + 1
+	pad := (64 - total%64) % 64
+	hdr := dict + strings.Repeat(" ", pad) + "\n"
+	if len(hdr) > math.MaxUint16 {
+		return nil, fmt.Errorf("WriteNPY: header of %d bytes too long", len(hdr))
+	}
+	b := append([]byte(npyMagic), 1, 0, byte(len(hdr)), byte(len(hdr)>>8))
+	return append(b, hdr...), nil
+}
+
 func writeNPY[T float32 | float64](w io.Writer, data []T, n, d int) error {
 	if len(data) < n*d {
 		panic(fmt.Sprintf("dataset.WriteNPY: %d values for %d×%d", len(data), n, d))
 	}
 	var zero T
 	size := int(unsafe.Sizeof(zero))
-	dict := fmt.Sprintf("{'descr': '<f%d', 'fortran_order': False, 'shape': (%d, %d), }", size, n, d)
-	total := len(npyMagic) + 4 + len(dict) + 1
-	pad := (64 - total%64) % 64
-	hdr := dict + strings.Repeat(" ", pad) + "\n"
-	if len(hdr) > math.MaxUint16 {
-		return fmt.Errorf("WriteNPY: header of %d bytes too long", len(hdr))
+	hdr, err := NPYHeader(n, d, size)
+	if err != nil {
+		return err
 	}
 	bw := bufio.NewWriterSize(w, 1<<16)
-	bw.WriteString(npyMagic)
-	bw.Write([]byte{1, 0, byte(len(hdr)), byte(len(hdr) >> 8)})
-	bw.WriteString(hdr)
+	bw.Write(hdr)
 	var b [8]byte
 	for _, v := range data[:n*d] {
 		if size == 4 {

@@ -31,7 +31,9 @@
 // to the base (Model.Encode) and evaluates log-densities in data units with exact or
 // Hutchinson divergence (Model.LogProb; SummarizeNLL for mean, standard error and bits/dim).
 // All randomness comes from explicit seeds, and results are bit-identical for any thread
-// count.
+// count. SampleOptions.Shard and LikelihoodOptions.Shard compute one shard of a job split over
+// processes (Shard: whole solving chunks), with the bits of the unsharded call; SummarizeLogP
+// summarizes exact partial sums (metrics.Moments) that merge across shards.
 //
 // # Concurrency
 //

@@ -35,6 +35,10 @@ type LikelihoodOptions struct {
 	// unconditional model): one shared by every row, or one per row; LogProb then returns
 	// log p(x | c).
 	Cond *Condition
+	// Shard, when set, solves only the rows the shard owns of x (Shard.Rows with Batch): the
+	// result holds those rows, the bits an unsharded call gives them (the Hutchinson probes
+	// of a chunk follow its index in the whole).
+	Shard Shard
 }
 
 // probes returns the number of Hutchinson solves (0: exact).
@@ -49,32 +53,37 @@ func (o *LikelihoodOptions) probes(d int) int {
 }
 
 // rows validates the options and the n×d points x of a LogProb or Encode call (what names
-// it in errors) and returns n and the rows solved together.
-func (o *LikelihoodOptions) rows(what string, x []float32, d int) (n, batch int, err error) {
+// it in errors) and returns n, the rows solved together and the rows [lo, hi) of the shard.
+func (o *LikelihoodOptions) rows(what string, x []float32, d int) (n, batch, lo, hi int, err error) {
 	if len(x) == 0 || len(x)%d != 0 {
-		return 0, 0, fmt.Errorf("%s: %d values is not a whole number of rows of dimension %d", what, len(x), d)
+		return 0, 0, 0, 0, fmt.Errorf("%s: %d values is not a whole number of rows of dimension %d", what, len(x), d)
 	}
 	if o.Hutchinson < 0 {
-		return 0, 0, fmt.Errorf("%s: Hutchinson = %d: want ≥ 0", what, o.Hutchinson)
+		return 0, 0, 0, 0, fmt.Errorf("%s: Hutchinson = %d: want ≥ 0", what, o.Hutchinson)
 	}
 	if err := o.ODE.Validate(); err != nil {
-		return 0, 0, fmt.Errorf("%s: %w", what, err)
+		return 0, 0, 0, 0, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := o.Shard.Validate(); err != nil {
+		return 0, 0, 0, 0, fmt.Errorf("%s: %w", what, err)
 	}
 	n = len(x) / d
 	batch = o.Batch
 	if batch <= 0 || batch > n {
 		batch = n
 	}
-	return n, batch, nil
+	lo, hi = o.Shard.Rows(n, batch)
+	return n, batch, lo, hi, nil
 }
 
 // LogProb returns log ρ1(x) in nats for every row of x (n×d, in data units; x is not
 // modified): the augmented ODE is integrated from t = 1 back to 0 and the base
 // log-density added; when the model was trained on standardized data the result is in
-// data units (−Σ_j log σ_j). It also returns the number of field evaluations.
+// data units (−Σ_j log σ_j). It also returns the number of field evaluations. With
+// opt.Shard it returns the log-densities of the shard's rows only.
 func (m *Model) LogProb(ctx context.Context, x []float32, opt LikelihoodOptions) ([]float64, int, error) {
 	d := m.Dim()
-	n, batch, err := opt.rows("likelihood", x, d)
+	n, batch, lo, hi, err := opt.rows("likelihood", x, d)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -83,7 +92,7 @@ func (m *Model) LogProb(ctx context.Context, x []float32, opt LikelihoodOptions)
 		return nil, 0, err
 	}
 	k := opt.probes(d)
-	logp := make([]float64, n)
+	logp := make([]float64, hi-lo)
 	tmp := make([]float64, batch)
 	buf := make([]float32, batch*d)
 	ws := solver.NewWorkspace()
@@ -95,10 +104,10 @@ func (m *Model) LogProb(ctx context.Context, x []float32, opt LikelihoodOptions)
 		baseLog = m.Base.logDensityFunc()
 	}
 	nfe := 0
-	for s, chunk := 0, 0; s < n; s, chunk = s+batch, chunk+1 {
-		e := min(n, s+batch)
+	for s, chunk := lo, lo/batch; s < hi; s, chunk = s+batch, chunk+1 {
+		e := min(hi, s+batch)
 		xb := buf[:(e-s)*d]
-		out := logp[s:e]
+		out := logp[s-lo : e-lo]
 		fld := cond.field(f, g, s, e)
 		solves := max(k, 1)
 		for p := range solves {
@@ -123,7 +132,7 @@ func (m *Model) LogProb(ctx context.Context, x []float32, opt LikelihoodOptions)
 			}
 		}
 		if opt.Progress != nil {
-			opt.Progress(e, n)
+			opt.Progress(e-lo, hi-lo)
 		}
 	}
 	if st := m.Data.Stats; st != nil {
@@ -136,10 +145,11 @@ func (m *Model) LogProb(ctx context.Context, x []float32, opt LikelihoodOptions)
 }
 
 // Encode maps data points (n×d, data units) to the base: it integrates the flow from t = 1
-// back to 0 and returns x(0) (for a learned base, the base point μ + L·z, not z).
+// back to 0 and returns x(0) (for a learned base, the base point μ + L·z, not z); with
+// opt.Shard, those of the shard's rows only.
 func (m *Model) Encode(ctx context.Context, x []float32, opt LikelihoodOptions) ([]float32, int, error) {
 	d := m.Dim()
-	n, batch, err := opt.rows("encode", x, d)
+	n, batch, lo, hi, err := opt.rows("encode", x, d)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -147,7 +157,7 @@ func (m *Model) Encode(ctx context.Context, x []float32, opt LikelihoodOptions) 
 	if err != nil {
 		return nil, 0, err
 	}
-	out := slices.Clone(x)
+	out := slices.Clone(x[lo*d : hi*d])
 	if st := m.Data.Stats; st != nil {
 		st.Standardize(out)
 	}
@@ -156,15 +166,15 @@ func (m *Model) Encode(ctx context.Context, x []float32, opt LikelihoodOptions) 
 	f, g := m.forks(net, cond)
 	defer m.putForks(net, f, g)
 	nfe := 0
-	for s := 0; s < n; s += batch {
-		e := min(n, s+batch)
-		st, err := ws.Solve(ctx, cond.field(f, g, s, e), out[s*d:e*d], 1, 0, &opt.ODE)
+	for s := lo; s < hi; s += batch {
+		e := min(hi, s+batch)
+		st, err := ws.Solve(ctx, cond.field(f, g, s, e), out[(s-lo)*d:(e-lo)*d], 1, 0, &opt.ODE)
 		nfe += st.NFE
 		if err != nil {
 			return nil, nfe, fmt.Errorf("encode: rows %d–%d: %w", s, e-1, err)
 		}
 		if opt.Progress != nil {
-			opt.Progress(e, n)
+			opt.Progress(e-lo, hi-lo)
 		}
 	}
 	return out, nfe, nil
@@ -181,13 +191,20 @@ type NLLSummary struct {
 // SummarizeNLL returns the mean NLL, its standard error and bits per dimension of a set of
 // log-densities of d-dimensional points.
 func SummarizeNLL(logp []float64, d int) NLLSummary {
-	nll := make([]float64, len(logp))
-	for i, v := range logp {
-		nll[i] = -v
+	var m metrics.Moments
+	for _, v := range logp {
+		m.Add(v)
 	}
-	mean, se := metrics.MeanStderr(nll)
-	if len(nll) < 2 {
+	return SummarizeLogP(&m, d)
+}
+
+// SummarizeLogP is SummarizeNLL of the log-densities accumulated in m. Its sums are exact,
+// so the Moments of the parts of a job (shards) merged give the summary of the whole, bit
+// for bit.
+func SummarizeLogP(m *metrics.Moments, d int) NLLSummary {
+	mean, se := -m.Mean(), m.StdErr()
+	if m.N() < 2 {
 		se = math.NaN()
 	}
-	return NLLSummary{N: len(logp), NLL: mean, StdErr: se, BPD: metrics.BitsPerDim(mean, d)}
+	return NLLSummary{N: int(m.N()), NLL: mean, StdErr: se, BPD: metrics.BitsPerDim(mean, d)}
 }

@@ -31,6 +31,9 @@ type SampleOptions struct {
 	// Cond is the context of a conditional model (required for one, an error for an
 	// unconditional model): one shared by every sample, or one per sample (n rows).
 	Cond *Condition
+	// Shard, when set, computes only the rows the shard owns of the n (Shard.Rows with
+	// Batch): the result holds those rows, the bits an unsharded call gives them.
+	Shard Shard
 
 	keepBase   bool // also return the base points (SampleResult.X0)
 	modelUnits bool // leave X in the model's units (no unstandardization)
@@ -86,11 +89,18 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 	if err != nil {
 		return nil, err
 	}
-	res := &SampleResult{X: make([]float32, n*d)}
+	if err := opt.Shard.Validate(); err != nil {
+		return nil, fmt.Errorf("sample: %w", err)
+	}
+	lo, hi := opt.Shard.Rows(n, batch)
+	res := &SampleResult{X: make([]float32, (hi-lo)*d)}
 	if opt.WithLogP {
-		res.LogP = make([]float64, n)
+		res.LogP = make([]float64, hi-lo)
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, streamSample))
+	for range lo * d { // the base draws of the rows before the shard's (NormFloat64 takes a varying number of words)
+		rng.NormFloat64()
+	}
 	ws := solver.NewWorkspace()
 	net := m.Net
 	f, g := m.forks(net, cond)
@@ -100,9 +110,9 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 	if m.Base != nil {
 		baseLog = m.Base.logDensityFunc()
 	}
-	for s, chunk := 0, 0; s < n; s, chunk = s+batch, chunk+1 {
-		e := min(n, s+batch)
-		x := res.X[s*d : e*d]
+	for s, chunk := lo, lo/batch; s < hi; s, chunk = s+batch, chunk+1 {
+		e := min(hi, s+batch)
+		x := res.X[(s-lo)*d : (e-lo)*d]
 		zc := z[:len(x)]
 		for i := range zc {
 			zc[i] = float32(rng.NormFloat64())
@@ -124,7 +134,7 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 			so.Seed = opt.Seed ^ (uint64(chunk)+1)*0x9e3779b97f4a7c15
 			st, err = ws.SolveSDE(ctx, fld, x, 0, tEnd, &so)
 		case opt.WithLogP:
-			st, err = ws.SampleLogDensity(ctx, fld, x, res.LogP[s:e], baseLog, &opt.ODE)
+			st, err = ws.SampleLogDensity(ctx, fld, x, res.LogP[s-lo:e-lo], baseLog, &opt.ODE)
 		default:
 			st, err = ws.Solve(ctx, fld, x, 0, tEnd, &opt.ODE)
 		}
@@ -133,7 +143,7 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 			return nil, fmt.Errorf("sample: rows %d–%d: %w", s, e-1, err)
 		}
 		if opt.Progress != nil {
-			opt.Progress(e, n)
+			opt.Progress(e-lo, hi-lo)
 		}
 	}
 	if st := m.Data.Stats; st != nil && !opt.modelUnits {

@@ -443,24 +443,15 @@ func wasserstein2Sorted(a, b []float64) float64 {
 }
 
 // MeanStderr returns the mean of v and its standard error, the sample standard deviation
-// (divisor n−1) over √n, computed in two passes in float64. With fewer than two values the
-// standard error is undefined and returned as 0. It is meant for per-point NLLs.
+// (divisor n−1) over √n, from exact sums (Moments): the mean is correctly rounded and neither
+// depends on the order of v. With fewer than two values the standard error is undefined and
+// returned as 0. It is meant for per-point NLLs.
 func MeanStderr(v []float64) (mean, stderr float64) {
-	if len(v) == 0 {
-		return 0, 0
-	}
+	var m Moments
 	for _, x := range v {
-		mean += x
+		m.Add(x)
 	}
-	mean /= float64(len(v))
-	if len(v) < 2 {
-		return mean, 0
-	}
-	var ss float64
-	for _, x := range v {
-		ss += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(ss/float64(len(v)-1)) / math.Sqrt(float64(len(v)))
+	return m.Mean(), m.StdErr()
 }
 
 // CheckSamples returns an error naming what (e.g. "model samples") and the first row of x

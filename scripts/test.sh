@@ -61,6 +61,12 @@ fuzz FuzzGzip ./dataset
 fuzz FuzzModelMetadata ./gen
 echo "== smoke: flowbench bench objectives (both objectives, tiny budget)"
 go run ./cmd/flowbench bench objectives --data 8gaussians --budget 2 --every 0.5 --width 16 --depth 2 --batch 64 --test-n 200 --png - --json >/dev/null
+if [ "$(id -u)" = 0 ]; then
+  echo "== slurm: a 4-task array job of sharded nll and sample on a single-node cluster, merged and compared with one run"
+  bash scripts/slurm/test_array.sh
+else
+  echo "== slurm: skipped (cluster.sh needs root to start munged and slurmd)"
+fi
 echo "== regenerate Avo output and check for a diff"
 (cd kernels/asm && go generate ./...)
 git diff --exit-code -- kernels || { echo "generated assembly differs from the committed files: rerun 'cd kernels/asm && go generate ./...'"; exit 1; }

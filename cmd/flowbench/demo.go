@@ -83,7 +83,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	lo := gen.LikelihoodOptions{Batch: 10000}
 	lo.ODE.Method, lo.ODE.RTol, lo.ODE.ATol = solver.Dopri5, 1e-5, 1e-5
-	kv, _, err := scoreNLL(ctx, cmd, m, ed, lo, *c.quiet, stderr)
+	kv, _, _, err := scoreNLL(ctx, cmd, m, ed, lo, *c.quiet, stderr)
 	if err != nil {
 		return err
 	}

@@ -13,8 +13,9 @@ import (
 // pointFile is an output file of points (--out of sample, encode and data); its extension,
 // .csv, .tsv or .npy, selects the format.
 type pointFile struct {
-	path  string
-	write func(w io.Writer, data []float32, n, d int) error
+	path   string
+	format string // csv, tsv or npy
+	write  func(w io.Writer, data []float32, n, d int) error
 }
 
 // pointOutput returns the point file at path, reporting a missing --out or an unknown
@@ -23,8 +24,8 @@ func pointOutput(cmd, path string) (*pointFile, error) {
 	if path == "" {
 		return nil, usagef("%s: --out is required", cmd)
 	}
-	p := &pointFile{path: path}
-	switch strings.ToLower(filepath.Ext(path)) {
+	p := &pointFile{path: path, format: strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")}
+	switch "." + p.format {
 	case ".npy":
 		p.write = dataset.WriteNPY
 	case ".csv":
@@ -41,6 +42,14 @@ func pointOutput(cmd, path string) (*pointFile, error) {
 // before the file replaces p.path: an interrupted run, or one whose report fails, leaves
 // the previous file (saveThen).
 func (p *pointFile) save(ctx context.Context, data []float32, n, d int, report func() error) error {
+	return p.saveAs(ctx, nil, data, n, d, report)
+}
+
+// saveAs is save for the shard job j (a manifest beside the file; nil: save).
+func (p *pointFile) saveAs(ctx context.Context, j *shardJob, data []float32, n, d int, report func() error) error {
+	if j != nil {
+		return j.save(ctx, p.path, p.format, false, func(w io.Writer) error { return p.write(w, data, n, d) }, report)
+	}
 	return saveThen(ctx, p.path, func(w io.Writer) error { return p.write(w, data, n, d) }, report)
 }
 
@@ -82,8 +91,9 @@ func (t *tabWriter) Write(p []byte) (int, error) {
 // scoreFile is an output file of per-row values (nll --out): one float64 column, its
 // format chosen by the extension as for pointFile.
 type scoreFile struct {
-	path  string
-	write func(w io.Writer, v []float64) error
+	path   string
+	format string // csv, tsv or npy
+	write  func(w io.Writer, v []float64) error
 }
 
 // scoreOutput returns the score file at path, reporting an unknown extension as a usage
@@ -92,8 +102,8 @@ func scoreOutput(cmd, path string) (*scoreFile, error) {
 	if err := checkOut(cmd, "out", path); err != nil {
 		return nil, err
 	}
-	f := &scoreFile{path: path}
-	switch strings.ToLower(filepath.Ext(path)) {
+	f := &scoreFile{path: path, format: strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")}
+	switch "." + f.format {
 	case ".npy":
 		f.write = func(w io.Writer, v []float64) error { return dataset.WriteNPY64(w, v, len(v), 1) }
 	case ".csv", ".tsv": // one column: the same text

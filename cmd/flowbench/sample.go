@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"io"
-	"math"
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
+	"github.com/interflow/flowbench/metrics"
 	"github.com/interflow/flowbench/solver"
 )
 
@@ -32,6 +32,7 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	withLogp := fs.Bool("with-logp", false, "also compute each sample's log-density (ODE only)")
 	hutch := fs.Bool("hutchinson", false, "with --with-logp: Hutchinson divergence instead of exact")
 	cf := addCondFlags(fs, "output")
+	shard := addShardFlag(fs)
 	c := addCommon(fs)
 	if err := parseArgs(fs, args); err != nil {
 		return err
@@ -39,11 +40,14 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := mustPositive(cmd, "n", *n, "batch", *batch); err != nil {
 		return err
 	}
+	job, err := newShardJob(cmd, *shard, fs)
+	if err != nil {
+		return err
+	}
 	if !(*tEnd > 0 && *tEnd <= 1) {
 		return usagef("%s: --t-end must be in (0, 1], got %v", cmd, *tEnd)
 	}
 	opt := gen.SampleOptions{Batch: *batch, Seed: *c.seed, WithLogP: *withLogp, TEnd: *tEnd}
-	var err error
 	if opt.ODE, err = sf.options(cmd); err != nil {
 		return err
 	}
@@ -101,7 +105,13 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if int64(*n)*int64(d+1) > 1<<31 {
 		return usagef("%s: --n %d is too large", cmd, *n)
 	}
-	pb := newBar(stderr, *c.quiet, *n, "sample")
+	lo, hi := 0, *n
+	if job != nil {
+		lo, hi = job.rows(*n, min(*batch, *n))
+		opt.Shard = job.shard
+	}
+	rows := hi - lo
+	pb := newBar(stderr, *c.quiet, rows, "sample")
 	opt.Progress = func(done, _ int) { pb.set(done) }
 	res, err := m.Sample(ctx, *n, opt)
 	pb.done()
@@ -111,18 +121,41 @@ func runSample(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	pts, cols := res.X, d
 	if *withLogp {
 		cols = d + 1
-		pts = make([]float32, *n*cols)
-		for i := range *n {
+		pts = make([]float32, rows*cols)
+		for i := range rows {
 			copy(pts[i*cols:], res.X[i*d:i*d+d])
 			pts[i*cols+d] = float32(res.LogP[i])
 		}
 	}
-	kv := []any{"out", *out, "n", *n, "dim", d, "nfe", res.NFE}
+	var logp *metrics.Moments
 	if *withLogp {
-		s := gen.SummarizeNLL(res.LogP, d)
-		kv = append(kv, "mean_logp", -s.NLL)
+		logp = momentsOf(res.LogP)
 	}
-	return pf.save(ctx, pts, *n, cols, func() error { return c.emitter(stdout).Summary(cmd, kv...) })
+	kv := sampleKV(*out, rows, d, res.NFE, logp)
+	if job != nil {
+		job.m.Cols, job.m.Dim, job.m.NFE = cols, d, res.NFE
+		if logp != nil {
+			job.m.Stats["logp"] = logp
+		}
+		kv = job.summary(kv, *out)
+	}
+	return pf.saveAs(ctx, job, pts, rows, cols, func() error { return c.emitter(stdout).Summary(cmd, kv...) })
+}
+
+// sampleKV returns the fields of sample's summary: out, n, dim, nfe, and mean_logp when the
+// log-densities (logp) were computed.
+func sampleKV(out string, n, d, nfe int, logp *metrics.Moments) []any {
+	kv := []any{"out", out, "n", n, "dim", d, "nfe", nfe}
+	if logp != nil {
+		kv = append(kv, "mean_logp", -gen.SummarizeLogP(logp, d).NLL)
+	}
+	return kv
+}
+
+// encodeKV returns the fields of encode's summary: out, n, dim, nfe, data, and the mean and
+// standard deviation over every coordinate of the encodings (z).
+func encodeKV(out string, n, d, nfe int, data string, z *metrics.Moments) []any {
+	return []any{"out", out, "n", n, "dim", d, "nfe", nfe, "data", data, "mean", z.Mean(), "std", z.Std()}
 }
 
 func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -137,11 +170,16 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	batch := fs.Int("batch", 10000, "rows solved together (bounds memory)")
 	withLogp := fs.Bool("with-logp", false, "add a last column with each row's log-density (nats, data units, as nll computes it; stored as float32)")
 	cf := addCondFlags(fs, "input")
+	shard := addShardFlag(fs)
 	c := addCommon(fs)
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if err := mustPositive(cmd, "n", *n, "batch", *batch); err != nil {
+		return err
+	}
+	job, err := newShardJob(cmd, *shard, fs)
+	if err != nil {
 		return err
 	}
 	ode, err := sf.options(cmd)
@@ -166,17 +204,25 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	pb := newBar(stderr, *c.quiet, ed.N, cmd)
+	a, b := 0, ed.N
+	if job != nil {
+		a, b = job.rows(ed.N, min(*batch, ed.N))
+	}
+	rows := b - a
+	pb := newBar(stderr, *c.quiet, rows, cmd)
 	lo := gen.LikelihoodOptions{ODE: ode, Batch: *batch, Seed: *c.seed, Progress: func(done, _ int) { pb.set(done) }, Cond: cond}
+	if job != nil {
+		lo.Shard = job.shard
+	}
 	z, nfe, err := m.Encode(ctx, ed.X, lo)
 	pb.done()
 	if err != nil {
 		return err
 	}
 	cols := ed.D
-	rows := z
+	pts := z
 	if *withLogp {
-		pb := newBar(stderr, *c.quiet, ed.N, cmd+" log-density")
+		pb := newBar(stderr, *c.quiet, rows, cmd+" log-density")
 		lo.Progress = func(done, _ int) { pb.set(done) }
 		if lo.ODE.Method.Adaptive() {
 			densityTol(&lo.ODE, setFlags(fs))
@@ -188,26 +234,18 @@ func runEncode(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		nfe += lnfe
 		cols++
-		rows = make([]float32, 0, ed.N*cols)
-		for i := range ed.N {
-			rows = append(rows, z[i*ed.D:(i+1)*ed.D]...)
-			rows = append(rows, float32(logp[i]))
+		pts = make([]float32, 0, rows*cols)
+		for i := range rows {
+			pts = append(pts, z[i*ed.D:(i+1)*ed.D]...)
+			pts = append(pts, float32(logp[i]))
 		}
 	}
-	mean, sd := moments(z)
-	return pf.save(ctx, rows, ed.N, cols, func() error {
-		return c.emitter(stdout).Summary(cmd, "out", *out, "n", ed.N, "dim", ed.D, "nfe", nfe, "data", ed.Source, "mean", mean, "std", sd)
-	})
-}
-
-// moments returns the mean and standard deviation over all coordinates of x.
-func moments(x []float32) (mean, sd float64) {
-	var s, s2 float64
-	for _, v := range x {
-		s += float64(v)
-		s2 += float64(v) * float64(v)
+	zm := momentsOf(z)
+	kv := encodeKV(*out, rows, ed.D, nfe, ed.Source, zm)
+	if job != nil {
+		job.m.Cols, job.m.Dim, job.m.Data, job.m.NFE = cols, ed.D, ed.Source, nfe
+		job.m.Stats["z"] = zm
+		kv = job.summary(kv, *out)
 	}
-	n := float64(len(x))
-	mean = s / n
-	return mean, math.Sqrt(math.Max(0, s2/n-mean*mean))
+	return pf.saveAs(ctx, job, pts, rows, cols, func() error { return c.emitter(stdout).Summary(cmd, kv...) })
 }
