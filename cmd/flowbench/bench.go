@@ -56,6 +56,9 @@ var benchGroups = map[string]*benchGroup{
 	// Interpolant vs maximum-likelihood training for one wall-clock budget: test NLL
 	// against time.
 	"objectives": {run: benchObjectives, flags: objFlags.add},
+	// flowbench serve on loopback under 1, 8 and 64 clients and overload, beside the
+	// library's batched throughput.
+	"serve": {run: benchServe, flags: addServeBenchFlags},
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
