@@ -23,6 +23,9 @@ type LoadOptions struct {
 	Duration time.Duration // (0: until Requests)
 	// Rows is the rows of one request, for the throughput (rows answered 200 per second).
 	Rows int
+	// Backoff is how long a client waits after a 429 before its next request (0: it sends
+	// at once, the harshest overload; a client that honors Retry-After waits longer).
+	Backoff time.Duration
 }
 
 // LoadResult is what a load run measured.
@@ -82,8 +85,11 @@ func RunLoad(ctx context.Context, opt LoadOptions) (*LoadResult, error) {
 					continue
 				}
 				by[code]++
-				if code == http.StatusOK {
+				switch code {
+				case http.StatusOK:
 					lat = append(lat, time.Since(t0))
+				case http.StatusTooManyRequests:
+					time.Sleep(opt.Backoff)
 				}
 			}
 			mu.Lock()

@@ -9,15 +9,15 @@ import (
 
 // TestBenchServeShort runs `bench serve --short --json` (the 2-D model, short loads) and
 // checks its lines: the library's throughput, the three client counts with every request
-// answered 200 and latencies ordered, the window sweep, and an overload run in which every
+// answered 200 and latencies ordered, the window sweep, and two overload runs in which every
 // request got an answer, 200 or 429, some of each.
 func TestBenchServeShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a timed benchmark")
 	}
-	lines := jsonLines(t, 9, "bench", "serve", "--short", "--json")
+	lines := jsonLines(t, 10, "bench", "serve", "--short", "--json")
 	var clients []int
-	for _, l := range lines[:8] {
+	for _, l := range lines[:9] {
 		var r struct {
 			Workload              string
 			Clients, Requests, OK int
@@ -56,7 +56,7 @@ func TestBenchServeShort(t *testing.T) {
 	if !slices.Equal(clients, []int{1, 8, 64}) {
 		t.Errorf("client counts %v, want 1, 8, 64", clients)
 	}
-	if !strings.Contains(lines[8], `"summary":true`) {
-		t.Errorf("last line %q is not the summary", lines[8])
+	if !strings.Contains(lines[9], `"summary":true`) {
+		t.Errorf("last line %q is not the summary", lines[9])
 	}
 }
