@@ -251,8 +251,8 @@ func (s *scheduler) stop() {
 }
 
 // dispatch groups the jobs by key and hands each group to a worker when it is eligible:
-// full, past its window, or a job that runs alone. Jobs whose request went away are
-// dropped unrun.
+// full, past its window, or a job that runs alone; eligible groups are served in turn.
+// Jobs whose request went away are dropped unrun.
 func (s *scheduler) dispatch() {
 	defer s.wg.Done()
 	defer close(s.work)
@@ -263,7 +263,7 @@ func (s *scheduler) dispatch() {
 	for {
 		now := time.Now()
 		var next *group
-		var take, rows int
+		var nextAt, take, rows int
 		var wake time.Time
 		for i := 0; i < len(pending); i++ {
 			g := pending[i]
@@ -285,11 +285,14 @@ func (s *scheduler) dispatch() {
 				continue
 			}
 			due := g.jobs[0].enq.Add(s.cfg.BatchWindow)
-			if next == nil && (g.key == "" || g.rows >= s.cfg.BatchRows || !now.Before(due)) {
-				next = g
+			ready := g.key == "" || g.rows >= s.cfg.BatchRows || !now.Before(due)
+			if next == nil && ready {
+				next, nextAt = g, i
 				continue
 			}
-			if wake.IsZero() || due.Before(wake) {
+			// A group already eligible waits for a free worker (the send below), not for
+			// the timer: waking for it would spin while every worker is busy.
+			if !ready && (wake.IsZero() || due.Before(wake)) {
 				wake = due
 			}
 		}
@@ -324,6 +327,9 @@ func (s *scheduler) dispatch() {
 		case out <- batch:
 			next.jobs = next.jobs[take:]
 			next.rows -= rows
+			// Round robin: the group goes behind the others, so a steady stream of one
+			// key does not starve the rest.
+			pending = append(append(pending[:nextAt], pending[nextAt+1:]...), next)
 		case <-tc:
 		case <-s.quit:
 			timer.Stop()
