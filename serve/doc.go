@@ -11,6 +11,9 @@
 //	GET  /v1/info      the model and the limits (Info)
 //	GET  /healthz, /readyz (503 while shutting down), /metrics (Prometheus)
 //
+// /v1/log_prob and /v1/encode also take x as a .npy body (Content-Type application/x-npy)
+// with the other fields in the query (npy.go).
+//
 // Every answer to a request is the bits of the same call made alone through the library:
 // gen.Model.LogProb, Encode or Sample with the options the fields select and Batch 0 (the
 // decoders build those options; batch.go says which requests may share a pass and why that

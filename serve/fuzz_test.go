@@ -3,10 +3,14 @@ package serve
 import (
 	"bytes"
 	"errors"
+	"net/url"
 	"testing"
+
+	"github.com/interflow/flowbench/dataset"
 )
 
-// FuzzDecode feeds arbitrary bodies to the decoders of every endpoint, for an
+// FuzzDecode feeds arbitrary bodies to the decoders of every endpoint (JSON, and .npy
+// for the row endpoints), for an
 // unconditional and a conditional model: none panics, a refusal is an httpError with a 4xx
 // status, and an accepted body gives a job whose shapes agree with the model and limits,
 // whose coalescing key and merged pass can be formed.
@@ -19,6 +23,12 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	var npy bytes.Buffer
+	dataset.WriteNPY(&npy, []float32{1, 2, 3, 4, 5, 6}, 2, 3)
+	f.Add(npy.Bytes())
+	npy.Reset()
+	dataset.WriteNPY64(&npy, []float64{1, 2}, 1, 2)
+	f.Add(npy.Bytes())
 	var servers []*Server
 	for _, m := range [][3]int{{2, 0, 0}, {3, 2, 3}} {
 		s, err := New(testModel(f, m[0], m[1], m[2]), Config{MaxRows: 50})
@@ -43,6 +53,12 @@ func FuzzDecode(f *testing.F) {
 					var req LogProbRequest
 					if err = decodeJSON(bytes.NewReader(body), &req); err == nil {
 						j, err = s.rowsJob(&req, k)
+					}
+					if err != nil { // the same bytes as a .npy body, with a query
+						var nr *LogProbRequest
+						if nr, err = npyRequest(bytes.NewReader(body), url.Values{"steps": {"3"}, "solver": {"rk4"}}); err == nil {
+							j, err = s.rowsJob(nr, k)
+						}
 					}
 				}
 				if err != nil {

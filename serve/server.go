@@ -297,8 +297,16 @@ func (s *Server) sample(ctx context.Context, w http.ResponseWriter, r *http.Requ
 	return answer(w, &SampleResponse{X: unflat(res.x, s.m.Dim()), LogProb: res.logp, NFE: res.nfe}, err)
 }
 
-// decodeRows decodes the body of /v1/log_prob or /v1/encode into its job.
+// decodeRows decodes the body of /v1/log_prob or /v1/encode (JSON, or .npy: npy.go) into
+// its job.
 func (s *Server) decodeRows(r *http.Request, k kind) (*job, error) {
+	if isNPY(r) {
+		req, err := npyRequest(r.Body, r.URL.Query())
+		if err != nil {
+			return nil, err
+		}
+		return s.rowsJob(req, k)
+	}
 	var req LogProbRequest
 	if err := decodeJSON(r.Body, &req); err != nil {
 		return nil, err
