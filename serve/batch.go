@@ -27,7 +27,8 @@ import (
 //   - fixed-step solvers (Euler, Midpoint, Heun, RK4): every row takes the same steps at the
 //     same times, and a row's field value does not depend on the other rows (the kernels'
 //     GEMMs compute each output row from its input row alone, in an order that depends on
-//     neither the row count nor the thread count: TestCoalescedBits checks it);
+//     neither the row count nor the thread count: gen's TestFixedStepRowsIndependent and
+//     TestCoalescedBits check it);
 //   - exact divergences only: Hutchinson probes are drawn per position in the batch, so a
 //     Hutchinson request (asked for, or d > gen.ExactDivMaxDim) runs alone;
 //   - contexts of one form: a context shared by every row is folded into the first layer's
