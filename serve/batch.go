@@ -3,7 +3,9 @@ package serve
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,8 +77,14 @@ type result struct {
 	err  error
 }
 
-// call runs job j alone: the library call a client linking the library would make.
-func call(ctx context.Context, m *gen.Model, j *job) result {
+// call runs job j alone: the library call a client linking the library would make. A
+// panic of the call is its error (500), not the end of the server.
+func call(ctx context.Context, m *gen.Model, j *job) (r result) {
+	defer func() {
+		if p := recover(); p != nil {
+			r = result{err: &httpError{http.StatusInternalServerError, fmt.Sprintf("internal error: %v", p)}}
+		}
+	}()
 	switch j.kind {
 	case kindLogProb:
 		lp, nfe, err := m.LogProb(ctx, j.x, j.lo)
@@ -85,11 +93,11 @@ func call(ctx context.Context, m *gen.Model, j *job) result {
 		z, nfe, err := m.Encode(ctx, j.x, j.lo)
 		return result{x: z, nfe: nfe, err: err}
 	}
-	r, err := m.Sample(ctx, j.n, j.so)
+	sr, err := m.Sample(ctx, j.n, j.so)
 	if err != nil {
 		return result{err: err}
 	}
-	return result{x: r.X, logp: r.LogP, nfe: r.NFE}
+	return result{x: sr.X, logp: sr.LogP, nfe: sr.NFE}
 }
 
 // coalesceKey returns the key of the jobs j may share a pass with, or "" when it must run

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/interflow/flowbench/gen"
 )
 
 // slowSample is a request that would run for hours (20 000 samples, 100 000 Euler steps):
@@ -264,4 +266,26 @@ func TestTLS(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("Serve: %v", err)
 	}
+}
+
+// TestPanicIsA500: a panic inside a library call (here a learned base whose L has the
+// wrong size, which no checkpoint loader would let through) answers its request 500 and
+// leaves the server serving.
+func TestPanicIsA500(t *testing.T) {
+	m := testModel(t, 2, 0, 0)
+	m.Base = &gen.GaussianBase{Mu: []float64{0, 0}, L: []float64{1}}
+	s, ts := newTestServer(t, m, Config{Workers: 1})
+	code, body, _, err := post(context.Background(), ts.URL+"/v1/sample", map[string]any{"n": 3, "solver": "euler", "steps": 1})
+	if err != nil || code != http.StatusInternalServerError || !strings.Contains(string(body), "internal error") {
+		t.Fatalf("sample with a broken base: %d %s %v, want 500", code, body, err)
+	}
+	for range 2 { // the process lives on, and the worker too
+		if code, body, _, err := post(context.Background(), ts.URL+"/v1/log_prob", map[string]any{"x": [][]float32{{1, 2}}, "solver": "euler", "steps": 1}); code != http.StatusInternalServerError || err != nil {
+			t.Fatalf("the next request: %d %s %v, want 500 again", code, body, err)
+		}
+	}
+	if resp, err := http.Get(ts.URL + "/readyz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz after the panics: %v %v", resp, err)
+	}
+	s.Close() // a second Close (the test's cleanup closes too) does nothing
 }

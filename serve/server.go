@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +31,7 @@ type Server struct {
 	token    [32]byte      // SHA-256 of Config.Token
 	draining atomic.Bool
 	cancel   context.CancelFunc // ends every pass (the drain deadline passed, or Close)
+	closed   sync.Once
 	mux      *http.ServeMux
 }
 
@@ -89,11 +91,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Close stops the server's work at once: passes running are cancelled and requests waiting
-// are answered 503. Serve calls it on return.
+// are answered 503. Serve calls it on return; later calls do nothing.
 func (s *Server) Close() {
-	s.draining.Store(true)
-	s.cancel()
-	s.sched.stop()
+	s.closed.Do(func() {
+		s.draining.Store(true)
+		s.cancel()
+		s.sched.stop()
+	})
 }
 
 // ServeOptions configure Serve.
@@ -244,7 +248,10 @@ func (s *Server) runJob(ctx context.Context, j *job) (result, error) {
 // deadline or a shutdown (503), or the model's refusal of the request (422: a context of
 // the wrong shape, or rows the solver cannot integrate).
 func (s *Server) failure(ctx context.Context, err error) error {
+	var he *httpError
 	switch {
+	case errors.As(err, &he): // a fault of the server (a recovered panic)
+		return he
 	case errors.Is(context.Cause(ctx), errDeadline):
 		return &httpError{http.StatusServiceUnavailable, fmt.Sprintf("request deadline of %v exceeded", s.cfg.Timeout)}
 	case ctx.Err() != nil:
