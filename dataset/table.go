@@ -236,6 +236,17 @@ func ReadTable(path string) (*Table, error) {
 	return readTableFrom(rr, path, max(rr.Rows(), 0))
 }
 
+// ReadTableFrom is ReadTable over the content of r (read once, to its end), named name in
+// messages and for format detection as OpenRows names a path (name "x.npy" reads .npy).
+func ReadTableFrom(name string, r io.Reader) (*Table, error) {
+	rr, err := openRowsFrom(name, r, nil, -1)
+	if err != nil {
+		return nil, err
+	}
+	defer rr.Close()
+	return readTableFrom(rr, name, max(rr.Rows(), 0))
+}
+
 // Stdin is the path that names standard input to OpenRows, ReadTable and the CLI.
 const Stdin = "-"
 

@@ -61,6 +61,9 @@ var benchGroups = map[string]*benchGroup{
 	// Path methods (couplings, max–min, reflow, distillation) for one wall-clock budget:
 	// test NLL, Dopri5 NFE, few-step Euler samples, kinetic energy, straightness.
 	"couplings": {run: benchCouplings, flags: coupFlags.add},
+	// flowbench serve on loopback under 1, 8 and 64 clients and overload, beside the
+	// library's batched throughput.
+	"serve": {run: benchServe, flags: addServeBenchFlags},
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -27,6 +27,9 @@ type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	// signalOK: SIGINT or SIGTERM is the command's normal end (serve drains and returns
+	// nil), so it exits 0 rather than 128+signal.
+	signalOK bool
 }
 
 // commands are the subcommands by name, each registered by the init of its file.
@@ -108,6 +111,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}()
 	commandLine = append([]string{"flowbench"}, args...)
 	err := c.run(ctx, args[1:], stdout, stderr)
+	if err == nil && c.signalOK {
+		return 0
+	}
 	return exitCode(ctx, err, stderr)
 }
 
