@@ -26,11 +26,17 @@ type SampleOptions struct {
 	WithLogP bool
 	// Seed seeds the base draws (and SDE noise): the same seed gives the same samples.
 	Seed uint64
-	// Progress, when set, is called after each chunk with the rows done.
+	// Progress, when set, is called with the rows done as the work advances: during the
+	// solve of a chunk (its rows counted in proportion to the time integrated so far) and
+	// after it, so that the first seconds of a large chunk show progress too.
 	Progress func(done, total int)
 	// Cond is the context of a conditional model (required for one, an error for an
 	// unconditional model): one shared by every sample, or one per sample (n rows).
 	Cond *Condition
+	// Record lists increasing times in (0, TEnd] at which every sample's state is kept
+	// (SampleResult.Path): the trajectories are integrated once from 0 to TEnd, stopping at
+	// each time. Plain ODE sampling only (no SDE, no WithLogP).
+	Record []float64
 }
 
 // SampleResult holds samples in data units, optionally their log-densities (nats, data
@@ -39,6 +45,9 @@ type SampleResult struct {
 	X    []float32 // n×d, row-major
 	LogP []float64 // n values when WithLogP, else nil
 	NFE  int       // field evaluations summed over chunks
+	// Path holds the states at the times of SampleOptions.Record, one n×d slice (data
+	// units) per time; nil without Record.
+	Path [][]float32
 }
 
 // streamSample is the PCG stream of the base draws of sampling.
@@ -66,6 +75,9 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 	if opt.WithLogP && tEnd != 1 {
 		return nil, errors.New("sample: log-densities are of the model at t = 1 (drop the end time)")
 	}
+	if err := checkRecord(opt.Record, tEnd, opt.SDE != nil, opt.WithLogP); err != nil {
+		return nil, err
+	}
 	if opt.SDE == nil {
 		if err := opt.ODE.Validate(); err != nil {
 			return nil, fmt.Errorf("sample: %w", err)
@@ -85,6 +97,9 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 	res := &SampleResult{X: make([]float32, n*d)}
 	if opt.WithLogP {
 		res.LogP = make([]float64, n)
+	}
+	for range opt.Record {
+		res.Path = append(res.Path, make([]float32, n*d))
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, streamSample))
 	ws := solver.NewWorkspace()
@@ -109,7 +124,7 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 			copy(x, zc)
 		}
 		var st solver.Stats
-		fld := cond.field(f, g, s, e)
+		fld := newProgress(cond.field(f, g, s, e), opt.Progress, 0, tEnd, s, e, n)
 		switch {
 		case opt.SDE != nil:
 			so := *opt.SDE
@@ -118,6 +133,8 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 			st, err = ws.SolveSDE(ctx, fld, x, 0, tEnd, &so)
 		case opt.WithLogP:
 			st, err = ws.SampleLogDensity(ctx, fld, x, res.LogP[s:e], baseLog, &opt.ODE)
+		case len(opt.Record) > 0:
+			st, err = solveRecorded(ctx, ws, fld, x, tEnd, opt.Record, res.Path, s, d, opt.ODE)
 		default:
 			st, err = ws.Solve(ctx, fld, x, 0, tEnd, &opt.ODE)
 		}
@@ -131,6 +148,9 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 	}
 	if st := m.Data.Stats; st != nil {
 		st.Unstandardize(res.X)
+		for _, p := range res.Path {
+			st.Unstandardize(p)
+		}
 	}
 	if err := metrics.CheckSamples(res.X, d, "sample: the model's samples"); err != nil {
 		return nil, err
