@@ -109,11 +109,11 @@ func solveRecorded(ctx context.Context, ws *solver.Workspace, f solver.Field, x 
 // number grows (so a chunk's first seconds show progress, not only its end).
 type progressField struct {
 	solver.DivField
-	t0, t1  float64
-	lo, hi  int
-	total   int
-	last    int
-	report  func(done, total int)
+	t0, t1 float64
+	lo, hi int
+	total  int
+	last   int
+	report func(done, total int)
 }
 
 // newProgress wraps f so that opt's progress callback is told of rows lo..hi of total
