@@ -63,12 +63,10 @@ func checkRecord(rec []float64, tEnd float64, sde, logp bool) error {
 	if sde || logp {
 		return errors.New("sample: recording intermediate states needs the plain ODE sampler (no SDE, no log-densities)")
 	}
-	prev := 0.0
 	for i, r := range rec {
-		if !(r > prev && r <= tEnd) {
-			return fmt.Errorf("sample: record time %d = %g: want increasing times in (0, %g]", i, r, tEnd)
+		if !(r >= 0 && r <= tEnd) || (i > 0 && r <= rec[i-1]) {
+			return fmt.Errorf("sample: record time %d = %g: want increasing times in [0, %g]", i, r, tEnd)
 		}
-		prev = r
 	}
 	return nil
 }
@@ -91,10 +89,12 @@ func solveRecorded(ctx context.Context, ws *solver.Workspace, f solver.Field, x 
 		if !o.Method.Adaptive() {
 			o.Steps = max(1, int(math.Round(float64(steps)*(t-prev)/tEnd)))
 		}
-		st, err := ws.Solve(ctx, f, x, prev, t, &o)
-		total.NFE += st.NFE
-		if err != nil {
-			return total, err
+		if t > prev {
+			st, err := ws.Solve(ctx, f, x, prev, t, &o)
+			total.NFE += st.NFE
+			if err != nil {
+				return total, err
+			}
 		}
 		if k < len(path) {
 			copy(path[k][s*d:s*d+len(x)], x)

@@ -28,8 +28,9 @@ func TestVelocityRecordTimeClosedForm(t *testing.T) {
 		}
 	}
 
-	// Recorded states: x(r) = x(1) − σ ⊙ c·(1 − r), for fixed and adaptive methods.
-	rec := []float64{0.25, 0.5, 1}
+	// Recorded states: x(r) = x(1) − σ ⊙ c·(1 − r), for fixed and adaptive methods (at 0
+	// the base draw).
+	rec := []float64{0, 0.25, 0.5, 1}
 	for _, ode := range []solver.Options{{Method: solver.RK4, Steps: 8}, {Method: solver.Dopri5, RTol: 1e-6, ATol: 1e-6}} {
 		res, err := m.Sample(ctx, 5, SampleOptions{ODE: ode, Seed: 3, Record: rec, Batch: 2})
 		if err != nil {

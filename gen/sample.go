@@ -33,9 +33,9 @@ type SampleOptions struct {
 	// Cond is the context of a conditional model (required for one, an error for an
 	// unconditional model): one shared by every sample, or one per sample (n rows).
 	Cond *Condition
-	// Record lists increasing times in (0, TEnd] at which every sample's state is kept
-	// (SampleResult.Path): the trajectories are integrated once from 0 to TEnd, stopping at
-	// each time. Plain ODE sampling only (no SDE, no WithLogP).
+	// Record lists increasing times in [0, TEnd] at which every sample's state is kept
+	// (SampleResult.Path; at 0 the base draw): the trajectories are integrated once from 0
+	// to TEnd, stopping at each time. Plain ODE sampling only (no SDE, no WithLogP).
 	Record []float64
 }
 
