@@ -129,9 +129,12 @@ func TestEveryKindRenders(t *testing.T) {
 			if done != total {
 				t.Errorf("progress ended at %d/%d", done, total)
 			}
+			if !strings.Contains(f.Title, "const.safetensors") || !strings.Contains(f.Title, "trig interpolant") || !strings.Contains(f.Title, s.dataName()) {
+				t.Errorf("title %q does not name the model and the data", f.Title)
+			}
 			for _, p := range f.Panels {
-				if !strings.Contains(p.Plot.Title.Text, "const.safetensors") || !strings.Contains(p.Plot.Title.Text, s.dataName()) {
-					t.Errorf("title %q does not name the model and the data", p.Plot.Title.Text)
+				if p.Plot.Title.Text == "" {
+					t.Error("a panel has no title")
 				}
 				if k != Images && !(k == Classes && s.Model.Dim() != 2) && (p.Plot.X.Label.Text == "" || p.Plot.Y.Label.Text == "") {
 					t.Errorf("panel %q has unlabelled axes", p.Plot.Title.Text)
@@ -218,14 +221,25 @@ func TestDensityContent(t *testing.T) {
 			t.Fatal(err)
 		}
 		img := render(t, "density-"+sc.String(), f)
-		pal := colorMap(0, 1).Palette(255).Colors()[150:240]
-		var up, down int
+		all := colorMap(0, 1).Palette(255).Colors()
+		pal := all[150:240]
 		b := img.Bounds()
 		w := int(float64(b.Dx()) * float64(4*72) / float64(4*72+BarWidth)) // the panel, without its colour bar
+		// the heat map is the box of pixels of the colour map's dark half
+		y0, y1 := b.Max.Y, b.Min.Y
 		for y := b.Min.Y; y < b.Max.Y; y++ {
 			for x := b.Min.X; x < w; x++ {
+				if nearPalette(img.At(x, y), all[:128]) {
+					y0, y1 = min(y0, y), max(y1, y)
+				}
+			}
+		}
+		mid := (y0 + y1) / 2
+		var up, down int
+		for y := y0; y <= y1; y++ {
+			for x := b.Min.X; x < w; x++ {
 				if nearPalette(img.At(x, y), pal) {
-					if y < b.Dy()/2 {
+					if y < mid {
 						up++
 					} else {
 						down++

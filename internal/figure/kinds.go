@@ -21,6 +21,17 @@ func Build(ctx context.Context, k Kind, spec Spec) (*Figure, error) {
 	if err := s.check(k); err != nil {
 		return nil, err
 	}
+	f, err := build(ctx, k, &s)
+	if err != nil {
+		return nil, err
+	}
+	f.Title = s.head()
+	return f, nil
+}
+
+// build computes and draws the panels of figure k.
+func build(ctx context.Context, k Kind, sp *Spec) (*Figure, error) {
+	s := *sp
 	d := s.Model.Dim()
 	cells := s.Grid * s.Grid
 	w := &work{report: s.Progress}
@@ -248,7 +259,7 @@ func nfeFigure(ctx context.Context, s *Spec, w *work) (*Figure, error) {
 		p   *plot.Plot
 		xys plotter.XYs
 	}{{p1, nfe}, {p2, nll}} {
-		c.p.X.Scale, c.p.X.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		c.p.X.Scale, c.p.X.Tick.Marker = plot.LogScale{}, decades{}
 		l, sc, err := plotter.NewLinePoints(c.xys)
 		if err != nil {
 			return nil, fmt.Errorf("figure: %w", err)
@@ -258,4 +269,21 @@ func nfeFigure(ctx context.Context, s *Spec, w *work) (*Figure, error) {
 		c.p.Add(l, sc)
 	}
 	return &Figure{Panels: []Panel{{Plot: p1}, {Plot: p2}}}, nil
+}
+
+// decades are the ticks of a log axis: one labelled 10ᵏ at each power of ten, exactly.
+type decades struct{}
+
+// Ticks returns the powers of ten in [lo, hi] (and lo and hi when they span less than one).
+func (decades) Ticks(lo, hi float64) []plot.Tick {
+	var t []plot.Tick
+	for k := int(math.Floor(math.Log10(lo))); k <= int(math.Ceil(math.Log10(hi))); k++ {
+		if v := math.Pow10(k); v >= lo*(1-1e-9) && v <= hi*(1+1e-9) {
+			t = append(t, plot.Tick{Value: v, Label: fmt.Sprintf("1e%d", k)})
+		}
+	}
+	if len(t) < 2 {
+		t = []plot.Tick{{Value: lo, Label: fmt.Sprintf("%.2g", lo)}, {Value: hi, Label: fmt.Sprintf("%.2g", hi)}}
+	}
+	return t
 }

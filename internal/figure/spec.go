@@ -236,10 +236,11 @@ func condString(c *gen.Condition) string {
 	return strings.Join(f, ", ")
 }
 
-// title returns a two-line title: what is shown, then of which data and by which model.
-func (s *Spec) title(what string) string {
-	return what + "\n" + s.dataName() + " · " + s.modelLine()
-}
+// title returns a panel's title: what it shows.
+func (s *Spec) title(what string) string { return what }
+
+// head returns a figure's title: the data set, then the model.
+func (s *Spec) head() string { return s.dataName() + "\n" + s.modelLine() }
 
 // work splits a figure's progress into parts of known size.
 type work struct {

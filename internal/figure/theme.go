@@ -15,9 +15,9 @@ import (
 
 // Theme is the one style of every figure: font sizes, line widths, marker sizes and colours.
 var Theme = struct {
-	// TitleSize, LabelSize, TickSize and LegendSize are the font sizes of titles, axis
-	// labels, tick labels and legend entries.
-	TitleSize, LabelSize, TickSize, LegendSize font.Length
+	// HeadSize, TitleSize, LabelSize, TickSize and LegendSize are the font sizes of the
+	// figure's title, panel titles, axis labels, tick labels and legend entries.
+	HeadSize, TitleSize, LabelSize, TickSize, LegendSize font.Length
 	// Line is the width of curves; Point the radius of a scatter's points; Marker the radius
 	// of a marker drawn in a legend or at a trajectory's ends.
 	Line, Point, Marker vg.Length
@@ -29,7 +29,7 @@ var Theme = struct {
 	// Pad is the space around every panel.
 	Pad vg.Length
 }{
-	TitleSize: 11, LabelSize: 10, TickSize: 8, LegendSize: 8,
+	HeadSize: 10, TitleSize: 10, LabelSize: 10, TickSize: 8, LegendSize: 8,
 	Line: vg.Points(1.2), Point: vg.Points(0.7), Marker: vg.Points(3),
 	// The Okabe–Ito palette (distinct under the common colour-vision deficiencies).
 	Model: color.NRGBA{0, 114, 178, 255}, Data: color.NRGBA{230, 159, 0, 255}, Start: color.NRGBA{86, 86, 86, 255},

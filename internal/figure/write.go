@@ -108,12 +108,16 @@ type Panel struct {
 	Bar *plot.Plot
 }
 
-// Figure is a row of panels.
+// Figure is a row of panels under a title.
 type Figure struct {
+	// Title is drawn centred above the panels (Build: the data set, then the model), one
+	// line per line of text.
+	Title  string
 	Panels []Panel
 }
 
-// Size returns the figure's width and height for o.
+// Size returns the width and height of the figure's panels for o (the title adds its
+// lines above them).
 func (f *Figure) Size(o Options) (vg.Length, vg.Length) {
 	w, h := o.side()
 	var tw vg.Length
@@ -135,6 +139,7 @@ func (f *Figure) Write(w io.Writer, o Options) error {
 		return fmt.Errorf("figure: no panels to draw")
 	}
 	tw, th := f.Size(o)
+	th += f.titleHeight()
 	var c vg.CanvasWriterTo
 	switch o.Format {
 	case PNG:
@@ -156,6 +161,16 @@ func (f *Figure) Write(w io.Writer, o Options) error {
 	return bw.Flush()
 }
 
+// titleHeight is the space the title takes above the panels.
+func (f *Figure) titleHeight() vg.Length {
+	if f.Title == "" {
+		return 0
+	}
+	sty := newPlot("", "", "").Title.TextStyle
+	sty.Font.Size = Theme.HeadSize
+	return sty.Height(f.Title) + Theme.Pad
+}
+
 // draw lays the panels out left to right, each colour bar beside its panel with its scale
 // aligned to the panel's data area.
 func (f *Figure) draw(dc draw.Canvas, o Options) {
@@ -164,6 +179,14 @@ func (f *Figure) draw(dc draw.Canvas, o Options) {
 		// vector canvases start transparent: paint the page white as the PNG is
 		dc.SetColor(color.White)
 		dc.Fill(dc.Rectangle.Path())
+	}
+	if f.Title != "" {
+		sty := newPlot("", "", "").Title.TextStyle
+		sty.Font.Size = Theme.HeadSize
+		sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
+		top := dc.Max.Y - Theme.Pad
+		dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: top}, f.Title)
+		dc.Max.Y = top - sty.Height(f.Title)
 	}
 	x := dc.Min.X
 	for _, p := range f.Panels {
