@@ -23,7 +23,8 @@ type bar struct {
 	units, total int
 	start        time.Time
 	now          func() time.Time
-	width        int // characters of the last line drawn
+	open         bool // the total is unknown: count and clock only
+	width        int  // characters of the last line drawn
 	stop         chan struct{}
 	finished     bool
 }
@@ -31,8 +32,8 @@ type bar struct {
 // barTick is the interval of a bar's redraws.
 const barTick = 250 * time.Millisecond
 
-// newBar returns a progress bar of total units on stderr when stderr is a terminal and
-// quiet is false; otherwise nil.
+// newBar returns a progress bar of total units (0: a count of units of unknown total) on
+// stderr when stderr is a terminal and quiet is false; otherwise nil.
 func newBar(stderr io.Writer, quiet bool, total int, desc string) *bar {
 	f, ok := stderr.(*os.File)
 	if quiet || !ok || !term.IsTerminal(int(f.Fd())) {
@@ -46,7 +47,7 @@ func newBar(stderr io.Writer, quiet bool, total int, desc string) *bar {
 // newBarClock returns a bar on w that reads the time from now and draws only when told
 // (set, draw): the bar of newBar without its terminal check and its redraws.
 func newBarClock(w io.Writer, total int, desc string, now func() time.Time) *bar {
-	return &bar{w: w, desc: desc, total: max(total, 1), now: now, start: now(), stop: make(chan struct{})}
+	return &bar{w: w, desc: desc, total: max(total, 1), open: total <= 0, now: now, start: now(), stop: make(chan struct{})}
 }
 
 func (b *bar) tick(t *time.Ticker) {
@@ -67,7 +68,10 @@ func (b *bar) set(n int) {
 		return
 	}
 	b.mu.Lock()
-	b.units = min(max(n, 0), b.total)
+	b.units = max(n, 0)
+	if !b.open {
+		b.units = min(b.units, b.total)
+	}
 	b.mu.Unlock()
 	b.draw()
 }
@@ -78,7 +82,7 @@ func (b *bar) setTotal(n, total int) {
 		return
 	}
 	b.mu.Lock()
-	b.total = max(total, 1)
+	b.total, b.open = max(total, 1), false
 	b.mu.Unlock()
 	b.set(n)
 }
@@ -104,6 +108,9 @@ func (b *bar) draw() {
 // rate so far (… before the first unit is done).
 func (b *bar) line(now time.Time) string {
 	el := now.Sub(b.start)
+	if b.open {
+		return fmt.Sprintf("%s: %d done, elapsed %s", b.desc, b.units, clock(el))
+	}
 	frac := float64(b.units) / float64(b.total)
 	const cells = 24
 	full := int(frac * cells)
@@ -156,4 +163,21 @@ func (b *bar) done() {
 		b.finished = true
 		close(b.stop)
 	}
+}
+
+// barWriter is a writer of lines that clears the bar before each write and counts the
+// lines written as the bar's units (bench's records: a run done per line).
+type barWriter struct {
+	w     io.Writer
+	b     *bar
+	lines int
+}
+
+// Write writes p after clearing the bar, then shows the lines written so far.
+func (bw *barWriter) Write(p []byte) (int, error) {
+	bw.b.clear()
+	n, err := bw.w.Write(p)
+	bw.lines += strings.Count(string(p[:n]), "\n")
+	bw.b.set(bw.lines)
+	return n, err
 }

@@ -60,3 +60,30 @@ func TestClockFormat(t *testing.T) {
 		}
 	}
 }
+
+// A bar of unknown total counts and keeps the clock; a barWriter clears it before each
+// line and counts the lines.
+func TestOpenBarAndWriter(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	now := t0
+	var term, out bytes.Buffer
+	b := newBarClock(&term, 0, "bench kernels", func() time.Time { return now })
+	now = t0.Add(65 * time.Second)
+	w := &barWriter{w: &out, b: b}
+	w.Write([]byte("run 1\nrun 2\n"))
+	if got := b.line(now); got != "bench kernels: 2 done, elapsed 1m05s" {
+		t.Errorf("open bar: %q", got)
+	}
+	if out.String() != "run 1\nrun 2\n" {
+		t.Errorf("the writer passed on %q", out.String())
+	}
+	if !strings.Contains(term.String(), "2 done") {
+		t.Errorf("the bar was not redrawn after the lines: %q", term.String())
+	}
+	var nw barWriter
+	nw.w = &out
+	nw.Write([]byte("x\n")) // a nil bar (off a terminal) passes the lines on
+	if !strings.HasSuffix(out.String(), "x\n") {
+		t.Error("a writer with no bar lost a line")
+	}
+}
