@@ -3,7 +3,9 @@ package figure
 import (
 	"fmt"
 	"image/color"
+	"strings"
 
+	"github.com/interflow/flowbench/gen"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -46,7 +48,11 @@ func lossFigure(s *Spec) (*Figure, error) {
 		loss[i] = plotter.XY{X: float64(e.Step), Y: e.Loss}
 		kin[i] = plotter.XY{X: float64(e.Step), Y: e.Kinetic}
 	}
-	p := newPlot(s.title("training loss"), "step", "mean over the log interval (standardized units²)")
+	what, ylab, lossName := "training loss", "mean over the log interval (standardized units²)", "loss E|v − ∂ₜI|²"
+	if mleRun(s.Model) {
+		what, ylab, lossName = "training loss (maximum likelihood)", "mean over the log interval", "loss: NLL (+ regularizers)"
+	}
+	p := newPlot(s.title(what), "step", ylab)
 	l1, err := line(loss, Theme.Model, false)
 	if err != nil {
 		return nil, err
@@ -56,7 +62,7 @@ func lossFigure(s *Spec) (*Figure, error) {
 		return nil, err
 	}
 	p.Add(l1, l2)
-	p.Legend.Add("loss E|v − ∂ₜI|²", l1)
+	p.Legend.Add(lossName, l1)
 	p.Legend.Add("kinetic energy E|v|²", l2)
 	p.X.Min = 0
 	autoRange(p, append(loss, kin...))
@@ -119,4 +125,20 @@ func autoRange(p *plot.Plot, pts plotter.XYs) {
 		span = 1
 	}
 	p.Y.Min, p.Y.Max = y0-0.05*span, y1+0.05*span
+}
+
+// mleRun reports whether the model was trained by maximum likelihood, as its recorded
+// command line says (--objective mle): its loss is then an NLL, not the interpolant's.
+func mleRun(m *gen.Model) bool {
+	if m.Provenance == nil {
+		return false
+	}
+	c := m.Provenance.Command
+	for i, a := range c {
+		a = strings.TrimLeft(a, "-")
+		if a == "objective=mle" || (a == "objective" && i+1 < len(c) && c[i+1] == "mle") {
+			return true
+		}
+	}
+	return false
 }

@@ -387,6 +387,14 @@ func TestLegendCorner(t *testing.T) {
 }
 
 func TestOptionsAndNames(t *testing.T) {
+	for cmd, want := range map[string]bool{"flowbench train --objective mle": true, "flowbench train --objective=mle": true,
+		"flowbench train -objective mle": true, "flowbench train --objective interpolant": false, "flowbench train": false} {
+		m := constModel(t, []float32{0, 0})
+		m.Provenance = &gen.Provenance{Command: strings.Fields(cmd)}
+		if got := mleRun(m); got != want {
+			t.Errorf("%q: MLE run %v, want %v", cmd, got, want)
+		}
+	}
 	for path, want := range map[string]Format{"a.png": PNG, "b.SVG": SVG, "c.pdf": PDF} {
 		if f, err := FormatOf(path); err != nil || f != want {
 			t.Errorf("FormatOf(%q) = %v, %v; want %v", path, f, err, want)
