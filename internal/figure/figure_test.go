@@ -425,6 +425,11 @@ func TestOptionsAndNames(t *testing.T) {
 	if _, err := Build(context.Background(), Density, Spec{Model: constModel(t, []float32{0, 0, 0})}); err == nil || !strings.Contains(err.Error(), "2-D") {
 		t.Errorf("density of a 3-D model: %v", err)
 	}
+	for _, k := range []Kind{SamplesDensity, Samples, Trajectories} {
+		if _, err := Build(context.Background(), k, Spec{Model: constModel(t, []float32{1})}); err == nil || !strings.Contains(err.Error(), "dimension ≥ 2") {
+			t.Errorf("%v of a 1-D model: %v", k, err)
+		}
+	}
 	if _, err := Build(context.Background(), NFE, Spec{Model: m}); err == nil || !strings.Contains(err.Error(), "--data") {
 		t.Errorf("nfe without data: %v", err)
 	}

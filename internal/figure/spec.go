@@ -163,7 +163,7 @@ func (s *Spec) check(k Kind) error {
 	if what, ok := need2[k]; ok && d != 2 {
 		return fmt.Errorf("figure: %s needs a 2-D model, this one has dimension %d", what, d)
 	}
-	if (k == Samples || k == Trajectories) && d < 2 {
+	if (k == SamplesDensity || k == Samples || k == Trajectories) && d < 2 {
 		return fmt.Errorf("figure: %v needs dimension ≥ 2, the model has %d", k, d)
 	}
 	if (k == Panel3 || k == NFE) && s.Data == nil {
