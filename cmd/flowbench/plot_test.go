@@ -64,8 +64,11 @@ func TestPlotEveryKindAndFormat(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", out, err)
 				}
-				if cfg.Height != 100 || cfg.Width < 150 {
-					t.Errorf("%s: %d×%d pixels, want 100 high (2 in at 50 dpi) and at least 150 wide", out, cfg.Width, cfg.Height)
+				// panels of 3 in (150 px at 50 dpi), colour bars of 0.9 in (45 px); 2 in
+				// (100 px) high under the figure's two-line title
+				bars := (cfg.Width % 150) / 45
+				if cfg.Height <= 100 || cfg.Height > 140 || cfg.Width < 150 || (cfg.Width-45*bars)%150 != 0 {
+					t.Errorf("%s: %d×%d pixels, want panels of 150×100 (3×2 in at 50 dpi), colour bars of 45 and a title above", out, cfg.Width, cfg.Height)
 				}
 			case "svg":
 				dec := xml.NewDecoder(bytes.NewReader(b))
