@@ -29,7 +29,9 @@ type LikelihoodOptions struct {
 	Batch int
 	// Seed seeds the Hutchinson probes.
 	Seed uint64
-	// Progress, when set, is called after each chunk with the rows done.
+	// Progress, when set, is called with the rows done as the work advances: during the
+	// solve of a chunk (its rows counted in proportion to the time integrated so far) and
+	// after it, so that the first seconds of a large chunk show progress too.
 	Progress func(done, total int)
 	// Cond is the context of a conditional model (required for one, an error for an
 	// unconditional model): one shared by every row, or one per row; LogProb then returns
@@ -39,6 +41,10 @@ type LikelihoodOptions struct {
 	// result holds those rows, the bits an unsharded call gives them (the Hutchinson probes
 	// of a chunk follow its index in the whole).
 	Shard Shard
+	// Time is the time t ∈ (0, 1] of the density LogProb returns, log ρ_t(x): the density
+	// of the flow's state at t, by the change of variables from t back to 0 (0 means 1,
+	// the model's density). Encode ignores it.
+	Time float64
 }
 
 // probes returns the number of Hutchinson solves (0: exact).
@@ -61,6 +67,9 @@ func (o *LikelihoodOptions) rows(what string, x []float32, d int) (n, batch, lo,
 	if o.Hutchinson < 0 {
 		return 0, 0, 0, 0, fmt.Errorf("%s: Hutchinson = %d: want ≥ 0", what, o.Hutchinson)
 	}
+	if !(o.Time >= 0 && o.Time <= 1) {
+		return 0, 0, 0, 0, fmt.Errorf("%s: Time = %g: want a value in (0, 1] (0: 1)", what, o.Time)
+	}
 	if err := o.ODE.Validate(); err != nil {
 		return 0, 0, 0, 0, fmt.Errorf("%s: %w", what, err)
 	}
@@ -79,8 +88,9 @@ func (o *LikelihoodOptions) rows(what string, x []float32, d int) (n, batch, lo,
 // LogProb returns log ρ1(x) in nats for every row of x (n×d, in data units; x is not
 // modified): the augmented ODE is integrated from t = 1 back to 0 and the base
 // log-density added; when the model was trained on standardized data the result is in
-// data units (−Σ_j log σ_j). It also returns the number of field evaluations. With
-// opt.Shard it returns the log-densities of the shard's rows only.
+// data units (−Σ_j log σ_j). With opt.Time = t < 1 it returns log ρ_t(x), the density of
+// the flow's state at time t, integrating from t back to 0. It also returns the number of
+// field evaluations. With opt.Shard it returns the log-densities of the shard's rows only.
 func (m *Model) LogProb(ctx context.Context, x []float32, opt LikelihoodOptions) ([]float64, int, error) {
 	d := m.Dim()
 	n, batch, lo, hi, err := opt.rows("likelihood", x, d)
@@ -110,7 +120,12 @@ func (m *Model) LogProb(ctx context.Context, x []float32, opt LikelihoodOptions)
 		out := logp[s-lo : e-lo]
 		fld := cond.field(f, g, s, e)
 		solves := max(k, 1)
+		tEnd := opt.Time
+		if tEnd == 0 {
+			tEnd = 1
+		}
 		for p := range solves {
+			pf := newProgress(fld, opt.Progress, tEnd, 0, s-lo+(e-s)*p/solves, s-lo+(e-s)*(p+1)/solves, hi-lo)
 			o := opt.ODE
 			o.Div = solver.DivExact
 			if k > 0 {
@@ -122,7 +137,7 @@ func (m *Model) LogProb(ctx context.Context, x []float32, opt LikelihoodOptions)
 				st.Standardize(xb)
 			}
 			lp := tmp[:e-s]
-			stt, err := ws.LogDensity(ctx, fld, 1, xb, lp, baseLog, &o)
+			stt, err := ws.LogDensity(ctx, pf, tEnd, xb, lp, baseLog, &o)
 			nfe += stt.NFE
 			if err != nil {
 				return nil, nfe, fmt.Errorf("likelihood: rows %d–%d: %w", s, e-1, err)
@@ -168,7 +183,7 @@ func (m *Model) Encode(ctx context.Context, x []float32, opt LikelihoodOptions) 
 	nfe := 0
 	for s := lo; s < hi; s += batch {
 		e := min(hi, s+batch)
-		st, err := ws.Solve(ctx, cond.field(f, g, s, e), out[(s-lo)*d:(e-lo)*d], 1, 0, &opt.ODE)
+		st, err := ws.Solve(ctx, newProgress(cond.field(f, g, s, e), opt.Progress, 1, 0, s-lo, e-lo, hi-lo), out[(s-lo)*d:(e-lo)*d], 1, 0, &opt.ODE)
 		nfe += st.NFE
 		if err != nil {
 			return nil, nfe, fmt.Errorf("encode: rows %d–%d: %w", s, e-1, err)

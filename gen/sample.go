@@ -26,7 +26,9 @@ type SampleOptions struct {
 	WithLogP bool
 	// Seed seeds the base draws (and SDE noise): the same seed gives the same samples.
 	Seed uint64
-	// Progress, when set, is called after each chunk with the rows done.
+	// Progress, when set, is called with the rows done as the work advances: during the
+	// solve of a chunk (its rows counted in proportion to the time integrated so far) and
+	// after it, so that the first seconds of a large chunk show progress too.
 	Progress func(done, total int)
 	// Cond is the context of a conditional model (required for one, an error for an
 	// unconditional model): one shared by every sample, or one per sample (n rows).
@@ -37,6 +39,10 @@ type SampleOptions struct {
 
 	keepBase   bool // also return the base points (SampleResult.X0)
 	modelUnits bool // leave X in the model's units (no unstandardization)
+	// Record lists increasing times in [0, TEnd] at which every sample's state is kept
+	// (SampleResult.Path; at 0 the base draw): the trajectories are integrated once from 0
+	// to TEnd, stopping at each time. Plain ODE sampling only (no SDE, no WithLogP).
+	Record []float64
 }
 
 // SampleResult holds samples in data units, optionally their log-densities (nats, data
@@ -46,6 +52,9 @@ type SampleResult struct {
 	LogP []float64 // n values when WithLogP, else nil
 	NFE  int       // field evaluations summed over chunks
 	X0   []float32 // the base points (model units), for ReflowData only
+	// Path holds the states at the times of SampleOptions.Record, one n×d slice (data
+	// units) per time; nil without Record.
+	Path [][]float32
 }
 
 // streamSample is the PCG stream of the base draws of sampling.
@@ -73,6 +82,9 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 	if opt.WithLogP && tEnd != 1 {
 		return nil, errors.New("sample: log-densities are of the model at t = 1 (drop the end time)")
 	}
+	if err := checkRecord(opt.Record, tEnd, opt.SDE != nil, opt.WithLogP); err != nil {
+		return nil, err
+	}
 	if opt.SDE == nil {
 		if err := opt.ODE.Validate(); err != nil {
 			return nil, fmt.Errorf("sample: %w", err)
@@ -96,6 +108,9 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 	res := &SampleResult{X: make([]float32, (hi-lo)*d)}
 	if opt.WithLogP {
 		res.LogP = make([]float64, hi-lo)
+	}
+	for range opt.Record {
+		res.Path = append(res.Path, make([]float32, (hi-lo)*d))
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, streamSample))
 	for range lo * d { // the base draws of the rows before the shard's (NormFloat64 takes a varying number of words)
@@ -126,7 +141,7 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 			res.X0 = append(res.X0, x...)
 		}
 		var st solver.Stats
-		fld := cond.field(f, g, s, e)
+		fld := newProgress(cond.field(f, g, s, e), opt.Progress, 0, tEnd, s-lo, e-lo, hi-lo)
 		switch {
 		case opt.SDE != nil:
 			so := *opt.SDE
@@ -135,6 +150,8 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 			st, err = ws.SolveSDE(ctx, fld, x, 0, tEnd, &so)
 		case opt.WithLogP:
 			st, err = ws.SampleLogDensity(ctx, fld, x, res.LogP[s-lo:e-lo], baseLog, &opt.ODE)
+		case len(opt.Record) > 0:
+			st, err = solveRecorded(ctx, ws, fld, x, tEnd, opt.Record, res.Path, s-lo, d, opt.ODE)
 		default:
 			st, err = ws.Solve(ctx, fld, x, 0, tEnd, &opt.ODE)
 		}
@@ -148,6 +165,9 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 	}
 	if st := m.Data.Stats; st != nil && !opt.modelUnits {
 		st.Unstandardize(res.X)
+		for _, p := range res.Path {
+			st.Unstandardize(p)
+		}
 	}
 	if err := metrics.CheckSamples(res.X, d, "sample: the model's samples"); err != nil {
 		return nil, err

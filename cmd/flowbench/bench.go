@@ -99,7 +99,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !ok {
 		return usagef("bench: unknown group %q (want one of %s)", group, strings.Join(names, ", "))
 	}
-	o := &benchOpts{out: &emitter{W: stdout, JSON: *js}}
+	pb := newBar(stderr, false, 0, "bench "+group)
+	defer pb.done()
+	o := &benchOpts{out: &emitter{W: &barWriter{w: stdout, b: pb}, JSON: *js}}
 	for _, s := range strings.Split(*thr, ",") {
 		var n int
 		if _, err := fmt.Sscan(s, &n); err != nil || n < 1 {
