@@ -172,7 +172,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	const cmd = "train"
 	fs := newFlags(cmd, "--data NAME|PATH --out MODEL [flags]", stdout)
 	f := addTrainFlags(fs)
-	addHelpNotes(fs, tableRule)
+	addHelpNotes(fs, tableRule+"\n"+logKeys)
 	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
@@ -388,6 +388,31 @@ const tableRule = `Defaults for a data file (a generated data set keeps the defa
   one (non-integer) value c is modelled as an exact, independent N(c, s²) component (the
   network neither reads nor moves it), s its spread over the training and validation rows,
   or 1/sqrt(2π) (0 nats at c) when those are all c.
+`
+
+// logKeys is the part of `train --help` that explains the training log's keys (the README's
+// "The training log" says the same at more length).
+const logKeys = `The training log (one line every --log-every steps, means over the interval; model units,
+i.e. standardized data, for a data file):
+  step       optimizer steps done
+  loss       E|v(t,x_t) − İ|², İ = dI/dt = a'(t)·x0 + b'(t)·x1, the quantity minimized. It does
+             not go to 0: its floor is E|İ − E[İ|x_t]|², the spread of the targets at a point.
+  g_tilde    2·E[v·(v − İ)] = G(v) + kinetic, with G(v) = E|v|² − 2·E[İ·v] the paper's
+             objective (loss − E|İ|²). At the exact field v* = E[İ|x_t] it is 0 in
+             expectation; near it, v = v* + δ gives 2E|δ|² + 2E[v*·δ], so it can end
+             slightly NEGATIVE (a field a little shorter than v*, as a network that has not
+             reached the full magnitude gives): that is expected, not a bug. Its size, not
+             its sign, says how far v is from v*.
+  kinetic    E|v(t,x_t)|², the kinetic energy of the learned flow at the training times;
+             lower means straighter paths and fewer solver steps (--coupling ot lowers it).
+  lr         the learning rate of the step
+  elapsed_s  training seconds so far (validation included)
+  val_nll    held-out NLL of the inference weights, nats per row in data units (on the
+             lines of the steps where validation ran)
+  path_kinetic  E|İ|² of the learnable interpolant/base (--maxmin, --base learned)
+With --objective mle the lines carry step, loss (NLL plus regularizers), nll (batch NLL),
+kinetic (∫|v|²dt per trajectory), jacobian (∫‖∂v/∂x‖²_F dt), nfe and nfe_backward (field
+evaluations of the forward and backward solves), lr and elapsed_s.
 `
 
 // resumed loads the run saved in --out for --resume and returns it with the configuration
