@@ -35,6 +35,7 @@ type trainFlags struct {
 	valEvery, ckptEvery, logEvery  *int
 	patience, valN                 *int
 	resume                         *bool
+	configFile                     *string // --config FILE (train_config.go)
 	splitSeed                      *uint64
 	valFrac, valFile, dequantize   *string
 	testFrac, timeLimit            *float64
@@ -74,6 +75,7 @@ func addTrainFlags(fs *flag.FlagSet) *trainFlags {
 		ckptEvery:  fs.Int("ckpt-every", def.CkptEvery, "checkpoint every N steps (the first is written after about a second)"),
 		logEvery:   fs.Int("log-every", def.LogEvery, "log interval in steps"),
 		resume:     fs.Bool("resume", false, "continue the run saved in --out"),
+		configFile: fs.String("config", "", "read the run's settings from this JSON or YAML file: the keys of a checkpoint's \"train\" configuration (info --json) and the names of these flags (min_lr or min-lr); flags given here override it"),
 		splitSeed:  fs.Uint64("split-seed", 0, "seed of the train/validation/test split of a data file"),
 		valFrac:    fs.String("val-frac", "auto", "fraction of a data file's rows held out for validation (auto: 0.2 below 2,500 rows, 0.1 above; 0: none)"),
 		testFrac:   fs.Float64("test-frac", 0, "fraction of a data file's rows held out as a test part, used by nothing in training (nll/eval --split test)"),
@@ -170,11 +172,21 @@ func (f *trainFlags) config(cmd string) (gen.TrainConfig, error) {
 
 func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	const cmd = "train"
-	fs := newFlags(cmd, "--data NAME|PATH --out MODEL [flags]", stdout)
+	fs := newFlags(cmd, "--data NAME|PATH --out MODEL [flags]  (or: --config run.json|run.yaml [flags])", stdout)
 	f := addTrainFlags(fs)
 	addHelpNotes(fs, tableRule+"\n"+logKeys)
 	if err := parseArgs(fs, args); err != nil {
 		return err
+	}
+	var rc *runConfig
+	if *f.configFile != "" {
+		if *f.resume {
+			return usagef("%s: --config and --resume exclude each other (a resumed run keeps its checkpoint's configuration)", cmd)
+		}
+		var err error
+		if rc, err = readRunConfig(cmd, fs, *f.configFile, setFlags(fs)); err != nil {
+			return err
+		}
 	}
 	if *f.data == "" {
 		return usagef("%s: --data is required (a generated data set: %s; or a data file)", cmd, joinNames(dataset.ToyNames()))
@@ -182,7 +194,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkOut(cmd, "out", *f.out); err != nil {
 		return err
 	}
-	if err := checkNotInput(cmd, *f.out, "--data", *f.data, "--val", *f.valFile, "--cond", *f.cond.cond); err != nil {
+	if err := checkNotInput(cmd, *f.out, "--data", *f.data, "--val", *f.valFile, "--cond", *f.cond.cond, "--config", *f.configFile); err != nil {
 		return err
 	}
 	if err := f.common.apply(cmd); err != nil {
@@ -192,6 +204,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	rc.apply(&cfg)
 	var resume *gen.Model
 	if *f.resume {
 		if resume, cfg, err = f.resumed(cmd, cfg, setFlags(fs)); err != nil {
@@ -220,6 +233,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	data, err := gen.LoadTrainDataWith(*f.data, dopt)
 	if err != nil {
+		return err
+	}
+	if err := rc.checkDim(cmd, data); err != nil {
 		return err
 	}
 	if data.Toy == nil && resume == nil {
