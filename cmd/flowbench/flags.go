@@ -32,6 +32,9 @@ func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {} // printed by parseFlags for --help only
+	if newFlagsHook != nil {
+		newFlagsHook(fs)
+	}
 	helpers[fs] = func() {
 		fmt.Fprintf(stdout, "usage: flowbench %s %s\n", name, synopsis)
 		printFlags(stdout, fs)
