@@ -278,7 +278,8 @@ function __flowbench_key
     echo $t[1]
 end
 function __flowbench_is
-    test (__flowbench_key) = "$argv[1]"
+    set -l k (__flowbench_key)
+    test "$k" = "$argv[1]"
 end
 complete -c flowbench -f
 `)

@@ -36,12 +36,7 @@ func TestCompletion(t *testing.T) {
 	wantRejected(t, runInProcess("completion", "tcsh"), 2, `unknown shell "tcsh"`)
 	wantRejected(t, runInProcess("completion"), 2, "want one shell")
 
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("no bash")
-	}
-	script := filepath.Join(dir, "flowbench.bash")
-	for _, c := range []struct {
+	cases := []struct {
 		words []string // after "flowbench"; the last is the word being completed
 		want  string   // the candidates, space-separated
 	}{
@@ -58,19 +53,59 @@ func TestCompletion(t *testing.T) {
 		{[]string{"sbi", "simulate", "--ta"}, "--task"},
 		{[]string{"help", "ve"}, "version"},
 		{[]string{"v"}, "version"},
-	} {
-		words := append([]string{"flowbench"}, c.words...)
-		quoted := make([]string, len(words))
-		for i, w := range words {
-			quoted[i] = "'" + w + "'"
+	}
+	quote := func(ws []string) string {
+		q := make([]string, len(ws))
+		for i, w := range ws {
+			q[i] = "'" + w + "'"
 		}
-		prog := "source " + script + "; COMP_WORDS=(" + strings.Join(quoted, " ") + "); COMP_CWORD=" + strconv.Itoa(len(words)-1) + `; _flowbench; echo "${COMPREPLY[*]}"`
-		out, err := exec.Command(bash, "-c", prog).CombinedOutput()
+		return strings.Join(q, " ")
+	}
+	// Each shell's driver prints the candidates, one a line, with descriptions after a tab
+	// (fish) or a colon (zsh's _describe); zsh's completion functions are stubs that print
+	// what they are given (its completion system needs a terminal), so the prefix is
+	// filtered here.
+	drivers := map[string]func(words []string) string{
+		"bash": func(words []string) string {
+			return "source " + filepath.Join(dir, "flowbench.bash") + "; COMP_WORDS=(" + quote(words) + "); COMP_CWORD=" + strconv.Itoa(len(words)-1) +
+				`; _flowbench; printf '%s\n' "${COMPREPLY[@]}"`
+		},
+		"zsh": func(words []string) string {
+			return `_describe() { print -l -- ${(P)2}; }; compadd() { print -l -- ${(P)2}; }; _files() { }; compdef() { }; ` +
+				"source " + filepath.Join(dir, "flowbench.zsh") + "; words=(" + quote(words) + "); CURRENT=" + strconv.Itoa(len(words)) +
+				"; PREFIX=" + quote(words[len(words)-1:]) + "; _flowbench"
+		},
+		"fish": func(words []string) string {
+			return "source " + filepath.Join(dir, "flowbench.fish") + "; complete -C " + quote([]string{strings.Join(words, " ")})
+		},
+	}
+	for _, sh := range []string{"bash", "zsh", "fish"} {
+		bin, err := exec.LookPath(sh)
 		if err != nil {
-			t.Fatalf("%v: %v\n%s", c.words, err, out)
+			continue // reported above
 		}
-		if got := strings.TrimSpace(string(out)); got != c.want {
-			t.Errorf("flowbench %s<TAB>: %q, want %q", strings.Join(c.words, " "), got, c.want)
+		for _, c := range cases {
+			words := append([]string{"flowbench"}, c.words...)
+			cmd := exec.Command(bin, "-c", drivers[sh](words))
+			cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(genBin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: %v: %v\n%s", sh, c.words, err, out)
+			}
+			prefix := c.words[len(c.words)-1]
+			var got []string
+			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				w, _, _ := strings.Cut(line, "\t")
+				if sh == "zsh" {
+					w, _, _ = strings.Cut(w, ":")
+				}
+				if w != "" && strings.HasPrefix(w, prefix) {
+					got = append(got, w)
+				}
+			}
+			if g := strings.Join(got, " "); g != c.want {
+				t.Errorf("%s: flowbench %s<TAB>: %q, want %q", sh, strings.Join(c.words, " "), g, c.want)
+			}
 		}
 	}
 }
