@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -165,5 +166,29 @@ func TestInfoJSONHistory(t *testing.T) {
 	}
 	if len(info.Provenance.Command) < 2 || info.Provenance.Command[1] != "train" {
 		t.Errorf("provenance command %v", info.Provenance.Command)
+	}
+}
+
+// demo names its files after the data set: the checkerboard demo leaves the 8gaussians
+// demo's files as they were.
+func TestDemoFilesNamedAfterData(t *testing.T) {
+	dir := t.TempDir()
+	small := []string{"--dir", dir, "--steps", "3", "--batch", "64", "--n", "200", "--threads", "1", "--quiet", "--json"}
+	r := mustRun(t, append([]string{"demo"}, small...)...)
+	if s := summaryOf(t, r.stdout); string(s["model"]) != fmt.Sprintf("%q", filepath.Join(dir, "demo-8gaussians.safetensors")) {
+		t.Errorf("summary model %s", s["model"])
+	}
+	first := map[string]fileState{}
+	for _, f := range []string{"demo-8gaussians.safetensors", "demo-8gaussians.png"} {
+		first[f] = snapshot(t, filepath.Join(dir, f))
+	}
+	mustRun(t, append([]string{"demo", "--data", "checkerboard"}, small...)...)
+	for _, f := range []string{"demo-checkerboard.safetensors", "demo-checkerboard.png"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("no %s: %v", f, err)
+		}
+	}
+	for _, s := range first {
+		s.untouched(t)
 	}
 }
