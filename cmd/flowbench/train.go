@@ -170,7 +170,7 @@ func (f *trainFlags) config(cmd string) (gen.TrainConfig, error) {
 	return cfg, nil
 }
 
-func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	const cmd = "train"
 	fs := newFlags(cmd, "--data NAME|PATH --out MODEL [flags]  (or: --config run.json|run.yaml [flags])", stdout)
 	f := addTrainFlags(fs)
@@ -183,10 +183,10 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *f.resume {
 			return usagef("%s: --config and --resume exclude each other (a resumed run keeps its checkpoint's configuration)", cmd)
 		}
-		var err error
 		if rc, err = readRunConfig(cmd, fs, *f.configFile, setFlags(fs)); err != nil {
 			return err
 		}
+		defer func() { err = rc.locate(err) }() // a bad value from the file: say where it is
 	}
 	if *f.data == "" {
 		return usagef("%s: --data is required (a generated data set: %s; or a data file)", cmd, joinNames(dataset.ToyNames()))

@@ -42,6 +42,9 @@ type runConfig struct {
 	scheduleSteps int
 	dim           int // 0: not recorded
 	dimLine       int
+	// set are the flags the file set, each with its key's line, so that a later error about
+	// one of them can say where its value came from (locate).
+	set map[string]configEntry
 }
 
 // configKeyFlag maps a TrainConfig JSON key whose flag has another name to that flag. The
@@ -74,7 +77,7 @@ func readRunConfig(cmd string, fs *flag.FlagSet, path string, cmdline map[string
 	if err != nil {
 		return nil, err
 	}
-	rc := &runConfig{path: path}
+	rc := &runConfig{path: path, set: map[string]configEntry{}}
 	at := func(e configEntry) string { return fmt.Sprintf("%s:%d: %s", quote.Name(path), e.line, e.key) }
 	var hidden *configEntry
 	for i := range entries {
@@ -107,7 +110,7 @@ func readRunConfig(cmd string, fs *flag.FlagSet, path string, cmdline map[string
 		if why, bad := refusedConfigKeys[name]; bad {
 			return nil, fmt.Errorf("%s: not allowed in a config file (%s)", at(e), why)
 		}
-		if strings.HasPrefix(e.key, "net.") && !ok || fs.Lookup(name) == nil {
+		if (strings.HasPrefix(e.key, "net.") && !ok) || fs.Lookup(name) == nil {
 			return nil, fmt.Errorf("%s: unknown key (want a key of the checkpoint's \"train\" configuration or a train flag's name)", at(e))
 		}
 		if e.seq {
@@ -119,6 +122,7 @@ func readRunConfig(cmd string, fs *flag.FlagSet, path string, cmdline map[string
 		if err := fs.Set(name, e.value); err != nil {
 			return nil, fmt.Errorf("%s: invalid value %q: %v", at(e), e.value, unwrapNum(err))
 		}
+		rc.set[name] = e
 	}
 	if hidden != nil {
 		if !hidden.seq {
@@ -154,8 +158,8 @@ func (rc *runConfig) setHidden(fs *flag.FlagSet, ws []int, cmdline map[string]bo
 		return nil
 	}
 	for name, v := range map[string]int{"width": ws[0], "depth": len(ws)} {
-		if other := fs.Lookup(name); !cmdline[name] && isSetTo(fs, name) && other.Value.String() != strconv.Itoa(v) {
-			return fmt.Errorf("%s: %v disagrees with %s %s in the same file", at, ws, name, other.Value)
+		if e, ok := rc.set[name]; ok && e.value != strconv.Itoa(v) {
+			return fmt.Errorf("%s: %v disagrees with net.%s %s in the same file", at, ws, name, e.value)
 		}
 		if !cmdline[name] {
 			if err := fs.Set(name, strconv.Itoa(v)); err != nil {
@@ -166,11 +170,19 @@ func (rc *runConfig) setHidden(fs *flag.FlagSet, ws []int, cmdline map[string]bo
 	return nil
 }
 
-// isSetTo reports whether the flag name has been set (by the command line or the file).
-func isSetTo(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
+// locate adds to a usage error about a flag the file set where in the file its value is:
+// "train: --act: unknown activation "swish" … (run.yaml:4: net.act)".
+func (rc *runConfig) locate(err error) error {
+	var ue *usageError
+	if rc == nil || !errors.As(err, &ue) {
+		return err
+	}
+	for name, e := range rc.set {
+		if strings.Contains(ue.msg, "--"+name+" ") || strings.Contains(ue.msg, "--"+name+":") {
+			return usagef("%s (set by %s:%d: %s)", ue.msg, quote.Name(rc.path), e.line, e.key)
+		}
+	}
+	return err
 }
 
 // unwrapNum returns the reason of a flag value's parse error without strconv's repetition
