@@ -2,9 +2,12 @@ module github.com/interflow/flowbench
 
 go 1.26.0
 
+toolchain go1.26.8
+
 require (
 	github.com/klauspost/cpuid/v2 v2.4.2
 	github.com/prometheus/client_golang v1.25.0
+	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/term v0.44.0
 	gonum.org/v1/gonum v0.16.0
 	gonum.org/v1/plot v0.17.0

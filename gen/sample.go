@@ -60,6 +60,24 @@ type SampleResult struct {
 // streamSample is the PCG stream of the base draws of sampling.
 const streamSample = 0x73616d706c65
 
+// fillNoise fills z with the standard normal draws of the base: the next len(z) of rng.
+func fillNoise(rng *rand.Rand, z []float32) {
+	for i := range z {
+		z[i] = float32(rng.NormFloat64())
+	}
+}
+
+// BaseNoise returns the n·d standard normal draws z (row-major, n rows of d) that Sample
+// with this seed starts from, whatever its batch: the ODE pushes z itself from t = 0 (a
+// learned base first maps it to μ + L·z). Another implementation of the flow given these
+// points can be compared with Sample's output row by row (scripts/flowbench_torch.py is
+// tested so).
+func BaseNoise(seed uint64, n, d int) []float32 {
+	z := make([]float32, n*d)
+	fillNoise(rand.New(rand.NewPCG(seed, streamSample)), z)
+	return z
+}
+
 // Sample draws n points from the model: x0 from the base, pushed through the flow from
 // t = 0 to TEnd, mapped back to data units.
 func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleResult, error) {
@@ -129,9 +147,7 @@ func (m *Model) Sample(ctx context.Context, n int, opt SampleOptions) (*SampleRe
 		e := min(hi, s+batch)
 		x := res.X[(s-lo)*d : (e-lo)*d]
 		zc := z[:len(x)]
-		for i := range zc {
-			zc[i] = float32(rng.NormFloat64())
-		}
+		fillNoise(rng, zc)
 		if m.Base != nil {
 			m.Base.Transform(zc, x)
 		} else {

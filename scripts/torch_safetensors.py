@@ -19,6 +19,10 @@ JSON {"dim", "hidden", "act", "time", "fourier"}.
       run a list of jobs in one process (torch loads once): {"op": "make", "ckpt", "dim",
       "hidden": [...], "act", "time", "fourier", "seed"} or {"op": "forward", "ckpt", "in", "out"}
 
+This script moves networks (the raw net.* weights) between the two; to sample or score with
+a trained model as flowbench does (best or EMA weights, learned base, standardization), use
+flowbench_torch.py beside it.
+
 Run with /usr/bin/python3 (Debian's python3-torch).
 """
 import argparse

@@ -36,25 +36,39 @@ type benchGroup struct {
 	// flags, when set, adds the group's own flags (accepted when the group is named before
 	// the flags).
 	flags func(fs *flag.FlagSet)
+	// names are the workload names --only accepts (nil: the group has none to select);
+	// runBench checks --only against them and --help lists them.
+	names func() []string
 }
 
 // benchGroups are the groups by name, each implemented in a bench_*.go file.
 var benchGroups = map[string]*benchGroup{
 	// SGEMM and elementwise kernels (GFLOP/s, fraction of FMA peak).
-	"kernels": {run: benchKernels},
-	// One training step: W-train-2d, W-train-64d.
-	"train": {run: benchTrain},
+	"kernels": {run: benchKernels, names: kernelNames},
+	// One training step: W-train-2d, W-train-64d, W-train-table-13d, W-train-table-64d.
+	"train": {run: benchTrain, names: func() []string {
+		var n []string
+		for _, w := range trainWorkloads() {
+			n = append(n, w.name)
+		}
+		return n
+	}},
 	// Inference of 100 000 points: W-forward.
-	"forward": {run: benchForward},
+	"forward": {run: benchForward, names: func() []string { return []string{"W-forward"} }},
 	// Velocity + exact divergence: W-div.
-	"divergence": {run: benchDivergence},
+	"divergence": {run: benchDivergence, names: func() []string { return []string{"W-div"} }},
 	// ODE sampling of 100 000 points: W-sample-rk4, W-sample-dopri5.
-	"sample": {run: benchSample},
+	"sample": {run: benchSample, names: func() []string {
+		var n []string
+		for _, w := range sampleWorkloads {
+			n = append(n, w.name)
+		}
+		return n
+	}},
 	// Exact log-likelihood of 10 000 points: W-nll.
-	"nll": {run: benchNLL},
-	// Conditional workloads (cond_ref.py bench): W-cond-train, W-posterior,
-	// W-posterior-logp, W-amortized, each against the unconditional network.
-	"cond": {run: benchCond},
+	"nll": {run: benchNLL, names: func() []string { return []string{"W-nll"} }},
+	// Conditional workloads (cond_ref.py bench), each against the unconditional network.
+	"cond": {run: benchCond, names: func() []string { return condWorkloads }},
 	// Interpolant vs maximum-likelihood training for one wall-clock budget: test NLL
 	// against time.
 	"objectives": {run: benchObjectives, flags: objFlags.add},
@@ -75,8 +89,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("bench", "<group> [--threads N[,N]] [--impl TIER|all] [--only NAME,...] [--json]\ngroups: "+strings.Join(names, ", "), stdout)
 	thr := fs.String("threads", "1", "comma-separated thread counts")
 	impl := fs.String("impl", "", "kernel tier (go, avx2, avx512, neon) or all; default the dispatched tier")
-	only := fs.String("only", "", "comma-separated benchmark names to run")
+	only := fs.String("only", "", "comma-separated workload names to run (each group's names are listed below)")
 	js := fs.Bool("json", false, "print JSON lines")
+	addHelpNotes(fs, onlyHelp(names))
 	// Accept the group before or after the flags.
 	var group string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -128,9 +143,29 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			o.only[s] = true
 		}
 	}
+	if g.names != nil {
+		if err := checkOnly(o, group, g.names()...); err != nil {
+			return err
+		}
+	}
 	prev := kernels.Impl()
 	defer kernels.SetImpl(prev)
 	return g.run(ctx, o)
+}
+
+// onlyHelp is the part of `bench --help` that lists, group by group, the names --only
+// accepts.
+func onlyHelp(groups []string) string {
+	var b strings.Builder
+	b.WriteString("Names --only accepts, by group:\n")
+	for _, name := range groups {
+		if g := benchGroups[name]; g.names != nil {
+			fmt.Fprintf(&b, "  %s: %s\n", name, strings.Join(g.names(), ", "))
+		} else {
+			fmt.Fprintf(&b, "  %s: none (its own flags select what runs)\n", name)
+		}
+	}
+	return b.String()
 }
 
 // benchNet returns the benchmark network d+1 → width×3 → d with SiLU, seed 0.

@@ -97,11 +97,10 @@ func (s *condTrainStep) step() {
 	s.opt.Update(s.m.Params(), s.g, 1e-3)
 }
 
+// condWorkloads are the cond group's workloads.
+var condWorkloads = []string{"W-cond-train", "W-posterior", "W-posterior-logp", "W-amortized"}
+
 func benchCond(ctx context.Context, o *benchOpts) error {
-	names := []string{"W-cond-train", "W-posterior", "W-posterior-logp", "W-amortized"}
-	if err := checkOnly(o, "cond", names...); err != nil {
-		return err
-	}
 	const n, steps = 10_000, 50
 	lines := 0
 	ode := solver.Options{Method: solver.RK4, Steps: steps}
@@ -115,7 +114,7 @@ func benchCond(ctx context.Context, o *benchOpts) error {
 	_, xs := condSims(n, 3)
 	xo := xs[:condX]
 	err := forEachSetting(o, func(impl string, th int) error {
-		for _, w := range names {
+		for _, w := range condWorkloads {
 			if !o.want(w) || ctx.Err() != nil {
 				continue
 			}

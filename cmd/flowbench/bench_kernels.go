@@ -78,7 +78,9 @@ func randVec(rng *rand.Rand, n int) []float32 {
 // elemOps are the elementwise kernels of the group, in order.
 var elemOps = []string{"silu", "tanh", "gelu", "exp", "axpy", "scale", "dot", "sumsq", "adam", "rk_combine", "copy"}
 
-func benchKernels(ctx context.Context, o *benchOpts) error {
+// kernelNames are the names --only accepts in the kernels group: the elementwise kernels,
+// each GEMM variant (all its shapes) and each GEMM variant at one shape (op_M_K_N).
+func kernelNames() []string {
 	names := slices.Clone(elemOps)
 	for _, gb := range gemmBenches() {
 		if !slices.Contains(names, gb.op) {
@@ -86,9 +88,10 @@ func benchKernels(ctx context.Context, o *benchOpts) error {
 		}
 		names = append(names, fmt.Sprintf("%s_%d_%d_%d", gb.op, gb.m, gb.k, gb.n))
 	}
-	if err := checkOnly(o, "kernels", names...); err != nil {
-		return err
-	}
+	return names
+}
+
+func benchKernels(ctx context.Context, o *benchOpts) error {
 	rng := rand.New(rand.NewPCG(1, 2))
 	count := 0
 	defer kernels.SetThreads(kernels.Threads())

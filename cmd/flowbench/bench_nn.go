@@ -47,26 +47,26 @@ func (s *trainStep) step() {
 	s.opt.Update(s.m.Params(), s.g, 1e-3)
 }
 
-func benchTrain(ctx context.Context, o *benchOpts) error {
-	type wl struct {
-		name         string
-		d, width, bs int
-		data         dataset.Sampler
-	}
-	// W-train-table-*: the steps of the table rule (gen.TableConfig: width 256, batches of
-	// 256–512) on 13 and 64 columns, where a step is small enough for overheads to show.
-	wls := []wl{{"W-train-2d", 2, 256, 4096, dataset.Checkerboard{}}, {"W-train-64d", 64, 512, 1024, dataset.GMM64()},
+// trainWorkload is one workload of the train group: a training step of a width×3 network
+// on batches of bs rows of dimension d.
+type trainWorkload struct {
+	name         string
+	d, width, bs int
+	data         dataset.Sampler
+}
+
+// trainWorkloads are the train group's workloads. W-train-table-*: the steps of the table
+// rule (gen.TableConfig: width 256, batches of 256–512) on 13 and 64 columns, where a step
+// is small enough for overheads to show.
+func trainWorkloads() []trainWorkload {
+	return []trainWorkload{{"W-train-2d", 2, 256, 4096, dataset.Checkerboard{}}, {"W-train-64d", 64, 512, 1024, dataset.GMM64()},
 		{"W-train-table-13d", 13, 256, 256, dataset.NewGMM(13, 8, 0.5, 2, 13)}, {"W-train-table-64d", 64, 256, 512, dataset.GMM64()}}
-	names := make([]string, len(wls))
-	for i, w := range wls {
-		names[i] = w.name
-	}
-	if err := checkOnly(o, "train", names...); err != nil {
-		return err
-	}
+}
+
+func benchTrain(ctx context.Context, o *benchOpts) error {
 	n := 0
 	err := forEachSetting(o, func(impl string, th int) error {
-		for _, w := range wls {
+		for _, w := range trainWorkloads() {
 			if !o.want(w.name) || ctx.Err() != nil {
 				continue
 			}
@@ -89,9 +89,6 @@ func benchTrain(ctx context.Context, o *benchOpts) error {
 
 func benchForward(ctx context.Context, o *benchOpts) error {
 	const name, n = "W-forward", 100_000
-	if err := checkOnly(o, "forward", name); err != nil {
-		return err
-	}
 	lines := 0
 	err := forEachSetting(o, func(impl string, th int) error {
 		if !o.want(name) || ctx.Err() != nil {
@@ -127,9 +124,6 @@ func divFLOPs(m *nn.MLP, n int) float64 {
 
 func benchDivergence(ctx context.Context, o *benchOpts) error {
 	const name = "W-div"
-	if err := checkOnly(o, "divergence", name); err != nil {
-		return err
-	}
 	lines := 0
 	err := forEachSetting(o, func(impl string, th int) error {
 		if !o.want(name) {

@@ -181,7 +181,7 @@ func benchObjectives(ctx context.Context, o *benchOpts) error {
 			continue
 		}
 		last := ps[len(ps)-1]
-		if err := o.out.Emit("group", "objectives", "data", data.Name, "objective", name, "summary", true,
+		if err := o.out.Summary("objectives", "data", data.Name, "objective", name,
 			"final_nll", last.NLL, "steps", last.Step, "elapsed_s", round3(last.Elapsed),
 			"time_to_within_0.05_s", round3(compare.TimeToWithin(ps, 0.05))); err != nil {
 			return err

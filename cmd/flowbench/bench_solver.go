@@ -76,21 +76,21 @@ func measureHeavy(ctx context.Context, repeats int, warm func() error, run func(
 // --heavy-repeats default).
 const heavyRepeats = 3
 
+// sampleWorkloads are the sample group's workloads: 100 000 points by RK4 at 100 steps and
+// by Dopri5 at 1e-5.
+var sampleWorkloads = []struct {
+	name string
+	opt  solver.Options
+}{
+	{"W-sample-rk4", solver.Options{Method: solver.RK4, Steps: 100}},
+	{"W-sample-dopri5", solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}},
+}
+
 func benchSample(ctx context.Context, o *benchOpts) error {
 	const n = 100_000
-	wls := []struct {
-		name string
-		opt  solver.Options
-	}{
-		{"W-sample-rk4", solver.Options{Method: solver.RK4, Steps: 100}},
-		{"W-sample-dopri5", solver.Options{Method: solver.Dopri5, RTol: 1e-5, ATol: 1e-5}},
-	}
-	if err := checkOnly(o, "sample", wls[0].name, wls[1].name); err != nil {
-		return err
-	}
 	lines := 0
 	err := forEachSetting(o, func(impl string, th int) error {
-		for _, w := range wls {
+		for _, w := range sampleWorkloads {
 			if !o.want(w.name) || ctx.Err() != nil {
 				continue
 			}
@@ -138,14 +138,11 @@ func benchSample(ctx context.Context, o *benchOpts) error {
 	if err != nil {
 		return err
 	}
-	return o.out.Emit("group", "sample", "summary", true, "lines", lines)
+	return o.out.Summary("sample", "results", lines, "impls", o.impls, "threads", o.threads)
 }
 
 func benchNLL(ctx context.Context, o *benchOpts) error {
 	const name, n, steps = "W-nll", 10_000, 100
-	if err := checkOnly(o, "nll", name); err != nil {
-		return err
-	}
 	lines := 0
 	err := forEachSetting(o, func(impl string, th int) error {
 		if !o.want(name) || ctx.Err() != nil {
@@ -186,5 +183,5 @@ func benchNLL(ctx context.Context, o *benchOpts) error {
 	if err != nil {
 		return err
 	}
-	return o.out.Emit("group", "nll", "summary", true, "lines", lines)
+	return o.out.Summary("nll", "results", lines, "impls", o.impls, "threads", o.threads)
 }

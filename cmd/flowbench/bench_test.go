@@ -124,7 +124,7 @@ func TestBenchObjectives(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("not JSON: %q", line)
 		}
-		if m["summary"] == true {
+		if m["summary"] == "objectives" {
 			summaries++
 			continue
 		}

@@ -74,7 +74,7 @@ func TestGenCLIErrors(t *testing.T) {
 		{"encode wrong dimension", []string{"encode", "--model", model, "--data", csv3, "--out", out}, 1, "dimension 2"},
 		{"plot bad kind", []string{"plot", "--model", model, "--out", filepath.Join(dir, "p.png"), "--kind", "violin"}, 2, "--kind"},
 		{"plot not png", []string{"plot", "--model", model, "--out", filepath.Join(dir, "p.jpg")}, 2, ".png"},
-		{"info no model", []string{"info"}, 2, "checkpoint is required"},
+		{"info no model", []string{"info"}, 2, "--model is required"},
 		{"info truncated", []string{"info", trunc}, 1, "trunc.safetensors"},
 		{"resume changes lr", []string{"train", "--data", "8gaussians", "--out", model, "--resume", "--lr", "0.1"}, 2, "--lr cannot be changed"},
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"math"
+	"strings"
 
 	"github.com/interflow/flowbench/dataset"
 	"github.com/interflow/flowbench/gen"
@@ -56,7 +57,7 @@ type condFlags struct {
 
 func addCondFlags(fs *flag.FlagSet, what string) *condFlags {
 	return &condFlags{
-		cond:     fs.String("cond", "", "context file of a conditional model: one context per "+what+" row (for a label model, one integer label per row)"),
+		cond:     fs.String("cond", "", "context file of a conditional model: one context per "+strings.TrimSpace(what+" row")+" (for a label model, one integer label per row)"),
 		given:    fs.String("given", "", "one context shared by every row: comma-separated values in data units (a label model: the label, -1 for the null label)"),
 		guidance: fs.Float64("guidance", 0, "classifier-free guidance weight w of a label model: (1+w)·v(label) − w·v(null)"),
 	}

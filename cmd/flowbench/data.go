@@ -19,7 +19,7 @@ func runData(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	name := fs.String("name", "", "generated data set (one of "+names+")")
 	n := fs.Int("n", 0, "number of points (> 0)")
 	out := fs.String("out", "", "output file; the extension (.csv, .tsv, .npy) selects the format")
-	seed := fs.Uint64("seed", 0, "random seed")
+	seed := fs.Uint64("seed", 1, "random seed")
 	js := fs.Bool("json", false, "print the summary as JSON")
 	labelsOut := fs.String("labels", "", "also write each point's component (an integer class label, one per row) to this file, for train --cond FILE --cond-labels (mixtures: 8gaussians, gmm64)")
 	if err := parseArgs(fs, args); err != nil {
@@ -50,7 +50,7 @@ func runData(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err // before drawing the points, which may take a while
 	}
 	e := &emitter{W: stdout, JSON: *js}
-	report := func() error { return e.Emit("data", s.Name(), "n", *n, "dim", d, "seed", *seed, "out", *out) }
+	report := func() error { return e.Summary(cmd, "name", s.Name(), "n", *n, "dim", d, "seed", *seed, "out", *out) }
 	if *labelsOut == "" {
 		return pf.save(ctx, dataset.SampleN(s, *n, *seed), *n, d, report)
 	}

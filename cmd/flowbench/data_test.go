@@ -65,8 +65,8 @@ func TestDataCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := dataset.SampleN(dataset.Checkerboard{}, 500, 0); !slices.Equal(c.Data, want) {
-		t.Error("c.npy differs from SampleN(checkerboard, 500, 0)")
+	if want := dataset.SampleN(dataset.Checkerboard{}, 500, 1); !slices.Equal(c.Data, want) {
+		t.Error("c.npy differs from SampleN(checkerboard, 500, 1), the default seed")
 	}
 	m, err := dataset.ReadTable(filepath.Join(dir, "m.tsv"))
 	if err != nil || m.N != 10 {

@@ -24,7 +24,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	const cmd = "demo"
 	fs := newFlags(cmd, "[--data 8gaussians|checkerboard] [--dir DIR] [--steps N] [--batch N] [flags]", stdout)
 	data := fs.String("data", "8gaussians", "toy density with a known log-density: 8gaussians or checkerboard")
-	dir := fs.String("dir", ".", "directory for the model (demo.safetensors) and the plot (demo.png)")
+	dir := fs.String("dir", ".", "directory for the model (demo-DATA.safetensors) and the plot (demo-DATA.png), named after --data")
 	def := gen.DefaultTrainConfig(2)
 	steps := fs.Int("steps", def.Steps, "training steps")
 	batch := fs.Int("batch", def.Batch, "rows per training step")
@@ -39,8 +39,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := mustPositive(cmd, "steps", *steps, "batch", *batch, "n", *n); err != nil {
 		return err
 	}
-	modelPath := filepath.Join(*dir, "demo.safetensors")
-	pngPath := filepath.Join(*dir, "demo.png")
+	// Named after the data set, so that one demo does not replace another's files.
+	modelPath := filepath.Join(*dir, "demo-"+*data+".safetensors")
+	pngPath := filepath.Join(*dir, "demo-"+*data+".png")
 	for _, p := range []string{modelPath, pngPath} {
 		if err := checkOut(cmd, "dir", p); err != nil {
 			return err

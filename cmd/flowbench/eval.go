@@ -20,7 +20,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	const cmd = "eval"
 	fs := newFlags(cmd, "--model MODEL [--data NAME|PATH] [flags]", stdout)
 	f := addScoreFlags(fs)
-	sampleSteps := fs.Int("sample-steps", 0, "fixed steps of the sampling solver (0: the likelihood's solver; SDE: 500)")
+	sampleSteps := fs.Int("sample-steps", 0, "RK4 steps of the sampling solve (0: the likelihood's --solver and tolerances); with --sde, steps of the SDE (0: 500)")
 	sde := fs.Bool("sde", false, "draw the samples with the score-based SDE (stochastic Heun, ε(t) = 1−t)")
 	paths := fs.Bool("paths", false, "also report how straight the sampling paths are (model units, ≤ 2,000 paths, RK4 with 64 steps): flow_kinetic E∫|v|²dt, displacement E|X1−X0|², straightness their difference E∫|v−(X1−X0)|²dt (0: straight, one Euler step exact)")
 	if err := parseArgs(fs, args); err != nil {

@@ -32,6 +32,9 @@ func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {} // printed by parseFlags for --help only
+	if newFlagsHook != nil {
+		newFlagsHook(fs)
+	}
 	helpers[fs] = func() {
 		fmt.Fprintf(stdout, "usage: flowbench %s %s\n", name, synopsis)
 		printFlags(stdout, fs)
@@ -160,12 +163,17 @@ type solverFlags struct {
 // addSolverFlags adds the ODE solver flags with the default method and tolerance: 1e-5 for
 // samples and encodings, solver.DensityRTol (1e-7) where log-densities are the result, so
 // that they are within 1e-4 nats at the defaults (measured in solver's TestLogDensityAccuracy).
-func addSolverFlags(fs *flag.FlagSet, defMethod string, defTol float64) *solverFlags {
+// sde says that the command also has --sde, whose scheme --steps sets too (sample only).
+func addSolverFlags(fs *flag.FlagSet, defMethod string, defTol float64, sde bool) *solverFlags {
+	steps := "steps of a fixed-step solver (euler, midpoint, heun, rk4; dopri5 and bosh3 choose their own)"
+	if sde {
+		steps += "; with --sde, steps of the SDE scheme (500 when not given)"
+	}
 	return &solverFlags{
-		method: fs.String("solver", defMethod, "ODE solver: euler, midpoint, heun, rk4, dopri5, bosh3"),
-		steps:  fs.Int("steps", 100, "steps of a fixed-step solver (SDE: steps of the SDE scheme)"),
-		rtol:   fs.Float64("rtol", defTol, "relative tolerance of an adaptive solver"),
-		atol:   fs.Float64("atol", defTol, "absolute tolerance of an adaptive solver"),
+		method: fs.String("solver", defMethod, "ODE solver: euler, midpoint, heun, rk4 (fixed steps), dopri5, bosh3 (adaptive)"),
+		steps:  fs.Int("steps", 100, steps),
+		rtol:   fs.Float64("rtol", defTol, "relative tolerance of an adaptive solver (dopri5, bosh3)"),
+		atol:   fs.Float64("atol", defTol, "absolute tolerance of an adaptive solver (dopri5, bosh3)"),
 	}
 }
 

@@ -18,9 +18,10 @@ func init() {
 
 func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	const cmd = "info"
-	fs := newFlags(cmd, "MODEL [--json]", stdout)
-	js := fs.Bool("json", false, "print JSON")
-	// Accept the model before or after the flags.
+	fs := newFlags(cmd, "--model MODEL [--json]  (or: info MODEL [--json])", stdout)
+	model := fs.String("model", "", "model checkpoint (like every other command's --model; a single positional MODEL, before or after the flags, is the same)")
+	js := fs.Bool("json", false, "print JSON: one object with the configuration, data, training state, provenance, the whole training history and the tensors")
+	// The positional form (info MODEL) is kept as an alias of --model, before or after the flags.
 	var path string
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		path, args = args[0], args[1:]
@@ -32,8 +33,13 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if path == "" && len(rest) > 0 {
 		path, rest = rest[0], rest[1:]
 	}
-	if path == "" {
-		return usagef("%s: a model checkpoint is required", cmd)
+	switch {
+	case *model != "" && path != "":
+		return usagef("%s: the model is given twice (--model %q and %q): give it once", cmd, *model, path)
+	case *model != "":
+		path = *model
+	case path == "":
+		return usagef("%s: --model is required", cmd)
 	}
 	if err := noArgs(cmd, rest); err != nil {
 		return err
@@ -82,6 +88,9 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	kv = append(kv, "tensors", tensors)
 	if *js {
+		// The whole stored history (every logged step), which the text form summarizes by
+		// history_len and last_log.
+		kv = append(kv, "history", m.History)
 		e := &emitter{W: stdout, JSON: true}
 		return e.Emit(kv...)
 	}

@@ -37,7 +37,7 @@ func addScoreFlags(fs *flag.FlagSet) *scoreFlags {
 		n:      fs.Int("n", 10000, "points (generated data: fresh draws; file: at most the first N rows of the split)"),
 		batch:  fs.Int("batch", 10000, "rows solved together (bounds memory)"),
 		hutch:  fs.Int("hutchinson", 0, "average K Hutchinson estimates instead of the exact divergence (0: exact for d ≤ 64)"),
-		solver: addSolverFlags(fs, "dopri5", solver.DensityRTol),
+		solver: addSolverFlags(fs, "dopri5", solver.DensityRTol, false),
 		common: addCommon(fs),
 		cond:   addCondFlags(fs, "scored"),
 	}

@@ -26,7 +26,7 @@ func runReflow(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	distil := fs.Int("distill", 0, "train at the times of a K-step Euler grid, for `sample --solver euler --steps K` (0: every t, for any solver)")
 	lr := fs.Float64("lr", 0, "learning rate (0: the source model's)")
 	fresh := fs.Bool("fresh", false, "start from a random initialization instead of the source model's weights")
-	sf := addSolverFlags(fs, "dopri5", 1e-5)
+	sf := addSolverFlags(fs, "dopri5", 1e-5, false)
 	batch := fs.Int("batch", 10000, "rows solved together when generating the pairs")
 	ckptEvery := fs.Int("ckpt-every", 0, "steps between checkpoints (0: the source model's)")
 	c := addCommon(fs)

@@ -189,7 +189,7 @@ func sbiTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	task := fs.String("task", "", "benchmark task")
 	sims := fs.Int("sims", 10000, "simulations (10% held out for validation)")
 	out := fs.String("out", "", "model checkpoint to write (safetensors)")
-	steps := fs.Int("steps", 0, "optimizer steps (0: the table rule of `flowbench train --help`)")
+	steps := fs.Int("steps", 0, "optimizer steps (0: the table rule that flowbench train --help states)")
 	simSeed := fs.Uint64("sim-seed", 0, "seed of the simulations")
 	c := addCommon(fs)
 	if err := parseArgs(fs, args); err != nil {

@@ -35,6 +35,7 @@ type trainFlags struct {
 	valEvery, ckptEvery, logEvery  *int
 	patience, valN                 *int
 	resume                         *bool
+	configFile                     *string // --config FILE (train_config.go)
 	splitSeed                      *uint64
 	valFrac, valFile, dequantize   *string
 	testFrac, timeLimit            *float64
@@ -74,6 +75,7 @@ func addTrainFlags(fs *flag.FlagSet) *trainFlags {
 		ckptEvery:  fs.Int("ckpt-every", def.CkptEvery, "checkpoint every N steps (the first is written after about a second)"),
 		logEvery:   fs.Int("log-every", def.LogEvery, "log interval in steps"),
 		resume:     fs.Bool("resume", false, "continue the run saved in --out"),
+		configFile: fs.String("config", "", "read the run's settings from this JSON or YAML file: the keys of a checkpoint's \"train\" configuration (info --json) and the names of these flags (min_lr or min-lr); flags given here override it"),
 		splitSeed:  fs.Uint64("split-seed", 0, "seed of the train/validation/test split of a data file"),
 		valFrac:    fs.String("val-frac", "auto", "fraction of a data file's rows held out for validation (auto: 0.2 below 2,500 rows, 0.1 above; 0: none)"),
 		testFrac:   fs.Float64("test-frac", 0, "fraction of a data file's rows held out as a test part, used by nothing in training (nll/eval --split test)"),
@@ -169,13 +171,23 @@ func (f *trainFlags) config(cmd string) (gen.TrainConfig, error) {
 	return cfg, nil
 }
 
-func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	const cmd = "train"
-	fs := newFlags(cmd, "--data NAME|PATH --out MODEL [flags]", stdout)
+	fs := newFlags(cmd, "--data NAME|PATH --out MODEL [flags]  (or: --config run.json|run.yaml [flags])", stdout)
 	f := addTrainFlags(fs)
-	addHelpNotes(fs, tableRule)
+	addHelpNotes(fs, tableRule+"\n"+logKeys)
 	if err := parseArgs(fs, args); err != nil {
 		return err
+	}
+	var rc *runConfig
+	if *f.configFile != "" {
+		if *f.resume {
+			return usagef("%s: --config and --resume exclude each other (a resumed run keeps its checkpoint's configuration)", cmd)
+		}
+		if rc, err = readRunConfig(cmd, fs, *f.configFile, setFlags(fs)); err != nil {
+			return err
+		}
+		defer func() { err = rc.locate(err) }() // a bad value from the file: say where it is
 	}
 	if *f.data == "" {
 		return usagef("%s: --data is required (a generated data set: %s; or a data file)", cmd, joinNames(dataset.ToyNames()))
@@ -183,7 +195,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := checkOut(cmd, "out", *f.out); err != nil {
 		return err
 	}
-	if err := checkNotInput(cmd, *f.out, "--data", *f.data, "--val", *f.valFile, "--cond", *f.cond.cond); err != nil {
+	if err := checkNotInput(cmd, *f.out, "--data", *f.data, "--val", *f.valFile, "--cond", *f.cond.cond, "--config", *f.configFile); err != nil {
 		return err
 	}
 	if err := f.common.apply(cmd); err != nil {
@@ -193,6 +205,7 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	rc.apply(&cfg)
 	if cfg.Coupling.Method != coupling.Independent && !setFlags(fs)["interp"] {
 		// OT-CFM's path: between matched pairs the trigonometric path bows outward and
 		// costs more kinetic energy than the independent pairs' flow (README, couplings).
@@ -226,6 +239,9 @@ func runTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	data, err := gen.LoadTrainDataWith(*f.data, dopt)
 	if err != nil {
+		return err
+	}
+	if err := rc.checkDim(cmd, data); err != nil {
 		return err
 	}
 	if data.Toy == nil && resume == nil {
@@ -402,6 +418,31 @@ const tableRule = `Defaults for a data file (a generated data set keeps the defa
   one (non-integer) value c is modelled as an exact, independent N(c, s²) component (the
   network neither reads nor moves it), s its spread over the training and validation rows,
   or 1/sqrt(2π) (0 nats at c) when those are all c.
+`
+
+// logKeys is the part of `train --help` that explains the training log's keys (the README's
+// "The training log" says the same at more length).
+const logKeys = `The training log (one line every --log-every steps, means over the interval; model units,
+i.e. standardized data, for a data file):
+  step       optimizer steps done
+  loss       E|v(t,x_t) − İ|², İ = dI/dt = a'(t)·x0 + b'(t)·x1, the quantity minimized. It does
+             not go to 0: its floor is E|İ − E[İ|x_t]|², the spread of the targets at a point.
+  g_tilde    2·E[v·(v − İ)] = G(v) + kinetic, with G(v) = E|v|² − 2·E[İ·v] the paper's
+             objective (loss − E|İ|²). At the exact field v* = E[İ|x_t] it is 0 in
+             expectation; near it, v = v* + δ gives 2E|δ|² + 2E[v*·δ], so it can end
+             slightly NEGATIVE (a field a little shorter than v*, as a network that has not
+             reached the full magnitude gives): that is expected, not a bug. Its size, not
+             its sign, says how far v is from v*.
+  kinetic    E|v(t,x_t)|², the kinetic energy of the learned flow at the training times;
+             lower means straighter paths and fewer solver steps (--coupling ot lowers it).
+  lr         the learning rate of the step
+  elapsed_s  training seconds so far (validation included)
+  val_nll    held-out NLL of the inference weights, nats per row in data units (on the
+             lines of the steps where validation ran)
+  path_kinetic  E|İ|² of the learnable interpolant/base (--maxmin, --base learned)
+With --objective mle the lines carry step, loss (NLL plus regularizers), nll (batch NLL),
+kinetic (∫|v|²dt per trajectory), jacobian (∫‖∂v/∂x‖²_F dt), nfe and nfe_backward (field
+evaluations of the forward and backward solves), lr and elapsed_s.
 `
 
 // resumed loads the run saved in --out for --resume and returns it with the configuration
