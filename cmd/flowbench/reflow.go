@@ -23,7 +23,7 @@ func runReflow(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := fs.String("out", "", "checkpoint of the reflowed model")
 	pairs := fs.Int("pairs", 20000, "number of (x0, x1) pairs generated (x0 from the seed's base draws)")
 	steps := fs.Int("train-steps", 0, "training steps (0: the source model's)")
-	distil := fs.Int("distill", 0, "train at the times of a K-step Euler grid, for `sample --solver euler --steps K` (0: every t, for any solver)")
+	distil := fs.Int("distill", 0, "train at the times of a K-step Euler grid, for sample --solver euler --steps K (0: every t, for any solver)")
 	lr := fs.Float64("lr", 0, "learning rate (0: the source model's)")
 	fresh := fs.Bool("fresh", false, "start from a random initialization instead of the source model's weights")
 	sf := addSolverFlags(fs, "dopri5", 1e-5, false)
